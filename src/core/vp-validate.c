@@ -188,15 +188,29 @@ parse_fixed_uint (const char *s,
   return TRUE;
 }
 
-gboolean
-vp_validate_id_number (const char  *id_number,
-                       GError     **error)
+char
+vp_id_number_check_char (const char *first17)
 {
   static const guint weights[ID_NUMBER_LEN - 1] = {
     7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2
   };
   static const char check_chars[] = "10X98765432";
   guint sum = 0;
+
+  g_return_val_if_fail (first17 != NULL, '\0');
+
+  for (guint i = 0; i < ID_NUMBER_LEN - 1; i++)
+    {
+      g_return_val_if_fail (g_ascii_isdigit (first17[i]), '\0');
+      sum += (guint) (first17[i] - '0') * weights[i];
+    }
+  return check_chars[sum % 11];
+}
+
+gboolean
+vp_validate_id_number (const char  *id_number,
+                       GError     **error)
+{
   guint year, month, day;
   g_autoptr(GDateTime) now = NULL;
 
@@ -235,10 +249,7 @@ vp_validate_id_number (const char  *id_number,
       return FALSE;
     }
 
-  for (guint i = 0; i < ID_NUMBER_LEN - 1; i++)
-    sum += (guint) (id_number[i] - '0') * weights[i];
-
-  if (check_chars[sum % 11] != id_number[ID_NUMBER_LEN - 1])
+  if (vp_id_number_check_char (id_number) != id_number[ID_NUMBER_LEN - 1])
     {
       g_set_error (error, VP_VALIDATE_ERROR, VP_VALIDATE_ERROR_INVALID,
                    _("The ID number “%s” is mistyped (wrong check digit)"), id_number);

@@ -1,0 +1,96 @@
+/* vp-journal-entry.h: one business event, its canonical encoding,
+ * SHA-256 chain link and Ed25519 signature.
+ *
+ * Canonical encoding (version 1), hashed byte for byte:
+ *   "vanpos-journal-v1\n" uuid "\n" van_id "\n" seq "\n" kind "\n"
+ *   device_time "\n" monotonic_ms "\n" prev_hash "\n"
+ *   <payload length in bytes> ":" payload
+ * integers in decimal, prev_hash in lower-case hex.
+ * hash = lower-case hex SHA-256 of that encoding.
+ * signature = base64 Ed25519 over the 32 raw bytes of hash.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "vp-types.h"
+#include "vp-signer.h"
+
+G_BEGIN_DECLS
+
+#define VP_JOURNAL_ERROR (vp_journal_error_quark ())
+
+typedef enum
+{
+  VP_JOURNAL_ERROR_INVALID,     /* missing or malformed field */
+  VP_JOURNAL_ERROR_PREV_HASH,   /* does not link to the previous entry */
+  VP_JOURNAL_ERROR_HASH,        /* content does not match its hash */
+  VP_JOURNAL_ERROR_SIGNATURE,   /* signature does not verify */
+  VP_JOURNAL_ERROR_SEQ,         /* sequence gap or repeat */
+} VpJournalError;
+
+#define VP_JOURNAL_GENESIS_HASH \
+  "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Entry kinds. */
+#define VP_KIND_PAY              "pay"
+#define VP_KIND_TOPUP_INTENT     "topup.intent"
+#define VP_KIND_TOPUP_CONFIRM    "topup.confirm"
+#define VP_KIND_TOPUP_VOID       "topup.void"
+#define VP_KIND_ACCOUNT_OPEN     "account.open"
+#define VP_KIND_ACCOUNT_TRANSFER "account.transfer"   /* change of holder */
+#define VP_KIND_ACCOUNT_CLOSE    "account.close"
+#define VP_KIND_CREDIT_MOVE      "credit.move"
+#define VP_KIND_CARD_REISSUE     "card.reissue"
+#define VP_KIND_LOG_CONSULTATION "log.consultation"
+#define VP_KIND_LOG_VISIT        "log.visit"
+#define VP_KIND_LOG_COMPLAINT    "log.complaint"
+#define VP_KIND_TRIP_START       "trip.start"
+#define VP_KIND_TRIP_END         "trip.end"
+#define VP_KIND_SHIFT_OPEN       "shift.open"
+#define VP_KIND_SHIFT_CLOSE      "shift.close"
+#define VP_KIND_VOID             "void"
+
+struct _VpJournalEntry
+{
+  char  *uuid;
+  char  *van_id;
+  gint64 seq;            /* 1, 2, 3 … gapless per van */
+  char  *kind;
+  char  *payload;        /* UTF-8 JSON object text */
+  gint64 device_time;    /* wall clock, µs since the Unix epoch */
+  gint64 monotonic_ms;
+  char  *prev_hash;      /* 64 hex */
+  char  *hash;           /* 64 hex */
+  char  *signature;      /* base64 */
+};
+
+GQuark          vp_journal_error_quark      (void);
+
+VpJournalEntry *vp_journal_entry_new        (void);
+VpJournalEntry *vp_journal_entry_copy       (const VpJournalEntry *entry);
+void            vp_journal_entry_free       (VpJournalEntry       *entry);
+
+GBytes         *vp_journal_entry_encode     (const VpJournalEntry *entry);
+char           *vp_journal_entry_compute_hash (const VpJournalEntry *entry);
+/* Fills entry->hash and entry->signature. */
+gboolean        vp_journal_entry_seal       (VpJournalEntry       *entry,
+                                             VpSigner             *signer,
+                                             GError              **error);
+/* Checks the link to expected_prev_hash (NULL skips the link check),
+ * the hash and, if public_key_pem is not NULL, the signature. */
+gboolean        vp_journal_entry_verify     (const VpJournalEntry *entry,
+                                             const char           *expected_prev_hash,
+                                             const char           *public_key_pem,
+                                             GError              **error);
+
+/* "VAN01-20261123-000042" (local date of device_time). */
+char           *vp_journal_receipt_number   (const char *van_id,
+                                             gint64      device_time,
+                                             gint64      seq);
+/* "3FA9-0C1D": the first 8 hex digits of the hash, upper case. */
+char           *vp_journal_verify_code      (const char *hash);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpJournalEntry, vp_journal_entry_free)
+
+G_END_DECLS

@@ -1,0 +1,511 @@
+/* vp-account-ops.c: opening accounts, change of holder, moving credit and
+ * closing accounts. Each is one transaction with its journal entry.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-account-store"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "vp-store-private.h"
+
+static gint64
+next_meta_counter (VpDatabase  *db,
+                   const char  *key,
+                   GError     **error)
+{
+  gint64 n = vp_database_get_meta_int (db, key, 0) + 1;
+  g_autofree char *s = g_strdup_printf ("%" G_GINT64_FORMAT, n);
+
+  if (!vp_database_set_meta (db, key, s, error))
+    return 0;
+  return n;
+}
+
+static gboolean
+check_address_part (const char *text, const char *label, gboolean required, GError **error)
+{
+  if (!required && (text == NULL || *text == '\0'))
+    return TRUE;
+  return vp_validate_text_field (text, 20, label, error);
+}
+
+static gboolean
+validate_open_request (const VpOpenAccountRequest *r,
+                       GError                    **error)
+{
+  if (!vp_validate_name (r->holder, error) ||
+      !vp_validate_id_number (r->id_number, error) ||
+      !vp_validate_phone (r->phone, error) ||
+      !check_address_part (r->estate, "Estate", TRUE, error) ||
+      !check_address_part (r->building, "Building", TRUE, error) ||
+      !check_address_part (r->unit, "Unit", FALSE, error) ||
+      !check_address_part (r->room, "Room", TRUE, error))
+    return FALSE;
+  if (r->tariff_class == VP_TARIFF_CLASS_LOW_INCOME)
+    {
+      if (r->concession_expiry == NULL)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                       "A low-income account needs its certificate's expiry date");
+          return FALSE;
+        }
+      if (!vp_validate_date (r->concession_expiry, error))
+        return FALSE;
+    }
+  if (r->fee < 0 || r->fee > VP_MONEY_MAX_TRANSACTION)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "The opening fee is out of range");
+      return FALSE;
+    }
+  if (r->fee > 0 && !vp_store_check_payment (r->method, r->reference, error))
+    return FALSE;
+  if (r->issue_card && r->meter != VP_METER_PREPAID)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   "Only prepaid (IC card) accounts get a card");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  const VpStaff              *staff;
+  const VpOpenAccountRequest *r;
+} OpenData;
+
+static VpJournalEntry *
+open_tx (VpDatabase  *db,
+         gpointer     data,
+         GError     **error)
+{
+  OpenData *d = data;
+  const VpOpenAccountRequest *r = d->r;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(VpAccount) a = g_new0 (VpAccount, 1);
+  g_autofree char *masked = vp_mask_id_number (r->id_number);
+  g_autoptr(GDateTime) now = vp_store_local_datetime (vp_database_now ());
+  VpJournalRefs refs = { 0 };
+  VpJournalEntry *entry;
+  sqlite3_stmt *stmt;
+  gint64 shift_id = 0;
+  gint64 seq;
+
+  if (r->fee > 0 && (shift_id = vp_shift_store_require_open (db, error)) == 0)
+    return NULL;
+
+  seq = next_meta_counter (db, "provisional_seq", error);
+  if (seq == 0)
+    return NULL;
+
+  a->number = vp_account_number_make_provisional (vp_database_get_van_id (db), seq);
+  a->holder = g_strdup (r->holder);
+  a->phone = g_strdup (r->phone);
+  a->id_number = g_strdup (r->id_number);
+  a->estate = g_strdup (r->estate);
+  a->building = g_strdup (r->building);
+  a->unit = g_strdup (r->unit ? r->unit : "");
+  a->room = g_strdup (r->room);
+  a->service = r->service;
+  a->meter = r->meter;
+  a->tariff_class = r->tariff_class;
+  a->concession_expiry = g_strdup (r->tariff_class == VP_TARIFF_CLASS_LOW_INCOME
+                                   ? r->concession_expiry : NULL);
+  a->elderly_alone = r->elderly_alone;
+  a->needs_visit = r->needs_visit;
+  a->status = VP_ACCOUNT_PROVISIONAL;
+  a->tariff_year = g_date_time_get_year (now);
+  if (r->issue_card)
+    {
+      gint64 card_seq = next_meta_counter (db, "card_seq", error);
+      guint van_code = g_str_hash (vp_database_get_van_id (db)) % 10000;
+
+      if (card_seq == 0)
+        return NULL;
+      a->card_number = g_strdup_printf ("89%04u%06" G_GINT64_FORMAT, van_code, card_seq % 1000000);
+    }
+
+  if (!vp_account_store_insert (db, a, error))
+    return NULL;
+
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "account", a->number);
+  vp_json_add_string (b, "holder", a->holder);
+  vp_json_add_string (b, "id_number", a->id_number);
+  vp_json_add_string (b, "id_masked", masked);
+  vp_json_add_string (b, "phone", a->phone);
+  vp_json_add_string (b, "estate", a->estate);
+  vp_json_add_string (b, "building", a->building);
+  vp_json_add_string (b, "unit", a->unit);
+  vp_json_add_string (b, "room", a->room);
+  vp_json_add_string (b, "service", vp_service_kind_to_string (a->service));
+  vp_json_add_string (b, "meter", vp_meter_type_to_string (a->meter));
+  vp_json_add_string (b, "tariff_class", vp_tariff_class_to_string (a->tariff_class));
+  vp_json_add_string (b, "concession_expiry", a->concession_expiry);
+  json_builder_set_member_name (b, "elderly_alone");
+  json_builder_add_boolean_value (b, a->elderly_alone);
+  json_builder_set_member_name (b, "needs_visit");
+  json_builder_add_boolean_value (b, a->needs_visit);
+  vp_json_add_string (b, "card_number", a->card_number);
+  vp_json_add_money (b, "fee", r->fee);
+  if (r->fee > 0)
+    vp_json_add_payment (b, r->method, r->reference);
+  vp_json_add_staff (b, d->staff);
+  json_builder_end_object (b);
+
+  refs.staff_id = d->staff->id;
+  refs.shift_id = shift_id;
+  refs.account_id = a->id;
+  refs.method = r->fee > 0 ? vp_payment_method_to_string (r->method) : NULL;
+  refs.amount = r->fee;
+  entry = vp_journal_store_append (db, VP_KIND_ACCOUNT_OPEN, b, &refs, error);
+  if (entry == NULL)
+    return NULL;
+
+  stmt = vp_database_prepare (db, "UPDATE accounts SET opened_seq = ?2 WHERE id = ?1", error);
+  if (stmt == NULL)
+    {
+      vp_journal_entry_free (entry);
+      return NULL;
+    }
+  sqlite3_bind_int64 (stmt, 1, a->id);
+  sqlite3_bind_int64 (stmt, 2, entry->seq);
+  if (!vp_store_step_done (db, stmt, error))
+    {
+      vp_journal_entry_free (entry);
+      return NULL;
+    }
+  return entry;
+}
+
+VpJournalEntry *
+vp_account_store_open (VpDatabase                 *db,
+                       const VpStaff              *staff,
+                       const VpOpenAccountRequest *request,
+                       GError                    **error)
+{
+  OpenData d = { staff, request };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+  g_return_val_if_fail (request != NULL, NULL);
+
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Opening an account", error) ||
+      !validate_open_request (request, error))
+    return NULL;
+  return vp_store_run_tx (db, open_tx, &d, error);
+}
+
+/* --- change of holder -------------------------------------------------- */
+
+typedef struct
+{
+  const VpStaff               *staff;
+  const VpChangeHolderRequest *r;
+} ChangeData;
+
+static VpJournalEntry *
+change_tx (VpDatabase  *db,
+           gpointer     data,
+           GError     **error)
+{
+  ChangeData *d = data;
+  const VpChangeHolderRequest *r = d->r;
+  g_autoptr(VpAccount) a = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *old_masked = NULL;
+  g_autofree char *new_masked = vp_mask_id_number (r->new_id_number);
+  g_autofree char *initials = vp_pinyin_initials (r->new_holder);
+  VpJournalRefs refs = { 0 };
+  sqlite3_stmt *stmt;
+  VpMoney arrears;
+  gint64 shift_id = 0;
+
+  a = vp_account_store_load (db, r->number, FALSE, error);
+  if (a == NULL)
+    return NULL;
+  if (g_strcmp0 (a->id_number, r->new_id_number) == 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   "The new holder is the current holder (same ID number)");
+      return NULL;
+    }
+  if (r->final_reading < a->last_reading)
+    {
+      g_autofree char *last = vp_volume_format (a->last_reading);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   "The final reading is lower than the last recorded reading (%s)", last);
+      return NULL;
+    }
+  arrears = a->arrears;
+  if (arrears > 0 && r->settle_arrears)
+    {
+      if ((shift_id = vp_shift_store_require_open (db, error)) == 0)
+        return NULL;
+      stmt = vp_database_prepare (db, "UPDATE bills SET paid = amount WHERE account_id = ?1"
+                                      " AND paid < amount", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_int64 (stmt, 1, a->id);
+      if (!vp_store_step_done (db, stmt, error))
+        return NULL;
+    }
+
+  old_masked = vp_mask_id_number (a->id_number);
+  stmt = vp_database_prepare (db,
+                              "UPDATE accounts SET holder = ?2, holder_initials = ?3, phone = ?4,"
+                              " id_number = ?5, last_reading = ?6, updated_at = ?7 WHERE id = ?1",
+                              error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, a->id);
+  sqlite3_bind_text (stmt, 2, r->new_holder, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, initials, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, r->new_phone, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, r->new_id_number, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, r->final_reading);
+  sqlite3_bind_int64 (stmt, 7, vp_database_now ());
+  if (!vp_store_step_done (db, stmt, error))
+    return NULL;
+
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "account", a->number);
+  vp_json_add_string (b, "address", a->address);
+  json_builder_set_member_name (b, "old_holder");
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "name", a->holder);
+  vp_json_add_string (b, "phone", a->phone);
+  vp_json_add_string (b, "id_number", a->id_number);
+  vp_json_add_string (b, "id_masked", old_masked);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "new_holder");
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "name", r->new_holder);
+  vp_json_add_string (b, "phone", r->new_phone);
+  vp_json_add_string (b, "id_number", r->new_id_number);
+  vp_json_add_string (b, "id_masked", new_masked);
+  json_builder_end_object (b);
+  vp_json_add_int (b, "final_reading", r->final_reading);
+  vp_json_add_money (b, "arrears", arrears);
+  vp_json_add_money (b, "arrears_settled", r->settle_arrears ? arrears : 0);
+  vp_json_add_money (b, "arrears_carried", r->settle_arrears ? 0 : arrears);
+  if (r->settle_arrears && arrears > 0)
+    vp_json_add_payment (b, r->method, r->reference);
+  vp_json_add_money (b, "credit_carried", a->balance);
+  vp_json_add_string (b, "card_number", a->card_number);
+  vp_json_add_int (b, "card_counter", a->card_counter);
+  vp_json_add_staff (b, d->staff);
+  json_builder_end_object (b);
+
+  refs.staff_id = d->staff->id;
+  refs.shift_id = shift_id;
+  refs.account_id = a->id;
+  if (r->settle_arrears && arrears > 0)
+    {
+      refs.method = vp_payment_method_to_string (r->method);
+      refs.amount = arrears;
+    }
+  return vp_journal_store_append (db, VP_KIND_ACCOUNT_TRANSFER, b, &refs, error);
+}
+
+VpJournalEntry *
+vp_account_store_change_holder (VpDatabase                  *db,
+                                const VpStaff               *staff,
+                                const VpChangeHolderRequest *request,
+                                GError                     **error)
+{
+  ChangeData d = { staff, request };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+  g_return_val_if_fail (request != NULL, NULL);
+
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Change of holder", error) ||
+      !vp_validate_name (request->new_holder, error) ||
+      !vp_validate_id_number (request->new_id_number, error) ||
+      !vp_validate_phone (request->new_phone, error))
+    return NULL;
+  if (request->final_reading < 0 || request->final_reading > G_GINT64_CONSTANT (1000000000000))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "The meter reading is out of range");
+      return NULL;
+    }
+  if (request->settle_arrears && !vp_store_check_payment (request->method, request->reference, error))
+    return NULL;
+  return vp_store_run_tx (db, change_tx, &d, error);
+}
+
+/* --- credit moves and closing ------------------------------------------ */
+
+typedef struct
+{
+  const VpStaff *staff;
+  const char    *from;
+  const char    *to;
+  VpMoney        amount;   /* move: amount; close: unused */
+  gboolean       close;
+} MoveData;
+
+static VpJournalEntry *
+move_tx (VpDatabase  *db,
+         gpointer     data,
+         GError     **error)
+{
+  MoveData *d = data;
+  g_autoptr(VpAccount) from = NULL;
+  g_autoptr(VpAccount) to = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  VpJournalRefs refs = { 0 };
+  VpMoney amount = d->amount;
+  VpMoney from_after;
+  VpMoney to_after = 0;
+  gint64 shift_id = 0;
+  sqlite3_stmt *stmt;
+
+  from = vp_account_store_load (db, d->from, FALSE, error);
+  if (from == NULL)
+    return NULL;
+  if (d->to != NULL)
+    {
+      to = vp_account_store_load (db, d->to, FALSE, error);
+      if (to == NULL)
+        return NULL;
+      if (to->id == from->id)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                       "Credit cannot move to the same account");
+          return NULL;
+        }
+    }
+
+  if (d->close)
+    {
+      g_autoptr(GPtrArray) pending = NULL;
+
+      if (from->arrears > 0)
+        {
+          g_autofree char *s = vp_money_format (from->arrears);
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       "Account %s has %s of unpaid bills; settle them before closing",
+                       from->number, s);
+          return NULL;
+        }
+      stmt = vp_database_prepare (db, "SELECT 1 FROM topups WHERE account_id = ?1"
+                                      " AND state = 'pending'", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_int64 (stmt, 1, from->id);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          sqlite3_reset (stmt);
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       "Account %s has a card top-up that is not resolved yet", from->number);
+          return NULL;
+        }
+      sqlite3_reset (stmt);
+      amount = from->balance;
+      if (to == NULL && amount > 0 && (shift_id = vp_shift_store_require_open (db, error)) == 0)
+        return NULL;
+    }
+  else if (amount > from->balance)
+    {
+      g_autofree char *want = vp_money_format (amount);
+      g_autofree char *have = vp_money_format (from->balance);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INSUFFICIENT,
+                   "Account %s has %s of credit, less than %s", from->number, have, want);
+      return NULL;
+    }
+
+  from_after = from->balance - amount;
+  if (!vp_account_store_set_balance (db, from->id, from_after, error))
+    return NULL;
+  if (to != NULL)
+    {
+      if (!vp_money_add (to->balance, amount, &to_after, error) ||
+          !vp_account_store_set_balance (db, to->id, to_after, error))
+        return NULL;
+    }
+  if (d->close)
+    {
+      stmt = vp_database_prepare (db, "UPDATE accounts SET status = 'closed', updated_at = ?2"
+                                      " WHERE id = ?1", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_int64 (stmt, 1, from->id);
+      sqlite3_bind_int64 (stmt, 2, vp_database_now ());
+      if (!vp_store_step_done (db, stmt, error))
+        return NULL;
+      if (from->card_number != NULL &&
+          !vp_card_store_block (db, from->card_number, "account closed", error))
+        return NULL;
+    }
+
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "account", from->number);
+  vp_json_add_string (b, "holder", from->holder);
+  vp_json_add_money (b, "amount", amount);
+  vp_json_add_money (b, "balance_before", from->balance);
+  vp_json_add_money (b, "balance_after", from_after);
+  if (to != NULL)
+    {
+      vp_json_add_string (b, "to_account", to->number);
+      vp_json_add_string (b, "to_holder", to->holder);
+      vp_json_add_money (b, "to_balance_before", to->balance);
+      vp_json_add_money (b, "to_balance_after", to_after);
+    }
+  if (d->close)
+    vp_json_add_string (b, "refund", to != NULL ? "transfer" : "cash");
+  vp_json_add_staff (b, d->staff);
+  json_builder_end_object (b);
+
+  refs.staff_id = d->staff->id;
+  refs.shift_id = shift_id;
+  refs.account_id = from->id;
+  if (d->close && to == NULL && amount > 0)
+    {
+      refs.method = "cash";
+      refs.amount = -amount;   /* paid out of the drawer */
+    }
+  return vp_journal_store_append (db, d->close ? VP_KIND_ACCOUNT_CLOSE : VP_KIND_CREDIT_MOVE,
+                                  b, &refs, error);
+}
+
+VpJournalEntry *
+vp_account_store_move_credit (VpDatabase    *db,
+                              const VpStaff *staff,
+                              const char    *from_number,
+                              const char    *to_number,
+                              VpMoney        amount,
+                              GError       **error)
+{
+  MoveData d = { staff, from_number, to_number, amount, FALSE };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Moving credit", error) ||
+      !vp_store_check_amount (amount, "The amount to move", error))
+    return NULL;
+  if (to_number == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "Name the account to move credit to");
+      return NULL;
+    }
+  return vp_store_run_tx (db, move_tx, &d, error);
+}
+
+VpJournalEntry *
+vp_account_store_close (VpDatabase    *db,
+                        const VpStaff *staff,
+                        const char    *number,
+                        const char    *to_number,
+                        GError       **error)
+{
+  MoveData d = { staff, number, to_number, 0, TRUE };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Closing an account", error))
+    return NULL;
+  return vp_store_run_tx (db, move_tx, &d, error);
+}

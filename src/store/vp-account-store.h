@@ -1,0 +1,108 @@
+/* vp-account-store.h: accounts, search, and the operations that change
+ * who holds an account or where its credit is.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "vp-database.h"
+#include "vp-store-types.h"
+
+G_BEGIN_DECLS
+
+#define VP_SEARCH_MAX_LIMIT 500
+
+VpAccount *vp_account_store_get        (VpDatabase  *db,
+                                        const char  *number,
+                                        GError     **error);
+VpAccount *vp_account_store_get_by_card (VpDatabase *db,
+                                         const char *card_number,
+                                         GError    **error);
+gint64     vp_account_store_count      (VpDatabase  *db);
+
+/* Search by account number, card number, phone (prefix or any 3+ digits),
+ * holder name (prefix, any 1–2 character part, any 3+ character part),
+ * pinyin initials ("wjf") and address. An empty query lists accounts by
+ * number. Returns VpAccount*; empty array when nothing matches. */
+GPtrArray *vp_account_store_search     (VpDatabase  *db,
+                                        const char  *query,
+                                        guint        offset,
+                                        guint        limit,
+                                        GError     **error);
+/* Open bills oldest first (or all bills, newest first). VpBill*. */
+GPtrArray *vp_account_store_list_bills (VpDatabase  *db,
+                                        gint64       account_id,
+                                        gboolean     open_only,
+                                        GError     **error);
+
+/* Master data (demo, HQ import): no journal entry. The account's
+ * holder_initials is computed here. Call inside a transaction for bulk. */
+gboolean   vp_account_store_insert     (VpDatabase  *db,
+                                        VpAccount   *account,
+                                        GError     **error);
+gboolean   vp_account_store_add_bill   (VpDatabase  *db,
+                                        gint64       account_id,
+                                        const char  *period,
+                                        VpMoney      amount,
+                                        GError     **error);
+
+typedef struct
+{
+  const char   *holder;
+  const char   *id_number;
+  const char   *phone;
+  const char   *estate;
+  const char   *building;
+  const char   *unit;
+  const char   *room;
+  VpServiceKind service;
+  VpMeterType   meter;
+  VpTariffClass tariff_class;
+  const char   *concession_expiry;  /* low_income only */
+  gboolean      elderly_alone;
+  gboolean      needs_visit;
+  VpMoney       fee;                /* opening fee + deposit, ≥ 0 */
+  VpPaymentMethod method;
+  const char   *reference;          /* card/mobile payment reference */
+  gboolean      issue_card;         /* prepaid: issue a new card number */
+} VpOpenAccountRequest;
+
+/* Opens a provisional account P-<van>-<seq>; HQ assigns the real number. */
+VpJournalEntry *vp_account_store_open  (VpDatabase                 *db,
+                                        const VpStaff              *staff,
+                                        const VpOpenAccountRequest *request,
+                                        GError                    **error);
+
+typedef struct
+{
+  const char     *number;
+  const char     *new_holder;
+  const char     *new_id_number;
+  const char     *new_phone;
+  VpVolume        final_reading;   /* litres on the meter at hand-over */
+  gboolean        settle_arrears;  /* pay arrears now (else carried explicitly) */
+  VpPaymentMethod method;
+  const char     *reference;
+} VpChangeHolderRequest;
+
+/* 过户: old and new holder recorded; credit and card carried. */
+VpJournalEntry *vp_account_store_change_holder (VpDatabase                  *db,
+                                                const VpStaff               *staff,
+                                                const VpChangeHolderRequest *request,
+                                                GError                     **error);
+/* Moves credit from one account to another (a resident moving house). */
+VpJournalEntry *vp_account_store_move_credit   (VpDatabase    *db,
+                                                const VpStaff *staff,
+                                                const char    *from_number,
+                                                const char    *to_number,
+                                                VpMoney        amount,
+                                                GError       **error);
+/* Closes an account; its credit is refunded in cash (to_number NULL) or
+ * moved to to_number. Open bills must be settled first. */
+VpJournalEntry *vp_account_store_close         (VpDatabase    *db,
+                                                const VpStaff *staff,
+                                                const char    *number,
+                                                const char    *to_number,
+                                                GError       **error);
+
+G_END_DECLS

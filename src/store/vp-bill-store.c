@@ -1,0 +1,119 @@
+/* vp-bill-store.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-bill-store"
+
+#include "config.h"
+
+#include "vp-store-private.h"
+
+typedef struct
+{
+  const VpStaff  *staff;
+  const char     *number;
+  VpMoney         amount;
+  VpPaymentMethod method;
+  const char     *reference;
+} PayData;
+
+static VpJournalEntry *
+pay_tx (VpDatabase  *db,
+        gpointer     data,
+        GError     **error)
+{
+  PayData *d = data;
+  g_autoptr(VpAccount) a = NULL;
+  g_autoptr(GPtrArray) bills = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  VpJournalRefs refs = { 0 };
+  VpMoney left = d->amount;
+  VpMoney credit_after;
+  VpMoney arrears_after = 0;
+  sqlite3_stmt *stmt;
+  gint64 shift_id;
+
+  if ((shift_id = vp_shift_store_require_open (db, error)) == 0)
+    return NULL;
+  a = vp_account_store_load (db, d->number, FALSE, error);
+  if (a == NULL)
+    return NULL;
+  bills = vp_account_store_list_bills (db, a->id, TRUE, error);
+  if (bills == NULL)
+    return NULL;
+
+  json_builder_begin_object (b);
+  vp_json_add_account (b, a);
+  vp_json_add_money (b, "amount", d->amount);
+  vp_json_add_payment (b, d->method, d->reference);
+  vp_json_add_money (b, "arrears_before", a->arrears);
+  json_builder_set_member_name (b, "bills");
+  json_builder_begin_array (b);
+
+  stmt = vp_database_prepare (db, "UPDATE bills SET paid = paid + ?2 WHERE id = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  for (guint i = 0; i < bills->len; i++)
+    {
+      VpBill *bill = bills->pdata[i];
+      VpMoney due = bill->amount - bill->paid;
+      VpMoney pay = MIN (due, left);
+
+      if (pay > 0)
+        {
+          sqlite3_bind_int64 (stmt, 1, bill->id);
+          sqlite3_bind_int64 (stmt, 2, pay);
+          if (!vp_store_step_done (db, stmt, error))
+            return NULL;
+          left -= pay;
+          json_builder_begin_object (b);
+          vp_json_add_int (b, "bill_id", bill->id);
+          vp_json_add_string (b, "period", bill->period);
+          vp_json_add_money (b, "due", due);
+          vp_json_add_money (b, "paid", pay);
+          vp_json_add_money (b, "remaining", due - pay);
+          json_builder_end_object (b);
+        }
+      arrears_after += due - pay;
+    }
+  json_builder_end_array (b);
+
+  if (!vp_money_add (a->balance, left, &credit_after, error) ||
+      !vp_account_store_set_balance (db, a->id, credit_after, error))
+    return NULL;
+
+  vp_json_add_money (b, "to_credit", left);
+  vp_json_add_money (b, "arrears_after", arrears_after);
+  vp_json_add_money (b, "credit_before", a->balance);
+  vp_json_add_money (b, "credit_after", credit_after);
+  vp_json_add_staff (b, d->staff);
+  vp_json_add_int (b, "shift", shift_id);
+  json_builder_end_object (b);
+
+  refs.staff_id = d->staff->id;
+  refs.shift_id = shift_id;
+  refs.account_id = a->id;
+  refs.method = vp_payment_method_to_string (d->method);
+  refs.amount = d->amount;
+  return vp_journal_store_append (db, VP_KIND_PAY, b, &refs, error);
+}
+
+VpJournalEntry *
+vp_bill_store_pay (VpDatabase      *db,
+                   const VpStaff   *staff,
+                   const char      *number,
+                   VpMoney          amount,
+                   VpPaymentMethod  method,
+                   const char      *reference,
+                   GError         **error)
+{
+  PayData d = { staff, number, amount, method, reference };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Taking a payment", error) ||
+      !vp_store_check_amount (amount, "The payment", error) ||
+      !vp_store_check_payment (method, reference, error))
+    return NULL;
+  return vp_store_run_tx (db, pay_tx, &d, error);
+}

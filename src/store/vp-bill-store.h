@@ -1,0 +1,23 @@
+/* vp-bill-store.h: paying post-paid bills.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "vp-database.h"
+#include "vp-store-types.h"
+
+G_BEGIN_DECLS
+
+/* Pays open bills oldest first; what is left becomes account credit.
+ * Partial payment of a bill is allowed and shown in the payload. The
+ * account's existing credit is not touched. Needs an open shift. */
+VpJournalEntry *vp_bill_store_pay (VpDatabase      *db,
+                                   const VpStaff   *staff,
+                                   const char      *number,
+                                   VpMoney          amount,
+                                   VpPaymentMethod  method,
+                                   const char      *reference,
+                                   GError         **error);
+
+G_END_DECLS

@@ -1,0 +1,115 @@
+/* vp-database.h: the van's SQLite database.
+ *
+ * One VpDatabase owns one sqlite3 connection. Every store function takes
+ * the database lock, so the connection is only ever used by one thread at
+ * a time; the service layer runs store calls on a single worker thread.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib-object.h>
+#include <sqlite3.h>
+
+#include "vp-core.h"
+
+G_BEGIN_DECLS
+
+#define VP_STORE_ERROR (vp_store_error_quark ())
+
+typedef enum
+{
+  VP_STORE_ERROR_SQLITE,       /* unexpected SQLite failure */
+  VP_STORE_ERROR_CORRUPT,      /* integrity check failed */
+  VP_STORE_ERROR_FULL,         /* disk full */
+  VP_STORE_ERROR_BUSY,         /* still locked after retrying */
+  VP_STORE_ERROR_NOT_FOUND,    /* unknown account, bill, entry, staff */
+  VP_STORE_ERROR_AUTH,         /* wrong staff id or PIN */
+  VP_STORE_ERROR_LOCKED_OUT,   /* too many wrong PINs */
+  VP_STORE_ERROR_PERMISSION,   /* role may not do this */
+  VP_STORE_ERROR_INVALID,      /* bad input */
+  VP_STORE_ERROR_STATE,        /* not allowed now: no open shift, closed account … */
+  VP_STORE_ERROR_INSUFFICIENT, /* not enough credit */
+  VP_STORE_ERROR_EXISTS,       /* already there */
+  VP_STORE_ERROR_CARD_BLOCKED, /* card reported lost or stolen */
+  VP_STORE_ERROR_NOT_INITIALIZED,
+} VpStoreError;
+
+typedef enum
+{
+  VP_DATABASE_OPEN_DEFAULT         = 0,
+  VP_DATABASE_OPEN_CHECK_INTEGRITY = 1 << 0, /* PRAGMA quick_check at open */
+  VP_DATABASE_OPEN_READONLY        = 1 << 1,
+} VpDatabaseOpenFlags;
+
+#define VP_TYPE_DATABASE (vp_database_get_type ())
+G_DECLARE_FINAL_TYPE (VpDatabase, vp_database, VP, DATABASE, GObject)
+
+GQuark        vp_store_error_quark      (void);
+
+/* Opens (creating if needed) and migrates the database. */
+VpDatabase   *vp_database_open          (const char          *path,
+                                         VpDatabaseOpenFlags  flags,
+                                         GError             **error);
+/* Creates the van identity: van id, Ed25519 journal key next to the
+ * database (PATH.vankey, mode 0600). Fails if already initialised. */
+gboolean      vp_database_init_van      (VpDatabase  *self,
+                                         const char  *van_id,
+                                         GError     **error);
+gboolean      vp_database_is_initialized (VpDatabase *self);
+const char   *vp_database_get_path      (VpDatabase  *self);
+const char   *vp_database_get_van_id    (VpDatabase  *self);
+/* NULL until initialised. */
+VpSigner     *vp_database_get_signer    (VpDatabase  *self);
+char         *vp_database_dup_public_key_pem (VpDatabase *self);
+
+void          vp_database_lock          (VpDatabase  *self);
+void          vp_database_unlock        (VpDatabase  *self);
+sqlite3      *vp_database_get_handle    (VpDatabase  *self);
+
+/* BEGIN IMMEDIATE, retrying while another process holds the lock. */
+gboolean      vp_database_begin         (VpDatabase  *self,
+                                         GError     **error);
+gboolean      vp_database_commit        (VpDatabase  *self,
+                                         GError     **error);
+void          vp_database_rollback      (VpDatabase  *self);
+
+gboolean      vp_database_exec          (VpDatabase  *self,
+                                         const char  *sql,
+                                         GError     **error);
+/* Cached prepared statement, reset and with bindings cleared.
+ * Valid until the next call with the same SQL; do not finalize. */
+sqlite3_stmt *vp_database_prepare       (VpDatabase  *self,
+                                         const char  *sql,
+                                         GError     **error);
+/* Sets *error from the connection's last error (for rc). Returns FALSE. */
+gboolean      vp_database_set_error     (VpDatabase  *self,
+                                         int          rc,
+                                         GError     **error);
+
+char         *vp_database_get_meta      (VpDatabase  *self,
+                                         const char  *key);
+gint64        vp_database_get_meta_int  (VpDatabase  *self,
+                                         const char  *key,
+                                         gint64       fallback);
+gboolean      vp_database_set_meta      (VpDatabase  *self,
+                                         const char  *key,
+                                         const char  *value,
+                                         GError     **error);
+
+gboolean      vp_database_check_integrity (VpDatabase *self,
+                                           GError    **error);
+/* Online backup to dest (a new file), via sqlite3_backup_*. */
+gboolean      vp_database_backup        (VpDatabase  *self,
+                                         const char  *dest_path,
+                                         GError     **error);
+
+/* Test hook: the process aborts (as in a power cut) right before the
+ * COMMIT of the next business transaction when VP_CRASH_BEFORE_COMMIT is set,
+ * or right after it when VP_CRASH_AFTER_COMMIT is set. */
+
+/* Clock: µs wall time and ms monotonic time as stored in entries. Tests
+ * can fix the wall clock with VP_FAKE_NOW=<unix seconds>. */
+gint64        vp_database_now           (void);
+
+G_END_DECLS

@@ -1,0 +1,502 @@
+/* vp-shift-store.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-shift-store"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "vp-store-private.h"
+
+gint64
+vp_shift_store_current (VpDatabase *db)
+{
+  sqlite3_stmt *stmt;
+  gint64 id = 0;
+
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db, "SELECT id FROM shifts WHERE closed_at IS NULL", NULL);
+  if (stmt != NULL)
+    {
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        id = sqlite3_column_int64 (stmt, 0);
+      sqlite3_reset (stmt);
+    }
+  vp_database_unlock (db);
+  return id;
+}
+
+gboolean
+vp_shift_store_totals (VpDatabase    *db,
+                       gint64         shift_id,
+                       VpShiftTotals *out,
+                       GError       **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (shift_id == 0 && (shift_id = vp_shift_store_require_open (db, error)) == 0)
+    return FALSE;
+
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db,
+                              "SELECT opened_by, opened_at, float, closed_at IS NULL,"
+                              " coalesce (z_number, 0), coalesce (counted, 0) FROM shifts WHERE id = ?1",
+                              error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, shift_id);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      if (rc == SQLITE_DONE)
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
+                     "There is no shift %" G_GINT64_FORMAT, shift_id);
+      else
+        vp_database_set_error (db, rc, error);
+      sqlite3_reset (stmt);
+      goto out;
+    }
+  out->shift_id = shift_id;
+  out->opened_by = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  out->opened_at = sqlite3_column_int64 (stmt, 1);
+  out->float_amount = sqlite3_column_int64 (stmt, 2);
+  out->open = sqlite3_column_int (stmt, 3);
+  out->z_number = sqlite3_column_int64 (stmt, 4);
+  out->counted = sqlite3_column_int64 (stmt, 5);
+  sqlite3_reset (stmt);
+
+  stmt = vp_database_prepare (db,
+                              "SELECT"
+                              " coalesce (sum (CASE WHEN method = 'cash' AND amount > 0 THEN amount END), 0),"
+                              " coalesce (sum (CASE WHEN method = 'cash' AND amount < 0 THEN -amount END), 0),"
+                              " coalesce (sum (CASE WHEN method = 'card' THEN amount END), 0),"
+                              " coalesce (sum (CASE WHEN method = 'mobile' THEN amount END), 0),"
+                              " count (CASE WHEN amount > 0 THEN 1 END),"
+                              " count (CASE WHEN kind = 'void' THEN 1 END)"
+                              " FROM journal WHERE shift_id = ?1",
+                              error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, shift_id);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      vp_database_set_error (db, rc, error);
+      sqlite3_reset (stmt);
+      goto out;
+    }
+  out->cash_in = sqlite3_column_int64 (stmt, 0);
+  out->cash_out = sqlite3_column_int64 (stmt, 1);
+  out->card_in = sqlite3_column_int64 (stmt, 2);
+  out->mobile_in = sqlite3_column_int64 (stmt, 3);
+  out->transactions = sqlite3_column_int64 (stmt, 4);
+  out->voids = sqlite3_column_int64 (stmt, 5);
+  out->expected_cash = out->float_amount + out->cash_in - out->cash_out;
+  sqlite3_reset (stmt);
+  ok = TRUE;
+out:
+  vp_database_unlock (db);
+  return ok;
+}
+
+typedef struct
+{
+  const VpStaff *staff;
+  VpMoney        amount;
+  gint64         seq;
+  const char    *reason;
+} ShiftData;
+
+static VpJournalEntry *
+open_tx (VpDatabase  *db,
+         gpointer     data,
+         GError     **error)
+{
+  ShiftData *d = data;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  VpJournalRefs refs = { 0 };
+  VpJournalEntry *entry;
+  sqlite3_stmt *stmt;
+  gint64 shift_id;
+
+  if (vp_shift_store_current (db) != 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   "A shift is already open; close it before opening another");
+      return NULL;
+    }
+  stmt = vp_database_prepare (db,
+                              "INSERT INTO shifts (opened_by, opened_at, float, open_seq)"
+                              " VALUES (?1, ?2, ?3, (SELECT coalesce (max (seq), 0) + 1 FROM journal))",
+                              error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, d->staff->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, vp_database_now ());
+  sqlite3_bind_int64 (stmt, 3, d->amount);
+  if (!vp_store_step_done (db, stmt, error))
+    return NULL;
+  shift_id = sqlite3_last_insert_rowid (vp_database_get_handle (db));
+
+  json_builder_begin_object (b);
+  vp_json_add_int (b, "shift", shift_id);
+  vp_json_add_money (b, "float", d->amount);
+  vp_json_add_staff (b, d->staff);
+  json_builder_end_object (b);
+
+  refs.staff_id = d->staff->id;
+  refs.shift_id = shift_id;
+  entry = vp_journal_store_append (db, VP_KIND_SHIFT_OPEN, b, &refs, error);
+  return entry;
+}
+
+VpJournalEntry *
+vp_shift_store_open (VpDatabase    *db,
+                     const VpStaff *staff,
+                     VpMoney        float_amount,
+                     GError       **error)
+{
+  ShiftData d = { staff, float_amount, 0, NULL };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Opening a shift", error))
+    return NULL;
+  if (float_amount < 0 || float_amount > VP_MONEY_MAX_TRANSACTION)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   "The cash float must be between ¥0.00 and ¥1,000,000.00");
+      return NULL;
+    }
+  return vp_store_run_tx (db, open_tx, &d, error);
+}
+
+static void
+add_totals (JsonBuilder         *b,
+            const VpShiftTotals *t)
+{
+  vp_json_add_int (b, "shift", t->shift_id);
+  vp_json_add_string (b, "opened_by", t->opened_by);
+  vp_json_add_money (b, "float", t->float_amount);
+  vp_json_add_money (b, "cash_in", t->cash_in);
+  vp_json_add_money (b, "cash_out", t->cash_out);
+  vp_json_add_money (b, "card_in", t->card_in);
+  vp_json_add_money (b, "mobile_in", t->mobile_in);
+  vp_json_add_money (b, "expected_cash", t->expected_cash);
+  vp_json_add_int (b, "transactions", t->transactions);
+  vp_json_add_int (b, "voids", t->voids);
+}
+
+static VpJournalEntry *
+close_tx (VpDatabase  *db,
+          gpointer     data,
+          GError     **error)
+{
+  ShiftData *d = data;
+  g_auto(VpShiftTotals) totals = { 0 };
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  VpJournalRefs refs = { 0 };
+  VpJournalEntry *entry;
+  sqlite3_stmt *stmt;
+  gint64 z_number = 0;
+  gint64 pending = 0;
+
+  if (!vp_shift_store_totals (db, 0, &totals, error))
+    return NULL;
+
+  stmt = vp_database_prepare (db, "SELECT count (*) FROM topups WHERE state = 'pending'", error);
+  if (stmt == NULL)
+    return NULL;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    pending = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (pending > 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   "%" G_GINT64_FORMAT " card top-up(s) are not resolved; insert the card(s) "
+                   "to finish them before closing the shift", pending);
+      return NULL;
+    }
+
+  stmt = vp_database_prepare (db, "SELECT coalesce (max (z_number), 0) + 1 FROM shifts", error);
+  if (stmt == NULL)
+    return NULL;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    z_number = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+
+  json_builder_begin_object (b);
+  vp_json_add_int (b, "z_number", z_number);
+  add_totals (b, &totals);
+  vp_json_add_money (b, "counted", d->amount);
+  vp_json_add_money (b, "difference", d->amount - totals.expected_cash);
+  vp_json_add_staff (b, d->staff);
+  json_builder_end_object (b);
+
+  refs.staff_id = d->staff->id;
+  refs.shift_id = totals.shift_id;
+  entry = vp_journal_store_append (db, VP_KIND_SHIFT_CLOSE, b, &refs, error);
+  if (entry == NULL)
+    return NULL;
+
+  stmt = vp_database_prepare (db,
+                              "UPDATE shifts SET closed_by = ?2, closed_at = ?3, counted = ?4,"
+                              " expected = ?5, z_number = ?6, close_seq = ?7 WHERE id = ?1",
+                              error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, totals.shift_id);
+  sqlite3_bind_text (stmt, 2, d->staff->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, vp_database_now ());
+  sqlite3_bind_int64 (stmt, 4, d->amount);
+  sqlite3_bind_int64 (stmt, 5, totals.expected_cash);
+  sqlite3_bind_int64 (stmt, 6, z_number);
+  sqlite3_bind_int64 (stmt, 7, entry->seq);
+  if (!vp_store_step_done (db, stmt, error))
+    goto fail;
+  return entry;
+
+fail:
+  vp_journal_entry_free (entry);
+  return NULL;
+}
+
+VpJournalEntry *
+vp_shift_store_close (VpDatabase    *db,
+                      const VpStaff *supervisor,
+                      VpMoney        counted,
+                      GError       **error)
+{
+  ShiftData d = { supervisor, counted, 0, NULL };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, "Closing a shift", error))
+    return NULL;
+  if (counted < 0 || counted > VP_MONEY_MAX_TRANSACTION)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   "The counted cash must be between ¥0.00 and ¥1,000,000.00");
+      return NULL;
+    }
+  return vp_store_run_tx (db, close_tx, &d, error);
+}
+
+/* --- voids --------------------------------------------------------------- */
+
+static gboolean
+reverse_pay (VpDatabase  *db,
+             JsonObject  *p,
+             gint64       account_id,
+             GError     **error)
+{
+  JsonArray *bills = json_object_get_array_member (p, "bills");
+  VpMoney to_credit = json_object_get_int_member_with_default (p, "to_credit", 0);
+  sqlite3_stmt *stmt;
+  VpMoney balance = 0;
+
+  stmt = vp_database_prepare (db, "SELECT balance FROM accounts WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    balance = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (balance < to_credit)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INSUFFICIENT,
+                   "The credit from this payment has been used since; it cannot be voided");
+      return FALSE;
+    }
+  if (!vp_account_store_set_balance (db, account_id, balance - to_credit, error))
+    return FALSE;
+
+  stmt = vp_database_prepare (db, "UPDATE bills SET paid = paid - ?2 WHERE id = ?1 AND paid >= ?2",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
+    {
+      JsonObject *bill = json_array_get_object_element (bills, i);
+
+      sqlite3_bind_int64 (stmt, 1, json_object_get_int_member (bill, "bill_id"));
+      sqlite3_bind_int64 (stmt, 2, json_object_get_int_member (bill, "paid"));
+      if (!vp_store_step_done (db, stmt, error))
+        return FALSE;
+      if (sqlite3_changes (vp_database_get_handle (db)) != 1)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       "A bill paid by this payment has changed since; it cannot be voided");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+reverse_open (VpDatabase  *db,
+              gint64       account_id,
+              GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 later = 0;
+
+  stmt = vp_database_prepare (db, "SELECT count (*) FROM journal WHERE account_id = ?1"
+                                  " AND kind <> 'account.open'", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    later = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (later > 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   "The new account has been used since; it cannot be voided");
+      return FALSE;
+    }
+  stmt = vp_database_prepare (db, "UPDATE accounts SET status = 'closed' WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  return vp_store_step_done (db, stmt, error);
+}
+
+static VpJournalEntry *
+void_tx (VpDatabase  *db,
+         gpointer     data,
+         GError     **error)
+{
+  ShiftData *d = data;
+  g_autoptr(VpJournalEntry) target = NULL;
+  g_autoptr(JsonObject) p = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  VpJournalRefs refs = { 0 };
+  VpJournalEntry *entry;
+  sqlite3_stmt *stmt;
+  gint64 shift_id, target_shift = 0, account_id = 0, voided_by = 0;
+  VpMoney amount = 0;
+  g_autofree char *method = NULL;
+
+  if ((shift_id = vp_shift_store_require_open (db, error)) == 0)
+    return NULL;
+  target = vp_journal_store_get (db, d->seq, error);
+  if (target == NULL)
+    return NULL;
+
+  stmt = vp_database_prepare (db, "SELECT coalesce (shift_id, 0), coalesce (account_id, 0),"
+                                  " amount, method, coalesce (voided_by, 0) FROM journal WHERE seq = ?1",
+                              error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, d->seq);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      target_shift = sqlite3_column_int64 (stmt, 0);
+      account_id = sqlite3_column_int64 (stmt, 1);
+      amount = sqlite3_column_int64 (stmt, 2);
+      method = g_strdup ((const char *)sqlite3_column_text (stmt, 3));
+      voided_by = sqlite3_column_int64 (stmt, 4);
+    }
+  sqlite3_reset (stmt);
+
+  if (voided_by != 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   "Entry %" G_GINT64_FORMAT " was already voided by entry %" G_GINT64_FORMAT,
+                   d->seq, voided_by);
+      return NULL;
+    }
+  if (target_shift != shift_id)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   "Only transactions of the open shift can be voided");
+      return NULL;
+    }
+  p = vp_journal_entry_parse_payload (target);
+  if (p == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
+                   "Entry %" G_GINT64_FORMAT " has an unreadable payload", d->seq);
+      return NULL;
+    }
+  if (g_str_equal (target->kind, VP_KIND_PAY))
+    {
+      if (!reverse_pay (db, p, account_id, error))
+        return NULL;
+    }
+  else if (g_str_equal (target->kind, VP_KIND_ACCOUNT_OPEN))
+    {
+      if (!reverse_open (db, account_id, error))
+        return NULL;
+    }
+  else
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   "A %s entry cannot be voided; only bill payments and new accounts can",
+                   target->kind);
+      return NULL;
+    }
+
+  json_builder_begin_object (b);
+  vp_json_add_int (b, "voided_seq", d->seq);
+  vp_json_add_string (b, "voided_kind", target->kind);
+  vp_json_add_string (b, "voided_uuid", target->uuid);
+  vp_json_add_string (b, "account", json_object_get_string_member_with_default (p, "account", NULL));
+  vp_json_add_money (b, "amount", amount);
+  if (method)
+    vp_json_add_string (b, "method", method);
+  vp_json_add_string (b, "reason", d->reason);
+  vp_json_add_string (b, "approved_by", d->staff->id);
+  vp_json_add_staff (b, d->staff);
+  json_builder_end_object (b);
+
+  refs.staff_id = d->staff->id;
+  refs.shift_id = shift_id;
+  refs.account_id = account_id;
+  refs.method = method;
+  refs.amount = -amount;
+  entry = vp_journal_store_append (db, VP_KIND_VOID, b, &refs, error);
+  if (entry == NULL)
+    return NULL;
+
+  stmt = vp_database_prepare (db, "UPDATE journal SET voided_by = ?2 WHERE seq = ?1", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, d->seq);
+  sqlite3_bind_int64 (stmt, 2, entry->seq);
+  if (!vp_store_step_done (db, stmt, error))
+    goto fail;
+  return entry;
+
+fail:
+  vp_journal_entry_free (entry);
+  return NULL;
+}
+
+VpJournalEntry *
+vp_shift_store_void (VpDatabase    *db,
+                     const VpStaff *supervisor,
+                     gint64         seq,
+                     const char    *reason,
+                     GError       **error)
+{
+  ShiftData d = { supervisor, 0, seq, reason };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, "Voiding a transaction", error))
+    return NULL;
+  if (reason == NULL || !vp_validate_note (reason, 200, error) || *reason == '\0')
+    {
+      if (error && *error == NULL)
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "A void needs a reason");
+      return NULL;
+    }
+  return vp_store_run_tx (db, void_tx, &d, error);
+}

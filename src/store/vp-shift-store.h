@@ -1,0 +1,37 @@
+/* vp-shift-store.h: shifts, X/Z reports and supervisor voids.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "vp-database.h"
+#include "vp-store-types.h"
+
+G_BEGIN_DECLS
+
+VpJournalEntry *vp_shift_store_open    (VpDatabase    *db,
+                                        const VpStaff *staff,
+                                        VpMoney        float_amount,
+                                        GError       **error);
+/* Needs a supervisor. The Z report (numbered) is the payload. */
+VpJournalEntry *vp_shift_store_close   (VpDatabase    *db,
+                                        const VpStaff *supervisor,
+                                        VpMoney        counted,
+                                        GError       **error);
+/* Totals of a shift (0: the open one). FALSE with STATE if none is open. */
+gboolean        vp_shift_store_totals  (VpDatabase    *db,
+                                        gint64         shift_id,
+                                        VpShiftTotals *out,
+                                        GError       **error);
+/* Id of the open shift, 0 if none. */
+gint64          vp_shift_store_current (VpDatabase    *db);
+
+/* Reversing entry for a payment or account opening of the open shift.
+ * Needs a supervisor. */
+VpJournalEntry *vp_shift_store_void    (VpDatabase    *db,
+                                        const VpStaff *supervisor,
+                                        gint64         seq,
+                                        const char    *reason,
+                                        GError       **error);
+
+G_END_DECLS
