@@ -398,7 +398,6 @@ vp_database_open (const char          *path,
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
   sqlite3_db_config (self->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
   sqlite3_db_config (self->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, NULL);
-  sqlite3_db_config (self->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 
   /* Reading the header tells a non-database file apart early. */
   if (!vp_database_exec (self, "PRAGMA foreign_keys = ON", error))

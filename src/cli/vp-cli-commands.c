@@ -1,0 +1,947 @@
+/* vp-cli-commands.c: the foundation commands of vanpos-cli.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vanpos-cli"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "vp-cli.h"
+
+#define FAIL_IF(cond) G_STMT_START { if (cond) return vp_cli_fail (cli, error); } G_STMT_END
+
+static char *opt_staff;
+static char *opt_pin;
+static gboolean opt_json;
+
+#define STAFF_ENTRIES \
+  { "staff", 0, 0, G_OPTION_ARG_STRING, &opt_staff, "Staff id", "ID" }, \
+  { "pin", 0, 0, G_OPTION_ARG_STRING, &opt_pin, "Staff PIN", "PIN" }
+#define JSON_ENTRY \
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print one JSON object", NULL }
+
+static gboolean
+parse_money_arg (const char *text,
+                 const char *what,
+                 VpMoney    *out,
+                 GError    **error)
+{
+  if (text == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "Give %s", what);
+      return FALSE;
+    }
+  if (!vp_money_parse (text, out, error))
+    {
+      g_prefix_error (error, "%s: ", what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_positive_money_arg (const char *text,
+                          const char *what,
+                          VpMoney    *out,
+                          GError    **error)
+{
+  if (text == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "Give %s", what);
+      return FALSE;
+    }
+  if (!vp_money_parse_positive (text, out, error))
+    {
+      g_prefix_error (error, "%s: ", what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* error is passed by address: the operation call in the same argument
+ * list must be evaluated before the error is read. */
+static int
+finish_entry (VpCli           *cli,
+              VpJournalEntry  *entry,
+              GError         **error)
+{
+  if (entry == NULL)
+    return vp_cli_fail (cli, *error);
+  vp_cli_print_entry (entry, opt_json);
+  vp_journal_entry_free (entry);
+  return VP_CLI_EXIT_OK;
+}
+
+/* --- init / demo / staff ----------------------------------------------- */
+
+static int
+cmd_init (VpCli *cli, int argc, char **argv)
+{
+  g_autofree char *van = NULL;
+  g_autoptr(GError) error = NULL;
+  GOptionEntry entries[] = {
+    { "van", 0, 0, G_OPTION_ARG_STRING, &van, "Van id, e.g. VAN01", "VAN" },
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "init", NULL, entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (van == NULL)
+    return vp_cli_usage_error (cli, "init", "--van VAN is required");
+  if (argc != 1)
+    return vp_cli_usage_error (cli, "init", "unexpected argument “%s”", argv[1]);
+  FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+  FAIL_IF (!vp_database_init_van (cli->db, van, &error));
+  g_print ("Van %s initialised in %s (journal key %s.vankey)\n", van, cli->db_path, cli->db_path);
+  return VP_CLI_EXIT_OK;
+}
+
+static void
+demo_progress (gint64 done, gint64 total, gpointer user_data)
+{
+  if (done == total || done % 100000 == 0)
+    g_printerr ("\r%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT " accounts", done, total);
+  if (done == total)
+    g_printerr ("\n");
+}
+
+static int
+cmd_demo (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 n = 0;
+  gint seed = 1;
+  gint iterations = VP_PIN_ITERATIONS;
+  g_autoptr(GTimer) timer = g_timer_new ();
+  GOptionEntry entries[] = {
+    { "accounts", 0, 0, G_OPTION_ARG_INT64, &n, "Number of accounts", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Random seed (same seed, same data)", "S" },
+    { "pin-iterations", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &iterations, NULL, NULL },
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "demo", NULL, entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (n <= 0 || n > 10000000)
+    return vp_cli_usage_error (cli, "demo", "--accounts N must be 1–10000000");
+  if (iterations < 1000)
+    return vp_cli_usage_error (cli, "demo", "--pin-iterations must be at least 1000");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  FAIL_IF (!vp_demo_populate (cli->db, n, seed, iterations, n >= 100000 ? demo_progress : NULL,
+                              NULL, &error));
+  g_print ("Added %" G_GINT64_FORMAT " demo accounts in %.1f s. Operator %s PIN %s, supervisor %s PIN %s\n",
+           n, g_timer_elapsed (timer, NULL), VP_DEMO_OPERATOR_ID, VP_DEMO_OPERATOR_PIN,
+           VP_DEMO_SUPERVISOR_ID, VP_DEMO_SUPERVISOR_PIN);
+  return VP_CLI_EXIT_OK;
+}
+
+static gboolean
+has_supervisor (VpCli *cli)
+{
+  g_autoptr(GPtrArray) staff = vp_staff_store_list (cli->db, NULL);
+
+  for (guint i = 0; staff && i < staff->len; i++)
+    if (((VpStaff *)staff->pdata[i])->role == VP_ROLE_SUPERVISOR)
+      return TRUE;
+  return FALSE;
+}
+
+static int
+cmd_staff (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *role = NULL;
+  g_autofree char *new_pin = NULL;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Full name", "NAME" },
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role, "operator or supervisor", "ROLE" },
+    { "new-pin", 0, 0, G_OPTION_ARG_STRING, &new_pin, "PIN of the new staff member", "PIN" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "staff", "add ID | list", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc < 2)
+    return vp_cli_usage_error (cli, "staff", "say “add ID” or “list”");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+
+  if (g_str_equal (argv[1], "list") && argc == 2)
+    {
+      g_autoptr(GPtrArray) staff = vp_staff_store_list (cli->db, &error);
+
+      FAIL_IF (staff == NULL);
+      for (guint i = 0; i < staff->len; i++)
+        {
+          VpStaff *s = staff->pdata[i];
+          g_print ("%-12s %-12s %s\n", s->id, vp_role_to_string (s->role), s->name);
+        }
+      return VP_CLI_EXIT_OK;
+    }
+  if (g_str_equal (argv[1], "add") && argc == 3)
+    {
+      VpRole r;
+
+      if (role == NULL || !vp_role_from_string (role, &r))
+        return vp_cli_usage_error (cli, "staff", "--role must be operator or supervisor");
+      if (name == NULL || new_pin == NULL)
+        return vp_cli_usage_error (cli, "staff", "--name and --new-pin are required");
+      /* The first supervisor bootstraps the van; after that a supervisor adds staff. */
+      if (has_supervisor (cli))
+        {
+          g_autoptr(VpStaff) sup = vp_cli_login (cli, opt_staff, opt_pin, &error);
+
+          FAIL_IF (sup == NULL);
+          FAIL_IF (!vp_staff_require_role (sup, VP_ROLE_SUPERVISOR, "Adding staff", &error));
+        }
+      else if (r != VP_ROLE_SUPERVISOR)
+        return vp_cli_usage_error (cli, "staff", "add a supervisor first");
+      FAIL_IF (!vp_staff_store_add (cli->db, argv[2], name, r, new_pin, VP_PIN_ITERATIONS, &error));
+      g_print ("Added %s %s (%s)\n", role, argv[2], name);
+      return VP_CLI_EXIT_OK;
+    }
+  return vp_cli_usage_error (cli, "staff", "say “add ID” or “list”");
+}
+
+/* --- accounts ------------------------------------------------------------ */
+
+static JsonNode *
+account_to_json (VpCli *cli, const VpAccount *a, gboolean full)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *masked = vp_mask_id_number (a->id_number);
+
+  json_builder_begin_object (b);
+#define S(k, v) G_STMT_START { json_builder_set_member_name (b, k); \
+    if (v) json_builder_add_string_value (b, v); else json_builder_add_null_value (b); } G_STMT_END
+#define I(k, v) G_STMT_START { json_builder_set_member_name (b, k); json_builder_add_int_value (b, v); } G_STMT_END
+#define B(k, v) G_STMT_START { json_builder_set_member_name (b, k); json_builder_add_boolean_value (b, v); } G_STMT_END
+  S ("number", a->number);
+  S ("holder", a->holder);
+  S ("phone", a->phone);
+  S ("id_masked", masked);
+  S ("address", a->address);
+  S ("estate", a->estate);
+  S ("service", vp_service_kind_to_string (a->service));
+  S ("meter", vp_meter_type_to_string (a->meter));
+  S ("tariff_class", vp_tariff_class_to_string (a->tariff_class));
+  S ("concession_expiry", a->concession_expiry);
+  B ("elderly_alone", a->elderly_alone);
+  B ("needs_visit", a->needs_visit);
+  I ("balance", a->balance);
+  I ("arrears", a->arrears);
+  S ("card_number", a->card_number);
+  I ("card_counter", a->card_counter);
+  I ("year_volume", a->tariff_year ? a->year_volume : 0);
+  I ("last_reading", a->last_reading);
+  S ("status", vp_account_status_to_string (a->status));
+  if (full)
+    {
+      g_autoptr(GPtrArray) bills = vp_account_store_list_bills (cli->db, a->id, TRUE, NULL);
+
+      json_builder_set_member_name (b, "open_bills");
+      json_builder_begin_array (b);
+      for (guint i = 0; bills && i < bills->len; i++)
+        {
+          VpBill *bill = bills->pdata[i];
+
+          json_builder_begin_object (b);
+          I ("id", bill->id);
+          S ("period", bill->period);
+          I ("amount", bill->amount);
+          I ("paid", bill->paid);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
+#undef S
+#undef I
+#undef B
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static void
+print_account_line (const VpAccount *a)
+{
+  g_autofree char *bal = vp_money_format (a->balance);
+  g_autofree char *arr = vp_money_format (a->arrears);
+
+  g_print ("%-16s %-6s %-24s %-11s %-8s credit %s arrears %s\n", a->number, a->holder, a->address,
+           a->phone, vp_meter_type_to_string (a->meter), bal, arr);
+}
+
+static int
+cmd_search (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  gint limit = 20;
+  GOptionEntry entries[] = {
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "At most N results (1–500)", "N" },
+    JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "search", "QUERY", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "search", "give one QUERY (quote it if it has spaces)");
+  if (limit < 1 || limit > VP_SEARCH_MAX_LIMIT)
+    return vp_cli_usage_error (cli, "search", "--limit must be 1–%d", VP_SEARCH_MAX_LIMIT);
+  FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+  results = vp_account_store_search (cli->db, argv[1], 0, limit, &error);
+  FAIL_IF (results == NULL);
+
+  if (opt_json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "query");
+      json_builder_add_string_value (b, argv[1]);
+      json_builder_set_member_name (b, "count");
+      json_builder_add_int_value (b, results->len);
+      json_builder_set_member_name (b, "results");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < results->len; i++)
+        json_builder_add_value (b, account_to_json (cli, results->pdata[i], FALSE));
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      vp_cli_print_json (root);
+    }
+  else
+    for (guint i = 0; i < results->len; i++)
+      print_account_line (results->pdata[i]);
+
+  if (results->len == 0)
+    {
+      g_printerr ("%s: no account matches “%s” (searched numbers, cards, phones, names, "
+                  "pinyin initials and addresses)\n", cli->prog, argv[1]);
+      return VP_CLI_EXIT_NOT_FOUND;
+    }
+  return VP_CLI_EXIT_OK;
+}
+
+static int
+cmd_account (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpAccount) a = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  GOptionEntry entries[] = { JSON_ENTRY, { NULL } };
+
+  if (!vp_cli_parse (cli, "account", "ACCOUNT_NO", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "account", "give one ACCOUNT_NO");
+  FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+  a = vp_account_store_get (cli->db, argv[1], &error);
+  FAIL_IF (a == NULL);
+  node = account_to_json (cli, a, TRUE);
+  if (opt_json)
+    vp_cli_print_json (node);
+  else
+    {
+      JsonArray *bills = json_object_get_array_member (json_node_get_object (node), "open_bills");
+
+      print_account_line (a);
+      if (a->card_number)
+        g_print ("  card %s, %" G_GINT64_FORMAT " purchases\n", a->card_number, a->card_counter);
+      for (guint i = 0; i < json_array_get_length (bills); i++)
+        {
+          JsonObject *bill = json_array_get_object_element (bills, i);
+          g_autofree char *due = vp_money_format (json_object_get_int_member (bill, "amount") -
+                                                  json_object_get_int_member (bill, "paid"));
+          g_print ("  bill %s due %s\n", json_object_get_string_member (bill, "period"), due);
+        }
+    }
+  return VP_CLI_EXIT_OK;
+}
+
+/* --- money ----------------------------------------------------------------- */
+
+static int
+cmd_pay (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *method = NULL;
+  g_autofree char *ref = NULL;
+  VpPaymentMethod m;
+  VpMoney amount;
+  GOptionEntry entries[] = {
+    { "method", 0, 0, G_OPTION_ARG_STRING, &method, "cash, card or mobile", "METHOD" },
+    { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "pay", "ACCOUNT_NO AMOUNT", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 3)
+    return vp_cli_usage_error (cli, "pay", "give ACCOUNT_NO and AMOUNT");
+  FAIL_IF (!parse_positive_money_arg (argv[2], "the amount", &amount, &error));
+  FAIL_IF (!vp_cli_parse_method (method, &m, &error));
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_pay (cli->service, staff, argv[1], amount, m, ref, &error),
+                       &error);
+}
+
+static void
+topup_progress (const char *stage, double fraction, gpointer user_data)
+{
+  if (!opt_json)
+    g_printerr ("%s… %d%%\n", stage, (int)(fraction * 100));
+}
+
+static int
+cmd_topup (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *method = NULL;
+  g_autofree char *ref = NULL;
+  g_autofree char *amount_text = NULL;
+  g_autofree char *volume_text = NULL;
+  VpPaymentMethod m;
+  VpMoney amount = 0;
+  VpVolume volume = 0;
+  GOptionEntry entries[] = {
+    { "amount", 0, 0, G_OPTION_ARG_STRING, &amount_text, "Money to spend", "AMOUNT" },
+    { "volume", 0, 0, G_OPTION_ARG_STRING, &volume_text, "Volume to buy in m³", "M3" },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &method, "cash, card or mobile", "METHOD" },
+    { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "topup", "ACCOUNT_NO", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "topup", "give one ACCOUNT_NO");
+  if ((amount_text == NULL) == (volume_text == NULL))
+    return vp_cli_usage_error (cli, "topup", "give exactly one of --amount and --volume");
+  if (amount_text)
+    FAIL_IF (!parse_positive_money_arg (amount_text, "the amount", &amount, &error));
+  else
+    {
+      FAIL_IF (!vp_volume_parse (volume_text, &volume, &error));
+      if (volume <= 0)
+        return vp_cli_usage_error (cli, "topup", "the volume must be more than 0 m³");
+    }
+  FAIL_IF (!vp_cli_parse_method (method, &m, &error));
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_topup (cli->service, staff, argv[1], amount, volume, m, ref,
+                                              topup_progress, NULL, NULL, &error),
+                       &error);
+}
+
+static int
+cmd_open_account (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *name = NULL, *id_number = NULL, *phone = NULL, *estate = NULL;
+  g_autofree char *building = NULL, *unit = NULL, *room = NULL, *service = NULL, *meter = NULL;
+  g_autofree char *klass = NULL, *expiry = NULL, *fee = NULL, *method = NULL, *ref = NULL;
+  gboolean elderly = FALSE, visit = FALSE, card = FALSE;
+  VpOpenAccountRequest r = { 0 };
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Holder's name", "N" },
+    { "id-number", 0, 0, G_OPTION_ARG_STRING, &id_number, "Resident ID number", "X" },
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone, "Phone", "P" },
+    { "estate", 0, 0, G_OPTION_ARG_STRING, &estate, "Estate (小区)", "E" },
+    { "building", 0, 0, G_OPTION_ARG_STRING, &building, "Building", "B" },
+    { "unit", 0, 0, G_OPTION_ARG_STRING, &unit, "Unit", "U" },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room", "R" },
+    { "service", 0, 0, G_OPTION_ARG_STRING, &service, "gas or water", "S" },
+    { "meter", 0, 0, G_OPTION_ARG_STRING, &meter, "prepaid or postpaid", "M" },
+    { "tariff", 0, 0, G_OPTION_ARG_STRING, &klass, "residential (default), commercial, low_income", "T" },
+    { "concession-expiry", 0, 0, G_OPTION_ARG_STRING, &expiry, "Low-income certificate expiry", "YYYY-MM-DD" },
+    { "elderly-alone", 0, 0, G_OPTION_ARG_NONE, &elderly, "Elderly resident living alone", NULL },
+    { "needs-visit", 0, 0, G_OPTION_ARG_NONE, &visit, "Needs home visits", NULL },
+    { "issue-card", 0, 0, G_OPTION_ARG_NONE, &card, "Issue a new IC card (prepaid)", NULL },
+    { "fee", 0, 0, G_OPTION_ARG_STRING, &fee, "Opening fee and deposit (default 0)", "AMOUNT" },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &method, "How the fee is paid", "METHOD" },
+    { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference", "REF" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "open-account", NULL, entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 1)
+    return vp_cli_usage_error (cli, "open-account", "unexpected argument “%s”", argv[1]);
+  if (!name || !id_number || !phone || !estate || !building || !room || !service || !meter)
+    return vp_cli_usage_error (cli, "open-account",
+                               "--name, --id-number, --phone, --estate, --building, --room, "
+                               "--service and --meter are required");
+  r.holder = name;
+  r.id_number = id_number;
+  r.phone = phone;
+  r.estate = estate;
+  r.building = building;
+  r.unit = unit;
+  r.room = room;
+  if (!vp_service_kind_from_string (service, &r.service))
+    return vp_cli_usage_error (cli, "open-account", "--service must be gas or water");
+  if (!vp_meter_type_from_string (meter, &r.meter))
+    return vp_cli_usage_error (cli, "open-account", "--meter must be prepaid or postpaid");
+  r.tariff_class = VP_TARIFF_CLASS_RESIDENTIAL;
+  if (klass && !vp_tariff_class_from_string (klass, &r.tariff_class))
+    return vp_cli_usage_error (cli, "open-account",
+                               "--tariff must be residential, commercial or low_income");
+  r.concession_expiry = expiry;
+  r.elderly_alone = elderly;
+  r.needs_visit = visit;
+  r.issue_card = card;
+  if (fee)
+    FAIL_IF (!parse_money_arg (fee, "the fee", &r.fee, &error));
+  if (r.fee > 0)
+    FAIL_IF (!vp_cli_parse_method (method, &r.method, &error));
+  r.reference = ref;
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_open_account (cli->service, staff, &r, &error), &error);
+}
+
+static int
+cmd_transfer (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *name = NULL, *id_number = NULL, *phone = NULL, *reading = NULL;
+  g_autofree char *method = NULL, *ref = NULL;
+  gboolean settle = FALSE;
+  VpChangeHolderRequest r = { 0 };
+  GOptionEntry entries[] = {
+    { "new-name", 0, 0, G_OPTION_ARG_STRING, &name, "New holder's name", "N" },
+    { "new-id-number", 0, 0, G_OPTION_ARG_STRING, &id_number, "New holder's ID number", "X" },
+    { "new-phone", 0, 0, G_OPTION_ARG_STRING, &phone, "New holder's phone", "P" },
+    { "reading", 0, 0, G_OPTION_ARG_STRING, &reading, "Final meter reading", "M3" },
+    { "settle", 0, 0, G_OPTION_ARG_NONE, &settle, "Pay the arrears now (else they are carried)", NULL },
+    { "method", 0, 0, G_OPTION_ARG_STRING, &method, "How arrears are paid", "METHOD" },
+    { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference", "REF" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "transfer", "ACCOUNT_NO", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "transfer", "give one ACCOUNT_NO");
+  if (!name || !id_number || !phone || !reading)
+    return vp_cli_usage_error (cli, "transfer",
+                               "--new-name, --new-id-number, --new-phone and --reading are required");
+  r.number = argv[1];
+  r.new_holder = name;
+  r.new_id_number = id_number;
+  r.new_phone = phone;
+  FAIL_IF (!vp_volume_parse (reading, &r.final_reading, &error));
+  r.settle_arrears = settle;
+  if (settle)
+    FAIL_IF (!vp_cli_parse_method (method, &r.method, &error));
+  r.reference = ref;
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_change_holder (cli->service, staff, &r, &error), &error);
+}
+
+static int
+cmd_move_credit (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  VpMoney amount;
+  GOptionEntry entries[] = { STAFF_ENTRIES, JSON_ENTRY, { NULL } };
+
+  if (!vp_cli_parse (cli, "move-credit", "FROM_NO TO_NO AMOUNT", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 4)
+    return vp_cli_usage_error (cli, "move-credit", "give FROM_NO, TO_NO and AMOUNT");
+  FAIL_IF (!parse_positive_money_arg (argv[3], "the amount", &amount, &error));
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_move_credit (cli->service, staff, argv[1], argv[2], amount,
+                                                    &error),
+                       &error);
+}
+
+static int
+cmd_close_account (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *refund = NULL;
+  g_autofree char *to = NULL;
+  GOptionEntry entries[] = {
+    { "refund", 0, 0, G_OPTION_ARG_STRING, &refund, "Refund the credit: cash", "cash" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Move the credit to this account", "NO" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "close-account", "ACCOUNT_NO", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "close-account", "give one ACCOUNT_NO");
+  if ((refund == NULL) == (to == NULL))
+    return vp_cli_usage_error (cli, "close-account", "give exactly one of --refund cash and --to NO");
+  if (refund != NULL && !g_str_equal (refund, "cash"))
+    return vp_cli_usage_error (cli, "close-account", "--refund takes only “cash”");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_close_account (cli->service, staff, argv[1], to, &error),
+                       &error);
+}
+
+/* --- logs, trips, shifts ---------------------------------------------------- */
+
+static int
+cmd_log (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *note = NULL;
+  g_autofree char *topic = NULL;
+  VpLogKind kind;
+  GOptionEntry entries[] = {
+    { "note", 0, 0, G_OPTION_ARG_STRING, &note, "What happened", "TEXT" },
+    { "topic", 0, 0, G_OPTION_ARG_STRING, &topic, "Topic (billing, safety, meter…)", "TEXT" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "log", "consultation|visit|complaint [ACCOUNT_NO]", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc < 2 || argc > 3 || !vp_log_kind_from_string (argv[1], &kind))
+    return vp_cli_usage_error (cli, "log", "say consultation, visit or complaint, then the account");
+  if (note == NULL)
+    return vp_cli_usage_error (cli, "log", "--note TEXT is required");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_log (cli->service, staff, kind, argc == 3 ? argv[2] : NULL,
+                                            topic, note, &error),
+                       &error);
+}
+
+static int
+cmd_trip (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *estate = NULL;
+  GOptionEntry entries[] = {
+    { "estate", 0, 0, G_OPTION_ARG_STRING, &estate, "Estate served", "E" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "trip", "start|end", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2 || (!g_str_equal (argv[1], "start") && !g_str_equal (argv[1], "end")))
+    return vp_cli_usage_error (cli, "trip", "say start or end");
+  if (g_str_equal (argv[1], "start") && estate == NULL)
+    return vp_cli_usage_error (cli, "trip", "--estate E is required");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  if (g_str_equal (argv[1], "start"))
+    return finish_entry (cli, vp_service_trip_start (cli->service, staff, estate, &error), &error);
+  return finish_entry (cli, vp_service_trip_end (cli->service, staff, estate, &error), &error);
+}
+
+static void
+print_totals (const VpShiftTotals *t)
+{
+  g_autofree char *f = vp_money_format (t->float_amount);
+  g_autofree char *ci = vp_money_format (t->cash_in);
+  g_autofree char *co = vp_money_format (t->cash_out);
+  g_autofree char *ca = vp_money_format (t->card_in);
+  g_autofree char *mo = vp_money_format (t->mobile_in);
+  g_autofree char *ex = vp_money_format (t->expected_cash);
+
+  g_print ("X report — shift %" G_GINT64_FORMAT " opened by %s\n", t->shift_id, t->opened_by);
+  g_print ("  float %s  cash in %s  cash out %s  card %s  mobile %s\n", f, ci, co, ca, mo);
+  g_print ("  expected cash in drawer %s  transactions %" G_GINT64_FORMAT "  voids %" G_GINT64_FORMAT "\n",
+           ex, t->transactions, t->voids);
+}
+
+static int
+cmd_shift (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *float_text = NULL;
+  g_autofree char *counted_text = NULL;
+  VpMoney amount;
+  GOptionEntry entries[] = {
+    { "float", 0, 0, G_OPTION_ARG_STRING, &float_text, "Cash float at opening", "AMOUNT" },
+    { "counted", 0, 0, G_OPTION_ARG_STRING, &counted_text, "Cash counted at closing", "AMOUNT" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "shift", "open|close|x", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "shift", "say open, close or x");
+
+  if (g_str_equal (argv[1], "x"))
+    {
+      g_auto(VpShiftTotals) t = { 0 };
+
+      FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+      staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+      FAIL_IF (staff == NULL);
+      FAIL_IF (!vp_shift_store_totals (cli->db, 0, &t, &error));
+      if (opt_json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonNode) root = NULL;
+
+          json_builder_begin_object (b);
+#define I(k, v) G_STMT_START { json_builder_set_member_name (b, k); json_builder_add_int_value (b, v); } G_STMT_END
+          I ("shift", t.shift_id);
+          I ("float", t.float_amount);
+          I ("cash_in", t.cash_in);
+          I ("cash_out", t.cash_out);
+          I ("card_in", t.card_in);
+          I ("mobile_in", t.mobile_in);
+          I ("expected_cash", t.expected_cash);
+          I ("transactions", t.transactions);
+          I ("voids", t.voids);
+#undef I
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          vp_cli_print_json (root);
+        }
+      else
+        print_totals (&t);
+      return VP_CLI_EXIT_OK;
+    }
+  if (g_str_equal (argv[1], "open"))
+    {
+      if (float_text == NULL)
+        return vp_cli_usage_error (cli, "shift", "--float AMOUNT is required");
+      FAIL_IF (!parse_money_arg (float_text, "the float", &amount, &error));
+      FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+      staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+      FAIL_IF (staff == NULL);
+      return finish_entry (cli, vp_service_shift_open (cli->service, staff, amount, &error), &error);
+    }
+  if (g_str_equal (argv[1], "close"))
+    {
+      if (counted_text == NULL)
+        return vp_cli_usage_error (cli, "shift", "--counted AMOUNT is required");
+      FAIL_IF (!parse_money_arg (counted_text, "the counted cash", &amount, &error));
+      FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+      staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+      FAIL_IF (staff == NULL);
+      return finish_entry (cli, vp_service_shift_close (cli->service, staff, amount, &error), &error);
+    }
+  return vp_cli_usage_error (cli, "shift", "say open, close or x");
+}
+
+static int
+cmd_void (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *reason = NULL;
+  gint64 seq;
+  char *end = NULL;
+  GOptionEntry entries[] = {
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why it is voided", "TEXT" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "void", "SEQ", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "void", "give the SEQ of the entry to void");
+  seq = g_ascii_strtoll (argv[1], &end, 10);
+  if (end == argv[1] || *end != '\0' || seq <= 0)
+    return vp_cli_usage_error (cli, "void", "SEQ must be a positive whole number");
+  if (reason == NULL)
+    return vp_cli_usage_error (cli, "void", "--reason TEXT is required");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_void (cli->service, staff, seq, reason, &error), &error);
+}
+
+/* --- reports and checks ------------------------------------------------------ */
+
+static int
+cmd_report (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpReport) r = NULL;
+  g_autofree char *date = NULL;
+  VpReportPeriod period;
+  GOptionEntry entries[] = {
+    { "date", 0, 0, G_OPTION_ARG_STRING, &date, "A day in the period (default today)", "YYYY-MM-DD" },
+    JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "report", "day|month|year", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2 || !vp_report_period_from_string (argv[1], &period))
+    return vp_cli_usage_error (cli, "report", "say day, month or year");
+  FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+  r = vp_report_store_build (cli->db, period, date, &error);
+  FAIL_IF (r == NULL);
+  if (opt_json)
+    {
+      g_autoptr(JsonNode) node = vp_report_to_json (r);
+      vp_cli_print_json (node);
+    }
+  else
+    {
+      g_autofree char *c = vp_money_format (r->collected);
+      g_autofree char *cc = vp_money_format (r->collected_cash);
+      g_autofree char *ck = vp_money_format (r->collected_card);
+      g_autofree char *cm = vp_money_format (r->collected_mobile);
+
+      g_print ("Report %s – %s\n", r->from, r->to);
+      g_print ("  trips %" G_GINT64_FORMAT ", consultations %" G_GINT64_FORMAT
+               ", fee transactions %" G_GINT64_FORMAT ", business applications %" G_GINT64_FORMAT
+               ", home visits %" G_GINT64_FORMAT "\n",
+               r->trips, r->consultations, r->fee_transactions, r->applications, r->home_visits);
+      g_print ("  collected %s (cash %s, card %s, mobile %s)\n", c, cc, ck, cm);
+      for (guint i = 0; i < r->days->len; i++)
+        {
+          VpReportDay *d = r->days->pdata[i];
+          g_autofree char *dc = vp_money_format (d->collected);
+          g_print ("  %s  %s  %" G_GINT64_FORMAT " transactions\n", d->date, dc, d->transactions);
+        }
+    }
+  return VP_CLI_EXIT_OK;
+}
+
+static int
+cmd_verify (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 checked = 0, bad = 0;
+  GOptionEntry entries[] = { JSON_ENTRY, { NULL } };
+
+  if (!vp_cli_parse (cli, "verify", NULL, entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  if (!vp_journal_store_verify (cli->db, &checked, &bad, &error))
+    {
+      if (bad > 0)
+        g_printerr ("%s: journal broken at entry %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                    " entries before it are intact)\n", cli->prog, bad, checked);
+      if (opt_json)
+        g_print ("{\"ok\":false,\"checked\":%" G_GINT64_FORMAT ",\"bad_seq\":%" G_GINT64_FORMAT "}\n",
+                 checked, bad);
+      return vp_cli_fail (cli, error) == VP_CLI_EXIT_FAILED ? VP_CLI_EXIT_VERIFY
+                                                            : VP_CLI_EXIT_VERIFY;
+    }
+  if (opt_json)
+    g_print ("{\"ok\":true,\"checked\":%" G_GINT64_FORMAT "}\n", checked);
+  else
+    g_print ("Journal intact: %" G_GINT64_FORMAT " entries, chain and signatures verified\n", checked);
+  return VP_CLI_EXIT_OK;
+}
+
+static int
+cmd_journal (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries_list = NULL;
+  gint64 after = 0;
+  gint limit = 0;
+  GOptionEntry entries[] = {
+    { "after", 0, 0, G_OPTION_ARG_INT64, &after, "Only entries after SEQ", "SEQ" },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, "At most N entries", "N" },
+    JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "journal", NULL, entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (after < 0 || limit < 0)
+    return vp_cli_usage_error (cli, "journal", "--after and --limit must not be negative");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  entries_list = vp_journal_store_list (cli->db, after, limit, &error);
+  FAIL_IF (entries_list == NULL);
+  for (guint i = 0; i < entries_list->len; i++)
+    vp_cli_print_entry (entries_list->pdata[i], opt_json);
+  return VP_CLI_EXIT_OK;
+}
+
+static int
+cmd_backup (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!vp_cli_parse (cli, "backup", "DEST", NULL, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "backup", "give the DEST file");
+  FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+  FAIL_IF (!vp_database_backup (cli->db, argv[1], &error));
+  g_print ("Backed up to %s\n", argv[1]);
+  return VP_CLI_EXIT_OK;
+}
+
+static int
+cmd_check (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!vp_cli_parse (cli, "check", NULL, NULL, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+  FAIL_IF (!vp_database_check_integrity (cli->db, &error));
+  g_print ("Database integrity ok; %" G_GINT64_FORMAT " accounts, %" G_GINT64_FORMAT
+           " journal entries, %" G_GINT64_FORMAT " waiting to sync\n",
+           vp_account_store_count (cli->db), vp_journal_store_last_seq (cli->db),
+           vp_outbox_store_count_pending (cli->db));
+  return VP_CLI_EXIT_OK;
+}
+
+const VpCliCommand vp_cli_core_commands[] = {
+  { "init", cmd_init, "Set up a new van database and its journal key" },
+  { "demo", cmd_demo, "Add deterministic demo accounts, tariffs and staff" },
+  { "staff", cmd_staff, "Add or list staff" },
+  { "search", cmd_search, "Find accounts by number, card, phone, name, initials, address" },
+  { "account", cmd_account, "Show one account with its open bills" },
+  { "pay", cmd_pay, "Pay post-paid bills (oldest first; surplus becomes credit)" },
+  { "topup", cmd_topup, "Top up a prepaid IC card by amount or volume" },
+  { "open-account", cmd_open_account, "Open a new (provisional) account" },
+  { "transfer", cmd_transfer, "Change the account holder (过户)" },
+  { "move-credit", cmd_move_credit, "Move credit from one account to another" },
+  { "close-account", cmd_close_account, "Close an account, refunding or moving its credit" },
+  { "log", cmd_log, "Log a consultation, home visit or complaint" },
+  { "trip", cmd_trip, "Start or end a trip to an estate" },
+  { "shift", cmd_shift, "Open or close a shift, or print the X report" },
+  { "void", cmd_void, "Void a payment of the open shift (supervisor)" },
+  { "report", cmd_report, "Day, month or year activity report" },
+  { "verify", cmd_verify, "Verify the journal's hash chain and signatures" },
+  { "journal", cmd_journal, "List journal entries" },
+  { "backup", cmd_backup, "Online backup of the database" },
+  { "check", cmd_check, "Database integrity check" },
+  { NULL, NULL, NULL }
+};

@@ -1,0 +1,72 @@
+/* vp-cli.h: shared plumbing for vanpos-cli commands.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "vp-service.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *db_path;
+  const char *prog;
+  VpDatabase *db;        /* opened lazily by vp_cli_open */
+  VpService  *service;
+} VpCli;
+
+/* Exit codes, stable for scripts. */
+#define VP_CLI_EXIT_OK        0
+#define VP_CLI_EXIT_FAILED    1   /* the operation was refused or failed; nothing changed */
+#define VP_CLI_EXIT_USAGE     2   /* malformed command line */
+#define VP_CLI_EXIT_NOT_FOUND 3   /* unknown account / nothing matched */
+#define VP_CLI_EXIT_AUTH      4   /* wrong staff id, PIN or role */
+#define VP_CLI_EXIT_VERIFY    5   /* journal verification failed */
+
+typedef int (*VpCliCommandFunc) (VpCli *cli, int argc, char **argv);
+
+typedef struct
+{
+  const char       *name;
+  VpCliCommandFunc  func;
+  const char       *summary;
+} VpCliCommand;
+
+/* Parses options with entries; leaves positional arguments in argc/argv
+ * (argv[0] is the command name). Prints usage to stderr on error. */
+gboolean  vp_cli_parse          (VpCli        *cli,
+                                 const char   *command,
+                                 const char   *params,
+                                 GOptionEntry *entries,
+                                 int          *argc,
+                                 char       ***argv);
+gboolean  vp_cli_open           (VpCli        *cli,
+                                 gboolean      need_van,
+                                 GError      **error);
+/* Authenticates --staff/--pin. */
+VpStaff  *vp_cli_login          (VpCli        *cli,
+                                 const char   *staff_id,
+                                 const char   *pin,
+                                 GError      **error);
+/* Prints "vanpos-cli: <message>" and returns the matching exit code. */
+int       vp_cli_fail           (VpCli        *cli,
+                                 const GError *error);
+int       vp_cli_usage_error    (VpCli        *cli,
+                                 const char   *command,
+                                 const char   *format,
+                                 ...) G_GNUC_PRINTF (3, 4);
+void      vp_cli_print_json     (JsonNode     *node);
+/* Prints the entry as JSON (json) or as a receipt-like summary. */
+void      vp_cli_print_entry    (const VpJournalEntry *entry,
+                                 gboolean              json);
+gboolean  vp_cli_parse_method   (const char      *text,
+                                 VpPaymentMethod *out,
+                                 GError         **error);
+
+/* Command tables, one per file. NULL-terminated. */
+extern const VpCliCommand vp_cli_core_commands[];
+extern const VpCliCommand vp_cli_card_commands[];
+extern const VpCliCommand vp_cli_sync_commands[];
+
+G_END_DECLS

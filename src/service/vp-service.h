@@ -1,0 +1,127 @@
+/* vp-service.h: the operations a person performs, composed once.
+ *
+ * The GUI and the CLI both call these; neither touches the store, the
+ * card reader or the sync client directly. Every operation has a
+ * synchronous form (used by the CLI, tests and benches) and runs
+ * asynchronously through vp_service_run_async(), which executes it on the
+ * service's single worker thread so the UI never blocks on SQLite, card
+ * I/O or the network.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vp-store.h"
+
+G_BEGIN_DECLS
+
+#define VP_TYPE_SERVICE (vp_service_get_type ())
+G_DECLARE_FINAL_TYPE (VpService, vp_service, VP, SERVICE, GObject)
+
+typedef gpointer (*VpServiceFunc) (VpService     *self,
+                                   gpointer       data,
+                                   GCancellable  *cancellable,
+                                   GError       **error);
+
+VpService  *vp_service_new            (VpDatabase *db);
+VpDatabase *vp_service_get_database   (VpService  *self);
+
+/* Runs func (self, data, cancellable, error) on the worker thread.
+ * data is freed with data_free after func returns; the result pointer is
+ * handed to the finish side, which owns it (result_free frees it if no
+ * one calls finish). */
+void        vp_service_run_async      (VpService           *self,
+                                       VpServiceFunc        func,
+                                       gpointer             data,
+                                       GDestroyNotify       data_free,
+                                       GDestroyNotify       result_free,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
+gpointer    vp_service_run_finish     (VpService     *self,
+                                       GAsyncResult  *result,
+                                       GError       **error);
+
+/* --- operations (synchronous) ---------------------------------------- */
+
+VpStaff        *vp_service_login         (VpService   *self,
+                                          const char  *staff_id,
+                                          const char  *pin,
+                                          GError     **error);
+VpJournalEntry *vp_service_pay           (VpService       *self,
+                                          const VpStaff   *staff,
+                                          const char      *number,
+                                          VpMoney          amount,
+                                          VpPaymentMethod  method,
+                                          const char      *reference,
+                                          GError         **error);
+
+typedef void (*VpTopupProgress) (const char *stage,      /* "intent", "write", "verify", "confirm" */
+                                 double      fraction,
+                                 gpointer    user_data);
+
+/* Two-phase top-up: INTENT → card write → read back → CONFIRM
+ * (or VOID with the money kept as credit). Returns the CONFIRM entry
+ * (or, on a failed card write, sets error after journaling VOID). */
+VpJournalEntry *vp_service_topup         (VpService       *self,
+                                          const VpStaff   *staff,
+                                          const char      *number,
+                                          VpMoney          amount,
+                                          VpVolume         volume,
+                                          VpPaymentMethod  method,
+                                          const char      *reference,
+                                          VpTopupProgress  progress,
+                                          gpointer         progress_data,
+                                          GCancellable    *cancellable,
+                                          GError         **error);
+VpJournalEntry *vp_service_open_account  (VpService                  *self,
+                                          const VpStaff              *staff,
+                                          const VpOpenAccountRequest *request,
+                                          GError                    **error);
+VpJournalEntry *vp_service_change_holder (VpService                   *self,
+                                          const VpStaff               *staff,
+                                          const VpChangeHolderRequest *request,
+                                          GError                     **error);
+VpJournalEntry *vp_service_move_credit   (VpService     *self,
+                                          const VpStaff *staff,
+                                          const char    *from_number,
+                                          const char    *to_number,
+                                          VpMoney        amount,
+                                          GError       **error);
+VpJournalEntry *vp_service_close_account (VpService     *self,
+                                          const VpStaff *staff,
+                                          const char    *number,
+                                          const char    *to_number,
+                                          GError       **error);
+VpJournalEntry *vp_service_log           (VpService     *self,
+                                          const VpStaff *staff,
+                                          VpLogKind      kind,
+                                          const char    *number,
+                                          const char    *topic,
+                                          const char    *note,
+                                          GError       **error);
+VpJournalEntry *vp_service_trip_start    (VpService     *self,
+                                          const VpStaff *staff,
+                                          const char    *estate,
+                                          GError       **error);
+VpJournalEntry *vp_service_trip_end      (VpService     *self,
+                                          const VpStaff *staff,
+                                          const char    *estate,
+                                          GError       **error);
+VpJournalEntry *vp_service_shift_open    (VpService     *self,
+                                          const VpStaff *staff,
+                                          VpMoney        float_amount,
+                                          GError       **error);
+VpJournalEntry *vp_service_shift_close   (VpService     *self,
+                                          const VpStaff *supervisor,
+                                          VpMoney        counted,
+                                          GError       **error);
+VpJournalEntry *vp_service_void          (VpService     *self,
+                                          const VpStaff *supervisor,
+                                          gint64         seq,
+                                          const char    *reason,
+                                          GError       **error);
+
+G_END_DECLS
