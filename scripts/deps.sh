@@ -18,6 +18,8 @@ PACKAGES=(
   imagemagick x11-apps
   # data/ validation
   desktop-file-utils appstream-util
+  # receipts: CJK font for PDF, pdftotext in the print tests
+  fonts-noto-cjk poppler-utils
   # fuzzing
   clang libclang-rt-14-dev
 )

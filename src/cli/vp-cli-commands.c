@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vp-cli.h"
+#include "vp-service-print.h"
 
 #define FAIL_IF(cond) G_STMT_START { if (cond) return vp_cli_fail (cli, error); } G_STMT_END
 
@@ -892,6 +893,49 @@ cmd_journal (VpCli *cli, int argc, char **argv)
 }
 
 static int
+cmd_receipt (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *printer = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *out = NULL;
+  gint columns = VP_PRINT_COLUMNS_58MM;
+  gint64 seq;
+  char *end = NULL;
+  GOptionEntry entries[] = {
+    { "printer", 0, 0, G_OPTION_ARG_STRING, &printer, "pdf, escpos:DEVICE or text:FILE (default: show it)", "SPEC" },
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Folder for PDF receipts", "DIR" },
+    { "columns", 0, 0, G_OPTION_ARG_INT, &columns, "Paper width in columns (32 or 48)", "N" },
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "receipt", "SEQ", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "receipt", "give the SEQ of the entry");
+  seq = g_ascii_strtoll (argv[1], &end, 10);
+  if (end == argv[1] || *end != '\0' || seq <= 0)
+    return vp_cli_usage_error (cli, "receipt", "SEQ must be a positive whole number");
+  if (columns < 24 || columns > 64)
+    return vp_cli_usage_error (cli, "receipt", "--columns must be 24–64");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  if (printer == NULL)
+    {
+      g_autoptr(VpReceipt) r = vp_service_build_receipt (cli->service, seq, &error);
+      g_autofree char *text = NULL;
+
+      FAIL_IF (r == NULL);
+      text = vp_receipt_render_text (r, columns);
+      g_print ("%s", text);
+      return VP_CLI_EXIT_OK;
+    }
+  FAIL_IF (!vp_service_print_receipt (cli->service, seq, printer, dir, &out, &error));
+  if (out != NULL)
+    g_print ("Printed to %s\n", out);
+  return VP_CLI_EXIT_OK;
+}
+
+static int
 cmd_backup (VpCli *cli, int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
@@ -941,6 +985,7 @@ const VpCliCommand vp_cli_core_commands[] = {
   { "report", cmd_report, "Day, month or year activity report" },
   { "verify", cmd_verify, "Verify the journal's hash chain and signatures" },
   { "journal", cmd_journal, "List journal entries" },
+  { "receipt", cmd_receipt, "Show or print the receipt of a journal entry" },
   { "backup", cmd_backup, "Online backup of the database" },
   { "check", cmd_check, "Database integrity check" },
   { NULL, NULL, NULL }

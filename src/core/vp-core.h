@@ -13,3 +13,4 @@
 #include "vp-signer.h"
 #include "vp-journal-entry.h"
 #include "vp-pin.h"
+#include "vp-receipt.h"

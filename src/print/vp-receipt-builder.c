@@ -1,0 +1,315 @@
+/* vp-receipt-builder.c: what a receipt says for each kind of entry.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-print"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "vp-print.h"
+
+G_DEFINE_QUARK (vp-print-error-quark, vp_print_error)
+
+static const char *
+str (JsonObject *o,
+     const char *member)
+{
+  if (!json_object_has_member (o, member) || json_object_get_null_member (o, member))
+    return NULL;
+  return json_object_get_string_member_with_default (o, member, NULL);
+}
+
+static gboolean
+has_int (JsonObject *o,
+         const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64;
+}
+
+static void
+money (VpReceipt  *r,
+       JsonObject *o,
+       const char *member,
+       const char *label,
+       gboolean    bold)
+{
+  if (has_int (o, member))
+    vp_receipt_add_money (r, label, json_object_get_int_member (o, member), bold);
+}
+
+static void
+volume (VpReceipt  *r,
+        JsonObject *o,
+        const char *member,
+        const char *label)
+{
+  if (has_int (o, member))
+    {
+      g_autofree char *v = vp_volume_format (json_object_get_int_member (o, member));
+      vp_receipt_add_pair (r, label, v, FALSE);
+    }
+}
+
+static void
+pair (VpReceipt  *r,
+      JsonObject *o,
+      const char *member,
+      const char *label)
+{
+  const char *v = str (o, member);
+
+  if (v != NULL && *v != '\0')
+    vp_receipt_add_pair (r, label, v, FALSE);
+}
+
+static const char *
+method_label (const char *method)
+{
+  if (g_strcmp0 (method, "cash") == 0)
+    return _("Cash");
+  if (g_strcmp0 (method, "card") == 0)
+    return _("Bank card");
+  if (g_strcmp0 (method, "mobile") == 0)
+    return _("Mobile pay");
+  return method;
+}
+
+static const char *
+kind_title (const char *kind)
+{
+  static const struct { const char *kind; const char *title; } titles[] = {
+    { VP_KIND_PAY, N_("Bill payment") },
+    { VP_KIND_TOPUP_INTENT, N_("Card top-up (pending)") },
+    { VP_KIND_TOPUP_CONFIRM, N_("Card top-up") },
+    { VP_KIND_TOPUP_VOID, N_("Top-up not written – credited") },
+    { VP_KIND_ACCOUNT_OPEN, N_("New account") },
+    { VP_KIND_ACCOUNT_TRANSFER, N_("Change of holder") },
+    { VP_KIND_ACCOUNT_CLOSE, N_("Account closed") },
+    { VP_KIND_CREDIT_MOVE, N_("Credit transfer") },
+    { VP_KIND_CARD_REISSUE, N_("Card reissued") },
+    { VP_KIND_LOG_CONSULTATION, N_("Consultation") },
+    { VP_KIND_LOG_VISIT, N_("Home visit") },
+    { VP_KIND_LOG_COMPLAINT, N_("Complaint") },
+    { VP_KIND_TRIP_START, N_("Trip started") },
+    { VP_KIND_TRIP_END, N_("Trip ended") },
+    { VP_KIND_SHIFT_OPEN, N_("Shift opened") },
+    { VP_KIND_SHIFT_CLOSE, N_("Z report") },
+    { VP_KIND_VOID, N_("Void") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    if (g_str_equal (kind, titles[i].kind))
+      return _(titles[i].title);
+  return kind;
+}
+
+VpReceipt *
+vp_receipt_build_shift_report (JsonObject *o,
+                               gboolean    closing)
+{
+  g_autoptr(VpReceipt) r = vp_receipt_new ();
+
+  vp_receipt_add_title (r, closing ? _("Z report") : _("X report"));
+  if (closing && has_int (o, "z_number"))
+    {
+      g_autofree char *z = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "z_number"));
+      vp_receipt_add_pair (r, _("Z number"), z, TRUE);
+    }
+  if (has_int (o, "shift"))
+    {
+      g_autofree char *s = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "shift"));
+      vp_receipt_add_pair (r, _("Shift"), s, FALSE);
+    }
+  pair (r, o, "opened_by", _("Opened by"));
+  vp_receipt_add_separator (r);
+  money (r, o, "float", _("Cash float"), FALSE);
+  money (r, o, "cash_in", _("Cash taken"), FALSE);
+  money (r, o, "cash_out", _("Cash paid out"), FALSE);
+  money (r, o, "card_in", _("Bank card"), FALSE);
+  money (r, o, "mobile_in", _("Mobile pay"), FALSE);
+  money (r, o, "expected_cash", _("Expected cash"), TRUE);
+  money (r, o, "counted", _("Counted cash"), TRUE);
+  money (r, o, "difference", _("Difference"), TRUE);
+  if (has_int (o, "transactions"))
+    {
+      g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "transactions"));
+      vp_receipt_add_pair (r, _("Transactions"), n, FALSE);
+    }
+  if (has_int (o, "voids"))
+    {
+      g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "voids"));
+      vp_receipt_add_pair (r, _("Voids"), n, FALSE);
+    }
+  if (has_int (o, "hq_acked_entries"))
+    {
+      g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                            json_object_get_int_member (o, "hq_acked_entries"));
+      vp_receipt_add_separator (r);
+      vp_receipt_add_pair (r, _("HQ acknowledged entries"), n, FALSE);
+      money (r, o, "hq_acked_amount", _("HQ acknowledged total"), FALSE);
+    }
+  pair (r, o, "staff", _("Supervisor"));
+  return g_steal_pointer (&r);
+}
+
+VpReceipt *
+vp_receipt_build_for_entry (const VpJournalEntry *entry,
+                            GError              **error)
+{
+  g_autoptr(VpReceipt) r = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *receipt_no = NULL;
+  g_autofree char *code = NULL;
+  g_autoptr(GDateTime) secs = NULL;
+  g_autoptr(GDateTime) dt = NULL;
+  g_autofree char *when = NULL;
+  JsonNode *root;
+  JsonObject *o;
+  const char *kind;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  if (!json_parser_load_from_data (parser, entry->payload ? entry->payload : "", -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_ENTRY,
+                   _("Entry %" G_GINT64_FORMAT " has an unreadable payload"), entry->seq);
+      return NULL;
+    }
+  o = json_node_get_object (root);
+  kind = entry->kind;
+
+  if (g_str_equal (kind, VP_KIND_SHIFT_CLOSE))
+    r = vp_receipt_build_shift_report (o, TRUE);
+  else
+    {
+      r = vp_receipt_new ();
+      vp_receipt_add_title (r, kind_title (kind));
+    }
+
+  receipt_no = vp_journal_receipt_number (entry->van_id, entry->device_time, entry->seq);
+  code = vp_journal_verify_code (entry->hash);
+  secs = g_date_time_new_from_unix_local (entry->device_time / G_USEC_PER_SEC);
+  dt = g_date_time_add (secs, entry->device_time % G_USEC_PER_SEC);
+  when = g_date_time_format (dt, "%Y-%m-%d %H:%M:%S");
+
+  vp_receipt_add_center (r, receipt_no);
+  vp_receipt_add_center (r, when);
+  vp_receipt_add_separator (r);
+
+  if (!g_str_equal (kind, VP_KIND_SHIFT_CLOSE))
+    {
+      pair (r, o, "account", _("Account"));
+      pair (r, o, "holder", _("Holder"));
+      pair (r, o, "address", _("Address"));
+      pair (r, o, "card_number", _("Card"));
+    }
+
+  if (g_str_equal (kind, VP_KIND_PAY))
+    {
+      JsonArray *bills = json_object_has_member (o, "bills") ? json_object_get_array_member (o, "bills") : NULL;
+
+      money (r, o, "arrears_before", _("Arrears before"), FALSE);
+      for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
+        {
+          JsonObject *b = json_array_get_object_element (bills, i);
+          g_autofree char *label = g_strdup_printf (_("Bill %s"), json_object_get_string_member (b, "period"));
+          money (r, b, "paid", label, FALSE);
+        }
+      money (r, o, "amount", _("Paid"), TRUE);
+      money (r, o, "to_credit", _("To credit"), FALSE);
+      money (r, o, "arrears_after", _("Arrears left"), FALSE);
+      money (r, o, "credit_after", _("Credit now"), FALSE);
+    }
+  else if (g_str_equal (kind, VP_KIND_TOPUP_INTENT) || g_str_equal (kind, VP_KIND_TOPUP_CONFIRM) ||
+           g_str_equal (kind, VP_KIND_TOPUP_VOID))
+    {
+      JsonArray *tiers = json_object_has_member (o, "tiers") ? json_object_get_array_member (o, "tiers") : NULL;
+
+      for (guint i = 0; tiers != NULL && i < json_array_get_length (tiers); i++)
+        {
+          JsonObject *t = json_array_get_object_element (tiers, i);
+          gint64 tier = json_object_get_int_member (t, "tier");
+          g_autofree char *v = vp_volume_format (json_object_get_int_member (t, "volume"));
+          g_autofree char *label = tier < 0 ? g_strdup_printf (_("Free %s"), v)
+                                            : g_strdup_printf (_("Tier %d %s"), (int)tier + 1, v);
+          money (r, t, "amount", label, FALSE);
+        }
+      volume (r, o, "volume", _("Volume"));
+      if (has_int (o, "counter"))
+        {
+          g_autofree char *c = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "counter"));
+          vp_receipt_add_pair (r, _("Purchase no."), c, FALSE);
+        }
+      money (r, o, "amount", _("Paid"), TRUE);
+      money (r, o, "to_credit", _("To credit"), FALSE);
+      money (r, o, "credit_after", _("Credit now"), FALSE);
+      pair (r, o, "reason", _("Reason"));
+    }
+  else if (g_str_equal (kind, VP_KIND_ACCOUNT_OPEN))
+    {
+      pair (r, o, "id_masked", _("ID number"));
+      pair (r, o, "phone", _("Phone"));
+      money (r, o, "fee", _("Fee"), TRUE);
+    }
+  else if (g_str_equal (kind, VP_KIND_ACCOUNT_TRANSFER))
+    {
+      JsonObject *old = json_object_get_object_member (o, "old_holder");
+      JsonObject *new = json_object_get_object_member (o, "new_holder");
+
+      if (old)
+        pair (r, old, "name", _("Old holder"));
+      if (new)
+        pair (r, new, "name", _("New holder"));
+      volume (r, o, "final_reading", _("Final reading"));
+      money (r, o, "arrears_settled", _("Arrears paid"), TRUE);
+      money (r, o, "arrears_carried", _("Arrears carried"), FALSE);
+      money (r, o, "credit_carried", _("Credit carried"), FALSE);
+    }
+  else if (g_str_equal (kind, VP_KIND_CREDIT_MOVE) || g_str_equal (kind, VP_KIND_ACCOUNT_CLOSE))
+    {
+      money (r, o, "amount", _("Amount"), TRUE);
+      money (r, o, "balance_after", _("Balance now"), FALSE);
+      pair (r, o, "to_account", _("To account"));
+      pair (r, o, "to_holder", _("To holder"));
+      money (r, o, "to_balance_after", _("Its balance now"), FALSE);
+    }
+  else if (g_str_equal (kind, VP_KIND_VOID))
+    {
+      if (has_int (o, "voided_seq"))
+        {
+          g_autofree char *s = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "voided_seq"));
+          vp_receipt_add_pair (r, _("Voided entry"), s, FALSE);
+        }
+      money (r, o, "amount", _("Amount reversed"), TRUE);
+      pair (r, o, "reason", _("Reason"));
+      pair (r, o, "approved_by", _("Approved by"));
+    }
+  else if (g_str_equal (kind, VP_KIND_SHIFT_OPEN))
+    money (r, o, "float", _("Cash float"), TRUE);
+  else if (g_str_has_prefix (kind, "log."))
+    {
+      pair (r, o, "topic", _("Topic"));
+      pair (r, o, "note", _("Note"));
+    }
+  else if (g_str_has_prefix (kind, "trip."))
+    pair (r, o, "estate", _("Estate"));
+  else if (g_str_equal (kind, VP_KIND_CARD_REISSUE))
+    {
+      pair (r, o, "new_card_number", _("New card"));
+      money (r, o, "fee", _("Fee"), TRUE);
+    }
+
+  if (str (o, "method"))
+    vp_receipt_add_pair (r, _("Method"), method_label (str (o, "method")), FALSE);
+  pair (r, o, "reference", _("Reference"));
+  vp_receipt_add_separator (r);
+  pair (r, o, "staff", _("Staff"));
+  vp_receipt_add_pair (r, _("Verification code"), code, TRUE);
+  vp_receipt_add_feed (r);
+  return g_steal_pointer (&r);
+}
