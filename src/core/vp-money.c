@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -29,7 +30,7 @@ vp_money_add (VpMoney   a,
   if (__builtin_add_overflow (a, b, &r))
     {
       g_set_error (error, VP_MONEY_ERROR, VP_MONEY_ERROR_OVERFLOW,
-                   _("Amount overflow adding %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " fen"),
+                   _("Amount overflow adding %" PRId64 " and %" PRId64 " fen"),
                    a, b);
       return FALSE;
     }
@@ -52,7 +53,7 @@ vp_money_sub (VpMoney   a,
   if (__builtin_sub_overflow (a, b, &r))
     {
       g_set_error (error, VP_MONEY_ERROR, VP_MONEY_ERROR_OVERFLOW,
-                   _("Amount overflow subtracting %" G_GINT64_FORMAT " from %" G_GINT64_FORMAT " fen"),
+                   _("Amount overflow subtracting %" PRId64 " from %" PRId64 " fen"),
                    b, a);
       return FALSE;
     }
@@ -75,7 +76,7 @@ vp_money_mul (VpMoney   a,
   if (__builtin_mul_overflow (a, factor, &r))
     {
       g_set_error (error, VP_MONEY_ERROR, VP_MONEY_ERROR_OVERFLOW,
-                   _("Amount overflow multiplying %" G_GINT64_FORMAT " fen by %" G_GINT64_FORMAT),
+                   _("Amount overflow multiplying %" PRId64 " fen by %" PRId64),
                    a, factor);
       return FALSE;
     }

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "vp-store-private.h"
@@ -49,7 +50,7 @@ validate_open_request (const VpOpenAccountRequest *r,
       if (r->concession_expiry == NULL)
         {
           g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                       "A low-income account needs its certificate's expiry date");
+                       _("A low-income account needs its certificate's expiry date"));
           return FALSE;
         }
       if (!vp_validate_date (r->concession_expiry, error))
@@ -57,7 +58,7 @@ validate_open_request (const VpOpenAccountRequest *r,
     }
   if (r->fee < 0 || r->fee > VP_MONEY_MAX_TRANSACTION)
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "The opening fee is out of range");
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("The opening fee is out of range"));
       return FALSE;
     }
   if (r->fee > 0 && !vp_store_check_payment (r->method, r->reference, error))
@@ -65,7 +66,7 @@ validate_open_request (const VpOpenAccountRequest *r,
   if (r->issue_card && r->meter != VP_METER_PREPAID)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "Only prepaid (IC card) accounts get a card");
+                   _("Only prepaid (IC card) accounts get a card"));
       return FALSE;
     }
   return TRUE;
@@ -192,7 +193,7 @@ vp_account_store_open (VpDatabase                 *db,
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
   g_return_val_if_fail (request != NULL, NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Opening an account", error) ||
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Opening an account"), error) ||
       !validate_open_request (request, error))
     return NULL;
   return vp_store_run_tx (db, open_tx, &d, error);
@@ -229,14 +230,14 @@ change_tx (VpDatabase  *db,
   if (g_strcmp0 (a->id_number, r->new_id_number) == 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "The new holder is the current holder (same ID number)");
+                   _("The new holder is the current holder (same ID number)"));
       return NULL;
     }
   if (r->final_reading < a->last_reading)
     {
       g_autofree char *last = vp_volume_format (a->last_reading);
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "The final reading is lower than the last recorded reading (%s)", last);
+                   _("The final reading is lower than the last recorded reading (%s)"), last);
       return NULL;
     }
   arrears = a->arrears;
@@ -321,14 +322,14 @@ vp_account_store_change_holder (VpDatabase                  *db,
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
   g_return_val_if_fail (request != NULL, NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Change of holder", error) ||
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Change of holder"), error) ||
       !vp_validate_name (request->new_holder, error) ||
       !vp_validate_id_number (request->new_id_number, error) ||
       !vp_validate_phone (request->new_phone, error))
     return NULL;
   if (request->final_reading < 0 || request->final_reading > G_GINT64_CONSTANT (1000000000000))
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "The meter reading is out of range");
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("The meter reading is out of range"));
       return NULL;
     }
   if (request->settle_arrears && !vp_store_check_payment (request->method, request->reference, error))
@@ -374,7 +375,7 @@ move_tx (VpDatabase  *db,
       if (to->id == from->id)
         {
           g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                       "Credit cannot move to the same account");
+                       _("Credit cannot move to the same account"));
           return NULL;
         }
     }
@@ -387,7 +388,7 @@ move_tx (VpDatabase  *db,
         {
           g_autofree char *s = vp_money_format (from->arrears);
           g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                       "Account %s has %s of unpaid bills; settle them before closing",
+                       _("Account %s has %s of unpaid bills; settle them before closing"),
                        from->number, s);
           return NULL;
         }
@@ -400,7 +401,7 @@ move_tx (VpDatabase  *db,
         {
           sqlite3_reset (stmt);
           g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                       "Account %s has a card top-up that is not resolved yet", from->number);
+                       _("Account %s has a card top-up that is not resolved yet"), from->number);
           return NULL;
         }
       sqlite3_reset (stmt);
@@ -413,7 +414,7 @@ move_tx (VpDatabase  *db,
       g_autofree char *want = vp_money_format (amount);
       g_autofree char *have = vp_money_format (from->balance);
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INSUFFICIENT,
-                   "Account %s has %s of credit, less than %s", from->number, have, want);
+                   _("Account %s has %s of credit, less than %s"), from->number, have, want);
       return NULL;
     }
 
@@ -483,12 +484,12 @@ vp_account_store_move_credit (VpDatabase    *db,
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Moving credit", error) ||
-      !vp_store_check_amount (amount, "The amount to move", error))
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Moving credit"), error) ||
+      !vp_store_check_amount (amount, _("The amount to move"), error))
     return NULL;
   if (to_number == NULL)
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "Name the account to move credit to");
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("Name the account to move credit to"));
       return NULL;
     }
   return vp_store_run_tx (db, move_tx, &d, error);
@@ -505,7 +506,7 @@ vp_account_store_close (VpDatabase    *db,
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Closing an account", error))
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Closing an account"), error))
     return NULL;
   return vp_store_run_tx (db, move_tx, &d, error);
 }

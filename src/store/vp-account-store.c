@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "vp-store-private.h"
@@ -97,7 +98,7 @@ vp_account_store_get (VpDatabase  *db,
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
-                     "Unknown account %s", number);
+                     _("Unknown account %s"), number);
     }
   return a;
 }
@@ -118,7 +119,7 @@ vp_account_store_get_by_card (VpDatabase  *db,
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
-                     "No account holds card %s", card_number);
+                     _("No account holds card %s"), card_number);
     }
   return a;
 }
@@ -134,7 +135,7 @@ vp_account_store_load (VpDatabase  *db,
   if (a != NULL && !allow_closed && a->status == VP_ACCOUNT_CLOSED)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "Account %s is closed", number);
+                   _("Account %s is closed"), number);
       vp_account_free (a);
       return NULL;
     }
@@ -168,7 +169,7 @@ vp_account_store_set_balance (VpDatabase  *db,
   if (balance < 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INSUFFICIENT,
-                   "The account's credit would become negative");
+                   _("The account's credit would become negative"));
       return FALSE;
     }
   stmt = vp_database_prepare (db, "UPDATE accounts SET balance = ?2, updated_at = ?3 WHERE id = ?1",
@@ -355,27 +356,27 @@ vp_account_store_search (VpDatabase  *db,
     query = "";
   if (!g_utf8_validate (query, -1, NULL))
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "The search text is not valid UTF-8");
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("The search text is not valid UTF-8"));
       return NULL;
     }
   if (limit == 0 || limit > VP_SEARCH_MAX_LIMIT)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "Search limit must be 1–%d", VP_SEARCH_MAX_LIMIT);
+                   _("Search limit must be 1–%d"), VP_SEARCH_MAX_LIMIT);
       return NULL;
     }
   q = g_strstrip (g_utf8_normalize (query, -1, G_NORMALIZE_NFKC));
   if (g_utf8_strlen (q, -1) > MAX_QUERY_CHARS)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "The search text is too long (at most %d characters)", MAX_QUERY_CHARS);
+                   _("The search text is too long (at most %d characters)"), MAX_QUERY_CHARS);
       return NULL;
     }
   for (const char *p = q; *p; p = g_utf8_next_char (p))
     if (g_unichar_iscntrl (g_utf8_get_char (p)))
       {
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                     "The search text contains control characters");
+                     _("The search text contains control characters"));
         return NULL;
       }
 
@@ -557,7 +558,7 @@ vp_account_store_add_bill (VpDatabase  *db,
 
   if (amount <= 0)
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "A bill must be for more than ¥0");
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("A bill must be for more than ¥0"));
       return FALSE;
     }
   vp_database_lock (db);

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "vp-store-private.h"
 
 typedef struct
@@ -111,8 +113,8 @@ vp_bill_store_pay (VpDatabase      *db,
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Taking a payment", error) ||
-      !vp_store_check_amount (amount, "The payment", error) ||
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Taking a payment"), error) ||
+      !vp_store_check_amount (amount, _("The payment"), error) ||
       !vp_store_check_payment (method, reference, error))
     return NULL;
   return vp_store_run_tx (db, pay_tx, &d, error);

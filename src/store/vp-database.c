@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,19 +84,19 @@ vp_database_set_error (VpDatabase  *self,
 
   if (primary == SQLITE_FULL)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_FULL,
-                 "The disk is full; nothing was saved (%s)", msg);
+                 _("The disk is full; nothing was saved (%s)"), msg);
   else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_BUSY,
-                 "The database is busy; try again (%s)", msg);
+                 _("The database is busy; try again (%s)"), msg);
   else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
-                 "The database file is damaged (%s)", msg);
+                 _("The database file is damaged (%s)"), msg);
   else if (primary == SQLITE_CONSTRAINT)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
-                 "Conflicts with existing data (%s)", msg);
+                 _("Conflicts with existing data (%s)"), msg);
   else
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
-                 "Database error: %s", msg);
+                 _("Database error: %s"), msg);
   return FALSE;
 }
 
@@ -331,7 +332,7 @@ vp_database_check_integrity (VpDatabase  *self,
   if (g_strcmp0 (result, "ok") != 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
-                   "Database integrity check failed: %s; restore the latest backup",
+                   _("Database integrity check failed: %s; restore the latest backup"),
                    result);
       return FALSE;
     }
@@ -358,7 +359,7 @@ load_identity (VpDatabase  *self,
   self->signer = vp_signer_load (key_path, error);
   if (self->signer == NULL)
     {
-      g_prefix_error (error, "Van %s: cannot load its journal key: ", van_id);
+      g_prefix_error (error, _("Van %s: cannot load its journal key: "), van_id);
       return FALSE;
     }
   self->van_id = g_steal_pointer (&van_id);
@@ -389,7 +390,7 @@ vp_database_open (const char          *path,
   if (rc != SQLITE_OK)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
-                   "Cannot open database %s: %s", path,
+                   _("Cannot open database %s: %s"), path,
                    self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
       return NULL;
     }
@@ -407,7 +408,7 @@ vp_database_open (const char          *path,
       if (!vp_database_exec (self, "PRAGMA journal_mode = WAL", error) ||
           !vp_database_exec (self, "PRAGMA synchronous = FULL", error))
         {
-          g_prefix_error (error, "%s: ", path);
+          g_prefix_error (error, _("%s: "), path);
           return NULL;
         }
     }
@@ -458,13 +459,13 @@ vp_database_init_van (VpDatabase  *self,
   if (!valid_van_id (van_id))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "Van id “%s” must be 1–16 upper-case letters or digits", van_id);
+                   _("Van id “%s” must be 1–16 upper-case letters or digits"), van_id);
       return FALSE;
     }
   if (self->van_id != NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
-                   "This database already belongs to van %s", self->van_id);
+                   _("This database already belongs to van %s"), self->van_id);
       return FALSE;
     }
 
@@ -472,7 +473,7 @@ vp_database_init_van (VpDatabase  *self,
   if (g_file_test (key_path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
-                   "A van key already exists at %s; refusing to replace it", key_path);
+                   _("A van key already exists at %s; refusing to replace it"), key_path);
       return FALSE;
     }
 
@@ -525,14 +526,14 @@ vp_database_backup (VpDatabase  *self,
   if (g_file_test (dest_path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
-                   "Backup file %s already exists", dest_path);
+                   _("Backup file %s already exists"), dest_path);
       return FALSE;
     }
   rc = sqlite3_open_v2 (dest_path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc != SQLITE_OK)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
-                   "Cannot create backup %s: %s", dest_path, sqlite3_errstr (rc));
+                   _("Cannot create backup %s: %s"), dest_path, sqlite3_errstr (rc));
       sqlite3_close (dest);
       return FALSE;
     }
@@ -542,7 +543,7 @@ vp_database_backup (VpDatabase  *self,
   if (backup == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
-                   "Cannot start backup: %s", sqlite3_errmsg (dest));
+                   _("Cannot start backup: %s"), sqlite3_errmsg (dest));
       vp_database_unlock (self);
       sqlite3_close (dest);
       g_unlink (dest_path);
@@ -558,7 +559,7 @@ vp_database_backup (VpDatabase  *self,
     {
       g_set_error (error, VP_STORE_ERROR, (rc & 0xff) == SQLITE_FULL ? VP_STORE_ERROR_FULL
                                                                      : VP_STORE_ERROR_SQLITE,
-                   "Backup to %s failed: %s", dest_path, sqlite3_errstr (rc));
+                   _("Backup to %s failed: %s"), dest_path, sqlite3_errstr (rc));
       sqlite3_close (dest);
       g_unlink (dest_path);
       return FALSE;

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "vp-store-private.h"
@@ -121,7 +122,7 @@ vp_demo_populate (VpDatabase     *db,
   if (n_accounts > 10000000)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "At most 10,000,000 demo accounts");
+                   _("At most 10,000,000 demo accounts"));
       return FALSE;
     }
 

@@ -6,6 +6,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
+
 #include "vp-store-private.h"
 
 #define ENTRY_COLUMNS \
@@ -65,7 +68,7 @@ vp_journal_store_append (VpDatabase          *db,
   if (!vp_database_is_initialized (db))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_INITIALIZED,
-                   "This database has no van identity; run “vanpos-cli init --van VAN” first");
+                   _("This database has no van identity; run “vanpos-cli init --van VAN” first"));
       return NULL;
     }
   if (refs == NULL)
@@ -177,7 +180,7 @@ vp_journal_store_get (VpDatabase  *db,
         e = entry_from_row (stmt);
       else if (rc == SQLITE_DONE)
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
-                     "There is no journal entry %" G_GINT64_FORMAT, seq);
+                     _("There is no journal entry %" PRId64), seq);
       else
         vp_database_set_error (db, rc, error);
       sqlite3_reset (stmt);
@@ -276,7 +279,7 @@ vp_journal_store_verify (VpDatabase  *db,
   if (pub == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_INITIALIZED,
-                   "This database has no van identity");
+                   _("This database has no van identity"));
       return FALSE;
     }
 
@@ -296,8 +299,8 @@ vp_journal_store_verify (VpDatabase  *db,
       if (e->seq != expected_seq)
         {
           g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_SEQ,
-                       "entry %" G_GINT64_FORMAT ": expected seq %" G_GINT64_FORMAT
-                       " (entries are missing)", e->seq, expected_seq);
+                       _("entry %" PRId64 ": expected seq %" PRId64
+                         " (entries are missing)"), e->seq, expected_seq);
           if (bad_seq)
             *bad_seq = expected_seq;
           ok = FALSE;
@@ -306,7 +309,7 @@ vp_journal_store_verify (VpDatabase  *db,
       if (g_strcmp0 (e->van_id, vp_database_get_van_id (db)) != 0)
         {
           g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID,
-                       "entry %" G_GINT64_FORMAT ": belongs to van %s", e->seq, e->van_id);
+                       _("entry %" PRId64 ": belongs to van %s"), e->seq, e->van_id);
           if (bad_seq)
             *bad_seq = e->seq;
           ok = FALSE;

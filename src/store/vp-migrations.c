@@ -8,6 +8,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
+
 #include "vp-migrations.h"
 
 static const char *migrations[] = {
@@ -252,8 +255,8 @@ vp_migrations_run (VpDatabase  *db,
   if (version > (gint64)G_N_ELEMENTS (migrations))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "The database schema (version %" G_GINT64_FORMAT ") is newer than "
-                   "this program understands (%u); update VanPOS",
+                   _("The database schema (version %" PRId64 ") is newer than "
+                     "this program understands (%u); update VanPOS"),
                    version, (guint)G_N_ELEMENTS (migrations));
       return FALSE;
     }
@@ -272,7 +275,7 @@ vp_migrations_run (VpDatabase  *db,
           !vp_database_exec (db, set_version, error) ||
           !vp_database_commit (db, error))
         {
-          g_prefix_error (error, "Migration %u failed: ", i + 1);
+          g_prefix_error (error, _("Migration %u failed: "), i + 1);
           vp_database_rollback (db);
           vp_database_unlock (db);
           return FALSE;

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "vp-store-private.h"
 
 static const char *log_kinds[] = { "consultation", "visit", "complaint" };
@@ -118,17 +120,17 @@ vp_service_log_store_add (VpDatabase    *db,
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
   g_return_val_if_fail (kind <= VP_LOG_COMPLAINT, NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Logging", error))
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Logging"), error))
     return NULL;
   if (kind == VP_LOG_VISIT && number == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "A home visit must name the account visited");
+                   _("A home visit must name the account visited"));
       return NULL;
     }
   if (note == NULL || *note == '\0')
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "Write a short note");
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("Write a short note"));
       return NULL;
     }
   if (!vp_validate_note (note, 500, error) ||
@@ -177,7 +179,7 @@ trip_start_tx (VpDatabase  *db,
   if (current != NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "The trip to %s is still in progress; end it first", current);
+                   _("The trip to %s is still in progress; end it first"), current);
       return NULL;
     }
   stmt = vp_database_prepare (db,
@@ -230,13 +232,13 @@ trip_end_tx (VpDatabase  *db,
   sqlite3_reset (stmt);
   if (trip_id == 0)
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE, "No trip is in progress");
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE, _("No trip is in progress"));
       return NULL;
     }
   if (d->estate != NULL && !g_str_equal (d->estate, estate))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "The trip in progress is to %s, not %s", estate, d->estate);
+                   _("The trip in progress is to %s, not %s"), estate, d->estate);
       return NULL;
     }
 
@@ -275,7 +277,7 @@ vp_trip_store_start (VpDatabase    *db,
 {
   TripData d = { staff, estate };
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Starting a trip", error) ||
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Starting a trip"), error) ||
       !vp_validate_text_field (estate, 20, "Estate", error))
     return NULL;
   return vp_store_run_tx (db, trip_start_tx, &d, error);
@@ -289,7 +291,7 @@ vp_trip_store_end (VpDatabase    *db,
 {
   TripData d = { staff, estate };
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Ending a trip", error))
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Ending a trip"), error))
     return NULL;
   return vp_store_run_tx (db, trip_end_tx, &d, error);
 }

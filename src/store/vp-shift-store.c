@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "vp-store-private.h"
@@ -55,7 +57,7 @@ vp_shift_store_totals (VpDatabase    *db,
     {
       if (rc == SQLITE_DONE)
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
-                     "There is no shift %" G_GINT64_FORMAT, shift_id);
+                     _("There is no shift %" PRId64), shift_id);
       else
         vp_database_set_error (db, rc, error);
       sqlite3_reset (stmt);
@@ -127,7 +129,7 @@ open_tx (VpDatabase  *db,
   if (vp_shift_store_current (db) != 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "A shift is already open; close it before opening another");
+                   _("A shift is already open; close it before opening another"));
       return NULL;
     }
   stmt = vp_database_prepare (db,
@@ -165,12 +167,12 @@ vp_shift_store_open (VpDatabase    *db,
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "Opening a shift", error))
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Opening a shift"), error))
     return NULL;
   if (float_amount < 0 || float_amount > VP_MONEY_MAX_TRANSACTION)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "The cash float must be between ¥0.00 and ¥1,000,000.00");
+                   _("The cash float must be between ¥0.00 and ¥1,000,000.00"));
       return NULL;
     }
   return vp_store_run_tx (db, open_tx, &d, error);
@@ -218,8 +220,8 @@ close_tx (VpDatabase  *db,
   if (pending > 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "%" G_GINT64_FORMAT " card top-up(s) are not resolved; insert the card(s) "
-                   "to finish them before closing the shift", pending);
+                   _("%" PRId64 " card top-up(s) are not resolved; insert the card(s) "
+                     "to finish them before closing the shift"), pending);
       return NULL;
     }
 
@@ -276,12 +278,12 @@ vp_shift_store_close (VpDatabase    *db,
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, "Closing a shift", error))
+  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, _("Closing a shift"), error))
     return NULL;
   if (counted < 0 || counted > VP_MONEY_MAX_TRANSACTION)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "The counted cash must be between ¥0.00 and ¥1,000,000.00");
+                   _("The counted cash must be between ¥0.00 and ¥1,000,000.00"));
       return NULL;
     }
   return vp_store_run_tx (db, close_tx, &d, error);
@@ -310,7 +312,7 @@ reverse_pay (VpDatabase  *db,
   if (balance < to_credit)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INSUFFICIENT,
-                   "The credit from this payment has been used since; it cannot be voided");
+                   _("The credit from this payment has been used since; it cannot be voided"));
       return FALSE;
     }
   if (!vp_account_store_set_balance (db, account_id, balance - to_credit, error))
@@ -331,7 +333,7 @@ reverse_pay (VpDatabase  *db,
       if (sqlite3_changes (vp_database_get_handle (db)) != 1)
         {
           g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                       "A bill paid by this payment has changed since; it cannot be voided");
+                       _("A bill paid by this payment has changed since; it cannot be voided"));
           return FALSE;
         }
     }
@@ -357,7 +359,7 @@ reverse_open (VpDatabase  *db,
   if (later > 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "The new account has been used since; it cannot be voided");
+                   _("The new account has been used since; it cannot be voided"));
       return FALSE;
     }
   stmt = vp_database_prepare (db, "UPDATE accounts SET status = 'closed' WHERE id = ?1", error);
@@ -408,21 +410,21 @@ void_tx (VpDatabase  *db,
   if (voided_by != 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "Entry %" G_GINT64_FORMAT " was already voided by entry %" G_GINT64_FORMAT,
+                   _("Entry %" PRId64 " was already voided by entry %" PRId64),
                    d->seq, voided_by);
       return NULL;
     }
   if (target_shift != shift_id)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "Only transactions of the open shift can be voided");
+                   _("Only transactions of the open shift can be voided"));
       return NULL;
     }
   p = vp_journal_entry_parse_payload (target);
   if (p == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
-                   "Entry %" G_GINT64_FORMAT " has an unreadable payload", d->seq);
+                   _("Entry %" PRId64 " has an unreadable payload"), d->seq);
       return NULL;
     }
   if (g_str_equal (target->kind, VP_KIND_PAY))
@@ -438,7 +440,7 @@ void_tx (VpDatabase  *db,
   else
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "A %s entry cannot be voided; only bill payments and new accounts can",
+                   _("A %s entry cannot be voided; only bill payments and new accounts can"),
                    target->kind);
       return NULL;
     }
@@ -490,12 +492,12 @@ vp_shift_store_void (VpDatabase    *db,
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, "Voiding a transaction", error))
+  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, _("Voiding a transaction"), error))
     return NULL;
   if (reason == NULL || !vp_validate_note (reason, 200, error) || *reason == '\0')
     {
       if (error && *error == NULL)
-        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "A void needs a reason");
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("A void needs a reason"));
       return NULL;
     }
   return vp_store_run_tx (db, void_tx, &d, error);

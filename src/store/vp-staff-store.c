@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "vp-store-private.h"
@@ -41,7 +43,7 @@ vp_staff_store_add (VpDatabase  *db,
   if (id == NULL || !valid_staff_id (id))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "Staff id must be 2–16 letters, digits, '-' or '_'");
+                   _("Staff id must be 2–16 letters, digits, '-' or '_'"));
       return FALSE;
     }
   if (!vp_validate_name (name, error))
@@ -68,7 +70,7 @@ vp_staff_store_add (VpDatabase  *db,
         {
           g_clear_error (error);
           g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
-                       "Staff id %s already exists", id);
+                       _("Staff id %s already exists"), id);
         }
     }
   vp_database_unlock (db);
@@ -124,7 +126,7 @@ vp_staff_store_authenticate (VpDatabase  *db,
   if (id == NULL || pin == NULL || !vp_pin_check_format (pin, NULL))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH,
-                   "Wrong staff id or PIN (a PIN is 4–8 digits)");
+                   _("Wrong staff id or PIN (a PIN is 4–8 digits)"));
       return NULL;
     }
 
@@ -163,15 +165,15 @@ vp_staff_store_authenticate (VpDatabase  *db,
     {
       /* Spend the same time as a real check so ids cannot be probed. */
       g_autofree char *dummy = vp_pin_hash (pin, VP_PIN_ITERATIONS, NULL);
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH, "Wrong staff id or PIN");
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH, _("Wrong staff id or PIN"));
       return NULL;
     }
 
   if (locked_until > now)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_LOCKED_OUT,
-                   "Staff %s is locked after %d wrong PINs; try again in %" G_GINT64_FORMAT
-                   " minutes or ask a supervisor",
+                   _("Staff %s is locked after %d wrong PINs; try again in %" PRId64
+                     " minutes or ask a supervisor"),
                    id, VP_STAFF_MAX_FAILED_PINS, (locked_until - now + 59) / 60);
       return NULL;
     }
@@ -182,7 +184,7 @@ vp_staff_store_authenticate (VpDatabase  *db,
       record_attempt (db, id, FALSE, now);
       vp_database_unlock (db);
       if (g_error_matches (local_error, VP_PIN_ERROR, VP_PIN_ERROR_MISMATCH))
-        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH, "Wrong staff id or PIN");
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH, _("Wrong staff id or PIN"));
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
@@ -238,13 +240,13 @@ vp_staff_require_role (const VpStaff *staff,
   if (staff == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH,
-                   "%s needs a signed-in staff member", what);
+                   _("%s needs a signed-in staff member"), what);
       return FALSE;
     }
   if (role == VP_ROLE_SUPERVISOR && staff->role != VP_ROLE_SUPERVISOR)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_PERMISSION,
-                   "%s needs a supervisor; %s is an operator", what, staff->id);
+                   _("%s needs a supervisor; %s is an operator"), what, staff->id);
       return FALSE;
     }
   return TRUE;

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "vp-store-private.h"
@@ -69,7 +70,7 @@ vp_shift_store_require_open (VpDatabase  *db,
 
   if (id == 0)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                 "No shift is open; open a shift with a cash float first");
+                 _("No shift is open; open a shift with a cash float first"));
   return id;
 }
 
@@ -128,9 +129,10 @@ vp_store_check_payment (VpPaymentMethod  method,
     return TRUE;
   if (reference == NULL || *reference == '\0')
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "A %s payment needs the terminal's reference number",
-                   vp_payment_method_to_string (method));
+      g_set_error_literal (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                           method == VP_PAYMENT_CARD
+                           ? _("A card payment needs the terminal's reference number")
+                           : _("A mobile payment needs the terminal's reference number"));
       return FALSE;
     }
   if (strlen (reference) > 40)
@@ -142,7 +144,7 @@ vp_store_check_payment (VpPaymentMethod  method,
 
 bad:
   g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-               "Payment reference must be 1–40 letters, digits, '-' or '_'");
+               _("Payment reference must be 1–40 letters, digits, '-' or '_'"));
   return FALSE;
 }
 
@@ -154,14 +156,14 @@ vp_store_check_amount (VpMoney      amount,
   if (amount <= 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "%s must be more than ¥0.00", what);
+                   _("%s must be more than ¥0.00"), what);
       return FALSE;
     }
   if (amount > VP_MONEY_MAX_TRANSACTION)
     {
       g_autofree char *max = vp_money_format (VP_MONEY_MAX_TRANSACTION);
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "%s is over the %s limit for one transaction", what, max);
+                   _("%s is over the %s limit for one transaction"), what, max);
       return FALSE;
     }
   return TRUE;

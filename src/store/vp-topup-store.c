@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "vp-store-private.h"
@@ -95,7 +97,7 @@ get_tariff (VpDatabase    *db,
     }
   else if (rc == SQLITE_DONE)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
-                 "No %s tariff for %s accounts; sync master data from HQ",
+                 _("No %s tariff for %s accounts; sync master data from HQ"),
                  vp_service_kind_to_string (service), vp_tariff_class_to_string (klass));
   else
     vp_database_set_error (db, rc, error);
@@ -207,15 +209,15 @@ quote_for (VpDatabase      *db,
   if ((amount > 0) == (volume > 0))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   "Give either an amount or a volume, greater than zero");
+                   _("Give either an amount or a volume, greater than zero"));
       return FALSE;
     }
-  if (amount > 0 && !vp_store_check_amount (amount, "The top-up", error))
+  if (amount > 0 && !vp_store_check_amount (amount, _("The top-up"), error))
     return FALSE;
   if (a->meter != VP_METER_PREPAID)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "Account %s has a post-paid meter; take a bill payment instead", a->number);
+                   _("Account %s has a post-paid meter; take a bill payment instead"), a->number);
       return FALSE;
     }
   if (!vp_tariff_store_get_current (db, a->service, a->tariff_class, &tariff, error))
@@ -304,13 +306,13 @@ intent_tx (VpDatabase  *db,
   if (a->card_number == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "Account %s has no IC card; issue one first", a->number);
+                   _("Account %s has no IC card; issue one first"), a->number);
       return NULL;
     }
   if (vp_card_store_is_blocked (db, a->card_number))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CARD_BLOCKED,
-                   "Card %s is blocked (reported lost or stolen); reissue a card", a->card_number);
+                   _("Card %s is blocked (reported lost or stolen); reissue a card"), a->card_number);
       return NULL;
     }
   stmt = vp_database_prepare (db, "SELECT intent_seq FROM topups WHERE account_id = ?1"
@@ -323,8 +325,8 @@ intent_tx (VpDatabase  *db,
       gint64 pending = sqlite3_column_int64 (stmt, 0);
       sqlite3_reset (stmt);
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "Top-up %" G_GINT64_FORMAT " for account %s is not resolved yet; "
-                   "insert the card to finish it", pending, a->number);
+                   _("Top-up %" PRId64 " for account %s is not resolved yet; "
+                     "insert the card to finish it"), pending, a->number);
       return NULL;
     }
   sqlite3_reset (stmt);
@@ -393,7 +395,7 @@ vp_topup_store_intent (VpDatabase      *db,
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, "A top-up", error) ||
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("A top-up"), error) ||
       !vp_store_check_payment (method, reference, error))
     return NULL;
   return vp_store_run_tx (db, intent_tx, &d, error);
@@ -450,7 +452,7 @@ load_topup (VpDatabase  *db,
         }
       else if (rc == SQLITE_DONE)
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
-                     "There is no top-up %" G_GINT64_FORMAT, intent_seq);
+                     _("There is no top-up %" PRId64), intent_seq);
       else
         vp_database_set_error (db, rc, error);
       sqlite3_reset (stmt);
@@ -532,7 +534,7 @@ resolve_tx (VpDatabase  *db,
   if (!g_str_equal (state, "pending"))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   "Top-up %" G_GINT64_FORMAT " is already %s", d->intent_seq, state);
+                   _("Top-up %" PRId64 " is already %s"), d->intent_seq, state);
       return NULL;
     }
   a = vp_account_store_load (db, t->account_number, TRUE, error);
