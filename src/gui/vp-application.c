@@ -1,0 +1,142 @@
+/* vp-application.c: command line, settings and the one window.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-application"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "vp-application.h"
+#include "vp-context.h"
+#include "vp-window.h"
+
+struct _VpApplication
+{
+  AdwApplication parent_instance;
+  char          *db_path;
+  VpContext     *context;
+};
+
+G_DEFINE_FINAL_TYPE (VpApplication, vp_application, ADW_TYPE_APPLICATION)
+
+static int
+vp_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  VpApplication *self = VP_APPLICATION (app);
+  const char *db = NULL;
+
+  if (g_variant_dict_lookup (options, "db", "&s", &db))
+    {
+      g_free (self->db_path);
+      self->db_path = g_strdup (db);
+    }
+  return -1;
+}
+
+static void
+vp_application_activate (GApplication *app)
+{
+  VpApplication *self = VP_APPLICATION (app);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (window != NULL)
+    {
+      gtk_window_present (window);
+      return;
+    }
+
+  /* --db, then VANPOS_DB, then the database-path setting. */
+  if (self->db_path != NULL && *self->db_path)
+    path = g_strdup (self->db_path);
+  else if (g_getenv ("VANPOS_DB") && *g_getenv ("VANPOS_DB"))
+    path = g_strdup (g_getenv ("VANPOS_DB"));
+  else
+    path = vp_context_dup_string (self->context, "database-path");
+
+  window = GTK_WINDOW (vp_window_new (self, self->context));
+  if (path == NULL || *path == '\0')
+    {
+      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("No database given. Start VanPOS with --db PATH, set VANPOS_DB or the database path setting."));
+      vp_window_show_error (VP_WINDOW (window), error);
+    }
+  else if (!vp_context_open_database (self->context, path, &error))
+    vp_window_show_error (VP_WINDOW (window), error);
+  else
+    vp_window_show_login (VP_WINDOW (window));
+  gtk_window_present (window);
+}
+
+static void
+quit_activated (GSimpleAction *action,
+                GVariant      *param,
+                gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+vp_application_startup (GApplication *app)
+{
+  static const GActionEntry entries[] = {
+    { "quit", quit_activated, NULL, NULL, NULL },
+  };
+  static const char *quit_accels[] = { "<Control>q", NULL };
+
+  G_APPLICATION_CLASS (vp_application_parent_class)->startup (app);
+  g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  gtk_window_set_default_icon_name (APP_ID);
+}
+
+static void
+vp_application_finalize (GObject *object)
+{
+  VpApplication *self = VP_APPLICATION (object);
+
+  g_clear_pointer (&self->db_path, g_free);
+  g_clear_object (&self->context);
+  G_OBJECT_CLASS (vp_application_parent_class)->finalize (object);
+}
+
+static void
+vp_application_class_init (VpApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = vp_application_finalize;
+  app_class->handle_local_options = vp_application_handle_local_options;
+  app_class->activate = vp_application_activate;
+  app_class->startup = vp_application_startup;
+}
+
+static void
+vp_application_init (VpApplication *self)
+{
+  static const GOptionEntry options[] = {
+    { "db", 0, 0, G_OPTION_ARG_STRING, NULL, N_("The van database"), N_("PATH") },
+    { NULL },
+  };
+
+  self->context = vp_context_new ();
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("VanPOS: the service van's point of sale."));
+}
+
+VpApplication *
+vp_application_new (void)
+{
+  /* One van, one till: no D-Bus uniqueness, so a second instance started by
+   * a test or by hand never hands its --db to an older one. */
+  return g_object_new (VP_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/vanpos/VanPos",
+                       NULL);
+}

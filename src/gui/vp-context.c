@@ -1,0 +1,282 @@
+/* vp-context.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-context"
+
+#include "config.h"
+
+#include "vp-context.h"
+
+struct _VpContext
+{
+  GObject     parent_instance;
+  VpDatabase *db;
+  VpService  *service;
+  VpStaff    *staff;
+  GSettings  *settings;   /* NULL: schema not installed */
+
+  /* In-memory settings when there is no schema. */
+  char       *database_path;
+  char       *hq_url;
+  char       *printer;
+  guint       idle_lock_seconds;
+};
+
+G_DEFINE_FINAL_TYPE (VpContext, vp_context, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_STAFF, N_PROPS };
+enum { CHANGED, N_SIGNALS };
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+vp_context_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  VpContext *self = VP_CONTEXT (object);
+
+  switch (prop_id)
+    {
+    case PROP_STAFF:
+      g_value_set_pointer (value, self->staff);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+vp_context_finalize (GObject *object)
+{
+  VpContext *self = VP_CONTEXT (object);
+
+  g_clear_object (&self->service);
+  g_clear_object (&self->db);
+  g_clear_pointer (&self->staff, vp_staff_free);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->database_path, g_free);
+  g_clear_pointer (&self->hq_url, g_free);
+  g_clear_pointer (&self->printer, g_free);
+  G_OBJECT_CLASS (vp_context_parent_class)->finalize (object);
+}
+
+static void
+vp_context_class_init (VpContextClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = vp_context_get_property;
+  object_class->finalize = vp_context_finalize;
+
+  properties[PROP_STAFF] =
+    g_param_spec_pointer ("staff", NULL, NULL,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+vp_context_init (VpContext *self)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (schema != NULL)
+    self->settings = g_settings_new_full (schema, NULL, NULL);
+  else
+    g_debug ("GSettings schema %s not found; using defaults in memory", APP_ID);
+
+  self->database_path = g_strdup ("");
+  self->hq_url = g_strdup ("");
+  self->printer = g_strdup ("pdf");
+  self->idle_lock_seconds = 120;
+}
+
+VpContext *
+vp_context_new (void)
+{
+  return g_object_new (VP_TYPE_CONTEXT, NULL);
+}
+
+gboolean
+vp_context_open_database (VpContext   *self,
+                          const char  *path,
+                          GError     **error)
+{
+  g_autoptr(VpDatabase) db = NULL;
+
+  g_return_val_if_fail (VP_IS_CONTEXT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  db = vp_database_open (path, VP_DATABASE_OPEN_CHECK_INTEGRITY, error);
+  if (db == NULL)
+    return FALSE;
+  if (!vp_database_is_initialized (db))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_INITIALIZED,
+                   "%s is not set up for a van yet (vanpos-cli --db %s init --van VAN01)",
+                   path, path);
+      return FALSE;
+    }
+  g_clear_object (&self->service);
+  g_set_object (&self->db, db);
+  self->service = vp_service_new (db);
+  return TRUE;
+}
+
+VpService *
+vp_context_get_service (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), NULL);
+  return self->service;
+}
+
+VpDatabase *
+vp_context_get_database (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), NULL);
+  return self->db;
+}
+
+const char *
+vp_context_get_van_id (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), NULL);
+  return self->db ? vp_database_get_van_id (self->db) : NULL;
+}
+
+const VpStaff *
+vp_context_get_staff (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), NULL);
+  return self->staff;
+}
+
+void
+vp_context_set_staff (VpContext *self,
+                      VpStaff   *staff)
+{
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  g_clear_pointer (&self->staff, vp_staff_free);
+  self->staff = staff;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STAFF]);
+}
+
+VpStaff *
+vp_context_dup_staff (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), NULL);
+  return self->staff ? vp_staff_copy (self->staff) : NULL;
+}
+
+gboolean
+vp_context_has_gsettings (VpContext *self)
+{
+  return self->settings != NULL;
+}
+
+static char **
+memory_string_slot (VpContext  *self,
+                    const char *key)
+{
+  if (g_str_equal (key, "database-path"))
+    return &self->database_path;
+  if (g_str_equal (key, "hq-url"))
+    return &self->hq_url;
+  if (g_str_equal (key, "printer"))
+    return &self->printer;
+  g_return_val_if_reached (NULL);
+}
+
+char *
+vp_context_dup_string (VpContext  *self,
+                       const char *key)
+{
+  char **slot;
+
+  g_return_val_if_fail (VP_IS_CONTEXT (self), NULL);
+  if (self->settings)
+    return g_settings_get_string (self->settings, key);
+  slot = memory_string_slot (self, key);
+  return slot ? g_strdup (*slot) : NULL;
+}
+
+void
+vp_context_set_string (VpContext  *self,
+                       const char *key,
+                       const char *value)
+{
+  char **slot;
+
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  if (self->settings)
+    {
+      g_settings_set_string (self->settings, key, value);
+      return;
+    }
+  slot = memory_string_slot (self, key);
+  if (slot)
+    {
+      g_free (*slot);
+      *slot = g_strdup (value);
+    }
+}
+
+guint
+vp_context_get_idle_lock_seconds (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), 0);
+  if (self->settings)
+    return g_settings_get_uint (self->settings, "idle-lock-seconds");
+  return self->idle_lock_seconds;
+}
+
+void
+vp_context_set_idle_lock_seconds (VpContext *self,
+                                  guint      seconds)
+{
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  if (self->settings)
+    g_settings_set_uint (self->settings, "idle-lock-seconds", seconds);
+  else
+    self->idle_lock_seconds = seconds;
+}
+
+void
+vp_context_emit_changed (VpContext *self)
+{
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+void
+vp_context_run (VpContext           *self,
+                VpServiceFunc        func,
+                gpointer             data,
+                GDestroyNotify       data_free,
+                GDestroyNotify       result_free,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  g_return_if_fail (self->service != NULL);
+  vp_service_run_async (self->service, func, data, data_free, result_free,
+                        cancellable, callback, user_data);
+}
+
+gpointer
+vp_context_run_finish (VpContext     *self,
+                       GAsyncResult  *result,
+                       GError       **error)
+{
+  return vp_service_run_finish (self->service, result, error);
+}

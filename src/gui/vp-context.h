@@ -1,0 +1,61 @@
+/* vp-context.h: what every screen shares — the service, the signed-in
+ * staff member and the settings.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "vp-service.h"
+
+G_BEGIN_DECLS
+
+#define VP_TYPE_CONTEXT (vp_context_get_type ())
+G_DECLARE_FINAL_TYPE (VpContext, vp_context, VP, CONTEXT, GObject)
+
+VpContext     *vp_context_new            (void);
+gboolean       vp_context_open_database  (VpContext   *self,
+                                          const char  *path,
+                                          GError     **error);
+VpService     *vp_context_get_service    (VpContext   *self);
+VpDatabase    *vp_context_get_database   (VpContext   *self);
+const char    *vp_context_get_van_id     (VpContext   *self);
+
+/* NULL while nobody is signed in. */
+const VpStaff *vp_context_get_staff      (VpContext   *self);
+/* Takes ownership of staff (NULL signs out). Emits notify::staff. */
+void           vp_context_set_staff      (VpContext   *self,
+                                          VpStaff     *staff);
+/* A copy of the signed-in staff for a worker job, or NULL. */
+VpStaff       *vp_context_dup_staff      (VpContext   *self);
+
+/* Settings: GSettings when the org.vanpos.VanPos schema is installed (or
+ * GSETTINGS_SCHEMA_DIR points at it), otherwise defaults kept in memory. */
+gboolean       vp_context_has_gsettings  (VpContext   *self);
+char          *vp_context_dup_string     (VpContext   *self,
+                                          const char  *key);
+void           vp_context_set_string     (VpContext   *self,
+                                          const char  *key,
+                                          const char  *value);
+guint          vp_context_get_idle_lock_seconds (VpContext *self);
+void           vp_context_set_idle_lock_seconds (VpContext *self,
+                                                 guint      seconds);
+
+/* Something was written: screens showing counters reload. */
+void           vp_context_emit_changed   (VpContext   *self);
+
+/* vp_service_run_async() on the context's service. */
+void           vp_context_run            (VpContext           *self,
+                                          VpServiceFunc        func,
+                                          gpointer             data,
+                                          GDestroyNotify       data_free,
+                                          GDestroyNotify       result_free,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data);
+gpointer       vp_context_run_finish     (VpContext     *self,
+                                          GAsyncResult  *result,
+                                          GError       **error);
+
+G_END_DECLS

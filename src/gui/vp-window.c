@@ -1,0 +1,480 @@
+/* vp-window.c
+ *
+ * Screens are pages of a GtkStack; the window keeps a back stack of page
+ * names and the account in hand. Every intent is a "win." action so the
+ * screens, the keyboard shortcuts and AT-SPI all go through one path.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "vp-window.h"
+#include "vp-gui-util.h"
+#include "vp-log-dialog.h"
+#include "vp-login-page.h"
+#include "vp-home-page.h"
+#include "vp-search-page.h"
+#include "vp-account-page.h"
+#include "vp-pay-page.h"
+#include "vp-topup-page.h"
+#include "vp-open-account-page.h"
+#include "vp-change-holder-page.h"
+#include "vp-shift-page.h"
+#include "vp-reports-page.h"
+#include "vp-settings-page.h"
+
+struct _VpWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  AdwToastOverlay    *toasts;
+  AdwWindowTitle     *window_title;
+  GtkWidget          *back_button;
+  GtkWidget          *lock_button;
+  GtkLabel           *staff_label;
+  GtkStack           *main_stack;
+  AdwStatusPage      *error_page;
+  GtkStack           *content_stack;
+  VpLoginPage        *login_page;
+  VpHomePage         *home_page;
+  VpSearchPage       *search_page;
+  VpAccountPage      *account_page;
+  VpPayPage          *pay_page;
+  VpTopupPage        *topup_page;
+  VpOpenAccountPage  *open_account_page;
+  VpChangeHolderPage *change_holder_page;
+  VpShiftPage        *shift_page;
+  VpReportsPage      *reports_page;
+  VpSettingsPage     *settings_page;
+
+  VpContext          *context;
+  GPtrArray          *history;     /* page names, the current one last */
+  char               *account;     /* number of the account in hand */
+  gint64              last_input;  /* monotonic µs */
+  guint               idle_source;
+};
+
+G_DEFINE_FINAL_TYPE (VpWindow, vp_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+update_header (VpWindow *self)
+{
+  const VpStaff *staff = vp_context_get_staff (self->context);
+  const char *page = gtk_stack_get_visible_child_name (self->main_stack);
+  gboolean in_app = g_strcmp0 (page, "app") == 0;
+
+  if (staff && in_app)
+    {
+      g_autofree char *text = g_strdup_printf (_("Signed in as %s — %s"), staff->name,
+                                               vp_gui_role_label (staff->role));
+      gtk_label_set_text (self->staff_label, text);
+      vp_gui_set_name (GTK_WIDGET (self->staff_label), text);
+    }
+  else
+    gtk_label_set_text (self->staff_label, "");
+  gtk_widget_set_visible (self->lock_button, staff != NULL && in_app);
+  gtk_widget_set_visible (self->back_button, in_app && self->history->len > 1);
+  if (vp_context_get_van_id (self->context))
+    adw_window_title_set_subtitle (self->window_title, vp_context_get_van_id (self->context));
+}
+
+/* Shows a content page, refreshing it from the store. */
+static void
+show_page (VpWindow   *self,
+           const char *name,
+           gboolean    push)
+{
+  if (g_str_equal (name, "home"))
+    vp_home_page_refresh (self->home_page);
+  else if (g_str_equal (name, "search"))
+    vp_search_page_focus (self->search_page);
+  else if (g_str_equal (name, "account"))
+    {
+      if (self->account == NULL)
+        return;
+      vp_account_page_load (self->account_page, self->account);
+    }
+  else if (g_str_equal (name, "open-account"))
+    {
+      if (!push)
+        return;
+      vp_open_account_page_reset (self->open_account_page);
+    }
+  else if (g_str_equal (name, "shift"))
+    vp_shift_page_refresh (self->shift_page);
+  else if (g_str_equal (name, "reports"))
+    vp_reports_page_refresh (self->reports_page);
+  else if (g_str_equal (name, "settings"))
+    vp_settings_page_refresh (self->settings_page);
+
+  if (push)
+    {
+      const char *current = self->history->len
+                            ? g_ptr_array_index (self->history, self->history->len - 1) : NULL;
+      /* Top-level pages reached from the side bar start a new trail. */
+      if (g_str_equal (name, "home"))
+        g_ptr_array_set_size (self->history, 0);
+      if (g_strcmp0 (current, name) != 0)
+        g_ptr_array_add (self->history, g_strdup (name));
+    }
+  gtk_stack_set_visible_child_name (self->content_stack, name);
+  update_header (self);
+}
+
+static void
+show_page_activated (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  show_page (VP_WINDOW (widget), g_variant_get_string (param, NULL), TRUE);
+}
+
+static void
+back_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  VpWindow *self = VP_WINDOW (widget);
+  const char *name;
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "app") != 0)
+    return;
+  if (self->history->len <= 1)
+    return;
+  g_ptr_array_set_size (self->history, self->history->len - 1);
+  name = g_ptr_array_index (self->history, self->history->len - 1);
+  /* Pages that are flows (pay, top-up …) restart when reached by Back:
+   * show their parent instead. */
+  if (g_str_equal (name, "pay") || g_str_equal (name, "topup") ||
+      g_str_equal (name, "change-holder"))
+    {
+      g_ptr_array_set_size (self->history, self->history->len - 1);
+      if (self->history->len == 0)
+        g_ptr_array_add (self->history, g_strdup ("home"));
+      name = g_ptr_array_index (self->history, self->history->len - 1);
+    }
+  show_page (self, name, FALSE);
+}
+
+static void
+search_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  VpWindow *self = VP_WINDOW (widget);
+
+  if (vp_context_get_staff (self->context) == NULL)
+    return;
+  show_page (self, "search", TRUE);
+}
+
+static void
+lock_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  VpWindow *self = VP_WINDOW (widget);
+
+  if (vp_context_get_staff (self->context) != NULL)
+    vp_context_set_staff (self->context, NULL);
+}
+
+static void
+open_account_activated (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  VpWindow *self = VP_WINDOW (widget);
+
+  g_free (self->account);
+  self->account = g_variant_dup_string (param, NULL);
+  show_page (self, "account", TRUE);
+}
+
+static gboolean
+require_account (VpWindow *self)
+{
+  return self->account != NULL && vp_context_get_staff (self->context) != NULL;
+}
+
+static void
+pay_activated (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  VpWindow *self = VP_WINDOW (widget);
+
+  if (!require_account (self))
+    return;
+  vp_pay_page_load (self->pay_page, self->account);
+  show_page (self, "pay", TRUE);
+}
+
+static void
+topup_activated (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  VpWindow *self = VP_WINDOW (widget);
+
+  if (!require_account (self))
+    return;
+  vp_topup_page_load (self->topup_page, self->account);
+  show_page (self, "topup", TRUE);
+}
+
+static void
+change_holder_activated (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *param)
+{
+  VpWindow *self = VP_WINDOW (widget);
+
+  if (!require_account (self))
+    return;
+  vp_change_holder_page_load (self->change_holder_page, self->account);
+  show_page (self, "change-holder", TRUE);
+}
+
+static void
+log_activated (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  VpWindow *self = VP_WINDOW (widget);
+  VpLogKind kind = g_str_equal (action_name, "win.log-visit") ? VP_LOG_VISIT : VP_LOG_CONSULTATION;
+  VpLogDialog *dialog;
+
+  if (!require_account (self))
+    return;
+  dialog = vp_log_dialog_new (GTK_WINDOW (self), self->context, kind, self->account);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+toast_activated (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  vp_window_toast (VP_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+staff_changed (VpWindow *self)
+{
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "error") == 0)
+    return;
+  if (vp_context_get_staff (self->context) == NULL)
+    {
+      vp_window_show_login (self);
+      return;
+    }
+  g_ptr_array_set_size (self->history, 0);
+  g_clear_pointer (&self->account, g_free);
+  gtk_stack_set_visible_child_name (self->main_stack, "app");
+  show_page (self, "home", TRUE);
+}
+
+static void
+context_changed (VpWindow *self)
+{
+  const char *page = gtk_stack_get_visible_child_name (self->content_stack);
+
+  /* The shown account and counters follow every write. */
+  if (g_strcmp0 (page, "home") == 0)
+    vp_home_page_refresh (self->home_page);
+}
+
+static gboolean
+input_event (GtkEventControllerLegacy *controller,
+             GdkEvent                 *event,
+             VpWindow                 *self)
+{
+  switch (gdk_event_get_event_type (event))
+    {
+    case GDK_BUTTON_PRESS:
+    case GDK_KEY_PRESS:
+    case GDK_TOUCH_BEGIN:
+    case GDK_SCROLL:
+    case GDK_MOTION_NOTIFY:
+      self->last_input = g_get_monotonic_time ();
+      break;
+    default:
+      break;
+    }
+  return GDK_EVENT_PROPAGATE;
+}
+
+static gboolean
+idle_check (gpointer user_data)
+{
+  VpWindow *self = user_data;
+  guint limit = vp_context_get_idle_lock_seconds (self->context);
+
+  if (limit > 0 && vp_context_get_staff (self->context) != NULL &&
+      g_get_monotonic_time () - self->last_input >= (gint64)limit * G_USEC_PER_SEC)
+    {
+      g_message ("Locked after %u s without input", limit);
+      vp_context_set_staff (self->context, NULL);
+      vp_gui_set_name (GTK_WIDGET (self->login_page), _("Sign in"));
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+vp_window_dispose (GObject *object)
+{
+  VpWindow *self = VP_WINDOW (object);
+
+  g_clear_handle_id (&self->idle_source, g_source_remove);
+  if (self->context)
+    g_signal_handlers_disconnect_by_data (self->context, self);
+  g_clear_object (&self->context);
+  g_clear_pointer (&self->history, g_ptr_array_unref);
+  g_clear_pointer (&self->account, g_free);
+  G_OBJECT_CLASS (vp_window_parent_class)->dispose (object);
+}
+
+static void
+vp_window_class_init (VpWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = vp_window_dispose;
+
+  g_type_ensure (VP_TYPE_LOGIN_PAGE);
+  g_type_ensure (VP_TYPE_HOME_PAGE);
+  g_type_ensure (VP_TYPE_SEARCH_PAGE);
+  g_type_ensure (VP_TYPE_ACCOUNT_PAGE);
+  g_type_ensure (VP_TYPE_PAY_PAGE);
+  g_type_ensure (VP_TYPE_TOPUP_PAGE);
+  g_type_ensure (VP_TYPE_OPEN_ACCOUNT_PAGE);
+  g_type_ensure (VP_TYPE_CHANGE_HOLDER_PAGE);
+  g_type_ensure (VP_TYPE_SHIFT_PAGE);
+  g_type_ensure (VP_TYPE_REPORTS_PAGE);
+  g_type_ensure (VP_TYPE_SETTINGS_PAGE);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/vanpos/VanPos/ui/vp-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, toasts);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, back_button);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, lock_button);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, staff_label);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, login_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, home_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, search_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, account_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, pay_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, topup_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, open_account_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, change_holder_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, shift_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, reports_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, settings_page);
+
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_activated);
+  gtk_widget_class_install_action (widget_class, "win.back", NULL, back_activated);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_activated);
+  gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_activated);
+  gtk_widget_class_install_action (widget_class, "win.open-account", "s", open_account_activated);
+  gtk_widget_class_install_action (widget_class, "win.pay", NULL, pay_activated);
+  gtk_widget_class_install_action (widget_class, "win.topup", NULL, topup_activated);
+  gtk_widget_class_install_action (widget_class, "win.change-holder", NULL, change_holder_activated);
+  gtk_widget_class_install_action (widget_class, "win.log-consultation", NULL, log_activated);
+  gtk_widget_class_install_action (widget_class, "win.log-visit", NULL, log_activated);
+  gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_activated);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.back", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.lock", NULL);
+}
+
+static void
+vp_window_init (VpWindow *self)
+{
+  GtkEventController *legacy;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->history = g_ptr_array_new_with_free_func (g_free);
+  self->last_input = g_get_monotonic_time ();
+
+  /* Any input resets the idle lock; capture phase sees it before the
+   * widgets do and never stops it. */
+  legacy = gtk_event_controller_legacy_new ();
+  gtk_event_controller_set_propagation_phase (legacy, GTK_PHASE_CAPTURE);
+  g_signal_connect (legacy, "event", G_CALLBACK (input_event), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), legacy);
+  self->idle_source = g_timeout_add_seconds (1, idle_check, self);
+
+  vp_gui_set_name (GTK_WIDGET (self->login_page), _("Sign in"));
+  vp_gui_set_name (GTK_WIDGET (self->home_page), _("Home"));
+  vp_gui_set_name (GTK_WIDGET (self->search_page), _("Search"));
+  vp_gui_set_name (GTK_WIDGET (self->account_page), _("Account"));
+  vp_gui_set_name (GTK_WIDGET (self->pay_page), _("Pay bills"));
+  vp_gui_set_name (GTK_WIDGET (self->topup_page), _("Top up"));
+  vp_gui_set_name (GTK_WIDGET (self->open_account_page), _("New account"));
+  vp_gui_set_name (GTK_WIDGET (self->change_holder_page), _("Change holder"));
+  vp_gui_set_name (GTK_WIDGET (self->shift_page), _("Shift"));
+  vp_gui_set_name (GTK_WIDGET (self->reports_page), _("Reports"));
+  vp_gui_set_name (GTK_WIDGET (self->settings_page), _("Settings"));
+}
+
+VpWindow *
+vp_window_new (gpointer   application,
+               VpContext *context)
+{
+  VpWindow *self = g_object_new (VP_TYPE_WINDOW, "application", application, NULL);
+
+  self->context = g_object_ref (context);
+  vp_login_page_set_context (self->login_page, context);
+  vp_home_page_set_context (self->home_page, context);
+  vp_search_page_set_context (self->search_page, context);
+  vp_account_page_set_context (self->account_page, context);
+  vp_pay_page_set_context (self->pay_page, context);
+  vp_topup_page_set_context (self->topup_page, context);
+  vp_open_account_page_set_context (self->open_account_page, context);
+  vp_change_holder_page_set_context (self->change_holder_page, context);
+  vp_shift_page_set_context (self->shift_page, context);
+  vp_reports_page_set_context (self->reports_page, context);
+  vp_settings_page_set_context (self->settings_page, context);
+  g_signal_connect_swapped (context, "notify::staff", G_CALLBACK (staff_changed), self);
+  g_signal_connect_swapped (context, "changed", G_CALLBACK (context_changed), self);
+  update_header (self);
+  return self;
+}
+
+void
+vp_window_show_error (VpWindow     *self,
+                      const GError *error)
+{
+  g_return_if_fail (VP_IS_WINDOW (self));
+  adw_status_page_set_description (self->error_page, error->message);
+  gtk_stack_set_visible_child_name (self->main_stack, "error");
+  update_header (self);
+}
+
+void
+vp_window_show_login (VpWindow *self)
+{
+  g_return_if_fail (VP_IS_WINDOW (self));
+  vp_login_page_reset (self->login_page);
+  gtk_stack_set_visible_child_name (self->main_stack, "login");
+  update_header (self);
+}
+
+void
+vp_window_toast (VpWindow   *self,
+                 const char *text)
+{
+  AdwToast *toast = adw_toast_new (text);
+
+  adw_toast_set_timeout (toast, 4);
+  adw_toast_overlay_add_toast (self->toasts, toast);
+}

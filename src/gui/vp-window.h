@@ -1,0 +1,24 @@
+/* vp-window.h: the one window; navigation between the screens.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "vp-context.h"
+
+G_BEGIN_DECLS
+
+#define VP_TYPE_WINDOW (vp_window_get_type ())
+G_DECLARE_FINAL_TYPE (VpWindow, vp_window, VP, WINDOW, AdwApplicationWindow)
+
+VpWindow *vp_window_new        (gpointer      application,
+                                VpContext    *context);
+void      vp_window_show_error (VpWindow     *self,
+                                const GError *error);
+void      vp_window_show_login (VpWindow     *self);
+void      vp_window_toast      (VpWindow     *self,
+                                const char   *text);
+
+G_END_DECLS
