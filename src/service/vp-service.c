@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "vp-service.h"
+#include "vp-service-card.h"
 
 struct _VpService
 {
@@ -168,17 +169,9 @@ vp_service_topup (VpService       *self,
                   GCancellable    *cancellable,
                   GError         **error)
 {
-  g_autoptr(VpJournalEntry) intent = NULL;
-
-  if (progress)
-    progress ("intent", 0.1, progress_data);
-  intent = vp_topup_store_intent (self->db, staff, number, amount, volume, method, reference, error);
-  if (intent == NULL)
-    return NULL;
-  /* The card write and read-back are added by the card driver layer. */
-  if (progress)
-    progress ("confirm", 0.9, progress_data);
-  return vp_topup_store_confirm (self->db, staff, intent->seq, error);
+  /* INTENT → card write → read back → CONFIRM; see vp-service-card.c. */
+  return vp_service_card_topup (self, staff, number, amount, volume, method, reference,
+                                progress, progress_data, cancellable, error);
 }
 
 VpJournalEntry *

@@ -125,3 +125,6 @@ VpJournalEntry *vp_service_void          (VpService     *self,
                                           GError       **error);
 
 G_END_DECLS
+
+/* Card reader, recovery, card read and reissue. */
+#include "vp-service-card.h"

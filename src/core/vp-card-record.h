@@ -1,0 +1,147 @@
+/* vp-card-record.h: the purchase record written to a resident's IC card.
+ *
+ * A card holds VP_CARD_IMAGE_SIZE bytes: two record slots of
+ * VP_CARD_RECORD_SIZE bytes each. A top-up always writes the slot that
+ * does NOT hold the newest valid record, so a card pulled mid-write keeps
+ * its previous record intact in the other slot (the torn slot fails its
+ * MAC and is ignored). The newest valid slot is the card's state.
+ *
+ * Record layout, version 1, all integers big-endian, 248 bytes:
+ *
+ *   off  size  field
+ *     0     4  magic "VPIC"
+ *     4     1  version (1)
+ *     5     1  number of history entries used (0..5)
+ *     6     2  reserved, zero
+ *     8    20  card number: 8..20 ASCII digits, NUL padded
+ *    28    24  account number: 11 digit number or "P-<VAN>-<seq>", NUL padded
+ *    52     4  purchase counter (0 = never topped up)
+ *    56     4  tariff version of the last purchase
+ *    60     8  volume credited by the last purchase, litres
+ *    68     8  amount paid for the last purchase, fen
+ *    76     8  cumulative volume credited to this card, litres
+ *    84     8  time the record was written, µs since the Unix epoch
+ *    92   140  history: 5 × { counter u32, volume u64, amount u64, time i64 },
+ *              newest first; entry 0 is the last purchase; unused entries zero
+ *   232    16  MAC: HMAC-SHA256 under the utility's 32 byte card key over
+ *              bytes 0..231, truncated to its first 16 bytes (128 bits, as
+ *              the meter's secure element verifies; NIST SP 800-107 allows
+ *              truncation to >= 64 bits for HMAC authentication)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "vp-types.h"
+
+G_BEGIN_DECLS
+
+#define VP_CARD_RECORD_ERROR (vp_card_record_error_quark ())
+
+typedef enum
+{
+  VP_CARD_RECORD_ERROR_LENGTH,    /* wrong number of bytes */
+  VP_CARD_RECORD_ERROR_BLANK,     /* an unwritten slot or card (all 00 or all FF) */
+  VP_CARD_RECORD_ERROR_MAGIC,     /* not a VanPOS record: garbage or a torn write */
+  VP_CARD_RECORD_ERROR_VERSION,   /* unknown record version */
+  VP_CARD_RECORD_ERROR_FIELD,     /* a field is out of range or malformed */
+  VP_CARD_RECORD_ERROR_MAC,       /* MAC does not verify: forged, altered or torn */
+  VP_CARD_RECORD_ERROR_FORGED,    /* valid MAC but contradicts the van's records */
+  VP_CARD_RECORD_ERROR_WRONG_CARD,/* a different card than the account's */
+  VP_CARD_RECORD_ERROR_KEY,       /* bad card key */
+} VpCardRecordError;
+
+#define VP_CARD_RECORD_VERSION   1
+#define VP_CARD_RECORD_SIZE      248
+#define VP_CARD_IMAGE_SLOTS      2
+#define VP_CARD_IMAGE_SIZE       (VP_CARD_RECORD_SIZE * VP_CARD_IMAGE_SLOTS)
+#define VP_CARD_KEY_SIZE         32
+#define VP_CARD_MAC_SIZE         16
+#define VP_CARD_HISTORY          5
+#define VP_CARD_NUMBER_MAX       20
+#define VP_CARD_ACCOUNT_MAX      24
+
+typedef struct
+{
+  guint32  counter;
+  VpVolume volume;
+  VpMoney  amount;
+  gint64   time;      /* µs since the epoch */
+} VpCardPurchase;
+
+typedef struct
+{
+  char           card_number[VP_CARD_NUMBER_MAX + 1];
+  char           account_number[VP_CARD_ACCOUNT_MAX + 1];
+  guint32        counter;
+  guint32        tariff_version;
+  VpVolume       last_volume;
+  VpMoney        last_amount;
+  VpVolume       total_volume;
+  gint64         time;
+  guint          n_history;
+  VpCardPurchase history[VP_CARD_HISTORY];
+} VpCardRecord;
+
+/* What a whole card image holds. */
+typedef struct
+{
+  gboolean     blank;       /* no valid record in any slot, all slots blank */
+  gboolean     has_record;
+  int          slot;        /* slot of record, -1 when blank */
+  VpCardRecord record;      /* the newest valid record */
+  gboolean     damaged;     /* the other slot is neither blank nor valid (torn write) */
+  char        *damage;      /* why the other slot was rejected, or NULL */
+} VpCardImage;
+
+GQuark   vp_card_record_error_quark (void);
+
+/* Checks a key given as 64 hex digits; fills key. */
+gboolean vp_card_key_from_hex       (const char   *hex,
+                                     guint8        key[VP_CARD_KEY_SIZE],
+                                     GError      **error);
+char    *vp_card_key_to_hex         (const guint8  key[VP_CARD_KEY_SIZE]);
+
+/* Validates fields and encodes with the MAC into out. */
+gboolean vp_card_record_encode      (const VpCardRecord *record,
+                                     const guint8        key[VP_CARD_KEY_SIZE],
+                                     guint8              out[VP_CARD_RECORD_SIZE],
+                                     GError            **error);
+/* Rejects every malformed record: length, blank, magic, version, every
+ * field's range and syntax, then the MAC. */
+gboolean vp_card_record_parse       (const guint8       *data,
+                                     gsize               len,
+                                     const guint8        key[VP_CARD_KEY_SIZE],
+                                     VpCardRecord       *out,
+                                     GError            **error);
+/* The record as the van should find it for this account: the card's
+ * number must be card_number (else WRONG_CARD), it must be written for
+ * account_number and its counter must not be behind store_counter
+ * (else FORGED: "forged or altered card"). */
+gboolean vp_card_record_verify_for_account (const VpCardRecord *record,
+                                            const char         *account_number,
+                                            const char         *card_number,
+                                            gint64              store_counter,
+                                            GError            **error);
+/* Next record: counter+1 style purchase appended to history. */
+void     vp_card_record_add_purchase (VpCardRecord *record,
+                                      guint32       counter,
+                                      VpVolume      volume,
+                                      VpMoney       amount,
+                                      guint32       tariff_version,
+                                      gint64        time);
+
+/* Parses a whole card image (VP_CARD_IMAGE_SIZE bytes). A card with no
+ * valid slot that is not blank fails with the first slot's error. */
+gboolean vp_card_image_parse        (const guint8 *data,
+                                     gsize         len,
+                                     const guint8  key[VP_CARD_KEY_SIZE],
+                                     VpCardImage  *out,
+                                     GError      **error);
+void     vp_card_image_clear        (VpCardImage  *image);
+/* The slot the next record goes to (never the one holding the current record). */
+int      vp_card_image_next_slot    (const VpCardImage *image);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VpCardImage, vp_card_image_clear)
+
+G_END_DECLS

@@ -1,0 +1,868 @@
+/* vp-service-card.c: the IC-card operations of the service layer.
+ *
+ * Two-phase top-up (DESIGN §5): INTENT (money taken, next counter
+ * reserved) → write the record to the card slot that does not hold the
+ * current record → read back and verify → CONFIRM. Whenever a step after
+ * INTENT fails, or the process died there, the card itself decides: a
+ * valid record (MAC) with the intent's counter and amounts → CONFIRM,
+ * a readable card without it → VOID (money kept as credit), no card →
+ * the intent stays pending until the card is inserted again.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-service-card"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "vp-service-card.h"
+#include "vp-sim-card.h"
+#include "vp-pcsc-card.h"
+
+typedef struct
+{
+  GMutex        lock;
+  VpCardReader *reader;
+  gboolean      auto_insert;
+  guint         timeout_ms;
+} CardState;
+
+static void
+card_state_free (CardState *cs)
+{
+  g_clear_object (&cs->reader);
+  g_mutex_clear (&cs->lock);
+  g_free (cs);
+}
+
+static CardState *
+get_state (VpService *self)
+{
+  static GMutex create_lock;
+  CardState *cs;
+
+  g_mutex_lock (&create_lock);
+  cs = g_object_get_data (G_OBJECT (self), "vp-card-state");
+  if (cs == NULL)
+    {
+      cs = g_new0 (CardState, 1);
+      g_mutex_init (&cs->lock);
+      g_object_set_data_full (G_OBJECT (self), "vp-card-state", cs,
+                              (GDestroyNotify)card_state_free);
+    }
+  g_mutex_unlock (&create_lock);
+  return cs;
+}
+
+/* Test hook for the crash tests: VP_CARD_CRASH=<point> kills the process
+ * there, as a power cut would. */
+static void
+maybe_crash (const char *point)
+{
+  const char *v = g_getenv ("VP_CARD_CRASH");
+
+  if (v != NULL && g_str_equal (v, point))
+    {
+      g_printerr ("vanpos: simulated crash (%s)\n", point);
+      _exit (86);
+    }
+}
+
+void
+vp_service_set_card_reader (VpService    *self,
+                            VpCardReader *reader)
+{
+  CardState *cs;
+
+  g_return_if_fail (VP_IS_SERVICE (self));
+  g_return_if_fail (reader == NULL || VP_IS_CARD_READER (reader));
+  cs = get_state (self);
+  g_mutex_lock (&cs->lock);
+  g_set_object (&cs->reader, reader);
+  cs->auto_insert = FALSE;
+  g_mutex_unlock (&cs->lock);
+}
+
+void
+vp_service_set_card_timeout (VpService *self,
+                             guint      timeout_ms)
+{
+  g_return_if_fail (VP_IS_SERVICE (self));
+  get_state (self)->timeout_ms = timeout_ms;
+}
+
+char *
+vp_service_card_default_dir (VpService *self)
+{
+  const char *env = g_getenv ("VANPOS_CARD_DIR");
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  return g_strconcat (vp_database_get_path (vp_service_get_database (self)), ".cards", NULL);
+}
+
+VpCardReader *
+vp_service_get_card_reader (VpService  *self,
+                            GError    **error)
+{
+  CardState *cs;
+  VpCardReader *reader;
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+  cs = get_state (self);
+  g_mutex_lock (&cs->lock);
+  if (cs->reader == NULL)
+    {
+      const char *kind = g_getenv ("VANPOS_CARD_READER");
+      const char *autoins = g_getenv ("VANPOS_CARD_AUTOINSERT");
+
+      if (kind != NULL && g_str_has_prefix (kind, "pcsc"))
+        {
+          const char *match = kind[4] == ':' ? kind + 5 : NULL;
+          cs->reader = (VpCardReader *)vp_pcsc_card_new (match, error);
+        }
+      else
+        {
+          g_autofree char *dir = vp_service_card_default_dir (self);
+          cs->reader = (VpCardReader *)vp_sim_card_new (dir, error);
+          cs->auto_insert = autoins == NULL || !g_str_equal (autoins, "0");
+        }
+    }
+  reader = cs->reader;
+  g_mutex_unlock (&cs->lock);
+  return reader;
+}
+
+gboolean
+vp_service_card_key (VpService  *self,
+                     guint8      key[VP_CARD_KEY_SIZE],
+                     GError    **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+  g_autoptr(GError) local = NULL;
+  g_autofree char *hq = NULL;
+  g_autofree char *hex = NULL;
+
+  if (vp_card_store_get_key (db, key, &local))
+    return TRUE;
+  if (!g_error_matches (local, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  /* A van provisioned for HQ must use the utility's key, never its own. */
+  hq = vp_database_get_meta (db, "hq_url");
+  if (hq != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (RAND_bytes (key, VP_CARD_KEY_SIZE) != 1)
+    {
+      g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO, _("Cannot make a random card key"));
+      return FALSE;
+    }
+  hex = vp_card_key_to_hex (key);
+  if (!vp_card_store_set_key (db, hex, error))
+    return FALSE;
+  g_printerr (_("vanpos: this demo van had no card key; generated a random one and stored it "
+                "(HQ provisioning replaces it with the utility's key)\n"));
+  return TRUE;
+}
+
+/* --- reading and deciding --------------------------------------------------- */
+
+/* Reads and parses the whole card. Malformed data → VP_CARD_ERROR_GARBAGE;
+ * a MAC that does not verify keeps its VP_CARD_RECORD_ERROR. */
+static gboolean
+read_image (VpCardReader  *reader,
+            const guint8  *key,
+            GBytes       **bytes_out,
+            VpCardImage   *image,
+            GError       **error)
+{
+  g_autoptr(GBytes) bytes = vp_card_reader_read (reader, error);
+  g_autoptr(GError) local = NULL;
+
+  memset (image, 0, sizeof *image);
+  image->slot = -1;
+  if (bytes == NULL)
+    return FALSE;
+  if (!vp_card_image_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), key, image,
+                            &local))
+    {
+      if (local->domain == VP_CARD_RECORD_ERROR &&
+          (local->code == VP_CARD_RECORD_ERROR_MAC || local->code == VP_CARD_RECORD_ERROR_FORGED ||
+           local->code == VP_CARD_RECORD_ERROR_WRONG_CARD))
+        g_propagate_error (error, g_steal_pointer (&local));
+      else
+        g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_GARBAGE, "%s", local->message);
+      return FALSE;
+    }
+  if (bytes_out)
+    *bytes_out = g_steal_pointer (&bytes);
+  return TRUE;
+}
+
+static VpMoney
+purchase_amount (const VpTopup *t)
+{
+  /* The card carries what the gas/water cost; leftover fen are credit. */
+  return t->amount - t->leftover;
+}
+
+static gboolean
+record_has_purchase (const VpCardRecord *r,
+                     const VpTopup      *t)
+{
+  if (!g_str_equal (r->card_number, t->card_number) ||
+      !g_str_equal (r->account_number, t->account_number))
+    return FALSE;
+  for (guint i = 0; i < r->n_history; i++)
+    if (r->history[i].counter == t->counter && r->history[i].volume == t->volume &&
+        r->history[i].amount == purchase_amount (t))
+      return TRUE;
+  return FALSE;
+}
+
+/* What the card in the reader says about pending top-up t. image_ok:
+ * the card was read and parsed into image; card_id: the reader's own
+ * idea of which card it is (simulated reader), may be NULL. */
+static VpRecoveryOutcome
+decide (const VpTopup     *t,
+        gboolean           image_ok,
+        const VpCardImage *image,
+        const char        *card_id,
+        const char        *read_problem,
+        char             **why)
+{
+  g_autofree char *money = vp_money_format (t->amount);
+
+  if (image_ok && image->has_record)
+    {
+      const VpCardRecord *r = &image->record;
+
+      if (!g_str_equal (r->card_number, t->card_number))
+        {
+          *why = g_strdup_printf (_("waiting for card %s (the reader holds card %s)"),
+                                  t->card_number, r->card_number);
+          return VP_RECOVERY_WAITING;
+        }
+      if (!g_str_equal (r->account_number, t->account_number))
+        {
+          *why = g_strdup_printf (_("card %s says account %s, not %s: forged or altered card; "
+                                    "top-up left pending for a supervisor"),
+                                  t->card_number, r->account_number, t->account_number);
+          return VP_RECOVERY_WAITING;
+        }
+      if (record_has_purchase (r, t))
+        {
+          *why = g_strdup_printf (_("card %s holds purchase %" G_GINT64_FORMAT " (%s): confirmed"),
+                                  t->card_number, t->counter, money);
+          return VP_RECOVERY_CONFIRMED;
+        }
+      *why = g_strdup_printf (_("card %s shows purchase %u, not %" G_GINT64_FORMAT
+                                ": the top-up never reached it; %s kept as credit"),
+                              t->card_number, r->counter, t->counter, money);
+      return VP_RECOVERY_VOIDED;
+    }
+  /* A blank or unreadable card cannot hold the purchase; void only when
+   * the reader knows this is the account's card. */
+  if (card_id != NULL && g_str_equal (card_id, t->card_number))
+    {
+      *why = g_strdup_printf (_("card %s has no valid record of purchase %" G_GINT64_FORMAT
+                                " (%s): the top-up never reached it; %s kept as credit"),
+                              t->card_number, t->counter,
+                              image_ok ? _("blank card") : read_problem, money);
+      return VP_RECOVERY_VOIDED;
+    }
+  if (card_id != NULL)
+    *why = g_strdup_printf (_("waiting for card %s (the reader holds card %s)"), t->card_number,
+                            card_id);
+  else if (!image_ok)
+    *why = g_strdup_printf (_("waiting for card %s (the card in the reader cannot be read: %s)"),
+                            t->card_number, read_problem);
+  else
+    *why = g_strdup_printf (_("waiting for card %s (the reader holds a blank card)"),
+                            t->card_number);
+  return VP_RECOVERY_WAITING;
+}
+
+void
+vp_recovery_item_free (VpRecoveryItem *item)
+{
+  if (item == NULL)
+    return;
+  g_free (item->account_number);
+  g_free (item->card_number);
+  g_free (item->message);
+  g_free (item);
+}
+
+/* Journals the outcome for t. Returns the CONFIRM/VOID entry, NULL for
+ * WAITING (no error) or on failure (error set). */
+static VpJournalEntry *
+apply_outcome (VpService         *self,
+               const VpStaff     *staff,
+               const VpTopup     *t,
+               VpRecoveryOutcome  outcome,
+               const char        *why,
+               GError           **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+
+  if (outcome == VP_RECOVERY_CONFIRMED)
+    {
+      maybe_crash ("before-confirm");
+      return vp_topup_store_confirm (db, staff, t->intent_seq, error);
+    }
+  if (outcome == VP_RECOVERY_VOIDED)
+    return vp_topup_store_void (db, staff, t->intent_seq, why, error);
+  return NULL;
+}
+
+/* Resolves the pending top-ups against the card in reader (which is
+ * present). items gets a VpRecoveryItem per pending top-up. */
+static gboolean
+recover_with_card (VpService     *self,
+                   VpCardReader  *reader,
+                   const guint8  *key,
+                   GPtrArray     *items,
+                   GError       **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+  g_autoptr(GPtrArray) pending = vp_topup_store_list_pending (db, error);
+  g_auto(VpCardImage) image = { 0 };
+  g_autoptr(GError) read_error = NULL;
+  g_autofree char *card_id = NULL;
+  gboolean image_ok = FALSE;
+  gboolean present;
+
+  if (pending == NULL)
+    return FALSE;
+  if (pending->len == 0)
+    return TRUE;
+  present = vp_card_reader_is_present (reader);
+  if (present)
+    {
+      image_ok = read_image (reader, key, NULL, &image, &read_error);
+      card_id = vp_card_reader_dup_card_id (reader);
+    }
+  for (guint i = 0; i < pending->len; i++)
+    {
+      const VpTopup *t = g_ptr_array_index (pending, i);
+      g_autoptr(VpRecoveryItem) item = g_new0 (VpRecoveryItem, 1);
+      g_autoptr(VpJournalEntry) entry = NULL;
+      g_autofree char *why = NULL;
+
+      item->intent_seq = t->intent_seq;
+      item->account_number = g_strdup (t->account_number);
+      item->card_number = g_strdup (t->card_number);
+      item->counter = t->counter;
+      item->volume = t->volume;
+      item->amount = t->amount;
+      if (!present)
+        {
+          item->outcome = VP_RECOVERY_WAITING;
+          why = g_strdup_printf (_("waiting for card %s (no card in the reader)"), t->card_number);
+        }
+      else
+        item->outcome = decide (t, image_ok, &image, card_id,
+                                read_error ? read_error->message : NULL, &why);
+      if (item->outcome != VP_RECOVERY_WAITING)
+        {
+          entry = apply_outcome (self, NULL, t, item->outcome, why, error);
+          if (entry == NULL)
+            return FALSE;
+          item->resolved_seq = entry->seq;
+        }
+      item->message = g_strdup_printf (_("Top-up #%" G_GINT64_FORMAT " for account %s: %s"),
+                                       t->intent_seq, t->account_number, why);
+      g_ptr_array_add (items, g_steal_pointer (&item));
+    }
+  return TRUE;
+}
+
+GPtrArray *
+vp_service_recover_topups (VpService     *self,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_recovery_item_free);
+  g_autoptr(GPtrArray) pending = NULL;
+  VpCardReader *reader;
+  guint8 key[VP_CARD_KEY_SIZE];
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  pending = vp_topup_store_list_pending (vp_service_get_database (self), error);
+  if (pending == NULL)
+    return NULL;
+  if (pending->len == 0)
+    return g_steal_pointer (&items);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  reader = vp_service_get_card_reader (self, error);
+  if (reader == NULL || !vp_service_card_key (self, key, error))
+    return NULL;
+  if (!recover_with_card (self, reader, key, items, error))
+    return NULL;
+  return g_steal_pointer (&items);
+}
+
+/* --- top-up ----------------------------------------------------------------- */
+
+/* The default simulated reader hands the account's card in by itself,
+ * issuing a simulated card that matches the van's records if the
+ * resident never had one in this card directory. */
+static gboolean
+auto_insert (VpService       *self,
+             VpCardReader    *reader,
+             const VpAccount *a,
+             const guint8    *key,
+             GError         **error)
+{
+  VpSimCard *sim = VP_SIM_CARD (reader);
+
+  if (!vp_sim_card_has_card (sim, a->card_number))
+    {
+      guint8 image[VP_CARD_IMAGE_SIZE] = { 0 };
+      VpCardRecord r = { 0 };
+
+      g_strlcpy (r.card_number, a->card_number, sizeof r.card_number);
+      g_strlcpy (r.account_number, a->number, sizeof r.account_number);
+      r.counter = a->card_counter;
+      r.time = vp_database_now ();
+      if (!vp_card_record_encode (&r, key, image, error) ||
+          !vp_sim_card_issue (sim, a->card_number, image, error))
+        return FALSE;
+    }
+  return vp_sim_card_insert (sim, a->card_number, error);
+}
+
+/* After a failed write or verify: let the card decide. */
+static VpJournalEntry *
+resolve_after_failure (VpService     *self,
+                       VpCardReader  *reader,
+                       const guint8  *key,
+                       const VpStaff *staff,
+                       const VpTopup *t,
+                       GError        *cause,
+                       GError       **error)
+{
+  g_autoptr(GError) owned_cause = cause;
+  g_auto(VpCardImage) image = { 0 };
+  g_autoptr(GError) read_error = NULL;
+  g_autofree char *card_id = NULL;
+  g_autofree char *why = NULL;
+  g_autofree char *money = vp_money_format (t->amount);
+  VpJournalEntry *entry;
+  VpRecoveryOutcome outcome;
+  gboolean image_ok;
+  int code = cause->domain == VP_CARD_ERROR ? cause->code : VP_CARD_ERROR_IO;
+
+  if (!vp_card_reader_is_present (reader))
+    {
+      g_set_error (error, VP_CARD_ERROR, code,
+                   _("%s. Top-up #%" G_GINT64_FORMAT " (%s) is not settled yet: put card %s back "
+                     "into the reader — it is confirmed if the card holds it, otherwise the money "
+                     "is kept as credit"),
+                   cause->message, t->intent_seq, money, t->card_number);
+      return NULL;
+    }
+  image_ok = read_image (reader, key, NULL, &image, &read_error);
+  card_id = vp_card_reader_dup_card_id (reader);
+  outcome = decide (t, image_ok, &image, card_id, read_error ? read_error->message : NULL, &why);
+  if (outcome == VP_RECOVERY_WAITING)
+    {
+      g_set_error (error, VP_CARD_ERROR, code,
+                   _("%s. Top-up #%" G_GINT64_FORMAT " (%s) is not settled yet: %s"),
+                   cause->message, t->intent_seq, money, why);
+      return NULL;
+    }
+  entry = apply_outcome (self, staff, t, outcome, why, error);
+  if (entry == NULL)
+    return NULL;
+  if (outcome == VP_RECOVERY_CONFIRMED)
+    {
+      g_info ("card reported “%s” but holds the purchase; confirmed", cause->message);
+      return entry;
+    }
+  g_set_error (error, VP_CARD_ERROR, code,
+               _("The card write failed (%s). Top-up #%" G_GINT64_FORMAT " was voided: %s is kept "
+                 "as credit on account %s (void #%" G_GINT64_FORMAT ")"),
+               cause->message, t->intent_seq, money, t->account_number, entry->seq);
+  vp_journal_entry_free (entry);
+  return NULL;
+}
+
+static void
+report (VpTopupProgress  progress,
+        gpointer         data,
+        const char      *stage,
+        double           fraction)
+{
+  if (progress)
+    progress (stage, fraction, data);
+}
+
+/* Refuses a card that must not be topped up, before any money is taken. */
+static gboolean
+check_card_before (VpService         *self,
+                   VpCardReader      *reader,
+                   const VpAccount   *a,
+                   const VpCardImage *image,
+                   GError           **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+
+  if (image->has_record)
+    {
+      const VpCardRecord *r = &image->record;
+
+      if (vp_card_store_is_blocked (db, r->card_number))
+        {
+          g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_BLOCKED,
+                       _("Card %s is blocked (reported lost or stolen) and cannot be topped up; "
+                         "keep it and reissue a card"), r->card_number);
+          return FALSE;
+        }
+      if (!vp_card_record_verify_for_account (r, a->number, a->card_number, a->card_counter, error))
+        return FALSE;
+      if ((gint64)r->counter > a->card_counter)
+        {
+          g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_MISMATCH,
+                       _("Card %s shows purchase %u but this van knows only %" G_GINT64_FORMAT
+                         "; sync master data from HQ before topping it up"),
+                       r->card_number, r->counter, a->card_counter);
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_autofree char *id = vp_card_reader_dup_card_id (reader);
+
+      if (id != NULL && !g_str_equal (id, a->card_number))
+        {
+          g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_WRONG_CARD,
+                       _("Wrong card: this is card %s, account %s holds card %s"), id, a->number,
+                       a->card_number);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+VpJournalEntry *
+vp_service_card_topup (VpService       *self,
+                       const VpStaff   *staff,
+                       const char      *number,
+                       VpMoney          amount,
+                       VpVolume         volume,
+                       VpPaymentMethod  method,
+                       const char      *reference,
+                       VpTopupProgress  progress,
+                       gpointer         progress_data,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+  CardState *cs = get_state (self);
+  g_autoptr(VpAccount) a = NULL;
+  g_autoptr(VpJournalEntry) intent = NULL;
+  g_autoptr(VpTopup) t = NULL;
+  g_autoptr(GPtrArray) recovered = NULL;
+  g_autoptr(GBytes) back = NULL;
+  g_auto(VpCardImage) image = { 0 };
+  g_auto(VpCardImage) after = { 0 };
+  g_autoptr(GError) cause = NULL;
+  guint8 key[VP_CARD_KEY_SIZE];
+  guint8 rec[VP_CARD_RECORD_SIZE];
+  VpCardReader *reader;
+  VpCardRecord next;
+  VpJournalEntry *confirm;
+  int slot;
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+  g_return_val_if_fail (number != NULL, NULL);
+
+  /* Validate what can be validated before touching the card. */
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("A top-up"), error))
+    return NULL;
+  a = vp_account_store_get (db, number, error);
+  if (a == NULL)
+    return NULL;
+  if (a->card_number == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("Account %s has no IC card; issue one first"), a->number);
+      return NULL;
+    }
+  if (vp_card_store_is_blocked (db, a->card_number))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CARD_BLOCKED,
+                   _("Card %s is blocked (reported lost or stolen); reissue a card"),
+                   a->card_number);
+      return NULL;
+    }
+  reader = vp_service_get_card_reader (self, error);
+  if (reader == NULL || !vp_service_card_key (self, key, error))
+    return NULL;
+  if (cs->auto_insert && VP_IS_SIM_CARD (reader) && !auto_insert (self, reader, a, key, error))
+    return NULL;
+
+  report (progress, progress_data, "card", 0.05);
+  if (!vp_card_reader_wait_for_card (reader, cs->timeout_ms, cancellable, error))
+    return NULL;
+
+  /* Every insert resolves what an earlier crash or pulled card left. */
+  recovered = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_recovery_item_free);
+  if (!recover_with_card (self, reader, key, recovered, error))
+    return NULL;
+  for (guint i = 0; i < recovered->len; i++)
+    {
+      VpRecoveryItem *item = g_ptr_array_index (recovered, i);
+      g_printerr ("%s\n", item->message);
+    }
+  if (recovered->len > 0)
+    {
+      /* The recovery may have moved the account's counter and credit. */
+      g_clear_pointer (&a, vp_account_free);
+      a = vp_account_store_get (db, number, error);
+      if (a == NULL)
+        return NULL;
+    }
+
+  if (!read_image (reader, key, NULL, &image, error) ||
+      !check_card_before (self, reader, a, &image, error))
+    return NULL;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  /* Phase 1: the money and the reserved counter are on the journal. */
+  report (progress, progress_data, "intent", 0.1);
+  intent = vp_topup_store_intent (db, staff, number, amount, volume, method, reference, error);
+  if (intent == NULL)
+    return NULL;
+  t = vp_topup_store_get (db, intent->seq, error);
+  if (t == NULL)
+    return NULL;
+
+  if (image.has_record)
+    next = image.record;
+  else
+    {
+      memset (&next, 0, sizeof next);
+      g_strlcpy (next.card_number, a->card_number, sizeof next.card_number);
+      g_strlcpy (next.account_number, a->number, sizeof next.account_number);
+      next.counter = a->card_counter;
+    }
+  vp_card_record_add_purchase (&next, t->counter, t->volume, purchase_amount (t),
+                               t->tariff_version, vp_database_now ());
+  if (!vp_card_record_encode (&next, key, rec, &cause))
+    return resolve_after_failure (self, reader, key, staff, t, g_steal_pointer (&cause), error);
+  slot = vp_card_image_next_slot (&image);
+
+  /* Phase 2: the card. */
+  report (progress, progress_data, "write", 0.4);
+  if (!vp_card_reader_write (reader, slot * VP_CARD_RECORD_SIZE, rec, sizeof rec, &cause))
+    return resolve_after_failure (self, reader, key, staff, t, g_steal_pointer (&cause), error);
+  maybe_crash ("after-write");
+
+  report (progress, progress_data, "verify", 0.7);
+  if (!read_image (reader, key, &back, &after, &cause))
+    return resolve_after_failure (self, reader, key, staff, t, g_steal_pointer (&cause), error);
+  if (memcmp ((const guint8 *)g_bytes_get_data (back, NULL) + slot * VP_CARD_RECORD_SIZE, rec,
+              sizeof rec) != 0 ||
+      !after.has_record || !record_has_purchase (&after.record, t))
+    {
+      g_set_error (&cause, VP_CARD_ERROR, VP_CARD_ERROR_MISMATCH,
+                   _("The card reads back different data than was written"));
+      return resolve_after_failure (self, reader, key, staff, t, g_steal_pointer (&cause), error);
+    }
+  maybe_crash ("after-verify");
+
+  /* Phase 3: the card holds it; so does the journal. */
+  report (progress, progress_data, "confirm", 0.9);
+  confirm = apply_outcome (self, staff, t, VP_RECOVERY_CONFIRMED, NULL, &cause);
+  if (confirm == NULL)
+    {
+      g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO,
+                   _("Card %s now holds purchase %" G_GINT64_FORMAT ", but saving the confirmation "
+                     "failed (%s); it is confirmed at the next card insert or start"),
+                   t->card_number, t->counter, cause->message);
+      return NULL;
+    }
+  report (progress, progress_data, "done", 1.0);
+  return confirm;
+}
+
+/* --- card read ---------------------------------------------------------------- */
+
+void
+vp_card_readout_free (VpCardReadout *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->damage);
+  g_clear_pointer (&r->account, vp_account_free);
+  g_free (r->problem);
+  g_clear_pointer (&r->recovered, g_ptr_array_unref);
+  g_free (r);
+}
+
+VpCardReadout *
+vp_service_card_read (VpService     *self,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+  CardState *cs = get_state (self);
+  g_autoptr(VpCardReadout) out = g_new0 (VpCardReadout, 1);
+  g_auto(VpCardImage) image = { 0 };
+  g_autoptr(GError) local = NULL;
+  guint8 key[VP_CARD_KEY_SIZE];
+  VpCardReader *reader;
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  reader = vp_service_get_card_reader (self, error);
+  if (reader == NULL || !vp_service_card_key (self, key, error) ||
+      !vp_card_reader_wait_for_card (reader, cs->timeout_ms, cancellable, error))
+    return NULL;
+  out->recovered = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_recovery_item_free);
+  if (!recover_with_card (self, reader, key, out->recovered, error))
+    return NULL;
+  if (!read_image (reader, key, NULL, &image, error))
+    return NULL;
+  out->damaged = image.damaged;
+  out->damage = g_strdup (image.damage);
+  if (!image.has_record)
+    {
+      g_autofree char *id = vp_card_reader_dup_card_id (reader);
+
+      out->blank = TRUE;
+      if (id != NULL)
+        out->account = vp_account_store_get_by_card (db, id, NULL);
+      out->verified = FALSE;
+      out->problem = g_strdup (_("Blank card: no purchase has been written to it yet"));
+      return g_steal_pointer (&out);
+    }
+  out->record = image.record;
+  if (vp_card_store_is_blocked (db, image.record.card_number))
+    {
+      out->account = vp_account_store_get (db, image.record.account_number, NULL);
+      out->problem = g_strdup_printf (_("Card %s is blocked (reported lost or stolen); keep it"),
+                                      image.record.card_number);
+      return g_steal_pointer (&out);
+    }
+  out->account = vp_account_store_get_by_card (db, image.record.card_number, NULL);
+  if (out->account == NULL)
+    {
+      out->problem = g_strdup_printf (_("Card %s is not known to this van (account %s)"),
+                                      image.record.card_number, image.record.account_number);
+      return g_steal_pointer (&out);
+    }
+  if (!vp_card_record_verify_for_account (&image.record, out->account->number,
+                                          out->account->card_number, out->account->card_counter,
+                                          &local))
+    {
+      out->problem = g_strdup (local->message);
+      return g_steal_pointer (&out);
+    }
+  if ((gint64)image.record.counter > out->account->card_counter)
+    {
+      out->problem = g_strdup_printf (_("The card shows purchase %u but this van knows only %"
+                                        G_GINT64_FORMAT "; sync master data from HQ"),
+                                      image.record.counter, out->account->card_counter);
+      return g_steal_pointer (&out);
+    }
+  out->verified = TRUE;
+  return g_steal_pointer (&out);
+}
+
+/* --- reissue -------------------------------------------------------------------- */
+
+VpJournalEntry *
+vp_service_card_reissue (VpService       *self,
+                         const VpStaff   *staff,
+                         const char      *number,
+                         VpMoney          fee,
+                         VpPaymentMethod  method,
+                         const char      *reference,
+                         const char      *reason,
+                         char           **card_note,
+                         GCancellable    *cancellable,
+                         GError         **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+  CardState *cs = get_state (self);
+  g_autoptr(VpJournalEntry) entry = NULL;
+  g_autoptr(VpAccount) a = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GBytes) back = NULL;
+  g_auto(VpCardImage) image = { 0 };
+  guint8 key[VP_CARD_KEY_SIZE];
+  guint8 rec[VP_CARD_RECORD_SIZE];
+  VpCardRecord r = { 0 };
+  VpCardReader *reader;
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  reader = vp_service_get_card_reader (self, error);
+  if (reader == NULL || !vp_service_card_key (self, key, error))
+    return NULL;
+  entry = vp_card_store_reissue (db, staff, number, fee, method, reference, reason, error);
+  if (entry == NULL)
+    return NULL;
+  a = vp_account_store_get (db, number, error);
+  if (a == NULL)
+    return NULL;
+
+  /* The reissue stands; now personalise the new card. */
+  if (VP_IS_SIM_CARD (reader) && !vp_sim_card_insert (VP_SIM_CARD (reader), a->card_number, &local))
+    goto note;
+  if (!vp_card_reader_wait_for_card (reader, cs->timeout_ms, cancellable, &local) ||
+      !read_image (reader, key, NULL, &image, &local))
+    goto note;
+  if (!image.blank)
+    {
+      g_set_error (&local, VP_CARD_ERROR, VP_CARD_ERROR_WRONG_CARD,
+                   _("the card in the reader is not blank (card %s)"), image.record.card_number);
+      goto note;
+    }
+  g_strlcpy (r.card_number, a->card_number, sizeof r.card_number);
+  g_strlcpy (r.account_number, a->number, sizeof r.account_number);
+  r.counter = a->card_counter;
+  r.time = vp_database_now ();
+  if (!vp_card_record_encode (&r, key, rec, &local) ||
+      !vp_card_reader_write (reader, 0, rec, sizeof rec, &local))
+    goto note;
+  back = vp_card_reader_read (reader, &local);
+  if (back == NULL)
+    goto note;
+  if (memcmp (g_bytes_get_data (back, NULL), rec, sizeof rec) != 0)
+    {
+      g_set_error (&local, VP_CARD_ERROR, VP_CARD_ERROR_MISMATCH,
+                   _("the card reads back different data than was written"));
+      goto note;
+    }
+  if (card_note)
+    *card_note = g_strdup_printf (_("New card %s written for account %s, purchase counter %"
+                                    G_GINT64_FORMAT " carried"),
+                                  a->card_number, a->number, a->card_counter);
+  return g_steal_pointer (&entry);
+
+note:
+  if (card_note)
+    *card_note = g_strdup_printf (_("Card %s is registered, but its first record was not written "
+                                    "(%s); a blank card %s takes the next top-up as it is"),
+                                  a->card_number, local->message, a->card_number);
+  return g_steal_pointer (&entry);
+}
