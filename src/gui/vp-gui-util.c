@@ -248,3 +248,25 @@ vp_gui_parse_amount (GtkEditable *editable,
     }
   return TRUE;
 }
+
+GtkLabel *
+vp_gui_grid_row (GtkWidget  *grid,
+                 int         row,
+                 int         column,
+                 const char *title,
+                 const char *value)
+{
+  GtkWidget *t = gtk_label_new (title);
+  GtkWidget *v = gtk_label_new (value);
+
+  gtk_label_set_xalign (GTK_LABEL (t), 0);
+  gtk_widget_add_css_class (t, "field-title");
+  gtk_label_set_xalign (GTK_LABEL (v), 0);
+  gtk_label_set_wrap (GTK_LABEL (v), TRUE);
+  vp_gui_set_name (v, title);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (v), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  value ? value : "", -1);
+  gtk_grid_attach (GTK_GRID (grid), t, column * 2, row, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), v, column * 2 + 1, row, 1, 1);
+  return GTK_LABEL (v);
+}

@@ -52,3 +52,13 @@ gboolean    vp_gui_parse_amount      (GtkEditable *editable,
                                       GError     **error);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* Appends "title  value" at row of grid (columns 2*column, 2*column+1);
+ * the value label is named title for AT-SPI. Returns the value label. */
+GtkLabel   *vp_gui_grid_row          (GtkWidget   *grid,
+                                      int          row,
+                                      int          column,
+                                      const char  *title,
+                                      const char  *value);
+G_END_DECLS
