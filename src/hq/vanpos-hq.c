@@ -1,0 +1,324 @@
+/* vanpos-hq: the HQ reference server and its admin commands.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vanpos-hq"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vp-pin.h"
+#include "vp-hq-admin.h"
+#include "vp-hq-db.h"
+#include "vp-hq-server.h"
+#include "vp-hq-tls.h"
+
+static const char usage[] =
+  "Usage: vanpos-hq [--pg CONNINFO] COMMAND [OPTIONS]\n"
+  "\n"
+  "  --pg CONNINFO   libpq connection string (default: $VANPOS_HQ_PG, else libpq defaults)\n"
+  "\n"
+  "Commands:\n"
+  "  init-db                                   create the schema (idempotent)\n"
+  "  ca-init --dir D [--host H]...             create the HQ CA and server certificate\n"
+  "  provision VAN --public-key FILE --out DIR [--tls-dir D] [--url URL] [--valid-days N]\n"
+  "  revoke VAN\n"
+  "  staff-add ID --name N --role operator|supervisor --pin PIN\n"
+  "  import accounts|bills|tariffs FILE.csv\n"
+  "  demo --accounts N                         generate N accounts (COPY)\n"
+  "  status [--json]                           what each van has synced\n"
+  "  export-day DATE --out FILE.csv            one day's transactions\n"
+  "  serve [--listen HOST:PORT] [--tls-dir D] [--port-file F]\n"
+  "\n"
+  "--tls-dir defaults to $VANPOS_HQ_TLS_DIR.\n";
+
+typedef struct
+{
+  const char *name;
+  const char *value;
+} Opt;
+
+/* Splits argv into options (--name value | --name=value | --flag) and
+ * positional arguments. flags lists the options without a value. */
+static gboolean
+parse_args (int           argc,
+            char        **argv,
+            const char  **known,
+            const char  **flags,
+            GHashTable   *opts,
+            GPtrArray    *args,
+            GError      **error)
+{
+  for (int i = 0; i < argc; i++)
+    {
+      const char *a = argv[i];
+      g_autofree char *name = NULL;
+      const char *value = NULL;
+
+      if (!g_str_has_prefix (a, "--"))
+        {
+          g_ptr_array_add (args, (gpointer) a);
+          continue;
+        }
+      name = g_strdup (a + 2);
+      if (strchr (name, '=') != NULL)
+        {
+          char *eq = strchr (name, '=');
+          *eq = '\0';
+          value = a + 2 + (eq - name) + 1;
+        }
+      if (!g_strv_contains (known, name) && !g_strv_contains (flags, name))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                       "unknown option --%s", name);
+          return FALSE;
+        }
+      if (g_strv_contains (flags, name))
+        value = "1";
+      else if (value == NULL)
+        {
+          if (i + 1 >= argc)
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--%s needs a value", name);
+              return FALSE;
+            }
+          value = argv[++i];
+        }
+      if (g_str_equal (name, "host"))
+        {
+          /* repeatable */
+          GPtrArray *hosts = g_hash_table_lookup (opts, "host");
+          if (hosts == NULL)
+            {
+              hosts = g_ptr_array_new ();
+              g_hash_table_insert (opts, g_strdup ("host"), hosts);
+            }
+          g_ptr_array_add (hosts, (gpointer) value);
+          continue;
+        }
+      g_hash_table_insert (opts, g_steal_pointer (&name), (gpointer) value);
+    }
+  return TRUE;
+}
+
+static int
+fail (GError *error)
+{
+  g_printerr ("vanpos-hq: %s\n", error->message);
+  g_error_free (error);
+  return 1;
+}
+
+static int
+usage_error (const char *format,
+             ...) G_GNUC_PRINTF (1, 2);
+
+static int
+usage_error (const char *format,
+             ...)
+{
+  g_autofree char *msg = NULL;
+  va_list args;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("vanpos-hq: %s\nTry “vanpos-hq --help”.\n", msg);
+  return 2;
+}
+
+static gboolean
+parse_int (const char *text,
+           gint64      min,
+           gint64      max,
+           gint64     *out)
+{
+  return text != NULL && g_ascii_string_to_signed (text, 10, min, max, out, NULL);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  static const char *known[] = { "pg", "dir", "host", "public-key", "out", "tls-dir", "url",
+                                 "valid-days", "name", "role", "pin", "pin-iterations",
+                                 "accounts", "listen", "port-file", NULL };
+  static const char *flags[] = { "json", "help", NULL };
+  g_autoptr(GHashTable) opts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(PGconn) conn = NULL;
+  GPtrArray *hosts;
+  GError *error = NULL;
+  const char *cmd;
+  const char *conninfo;
+  const char *tls_dir;
+
+  setlocale (LC_ALL, "");
+  if (!parse_args (argc - 1, argv + 1, known, flags, opts, args, &error))
+    return usage_error ("%s", error->message);
+  if (g_hash_table_contains (opts, "help") || args->len == 0)
+    {
+      fputs (usage, args->len == 0 && !g_hash_table_contains (opts, "help") ? stderr : stdout);
+      return args->len == 0 && !g_hash_table_contains (opts, "help") ? 2 : 0;
+    }
+  cmd = args->pdata[0];
+  conninfo = g_hash_table_lookup (opts, "pg");
+  if (conninfo == NULL)
+    conninfo = g_getenv ("VANPOS_HQ_PG");
+  if (conninfo == NULL)
+    conninfo = "";
+  tls_dir = g_hash_table_lookup (opts, "tls-dir");
+  if (tls_dir == NULL)
+    tls_dir = g_getenv ("VANPOS_HQ_TLS_DIR");
+  hosts = g_hash_table_lookup (opts, "host");
+
+  if (g_str_equal (cmd, "ca-init"))
+    {
+      const char *dir = g_hash_table_lookup (opts, "dir");
+      g_autofree char *pins = NULL;
+      g_auto(GStrv) pin_list = NULL;
+
+      if (dir == NULL || args->len != 1)
+        return usage_error ("ca-init needs --dir D");
+      if (hosts != NULL)
+        g_ptr_array_add (hosts, NULL);
+      if (!vp_hq_ca_init (dir, hosts ? (const char * const *) hosts->pdata : NULL, &pins, &error))
+        return fail (error);
+      pin_list = g_strsplit (pins, ";", 2);
+      g_print ("HQ CA created in %s\n", dir);
+      g_print ("server pin:  %s\n", pin_list[0]);
+      g_print ("backup pin:  %s  (key %s/backup-server.key: keep it offline)\n", pin_list[1], dir);
+      g_print ("pins:        %s\n", pins);
+      return 0;
+    }
+
+  /* Everything else needs the database. */
+  conn = vp_pg_connect (conninfo, &error);
+  if (conn == NULL)
+    return fail (error);
+
+  if (g_str_equal (cmd, "init-db"))
+    {
+      if (args->len != 1)
+        return usage_error ("init-db takes no arguments");
+      if (!vp_hq_db_init (conn, &error))
+        return fail (error);
+      g_print ("HQ database ready (schema version %d)\n", VP_HQ_SCHEMA_VERSION);
+      return 0;
+    }
+
+  if (!vp_hq_db_check (conn, &error))
+    return fail (error);
+
+  if (g_str_equal (cmd, "provision"))
+    {
+      const char *key = g_hash_table_lookup (opts, "public-key");
+      const char *out = g_hash_table_lookup (opts, "out");
+      const char *url = g_hash_table_lookup (opts, "url");
+      const char *days_s = g_hash_table_lookup (opts, "valid-days");
+      gint64 days = 365;
+
+      if (args->len != 2 || key == NULL || out == NULL)
+        return usage_error ("provision VAN --public-key FILE --out DIR");
+      if (tls_dir == NULL)
+        return usage_error ("provision needs --tls-dir D (the ca-init dir)");
+      if (days_s != NULL && !parse_int (days_s, 1, 3650, &days))
+        return usage_error ("--valid-days must be 1–3650");
+      if (url == NULL)
+        url = "https://127.0.0.1:8443";
+      if (!vp_hq_provision (conn, args->pdata[1], key, tls_dir, url, (int) days, out, &error))
+        return fail (error);
+      g_print ("Van %s registered; bundle written to %s\n"
+               "On the van: vanpos-cli --db DB sync setup --bundle %s\n",
+               (char *) args->pdata[1], out, out);
+      return 0;
+    }
+  if (g_str_equal (cmd, "revoke"))
+    {
+      if (args->len != 2)
+        return usage_error ("revoke VAN");
+      if (!vp_hq_revoke (conn, args->pdata[1], &error))
+        return fail (error);
+      g_print ("Van %s revoked; its certificate is refused from now on\n", (char *) args->pdata[1]);
+      return 0;
+    }
+  if (g_str_equal (cmd, "staff-add"))
+    {
+      const char *it_s = g_hash_table_lookup (opts, "pin-iterations");
+      gint64 iterations = VP_PIN_ITERATIONS;
+
+      if (args->len != 2)
+        return usage_error ("staff-add ID --name N --role operator|supervisor --pin PIN");
+      if (it_s != NULL && !parse_int (it_s, 1000, 10000000, &iterations))
+        return usage_error ("--pin-iterations must be at least 1000");
+      if (!vp_hq_staff_add (conn, args->pdata[1], g_hash_table_lookup (opts, "name"),
+                            g_hash_table_lookup (opts, "role"), g_hash_table_lookup (opts, "pin"),
+                            (guint) iterations, &error))
+        return fail (error);
+      g_print ("Staff %s saved\n", (char *) args->pdata[1]);
+      return 0;
+    }
+  if (g_str_equal (cmd, "import"))
+    {
+      gint64 n = 0;
+
+      if (args->len != 3)
+        return usage_error ("import accounts|bills|tariffs FILE.csv");
+      if (!vp_hq_import_csv (conn, args->pdata[1], args->pdata[2], &n, &error))
+        return fail (error);
+      g_print ("%" G_GINT64_FORMAT " %s imported\n", n, (char *) args->pdata[1]);
+      return 0;
+    }
+  if (g_str_equal (cmd, "demo"))
+    {
+      gint64 n;
+      gint64 t0 = g_get_monotonic_time ();
+
+      if (!parse_int (g_hash_table_lookup (opts, "accounts"), 1, 10000000, &n))
+        return usage_error ("demo --accounts N (1–10000000)");
+      if (!vp_hq_demo (conn, n, &error))
+        return fail (error);
+      g_print ("%" G_GINT64_FORMAT " demo accounts created in %.1f s\n", n,
+               (g_get_monotonic_time () - t0) / 1e6);
+      return 0;
+    }
+  if (g_str_equal (cmd, "status"))
+    {
+      g_autofree char *text = vp_hq_status (conn, g_hash_table_contains (opts, "json"), &error);
+
+      if (text == NULL)
+        return fail (error);
+      g_print ("%s%s", text, g_str_has_suffix (text, "\n") ? "" : "\n");
+      return 0;
+    }
+  if (g_str_equal (cmd, "export-day"))
+    {
+      const char *out = g_hash_table_lookup (opts, "out");
+      gint64 n = 0;
+
+      if (args->len != 2 || out == NULL)
+        return usage_error ("export-day DATE --out FILE.csv");
+      if (!vp_hq_export_day (conn, args->pdata[1], out, &n, &error))
+        return fail (error);
+      g_print ("%" G_GINT64_FORMAT " entries written to %s\n", n, out);
+      return 0;
+    }
+  if (g_str_equal (cmd, "serve"))
+    {
+      const char *listen = g_hash_table_lookup (opts, "listen");
+
+      if (args->len != 1)
+        return usage_error ("serve takes no arguments");
+      if (tls_dir == NULL)
+        return usage_error ("serve needs --tls-dir D (the ca-init dir)");
+      if (!vp_hq_serve (conn, listen ? listen : "127.0.0.1:8443", tls_dir,
+                        g_hash_table_lookup (opts, "port-file"), &error))
+        return fail (error);
+      return 0;
+    }
+  return usage_error ("unknown command “%s”", cmd);
+}

@@ -1,0 +1,1189 @@
+/* vp-hq-ingest.c: one pushed batch, verified and applied in one
+ * PostgreSQL transaction (docs/PROTOCOL.md, "Push").
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-hq-ingest"
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "vp-account-number.h"
+#include "vp-journal-entry.h"
+#include "vp-money.h"
+#include "vp-signer.h"
+#include "vp-hq-db.h"
+#include "vp-hq-ingest.h"
+
+/* Master data writers take this lock shared, the master pull exclusive,
+ * so a pull never passes a change_seq whose transaction is still open. */
+#define MASTER_LOCK "7002"
+
+void
+vp_hq_reply_clear (VpHqReply *reply)
+{
+  g_clear_pointer (&reply->body, json_object_unref);
+  reply->status = 0;
+}
+
+JsonObject *
+vp_hq_reply_error (VpHqReply  *reply,
+                   guint       status,
+                   const char *code,
+                   const char *format,
+                   ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  vp_hq_reply_clear (reply);
+  reply->status = status;
+  reply->body = json_object_new ();
+  json_object_set_string_member (reply->body, "error", code);
+  json_object_set_string_member (reply->body, "message", message);
+  return reply->body;
+}
+
+gint64
+vp_hq_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* --- one batch ------------------------------------------------------------ */
+
+typedef struct
+{
+  PGconn     *conn;
+  const char *van;
+  gint64      pulled_seq;  /* the van's last master pull cursor */
+  gint64      seq;         /* the entry being applied */
+  gint64      device_time;
+} Ctx;
+
+/* What applying one entry did. */
+typedef struct
+{
+  gboolean     conflict;
+  GString     *detail;
+  VpMoney      credit;     /* van money HQ turned into account credit */
+  VpMoney      amount;     /* journal amount: money in minus money out */
+  char        *account;    /* real HQ account number, if any */
+  JsonBuilder *applied;    /* what was changed, for a later void */
+} Effect;
+
+static void
+effect_note (Effect     *e,
+             const char *format,
+             ...) G_GNUC_PRINTF (2, 3);
+
+static void
+effect_note (Effect     *e,
+             const char *format,
+             ...)
+{
+  va_list args;
+
+  e->conflict = TRUE;
+  if (e->detail->len > 0)
+    g_string_append (e->detail, "; ");
+  va_start (args, format);
+  g_string_append_vprintf (e->detail, format, args);
+  va_end (args);
+}
+
+static PGresult *
+q (Ctx                *c,
+   const char         *name,
+   const char         *sql,
+   int                 n,
+   const char * const *params,
+   GError            **error)
+{
+  return vp_pg_query_prepared (c->conn, name, sql, n, params, error);
+}
+
+#define I64(buf, v) (g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, (gint64) (v)), buf)
+
+static gboolean
+flag_review (Ctx        *c,
+             const char *account,
+             const char *reason,
+             GError    **error)
+{
+  char seq[32];
+  const char *p[] = { c->van, I64 (seq, c->seq), account, reason };
+  g_autoptr(PGresult) res = q (c, "flag", "INSERT INTO review_flags (van, seq, account, reason)"
+                                          " VALUES ($1, $2, $3, $4)", 4, p, error);
+  return res != NULL;
+}
+
+/* The HQ account number for a number on the van (maps provisional ones);
+ * NULL without error when HQ does not know it. */
+static char *
+resolve_account (Ctx         *c,
+                 const char  *number,
+                 GError     **error)
+{
+  g_autoptr(PGresult) res = NULL;
+
+  if (number == NULL || *number == '\0')
+    return NULL;
+  if (vp_account_number_is_provisional (number))
+    {
+      const char *p[] = { c->van, number };
+      res = q (c, "resolve_prov", "SELECT number FROM provisional_accounts"
+                                  " WHERE van = $1 AND provisional = $2", 2, p, error);
+    }
+  else
+    {
+      const char *p[] = { number };
+      res = q (c, "resolve", "SELECT number FROM accounts WHERE number = $1", 1, p, error);
+    }
+  if (res == NULL || PQntuples (res) == 0)
+    return NULL;
+  return g_strdup (PQgetvalue (res, 0, 0));
+}
+
+/* Resolves and records e->account; flags an unknown account. */
+static gboolean
+need_account (Ctx         *c,
+              Effect      *e,
+              const char  *number,
+              GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  e->account = resolve_account (c, number, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (e->account == NULL)
+    {
+      effect_note (e, "account %s is unknown at HQ; flagged for review", number ? number : "(none)");
+      if (!flag_review (c, number, "entry for an account HQ does not know", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+add_balance (Ctx         *c,
+             const char  *account,
+             VpMoney      delta,
+             GError     **error)
+{
+  char d[32];
+  const char *p[] = { account, I64 (d, delta) };
+  g_autoptr(PGresult) res = NULL;
+
+  if (delta == 0)
+    return TRUE;
+  res = q (c, "add_balance", "UPDATE accounts SET balance = balance + $2 WHERE number = $1",
+           2, p, error);
+  return res != NULL;
+}
+
+/* Takes up to amount out of an account's credit; what is missing is
+ * flagged for review (HQ spent the credit meanwhile). */
+static gboolean
+take_balance (Ctx         *c,
+              Effect      *e,
+              const char  *account,
+              VpMoney      amount,
+              GError     **error)
+{
+  char d[32];
+  const char *p[] = { account, I64 (d, amount) };
+  g_autoptr(PGresult) res = NULL;
+  VpMoney had;
+
+  if (amount <= 0)
+    return TRUE;
+  res = q (c, "take_balance",
+           "UPDATE accounts a SET balance = greatest (a.balance - $2, 0) FROM"
+           " (SELECT balance FROM accounts WHERE number = $1 FOR UPDATE) old"
+           " WHERE a.number = $1 RETURNING old.balance", 2, p, error);
+  if (res == NULL)
+    return FALSE;
+  had = PQntuples (res) > 0 ? vp_pg_get_int64 (res, 0, 0) : 0;
+  if (had < amount)
+    {
+      g_autofree char *s = vp_money_format (amount - had);
+      effect_note (e, "account %s had %s less credit at HQ; flagged for review", account, s);
+      return flag_review (c, account, "credit taken on the van exceeds HQ's balance", error);
+    }
+  return TRUE;
+}
+
+static const char *
+str_member (JsonObject *o,
+            const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE ||
+      json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+static gint64
+int_member (JsonObject *o,
+            const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE ||
+      json_node_get_value_type (n) != G_TYPE_INT64)
+    return 0;
+  return json_node_get_int (n);
+}
+
+static gboolean
+bool_member (JsonObject *o,
+             const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE ||
+      json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    return FALSE;
+  return json_node_get_boolean (n);
+}
+
+/* --- per kind --------------------------------------------------------------- */
+
+static gboolean
+apply_pay (Ctx        *c,
+           JsonObject *p,
+           Effect     *e,
+           GError    **error)
+{
+  JsonArray *bills = json_object_has_member (p, "bills") ?
+                     json_object_get_array_member (p, "bills") : NULL;
+  VpMoney credit = int_member (p, "to_credit");
+  VpMoney extra = 0;
+
+  e->amount = int_member (p, "amount");
+  if (!need_account (c, e, str_member (p, "account"), error))
+    return FALSE;
+  if (e->account == NULL)
+    return TRUE;
+
+  json_builder_set_member_name (e->applied, "bills");
+  json_builder_begin_array (e->applied);
+  for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
+    {
+      JsonObject *b = json_array_get_object_element (bills, i);
+      const char *period = str_member (b, "period");
+      VpMoney paid = int_member (b, "paid");
+      const char *p1[] = { e->account, period };
+      g_autoptr(PGresult) res = NULL;
+      VpMoney open, take;
+
+      if (period == NULL || paid <= 0)
+        continue;
+      res = q (c, "bill_get", "SELECT hq_id, amount - paid FROM bills"
+                              " WHERE account = $1 AND period = $2 FOR UPDATE", 2, p1, error);
+      if (res == NULL)
+        return FALSE;
+      if (PQntuples (res) == 0)
+        {
+          g_autofree char *s = vp_money_format (paid);
+          effect_note (e, "bill %s is unknown at HQ; %s credited", period, s);
+          extra += paid;
+          continue;
+        }
+      open = vp_pg_get_int64 (res, 0, 1);
+      take = MIN (open, paid);
+      if (take > 0)
+        {
+          char t[32];
+          const char *p2[] = { PQgetvalue (res, 0, 0), I64 (t, take) };
+          g_autoptr(PGresult) upd = q (c, "bill_pay", "UPDATE bills SET paid = paid + $2"
+                                                      " WHERE hq_id = $1", 2, p2, error);
+          if (upd == NULL)
+            return FALSE;
+          json_builder_begin_object (e->applied);
+          json_builder_set_member_name (e->applied, "hq_id");
+          json_builder_add_string_value (e->applied, PQgetvalue (res, 0, 0));
+          json_builder_set_member_name (e->applied, "paid");
+          json_builder_add_int_value (e->applied, take);
+          json_builder_end_object (e->applied);
+        }
+      if (paid > take)
+        {
+          g_autofree char *s = vp_money_format (paid - take);
+          effect_note (e, "bill %s already paid at HQ; %s credited", period, s);
+          extra += paid - take;
+        }
+    }
+  json_builder_end_array (e->applied);
+
+  e->credit = extra;
+  json_builder_set_member_name (e->applied, "credit");
+  json_builder_add_int_value (e->applied, credit + extra);
+  return add_balance (c, e->account, credit + extra, error);
+}
+
+static gboolean
+apply_void (Ctx        *c,
+            JsonObject *p,
+            Effect     *e,
+            GError    **error)
+{
+  gint64 voided = int_member (p, "voided_seq");
+  char s[32];
+  const char *p1[] = { c->van, I64 (s, voided) };
+  g_autoptr(PGresult) res = NULL;
+  g_autoptr(JsonNode) applied = NULL;
+  JsonObject *a;
+  const char *kind;
+
+  e->amount = -int_member (p, "amount");
+  res = q (c, "void_get", "SELECT kind, applied::text, account FROM journal"
+                          " WHERE van = $1 AND seq = $2", 2, p1, error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 0 || PQgetisnull (res, 0, 2))
+    {
+      effect_note (e, "voided entry %" G_GINT64_FORMAT " had no effect at HQ", voided);
+      return TRUE;
+    }
+  kind = PQgetvalue (res, 0, 0);
+  e->account = g_strdup (PQgetvalue (res, 0, 2));
+  applied = json_from_string (PQgetvalue (res, 0, 1), NULL);
+  a = applied && JSON_NODE_HOLDS_OBJECT (applied) ? json_node_get_object (applied) : NULL;
+
+  if (g_str_equal (kind, "pay") && a != NULL)
+    {
+      JsonArray *bills = json_object_has_member (a, "bills") ?
+                         json_object_get_array_member (a, "bills") : NULL;
+
+      for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
+        {
+          JsonObject *b = json_array_get_object_element (bills, i);
+          char t[32];
+          const char *p2[] = { str_member (b, "hq_id"), I64 (t, int_member (b, "paid")) };
+          g_autoptr(PGresult) upd = q (c, "bill_unpay", "UPDATE bills SET paid = paid - $2"
+                                                        " WHERE hq_id = $1 AND paid >= $2",
+                                       2, p2, error);
+          if (upd == NULL)
+            return FALSE;
+          if (g_strcmp0 (PQcmdTuples (upd), "1") != 0)
+            {
+              effect_note (e, "bill %s changed at HQ since; flagged for review", p2[0]);
+              if (!flag_review (c, e->account, "void of a payment on a bill HQ changed", error))
+                return FALSE;
+            }
+        }
+      return take_balance (c, e, e->account, int_member (a, "credit"), error);
+    }
+  if (g_str_equal (kind, "account.open"))
+    {
+      const char *p2[] = { e->account };
+      g_autoptr(PGresult) upd = q (c, "close_acct", "UPDATE accounts SET status = 'closed'"
+                                                    " WHERE number = $1", 1, p2, error);
+      return upd != NULL;
+    }
+  return TRUE;
+}
+
+static gboolean
+apply_topup (Ctx        *c,
+             const char *kind,
+             JsonObject *p,
+             Effect     *e,
+             GError    **error)
+{
+  if (!need_account (c, e, str_member (p, "account"), error))
+    return FALSE;
+  if (g_str_equal (kind, VP_KIND_TOPUP_INTENT))
+    {
+      e->amount = int_member (p, "amount");
+      return TRUE;
+    }
+  if (e->account == NULL)
+    return TRUE;
+  if (g_str_equal (kind, VP_KIND_TOPUP_CONFIRM))
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (c->device_time / G_USEC_PER_SEC);
+      char counter[32], volume[32], year[32];
+      const char *p1[] = { e->account, I64 (counter, int_member (p, "counter")),
+                           I64 (volume, int_member (p, "volume")),
+                           I64 (year, dt ? g_date_time_get_year (dt) : 0) };
+      g_autoptr(PGresult) res =
+        q (c, "topup_confirm",
+           "UPDATE accounts SET card_counter = greatest (card_counter, $2),"
+           " year_volume = CASE WHEN tariff_year = $4 THEN year_volume + $3 ELSE $3 END,"
+           " tariff_year = $4 WHERE number = $1", 4, p1, error);
+      if (res == NULL)
+        return FALSE;
+    }
+  json_builder_set_member_name (e->applied, "credit");
+  json_builder_add_int_value (e->applied, int_member (p, "to_credit"));
+  return add_balance (c, e->account, int_member (p, "to_credit"), error);
+}
+
+static gboolean
+apply_open (Ctx        *c,
+            JsonObject *p,
+            Effect     *e,
+            GError    **error)
+{
+  const char *provisional = str_member (p, "account");
+  g_autoptr(PGresult) res = NULL;
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (c->device_time / G_USEC_PER_SEC);
+  g_autofree char *number = NULL;
+  char year[32], seq[32];
+
+  e->amount = int_member (p, "fee");
+  if (provisional == NULL)
+    {
+      effect_note (e, "account.open without an account number; flagged for review");
+      return flag_review (c, NULL, "account.open without an account number", error);
+    }
+  number = resolve_account (c, provisional, error);
+  if (number != NULL)
+    {
+      e->account = g_steal_pointer (&number);
+      return TRUE;
+    }
+  res = q (c, "acct_seq", "SELECT nextval ('account_number_seq')", 0, NULL, error);
+  if (res == NULL)
+    return FALSE;
+  number = vp_account_number_make ((guint64) vp_pg_get_int64 (res, 0, 0));
+
+  {
+    const char *p1[] = {
+      number, str_member (p, "holder") ? str_member (p, "holder") : "",
+      str_member (p, "phone") ? str_member (p, "phone") : "",
+      str_member (p, "id_number") ? str_member (p, "id_number") : "",
+      str_member (p, "estate") ? str_member (p, "estate") : "",
+      str_member (p, "building") ? str_member (p, "building") : "",
+      str_member (p, "unit") ? str_member (p, "unit") : "",
+      str_member (p, "room") ? str_member (p, "room") : "",
+      str_member (p, "service") ? str_member (p, "service") : "gas",
+      str_member (p, "meter") ? str_member (p, "meter") : "prepaid",
+      str_member (p, "tariff_class") ? str_member (p, "tariff_class") : "residential",
+      str_member (p, "concession_expiry"),
+      bool_member (p, "elderly_alone") ? "t" : "f",
+      bool_member (p, "needs_visit") ? "t" : "f",
+      str_member (p, "card_number"),
+      I64 (year, dt ? g_date_time_get_year (dt) : 0),
+      c->van,
+    };
+    g_autoptr(PGresult) ins =
+      q (c, "acct_open",
+         "INSERT INTO accounts (number, holder, phone, id_number, estate, building, unit, room,"
+         " service, meter, tariff_class, concession_expiry, elderly_alone, needs_visit,"
+         " card_number, tariff_year, status, opened_by_van)"
+         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+         " 'active', $17)", 17, p1, error);
+    if (ins == NULL)
+      return FALSE;
+  }
+  {
+    const char *p2[] = { c->van, provisional, number, I64 (seq, c->seq) };
+    g_autoptr(PGresult) ins = q (c, "prov_map", "INSERT INTO provisional_accounts"
+                                                " (van, provisional, number, seq)"
+                                                " VALUES ($1, $2, $3, $4)", 4, p2, error);
+    if (ins == NULL)
+      return FALSE;
+  }
+  e->account = g_steal_pointer (&number);
+  return TRUE;
+}
+
+static gboolean
+apply_transfer (Ctx        *c,
+                JsonObject *p,
+                Effect     *e,
+                GError    **error)
+{
+  JsonObject *old_h = json_object_has_member (p, "old_holder") ?
+                      json_object_get_object_member (p, "old_holder") : NULL;
+  JsonObject *new_h = json_object_has_member (p, "new_holder") ?
+                      json_object_get_object_member (p, "new_holder") : NULL;
+  VpMoney settled = int_member (p, "arrears_settled");
+  g_autoptr(PGresult) cur = NULL;
+  gboolean changed;
+
+  e->amount = settled;
+  if (!need_account (c, e, str_member (p, "account"), error))
+    return FALSE;
+  if (e->account == NULL)
+    return TRUE;
+
+  {
+    const char *p1[] = { e->account };
+    cur = q (c, "acct_holder", "SELECT holder, id_number, admin_seq,"
+                               " (SELECT coalesce (sum (amount - paid), 0) FROM bills"
+                               "   WHERE account = $1)"
+                               " FROM accounts WHERE number = $1 FOR UPDATE", 1, p1, error);
+    if (cur == NULL)
+      return FALSE;
+  }
+  changed = g_strcmp0 (PQgetvalue (cur, 0, 0), str_member (old_h, "name")) != 0 ||
+            g_strcmp0 (PQgetvalue (cur, 0, 1), str_member (old_h, "id_number")) != 0 ||
+            vp_pg_get_int64 (cur, 0, 2) > c->pulled_seq;
+  if (changed)
+    {
+      effect_note (e, "account %s was changed at HQ since the van's last pull; "
+                   "change of holder applied and flagged for review", e->account);
+      if (!flag_review (c, e->account, "change of holder on an account HQ changed", error))
+        return FALSE;
+    }
+
+  {
+    char reading[32];
+    const char *p2[] = { e->account,
+                         str_member (new_h, "name") ? str_member (new_h, "name") : "",
+                         str_member (new_h, "phone") ? str_member (new_h, "phone") : "",
+                         str_member (new_h, "id_number") ? str_member (new_h, "id_number") : "",
+                         I64 (reading, int_member (p, "final_reading")) };
+    g_autoptr(PGresult) upd = q (c, "acct_transfer",
+                                 "UPDATE accounts SET holder = $2, phone = $3, id_number = $4,"
+                                 " last_reading = greatest (last_reading, $5) WHERE number = $1",
+                                 5, p2, error);
+    if (upd == NULL)
+      return FALSE;
+  }
+
+  if (settled > 0)
+    {
+      VpMoney open = vp_pg_get_int64 (cur, 0, 3);
+      const char *p3[] = { e->account };
+      g_autoptr(PGresult) upd = q (c, "bills_settle", "UPDATE bills SET paid = amount"
+                                                      " WHERE account = $1 AND paid < amount",
+                                   1, p3, error);
+      if (upd == NULL)
+        return FALSE;
+      json_builder_set_member_name (e->applied, "settled");
+      json_builder_add_int_value (e->applied, MIN (open, settled));
+      if (settled > open)
+        {
+          g_autofree char *s = vp_money_format (settled - open);
+          effect_note (e, "arrears already paid at HQ; %s credited", s);
+          e->credit = settled - open;
+          return add_balance (c, e->account, settled - open, error);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+block_card (Ctx        *c,
+            const char *card,
+            const char *reason,
+            GError    **error)
+{
+  const char *p[] = { card, reason };
+  g_autoptr(PGresult) res = NULL;
+
+  if (card == NULL || *card == '\0')
+    return TRUE;
+  res = q (c, "block_card", "INSERT INTO blocked_cards (card_number, reason) VALUES ($1, $2)"
+                            " ON CONFLICT DO NOTHING", 2, p, error);
+  return res != NULL;
+}
+
+static gboolean
+apply_move (Ctx        *c,
+            const char *kind,
+            JsonObject *p,
+            Effect     *e,
+            GError    **error)
+{
+  gboolean close = g_str_equal (kind, VP_KIND_ACCOUNT_CLOSE);
+  const char *to_number = str_member (p, "to_account");
+  VpMoney amount = int_member (p, "amount");
+  g_autofree char *to = NULL;
+
+  if (close && g_strcmp0 (str_member (p, "refund"), "cash") == 0 && amount > 0)
+    e->amount = -amount;
+  if (!need_account (c, e, str_member (p, "account"), error))
+    return FALSE;
+  if (to_number != NULL)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      to = resolve_account (c, to_number, &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (to == NULL)
+        {
+          effect_note (e, "account %s is unknown at HQ; flagged for review", to_number);
+          if (!flag_review (c, to_number, "credit moved to an account HQ does not know", error))
+            return FALSE;
+        }
+    }
+  if (e->account != NULL && !take_balance (c, e, e->account, amount, error))
+    return FALSE;
+  if (to != NULL && !add_balance (c, to, amount, error))
+    return FALSE;
+  if (close && e->account != NULL)
+    {
+      const char *p1[] = { e->account };
+      g_autoptr(PGresult) res = q (c, "acct_close", "UPDATE accounts SET status = 'closed'"
+                                                    " WHERE number = $1 RETURNING card_number",
+                                   1, p1, error);
+      if (res == NULL)
+        return FALSE;
+      if (PQntuples (res) > 0 && !PQgetisnull (res, 0, 0) &&
+          !block_card (c, PQgetvalue (res, 0, 0), "account closed", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+apply_reissue (Ctx        *c,
+               JsonObject *p,
+               Effect     *e,
+               GError    **error)
+{
+  const char *new_card = str_member (p, "new_card_number");
+  const char *old_card = str_member (p, "old_card_number");
+  char counter[32];
+
+  if (new_card == NULL)
+    new_card = str_member (p, "card_number");
+  e->amount = int_member (p, "fee");
+  if (!need_account (c, e, str_member (p, "account"), error))
+    return FALSE;
+  if (!block_card (c, old_card, "card reissued", error))
+    return FALSE;
+  if (e->account != NULL && new_card != NULL)
+    {
+      const char *p1[] = { e->account, new_card, I64 (counter, int_member (p, "counter")) };
+      g_autoptr(PGresult) res = q (c, "card_reissue", "UPDATE accounts SET card_number = $2,"
+                                                      " card_counter = $3 WHERE number = $1",
+                                   3, p1, error);
+      if (res == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+apply_entry (Ctx                  *c,
+             const VpJournalEntry *entry,
+             JsonObject           *p,
+             Effect               *e,
+             GError              **error)
+{
+  const char *k = entry->kind;
+
+  json_builder_begin_object (e->applied);
+  if (g_str_equal (k, VP_KIND_PAY))
+    {
+      if (!apply_pay (c, p, e, error))
+        return FALSE;
+    }
+  else if (g_str_equal (k, VP_KIND_VOID))
+    {
+      if (!apply_void (c, p, e, error))
+        return FALSE;
+    }
+  else if (g_str_has_prefix (k, "topup."))
+    {
+      if (!apply_topup (c, k, p, e, error))
+        return FALSE;
+    }
+  else if (g_str_equal (k, VP_KIND_ACCOUNT_OPEN))
+    {
+      if (!apply_open (c, p, e, error))
+        return FALSE;
+    }
+  else if (g_str_equal (k, VP_KIND_ACCOUNT_TRANSFER))
+    {
+      if (!apply_transfer (c, p, e, error))
+        return FALSE;
+    }
+  else if (g_str_equal (k, VP_KIND_CREDIT_MOVE) || g_str_equal (k, VP_KIND_ACCOUNT_CLOSE))
+    {
+      if (!apply_move (c, k, p, e, error))
+        return FALSE;
+    }
+  else if (g_str_equal (k, VP_KIND_CARD_REISSUE))
+    {
+      if (!apply_reissue (c, p, e, error))
+        return FALSE;
+    }
+  /* Shifts, trips and service logs are stored only. */
+  if (e->account != NULL)
+    {
+      json_builder_set_member_name (e->applied, "account");
+      json_builder_add_string_value (e->applied, e->account);
+    }
+  json_builder_end_object (e->applied);
+  return TRUE;
+}
+
+/* --- parsing ------------------------------------------------------------------ */
+
+static gboolean
+get_string (JsonObject  *o,
+            const char  *name,
+            guint        index,
+            const char **out,
+            VpHqReply   *reply)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE ||
+      json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      vp_hq_reply_error (reply, 400, "bad_request", "entries[%u].%s must be a string", index, name);
+      return FALSE;
+    }
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
+static gboolean
+get_int (JsonObject *o,
+         const char *name,
+         guint       index,
+         gint64     *out,
+         VpHqReply  *reply)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE ||
+      json_node_get_value_type (n) != G_TYPE_INT64)
+    {
+      vp_hq_reply_error (reply, 400, "bad_request", "entries[%u].%s must be an integer", index, name);
+      return FALSE;
+    }
+  *out = json_node_get_int (n);
+  return TRUE;
+}
+
+static VpJournalEntry *
+parse_entry (JsonNode   *node,
+             guint       index,
+             const char *van,
+             VpHqReply  *reply)
+{
+  g_autoptr(VpJournalEntry) e = vp_journal_entry_new ();
+  JsonObject *o;
+  const char *uuid, *kind, *payload, *prev, *hash, *sig;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      vp_hq_reply_error (reply, 400, "bad_request", "entries[%u] must be an object", index);
+      return NULL;
+    }
+  o = json_node_get_object (node);
+  if (!get_string (o, "uuid", index, &uuid, reply) ||
+      !get_int (o, "seq", index, &e->seq, reply) ||
+      !get_string (o, "kind", index, &kind, reply) ||
+      !get_string (o, "payload", index, &payload, reply) ||
+      !get_int (o, "device_time", index, &e->device_time, reply) ||
+      !get_int (o, "monotonic_ms", index, &e->monotonic_ms, reply) ||
+      !get_string (o, "prev_hash", index, &prev, reply) ||
+      !get_string (o, "hash", index, &hash, reply) ||
+      !get_string (o, "signature", index, &sig, reply))
+    return NULL;
+  e->uuid = g_strdup (uuid);
+  e->van_id = g_strdup (van);
+  e->kind = g_strdup (kind);
+  e->payload = g_strdup (payload);
+  e->prev_hash = g_strdup (prev);
+  e->hash = g_strdup (hash);
+  e->signature = g_strdup (sig);
+  return g_steal_pointer (&e);
+}
+
+static const char *
+reason_for (const GError *error)
+{
+  if (error->domain == VP_JOURNAL_ERROR)
+    switch (error->code)
+      {
+      case VP_JOURNAL_ERROR_PREV_HASH:
+        return "prev_hash";
+      case VP_JOURNAL_ERROR_HASH:
+        return "hash";
+      case VP_JOURNAL_ERROR_SIGNATURE:
+        return "signature";
+      default:
+        return "invalid";
+      }
+  if (error->domain == VP_SIGNER_ERROR && error->code == VP_SIGNER_ERROR_BAD_SIGNATURE)
+    return "signature";
+  return "invalid";
+}
+
+static void
+bad_entry (VpHqReply  *reply,
+           gint64      seq,
+           const char *reason,
+           const char *message)
+{
+  JsonObject *o = vp_hq_reply_error (reply, 422, "bad_entry", "%s", message);
+
+  json_object_set_int_member (o, "seq", seq);
+  json_object_set_string_member (o, "reason", reason);
+}
+
+static gboolean
+db_failed (VpHqReply *reply,
+           GError    *error)
+{
+  g_warning ("%s", error->message);
+  vp_hq_reply_error (reply, 500, "internal", "HQ database error: %s", error->message);
+  return FALSE;
+}
+
+/* Totals and the provisional mapping, added to a successful answer. */
+static gboolean
+add_summary (PGconn     *conn,
+             const char *van,
+             JsonObject *body,
+             VpHqReply  *reply)
+{
+  g_autoptr(GError) error = NULL;
+  const char *p[] = { van };
+  g_autoptr(PGresult) tot = vp_pg_query_prepared (conn, "totals",
+                                                  "SELECT count (*), coalesce (sum (amount), 0),"
+                                                  " coalesce (max (seq), 0) FROM journal"
+                                                  " WHERE van = $1", 1, p, &error);
+  g_autoptr(PGresult) map = NULL;
+  JsonObject *t;
+  JsonArray *a;
+
+  if (tot == NULL)
+    return db_failed (reply, error);
+  map = vp_pg_query_prepared (conn, "mapping", "SELECT provisional, number FROM provisional_accounts"
+                                               " WHERE van = $1 ORDER BY seq", 1, p, &error);
+  if (map == NULL)
+    return db_failed (reply, error);
+
+  /* Entries are stored gapless from 1, so the count is the contiguous top. */
+  json_object_set_int_member (body, "acked_seq", vp_pg_get_int64 (tot, 0, 2));
+  json_object_set_int_member (body, "hq_time", vp_hq_now_ms ());
+  a = json_array_new ();
+  for (int i = 0; i < PQntuples (map); i++)
+    {
+      JsonObject *m = json_object_new ();
+      json_object_set_string_member (m, "provisional", PQgetvalue (map, i, 0));
+      json_object_set_string_member (m, "number", PQgetvalue (map, i, 1));
+      json_array_add_object_element (a, m);
+    }
+  json_object_set_array_member (body, "accounts", a);
+  t = json_object_new ();
+  json_object_set_int_member (t, "entries", vp_pg_get_int64 (tot, 0, 0));
+  json_object_set_int_member (t, "amount", vp_pg_get_int64 (tot, 0, 1));
+  json_object_set_object_member (body, "totals", t);
+  return TRUE;
+}
+
+static gboolean
+push_in_tx (PGconn     *conn,
+            const char *van,
+            GPtrArray  *entries,
+            JsonArray  *results,
+            VpHqReply  *reply)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PGresult) vrow = NULL;
+  g_autoptr(PGresult) top = NULL;
+  g_autoptr(PGresult) held = NULL;
+  g_autofree char *prev_hash = NULL;
+  Ctx c = { conn, van, 0, 0, 0 };
+  const char *pv[] = { van };
+  const char *public_key;
+  gint64 highest;
+
+  if (!vp_pg_exec (conn, "SELECT pg_advisory_xact_lock_shared (" MASTER_LOCK ")", &error))
+    return db_failed (reply, error);
+  vrow = vp_pg_query_prepared (conn, "van_lock", "SELECT public_key, pulled_seq,"
+                                                 " pg_advisory_xact_lock (hashtext ('van:' || id))"
+                                                 " FROM vans WHERE id = $1", 1, pv, &error);
+  if (vrow == NULL)
+    return db_failed (reply, error);
+  if (PQntuples (vrow) == 0)
+    {
+      vp_hq_reply_error (reply, 404, "not_found", "van %s is not registered at HQ", van);
+      return FALSE;
+    }
+  public_key = PQgetvalue (vrow, 0, 0);
+  c.pulled_seq = vp_pg_get_int64 (vrow, 0, 1);
+
+  top = vp_pg_query_prepared (conn, "top", "SELECT seq, hash FROM journal WHERE van = $1"
+                                           " ORDER BY seq DESC LIMIT 1", 1, pv, &error);
+  if (top == NULL)
+    return db_failed (reply, error);
+  highest = PQntuples (top) > 0 ? vp_pg_get_int64 (top, 0, 0) : 0;
+  prev_hash = g_strdup (PQntuples (top) > 0 ? PQgetvalue (top, 0, 1) : VP_JOURNAL_GENESIS_HASH);
+
+  if (entries->len > 0)
+    {
+      VpJournalEntry *first = entries->pdata[0];
+      char a[32], b[32];
+      const char *pr[] = { van, I64 (a, first->seq), I64 (b, first->seq + entries->len - 1) };
+
+      held = vp_pg_query_prepared (conn, "held", "SELECT seq, uuid::text, hash FROM journal"
+                                                 " WHERE van = $1 AND seq BETWEEN $2 AND $3"
+                                                 " ORDER BY seq", 3, pr, &error);
+      if (held == NULL)
+        return db_failed (reply, error);
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      VpJournalEntry *entry = entries->pdata[i];
+      g_autoptr(GError) verr = NULL;
+      JsonObject *r;
+
+      if (entry->seq <= highest)
+        {
+          /* Already held: the same entry is a duplicate, anything else an
+           * attempt to rewrite history. */
+          const char *uuid = NULL, *hash = NULL;
+
+          for (int row = 0; held != NULL && row < PQntuples (held); row++)
+            if (vp_pg_get_int64 (held, row, 0) == entry->seq)
+              {
+                uuid = PQgetvalue (held, row, 1);
+                hash = PQgetvalue (held, row, 2);
+              }
+          if (!vp_journal_entry_verify (entry, NULL, NULL, &verr))
+            {
+              bad_entry (reply, entry->seq, reason_for (verr), verr->message);
+              return FALSE;
+            }
+          if (uuid == NULL || g_ascii_strcasecmp (uuid, entry->uuid) != 0 ||
+              g_strcmp0 (hash, entry->hash) != 0)
+            {
+              g_autofree char *m = g_strdup_printf ("entry %" G_GINT64_FORMAT " differs from the"
+                                                    " entry HQ already holds with that seq",
+                                                    entry->seq);
+              bad_entry (reply, entry->seq, "altered", m);
+              return FALSE;
+            }
+          r = json_object_new ();
+          json_object_set_int_member (r, "seq", entry->seq);
+          json_object_set_string_member (r, "uuid", entry->uuid);
+          json_object_set_string_member (r, "outcome", "duplicate");
+          json_array_add_object_element (results, r);
+          continue;
+        }
+      if (entry->seq > highest + 1)
+        {
+          JsonObject *o = vp_hq_reply_error (reply, 409, "gap",
+                                             "entry %" G_GINT64_FORMAT " does not follow the last"
+                                             " entry HQ holds (%" G_GINT64_FORMAT "); send from %"
+                                             G_GINT64_FORMAT, entry->seq, highest, highest + 1);
+          json_object_set_int_member (o, "expected_seq", highest + 1);
+          return FALSE;
+        }
+
+      if (!vp_journal_entry_verify (entry, prev_hash, public_key, &verr))
+        {
+          if (verr->domain == VP_SIGNER_ERROR && verr->code != VP_SIGNER_ERROR_BAD_SIGNATURE)
+            {
+              vp_hq_reply_error (reply, 500, "internal",
+                                 "the journal key registered for van %s is unusable: %s",
+                                 van, verr->message);
+              return FALSE;
+            }
+          bad_entry (reply, entry->seq, reason_for (verr), verr->message);
+          return FALSE;
+        }
+
+      {
+        g_autoptr(JsonNode) pnode = json_from_string (entry->payload, NULL);
+        g_autoptr(JsonNode) applied = NULL;
+        g_autoptr(JsonBuilder) jb = json_builder_new ();
+        g_autofree char *applied_text = NULL;
+        g_autofree char *detail = NULL;
+        Effect e = { FALSE, g_string_new (NULL), 0, 0, NULL, jb };
+        char seq[32], dtime[32], mono[32], amount[32], credit[32];
+        gboolean ok;
+
+        if (pnode == NULL || !JSON_NODE_HOLDS_OBJECT (pnode))
+          {
+            g_string_free (e.detail, TRUE);
+            bad_entry (reply, entry->seq, "invalid", "the payload is not a JSON object");
+            return FALSE;
+          }
+        c.seq = entry->seq;
+        c.device_time = entry->device_time;
+        ok = apply_entry (&c, entry, json_node_get_object (pnode), &e, &error);
+        detail = g_string_free (e.detail, FALSE);
+        if (!ok)
+          {
+            g_free (e.account);
+            return db_failed (reply, error);
+          }
+        applied = json_builder_get_root (jb);
+        applied_text = json_to_string (applied, FALSE);
+
+        {
+          const char *pi[] = { van, I64 (seq, entry->seq), entry->uuid, entry->kind, entry->payload,
+                               I64 (dtime, entry->device_time), I64 (mono, entry->monotonic_ms),
+                               entry->prev_hash, entry->hash, entry->signature,
+                               I64 (amount, e.amount), e.account,
+                               e.conflict ? "conflict" : "accepted",
+                               *detail ? detail : NULL, I64 (credit, e.credit), applied_text };
+          g_autoptr(PGresult) ins =
+            vp_pg_query_prepared (conn, "journal_insert",
+                                  "INSERT INTO journal (van, seq, uuid, kind, payload, payload_text,"
+                                  " device_time, monotonic_ms, prev_hash, hash, signature, amount,"
+                                  " account, outcome, detail, credit, applied)"
+                                  " VALUES ($1, $2, $3, $4, $5::jsonb, $5, $6, $7, $8, $9, $10,"
+                                  " $11, $12, $13, $14, $15, $16::jsonb)", 16, pi, &error);
+          g_free (e.account);
+          if (ins == NULL)
+            {
+              const char *state = vp_pg_last_sqlstate ();
+
+              if (g_str_equal (state, "23505"))
+                {
+                  bad_entry (reply, entry->seq, "invalid",
+                             "the entry's uuid is already used by another entry");
+                  return FALSE;
+                }
+              if (g_str_has_prefix (state, "22"))
+                {
+                  bad_entry (reply, entry->seq, "invalid", error->message);
+                  return FALSE;
+                }
+              return db_failed (reply, error);
+            }
+        }
+
+        r = json_object_new ();
+        json_object_set_int_member (r, "seq", entry->seq);
+        json_object_set_string_member (r, "uuid", entry->uuid);
+        json_object_set_string_member (r, "outcome", e.conflict ? "conflict" : "accepted");
+        if (e.conflict)
+          {
+            json_object_set_string_member (r, "detail", detail);
+            if (e.credit > 0)
+              json_object_set_int_member (r, "credit", e.credit);
+          }
+        json_array_add_object_element (results, r);
+      }
+      highest = entry->seq;
+      g_free (prev_hash);
+      prev_hash = g_strdup (entry->hash);
+    }
+
+  if (entries->len > 0)
+    {
+      g_autoptr(PGresult) upd = vp_pg_query_prepared (conn, "van_synced",
+                                                      "UPDATE vans SET last_sync = now ()"
+                                                      " WHERE id = $1", 1, pv, &error);
+      if (upd == NULL)
+        return db_failed (reply, error);
+    }
+  return TRUE;
+}
+
+void
+vp_hq_ingest_push (PGconn     *conn,
+                   const char *van,
+                   const char *body,
+                   gsize       len,
+                   VpHqReply  *reply)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) vp_journal_entry_free);
+  JsonArray *results;
+  JsonObject *root;
+  JsonNode *n;
+  JsonArray *list;
+  guint count;
+
+  if (!json_parser_load_from_data (parser, body, (gssize) len, &error))
+    {
+      vp_hq_reply_error (reply, 400, "bad_request", "the body is not valid JSON: %s", error->message);
+      return;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      vp_hq_reply_error (reply, 400, "bad_request", "the body must be a JSON object");
+      return;
+    }
+  root = json_node_get_object (json_parser_get_root (parser));
+  n = json_object_get_member (root, "van");
+  if (n != NULL && (JSON_NODE_TYPE (n) != JSON_NODE_VALUE ||
+                    json_node_get_value_type (n) != G_TYPE_STRING ||
+                    g_strcmp0 (json_node_get_string (n), van) != 0))
+    {
+      vp_hq_reply_error (reply, 400, "bad_request", "“van” must be the van in the URL (%s)", van);
+      return;
+    }
+  n = json_object_get_member (root, "entries");
+  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
+    {
+      vp_hq_reply_error (reply, 400, "bad_request", "“entries” must be an array");
+      return;
+    }
+  list = json_node_get_array (n);
+  count = json_array_get_length (list);
+  if (count > VP_HQ_MAX_BATCH_ENTRIES)
+    {
+      vp_hq_reply_error (reply, 413, "too_large", "%u entries in one request; at most %d",
+                         count, VP_HQ_MAX_BATCH_ENTRIES);
+      return;
+    }
+  for (guint i = 0; i < count; i++)
+    {
+      VpJournalEntry *e = parse_entry (json_array_get_element (list, i), i, van, reply);
+
+      if (e == NULL)
+        return;
+      if (i > 0 && e->seq != ((VpJournalEntry *) entries->pdata[i - 1])->seq + 1)
+        {
+          vp_hq_reply_error (reply, 400, "bad_request",
+                             "entries must be in seq order and contiguous (entries[%u].seq is %"
+                             G_GINT64_FORMAT ")", i, e->seq);
+          vp_journal_entry_free (e);
+          return;
+        }
+      g_ptr_array_add (entries, e);
+    }
+
+  if (!vp_pg_exec (conn, "BEGIN", &error))
+    {
+      db_failed (reply, error);
+      return;
+    }
+  results = json_array_new ();
+  if (!push_in_tx (conn, van, entries, results, reply))
+    {
+      json_array_unref (results);
+      vp_pg_exec (conn, "ROLLBACK", NULL);
+      return;
+    }
+  vp_hq_reply_clear (reply);
+  reply->status = 200;
+  reply->body = json_object_new ();
+  json_object_set_array_member (reply->body, "results", results);
+  if (!add_summary (conn, van, reply->body, reply))
+    {
+      vp_pg_exec (conn, "ROLLBACK", NULL);
+      return;
+    }
+  if (!vp_pg_exec (conn, "COMMIT", &error))
+    db_failed (reply, error);
+}
