@@ -21,6 +21,7 @@ struct _VpSimCard
   char      *dir;
   VpSimFault fault;
   gsize      fault_bytes;
+  guint      write_delay_ms;
 };
 
 static void reader_iface_init (VpCardReaderInterface *iface);
@@ -153,6 +154,9 @@ vp_sim_card_new (const char  *dir,
     }
   self = g_object_new (VP_TYPE_SIM_CARD, NULL);
   self->dir = g_strdup (dir);
+  if (g_getenv ("VANPOS_SIM_WRITE_DELAY_MS"))
+    self->write_delay_ms = MIN (g_ascii_strtoull (g_getenv ("VANPOS_SIM_WRITE_DELAY_MS"), NULL, 10),
+                                1000);
   if (!vp_sim_fault_parse (fault_env, &self->fault, &self->fault_bytes, error))
     {
       g_prefix_error (error, "VANPOS_SIM_FAULT: ");
@@ -435,7 +439,20 @@ sim_write (VpCardReader  *reader,
     }
   while (done < n)
     {
-      ssize_t w = pwrite (fd, copy + done, n - done, offset + done);
+      /* A slow card (VANPOS_SIM_WRITE_DELAY_MS per 16 bytes) lets a test
+       * kill the process while the write is under way. */
+      gsize step = self->write_delay_ms ? MIN (16, n - done) : n - done;
+      ssize_t w;
+
+      if (self->write_delay_ms)
+        {
+          g_usleep (self->write_delay_ms * 1000);
+          w = pwrite (fd, copy + done, step, offset + done);
+          if (w > 0)
+            fdatasync (fd);
+        }
+      else
+        w = pwrite (fd, copy + done, step, offset + done);
 
       if (w < 0 && errno == EINTR)
         continue;
@@ -460,13 +477,15 @@ sim_write (VpCardReader  *reader,
     }
   close (fd);
 
-  if (fault == VP_SIM_FAULT_CRASH_AFTER && n < len)
+  if (fault == VP_SIM_FAULT_CRASH_AFTER)
     {
       g_printerr ("vanpos: simulated crash mid card write (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
                   " bytes written)\n", n, len);
       _exit (86);
     }
-  if (fault == VP_SIM_FAULT_PULL_AFTER && n < len)
+  /* N >= len: all of it reached the card, but it left before the
+   * reader could acknowledge. */
+  if (fault == VP_SIM_FAULT_PULL_AFTER)
     {
       vp_sim_card_remove (self, NULL);
       g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_REMOVED,

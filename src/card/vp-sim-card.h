@@ -14,6 +14,8 @@
  *   write-error    the next write fails with IO, nothing stored
  *   mismatch       the next write stores one byte wrong (read-back mismatch)
  *   garbage        every read returns noise (an unreadable card)
+ * VANPOS_SIM_WRITE_DELAY_MS=D makes writes slow (D ms per 16 bytes) so a
+ * test can SIGKILL the process mid-write.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

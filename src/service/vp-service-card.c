@@ -60,7 +60,11 @@ get_state (VpService *self)
 }
 
 /* Test hook for the crash tests: VP_CARD_CRASH=<point> kills the process
- * there, as a power cut would. */
+ * there, as a power cut would: "after-write" (card written, not read
+ * back), "after-verify" (read back, CONFIRM not begun), "confirm-commit"
+ * (inside the CONFIRM commit), "after-confirm-commit". The INTENT commit
+ * is covered by VP_CRASH_BEFORE_COMMIT / VP_CRASH_AFTER_COMMIT and a
+ * crash mid-write by VANPOS_SIM_FAULT=crash-after:N. */
 static void
 maybe_crash (const char *point)
 {
@@ -319,7 +323,13 @@ apply_outcome (VpService         *self,
 
   if (outcome == VP_RECOVERY_CONFIRMED)
     {
-      maybe_crash ("before-confirm");
+      const char *v = g_getenv ("VP_CARD_CRASH");
+
+      /* Crash tests: die inside the CONFIRM transaction's commit. */
+      if (v != NULL && g_str_equal (v, "confirm-commit"))
+        g_setenv ("VP_CRASH_BEFORE_COMMIT", "1", TRUE);
+      else if (v != NULL && g_str_equal (v, "after-confirm-commit"))
+        g_setenv ("VP_CRASH_AFTER_COMMIT", "1", TRUE);
       return vp_topup_store_confirm (db, staff, t->intent_seq, error);
     }
   if (outcome == VP_RECOVERY_VOIDED)
@@ -628,7 +638,7 @@ vp_service_card_topup (VpService       *self,
   for (guint i = 0; i < recovered->len; i++)
     {
       VpRecoveryItem *item = g_ptr_array_index (recovered, i);
-      g_printerr ("%s\n", item->message);
+      g_message ("%s", item->message);
     }
   if (recovered->len > 0)
     {
