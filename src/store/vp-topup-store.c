@@ -514,7 +514,12 @@ resolve_tx (VpDatabase  *db,
             gpointer     data,
             GError     **error)
 {
+  static const char *copied_members[] = { "method", "reference", "tariff_version", "charged",
+                                          "leftover", "free_volume", "discount", "concession",
+                                          "tiers" };
   ResolveData *d = data;
+  g_autoptr(VpJournalEntry) intent = NULL;
+  g_autoptr(JsonObject) intent_payload = NULL;
   g_autoptr(VpTopup) t = NULL;
   g_autoptr(VpAccount) a = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -541,15 +546,22 @@ resolve_tx (VpDatabase  *db,
   if (a == NULL)
     return NULL;
   year_position (a, year, &year_used, &free_used);
+  intent = vp_journal_store_get (db, t->intent_seq, error);
+  if (intent == NULL)
+    return NULL;
+  intent_payload = vp_journal_entry_parse_payload (intent);
 
   if (d->confirm)
     {
-      g_autoptr(VpJournalEntry) intent = vp_journal_store_get (db, t->intent_seq, error);
-      g_autoptr(JsonObject) p = intent ? vp_journal_entry_parse_payload (intent) : NULL;
-      VpVolume free_litres = p ? json_object_get_int_member_with_default (p, "free_volume", 0) : 0;
+      VpVolume free_litres;
 
-      if (intent == NULL)
-        return NULL;
+      if (intent_payload == NULL)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
+                       _("Top-up %" G_GINT64_FORMAT " has an unreadable payload"), t->intent_seq);
+          return NULL;
+        }
+      free_litres = json_object_get_int_member_with_default (intent_payload, "free_volume", 0);
       credit = t->leftover;
       stmt = vp_database_prepare (db,
                                   "UPDATE accounts SET card_counter = ?2, tariff_year = ?3,"
@@ -598,6 +610,18 @@ resolve_tx (VpDatabase  *db,
     vp_json_add_int (b, "year_volume_after", year_used + t->volume);
   else
     vp_json_add_string (b, "reason", d->reason);
+  /* The resolution repeats how the purchase was priced and paid, so its
+   * receipt and JSON stand on their own. */
+  for (guint i = 0; intent_payload != NULL && i < G_N_ELEMENTS (copied_members); i++)
+    {
+      JsonNode *node = json_object_get_member (intent_payload, copied_members[i]);
+
+      if (node != NULL)
+        {
+          json_builder_set_member_name (b, copied_members[i]);
+          json_builder_add_value (b, json_node_copy (node));
+        }
+    }
   vp_json_add_staff (b, d->staff);
   json_builder_end_object (b);
 
