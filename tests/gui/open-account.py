@@ -1,0 +1,57 @@
+# Open an account: a bad phone number is flagged next to its field and
+# nothing is written; a complete form opens a provisional account that the
+# store then finds by its holder's phone, with one journal entry.
+import vpgui as g
+
+PHONE = '13912345678'
+ID = g.id_number(seq='385')
+
+
+def flow():
+    g.cli('shift', 'open', '--float', '100', staff=g.OPERATOR)
+    g.check(not g.cli('search', PHONE)['results'], 'the phone is already in the demo data')
+    before = g.journal()
+
+    g.start_app()
+    g.login()
+    p = g.nav('New account')
+    g.screenshot('form')
+
+    g.set_text('Holder name', 'Zhou Min', within=p)
+    g.set_text('ID number', ID, within=p)
+    g.set_text('Phone', '12345', within=p)
+    g.set_text('Estate', '天鹅湖畔' if False else 'Tiane Garden', within=p)
+    g.set_text('Building', '9', within=p)
+    g.set_text('Unit', '2', within=p)
+    g.set_text('Room', '301', within=p)
+    g.toggle_on('Gas', within=p)
+    g.toggle_on('Post-paid', within=p)
+    g.toggle_on('Residential', within=p)
+    g.press('Open account', within=p)
+    g.wait_message('Phone message', lambda t: t.strip() != '', within=p,
+                   what='a validation message next to Phone')
+    g.screenshot('bad-phone')
+    g.check(len(g.journal()) == len(before), 'a bad phone wrote to the journal')
+
+    g.set_text('Phone', PHONE, within=p)
+    g.press('Open account', within=p)
+    page = g.panel('Account', timeout=30)
+    num = g.label_text('Account number', within=page)
+    g.log('opened %r' % num)
+    g.screenshot('opened')
+
+    found = g.cli('search', PHONE)['results']
+    g.check(len(found) == 1, 'the store finds %d accounts with phone %s' % (len(found), PHONE))
+    a = found[0]
+    g.check(a['holder'] == 'Zhou Min', 'holder is %r' % a['holder'])
+    g.check(a['number'].startswith('P-VAN01-'), 'number %r is not provisional' % a['number'])
+    g.check(a['number'] in num, 'page shows %r, store has %r' % (num, a['number']))
+    g.check(a['meter'] == 'postpaid' and a['service'] == 'gas', 'meter/service %r/%r'
+            % (a['meter'], a['service']))
+    g.check(a['status'] == 'provisional', 'status %r' % a['status'])
+    new = g.journal()[len(before):]
+    g.check(len(new) == 1 and 'open' in new[0].get('kind', ''),
+            'journal got %r' % [e.get('kind') for e in new])
+
+
+g.run(flow)

@@ -1,0 +1,83 @@
+# Pay a bill: ¥50 in cash on an account with arrears lowers its arrears by
+# 5000 fen and journals one payment; absurd or non-numeric amounts give an
+# inline message and write nothing.
+import vpgui as g
+
+
+def is_pay(e):
+    return e.get('kind', '').startswith('pay') or e.get('kind') == 'bill.pay'
+
+
+def flow():
+    g.cli('shift', 'open', '--float', '100', staff=g.OPERATOR)
+    cands = g.find_accounts('天鹅湖畔', lambda a: a['meter'] == 'postpaid'
+                            and a['arrears'] > 8000 and a['status'] == 'active')
+    g.check(cands, 'no post-paid demo account with more than ¥80 arrears')
+    acct = g.account(cands[0]['number'])
+    number = acct['number']
+    g.log('account %s arrears %d, %d open bills' % (number, acct['arrears'], len(acct['open_bills'])))
+    before = g.journal()
+
+    g.start_app()
+    g.login()
+    page = g.open_account(number)
+    g.press('Pay bills', within=page)
+    p = g.panel('Pay bills')
+    g.screenshot('pay-form')
+
+    # Bad input 1: an absurd amount on the keypad.
+    g.keypad('99999999', within=p)
+    g.toggle_on('Cash', within=p)
+    g.press('Confirm', within=p)
+    msg = g.wait_message('Payment message', lambda t: t.strip() != '', within=p,
+                         what='an inline message for ¥99,999,999')
+    g.log('absurd amount: %r' % msg)
+    g.screenshot('pay-absurd-amount')
+    g.check(len(g.journal()) == len(before), 'an absurd amount wrote to the journal')
+    g.check(g.account(number)['arrears'] == acct['arrears'], 'an absurd amount changed the arrears')
+
+    # Bad input 2: letters typed into the amount field.
+    g.set_text('Amount', 'abc', within=p)
+    g.press('Confirm', within=p)
+    msg2 = g.wait_message('Payment message', lambda t: t.strip() != '' and t != msg or 'abc' in t,
+                          within=p, what='an inline message for "abc"')
+    g.log('letters: %r' % msg2)
+    g.screenshot('pay-letters')
+    g.check(len(g.journal()) == len(before), 'a non-numeric amount wrote to the journal')
+
+    # ¥50 cash.
+    g.keypad('50', within=p)
+    g.toggle_on('Cash', within=p)
+    try:
+        g.set_text('Tendered', '100', within=p)
+    except g.GuiTestError:
+        g.log('no Tendered field; paying the exact amount')
+    g.press('Confirm', within=p)
+    rec = g.panel('Receipt')
+    code = g.label_text('Verification code', within=rec)
+    number_label = g.label_text('Receipt number', within=rec)
+    g.log('receipt %r code %r' % (number_label, code))
+    g.screenshot('pay-receipt')
+
+    after = g.account(number)
+    g.check(after['arrears'] == acct['arrears'] - 5000,
+            'arrears went from %d to %d, expected a drop of 5000 fen'
+            % (acct['arrears'], after['arrears']))
+    new = g.journal()[len(before):]
+    g.check(len(new) == 1, 'expected one new journal entry, got %r' % [e.get('kind') for e in new])
+    e = new[0]
+    g.check(is_pay(e), 'new journal entry is %r, not a payment' % e.get('kind'))
+    g.check(e.get('amount') == 5000, 'journal payment amount is %r, expected 5000' % e.get('amount'))
+    g.check(e.get('receipt') in number_label,
+            'receipt shows %r, journal says %r' % (number_label, e.get('receipt')))
+    g.press('Done', within=rec)
+    page = g.panel('Account')
+    g.wait_message('Arrears', lambda t: g_money(after['arrears']) in t, within=page)
+    g.screenshot('account-after-pay')
+
+
+def g_money(fen):
+    return '¥{:,}.{:02d}'.format(fen // 100, fen % 100)
+
+
+g.run(flow)

@@ -1,0 +1,62 @@
+# Top up a prepaid card: ¥100 in cash by amount, written to the simulated
+# card; the journal gets the intent and its confirmation and the account's
+# card purchase counter advances.
+import vpgui as g
+
+
+def flow():
+    g.cli('shift', 'open', '--float', '100', staff=g.OPERATOR)
+    cands = g.find_accounts('天鹅湖畔', lambda a: a['meter'] == 'prepaid'
+                            and a['card_number'] and a['status'] == 'active'
+                            and a['tariff_class'] == 'residential')
+    g.check(cands, 'no prepaid residential demo account with a card')
+    acct = g.account(cands[0]['number'])
+    number = acct['number']
+    before = g.journal()
+    g.log('account %s card %s counter %d' % (number, acct['card_number'], acct['card_counter']))
+
+    g.start_app()
+    g.login()
+    page = g.open_account(number)
+    g.press('Top up', within=page)
+    p = g.panel('Top up')
+    g.toggle_on('By amount', within=p)
+
+    # Bad input: nothing written.
+    g.keypad('99999999', within=p)
+    g.toggle_on('Cash', within=p)
+    g.press('Confirm', within=p)
+    msg = g.wait_message('Top-up message', lambda t: t.strip() != '', within=p,
+                         what='an inline message for ¥99,999,999')
+    g.log('absurd amount: %r' % msg)
+    g.check(len(g.journal()) == len(before), 'an absurd top-up wrote to the journal')
+
+    g.keypad('100', within=p)
+    total = g.wait_message('Quote total', lambda t: '100' in t, within=p,
+                           what='the live quote for ¥100')
+    g.log('quote total %r' % total)
+    g.screenshot('topup-quote')
+    g.press('Confirm', within=p)
+    g.find(name='Insert the card', timeout=20)
+    g.screenshot('topup-insert-card')
+    g.press('Write card')
+    done = g.wait_message('Top-up message', lambda t: t.startswith('Top-up complete'),
+                          timeout=30, what='Top-up complete')
+    g.log(done)
+    g.screenshot('topup-done')
+
+    after = g.account(number)
+    new = g.journal()[len(before):]
+    kinds = [e.get('kind') for e in new]
+    g.log('new journal entries: %r' % kinds)
+    g.check(len(new) == 2, 'expected intent + confirm, got %r' % kinds)
+    g.check('intent' in kinds[0] and 'confirm' in kinds[1], 'journal kinds %r' % kinds)
+    g.check(new[0].get('amount') == 10000, 'top-up amount %r, expected 10000' % new[0].get('amount'))
+    g.check(after['card_counter'] == acct['card_counter'] + 1,
+            'card counter %d → %d, expected +1' % (acct['card_counter'], after['card_counter']))
+    g.check(after['year_volume'] > acct['year_volume'], 'year volume did not grow')
+    g.press('Done')
+    g.panel('Account')
+
+
+g.run(flow)
