@@ -649,33 +649,40 @@ apply_move (Ctx        *c,
   return TRUE;
 }
 
+/* card.reissue (src/store/vp-card-store.c): old card blocked, new card
+ * with the counter carried; top-ups still pending on the lost card are
+ * kept as credit (credit_carried). */
 static gboolean
 apply_reissue (Ctx        *c,
                JsonObject *p,
                Effect     *e,
                GError    **error)
 {
-  const char *new_card = str_member (p, "new_card_number");
-  const char *old_card = str_member (p, "old_card_number");
+  const char *new_card = str_member (p, "new_card");
+  const char *old_card = str_member (p, "old_card");
+  const char *reason = str_member (p, "reason");
+  VpMoney carried = int_member (p, "credit_carried");
   char counter[32];
 
-  if (new_card == NULL)
-    new_card = str_member (p, "card_number");
   e->amount = int_member (p, "fee");
   if (!need_account (c, e, str_member (p, "account"), error))
     return FALSE;
-  if (!block_card (c, old_card, "card reissued", error))
+  if (!block_card (c, old_card, reason ? reason : "card reissued", error))
     return FALSE;
-  if (e->account != NULL && new_card != NULL)
+  if (e->account == NULL)
+    return TRUE;
+  if (new_card != NULL)
     {
       const char *p1[] = { e->account, new_card, I64 (counter, int_member (p, "counter")) };
       g_autoptr(PGresult) res = q (c, "card_reissue", "UPDATE accounts SET card_number = $2,"
-                                                      " card_counter = $3 WHERE number = $1",
-                                   3, p1, error);
+                                                      " card_counter = greatest (card_counter, $3)"
+                                                      " WHERE number = $1", 3, p1, error);
       if (res == NULL)
         return FALSE;
     }
-  return TRUE;
+  json_builder_set_member_name (e->applied, "credit");
+  json_builder_add_int_value (e->applied, carried);
+  return add_balance (c, e->account, carried, error);
 }
 
 static gboolean

@@ -286,6 +286,10 @@ master_page_in_tx (PGconn      *conn,
   g_string_append_printf (out, "\"cursor\":\"%" G_GINT64_FORMAT "\",\"more\":%s,"
                           "\"hq_time\":%" G_GINT64_FORMAT "}",
                           more ? upper : max_seq, more ? "true" : "false", vp_hq_now_ms ());
+  /* What the van is known to hold: the cursor it sent (it imported every
+   * page up to there), or on the last page everything this page carries. */
+  if (!more)
+    g_snprintf (a, sizeof a, "%" G_GINT64_FORMAT, max_seq);
   {
     const char *pv[] = { van, a };
     g_autoptr(PGresult) upd = vp_pg_query_prepared (conn, "pulled",

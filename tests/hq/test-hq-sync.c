@@ -1,0 +1,874 @@
+/* test-hq-sync.c: vanpos-hq end to end: a real van journal (src/store)
+ * pushed over mTLS to the server on a private PostgreSQL, replays, gaps,
+ * altered entries, conflicts, paging and refusals.
+ * Run through run-with-hq.sh (meson does).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <curl/curl.h>
+#include <glib/gstdio.h>
+
+#include "vp-demo.h"
+#include "hq-test-util.h"
+
+static char *tmp_dir;
+static VpDatabase *van;
+static char *bundle;
+static char *token;
+static PGconn *pg;
+
+static char *
+van_string (const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *v = NULL;
+
+  vp_database_lock (van);
+  g_assert_cmpint (sqlite3_prepare_v2 (vp_database_get_handle (van), sql, -1, &stmt, NULL), ==,
+                   SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    v = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  vp_database_unlock (van);
+  g_assert_nonnull (v);
+  return v;
+}
+
+static gint64
+van_int (const char *sql)
+{
+  g_autofree char *s = van_string (sql);
+  return g_ascii_strtoll (s, NULL, 10);
+}
+
+static HqResp *
+push (const char *van_id,
+      const char *cert_dir,
+      const char *tok,
+      const char *json)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/vans/%s/journal", van_id);
+  return hq_https ("POST", path, json, strlen (json), TRUE, cert_dir, tok);
+}
+
+static HqResp *
+push_van (gint64 after,
+          gint64 upto)
+{
+  g_autofree char *json = hq_batch_json (van, after, upto);
+  return push ("VAN01", bundle, token, json);
+}
+
+static void
+assert_error (HqResp     *r,
+              long        status,
+              const char *code)
+{
+  if (r->status != status)
+    g_error ("expected HTTP %ld, got %ld: %s %s", status, r->status, r->body,
+             r->curl_error ? r->curl_error : "");
+  g_assert_nonnull (r->json);
+  g_assert_cmpstr (json_object_get_string_member (r->json, "error"), ==, code);
+  g_assert_true (strlen (json_object_get_string_member (r->json, "message")) > 5);
+}
+
+/* Every result has this outcome; returns how many results. */
+static guint
+count_outcomes (HqResp     *r,
+                const char *outcome)
+{
+  JsonArray *a = json_object_get_array_member (r->json, "results");
+  guint n = 0;
+
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    if (g_str_equal (json_object_get_string_member (json_array_get_object_element (a, i),
+                                                    "outcome"), outcome))
+      n++;
+  return n;
+}
+
+static gint64
+hq_count_van01 (void)
+{
+  return hq_pg_int (pg, "SELECT count (*) FROM journal WHERE van = 'VAN01'");
+}
+
+/* --- tests ------------------------------------------------------------------------ */
+
+static void
+test_schema_idempotent (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  /* hq-local.sh ran init-db once already. */
+  g_assert_cmpint (hq_run (&out, &err, "init-db", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (hq_run (&out, &err, "init-db", NULL), ==, 0);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM schema_version"), ==, 1);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM pg_trigger WHERE tgname = 'accounts_touch'"),
+                   ==, 1);
+  /* sup01 from hq-local.sh survived. */
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM staff WHERE id = 'sup01'"), ==, 1);
+}
+
+static void
+test_import_errors (void)
+{
+  g_autofree char *path = g_build_filename (tmp_dir, "bad.csv", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  gint64 before = hq_pg_int (pg, "SELECT count (*) FROM accounts");
+  g_autofree char *n1 = vp_account_number_make (3409000001);
+  g_autofree char *n2 = vp_account_number_make (3409000002);
+  g_autofree char *csv = g_strdup_printf ("number,holder,service,meter,tariff_class\n"
+                                          "%s,王伟,gas,prepaid,residential\n"
+                                          "%s,李娜,steam,prepaid,residential\n", n1, n2);
+
+  g_assert_true (g_file_set_contents (path, csv, -1, NULL));
+  g_assert_cmpint (hq_run (&out, &err, "import", "accounts", path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, ":3: "));
+  g_assert_nonnull (strstr (err, "nothing imported"));
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM accounts"), ==, before);
+
+  /* A bad check digit, line 2. */
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+  n1[10] = n1[10] == '9' ? '0' : n1[10] + 1;
+  g_free (csv);
+  csv = g_strdup_printf ("number,holder,service,meter,tariff_class\n"
+                         "%s,王伟,gas,prepaid,residential\n", n1);
+  g_assert_true (g_file_set_contents (path, csv, -1, NULL));
+  g_assert_cmpint (hq_run (&out, &err, "import", "accounts", path, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, ":2: "));
+  g_assert_nonnull (strstr (err, "check digit"));
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM accounts"), ==, before);
+}
+
+/* The van's first load of master data (pull everything), as the sync
+ * client does at setup. Also checks paging: each row exactly once. */
+static void
+full_pull (guint   limit,
+           gint64 *n_accounts)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *cursor = g_strdup ("");
+  gint64 last = -1;
+  gboolean more = TRUE;
+  guint pages = 0;
+
+  while (more)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/vans/VAN01/master?since=%s&limit=%u",
+                                               cursor, limit);
+      g_autoptr(HqResp) r = hq_https ("GET", path, NULL, 0, FALSE, bundle, token);
+      JsonArray *accounts;
+      guint n_rows = 0;
+
+      g_assert_cmpint (r->status, ==, 200);
+      accounts = json_object_get_array_member (r->json, "accounts");
+      for (guint i = 0; i < json_array_get_length (accounts); i++)
+        {
+          const char *num = json_object_get_string_member (json_array_get_object_element (accounts, i),
+                                                           "number");
+          g_assert_false (g_hash_table_contains (seen, num));
+          g_hash_table_add (seen, g_strdup (num));
+        }
+      for (const char **t = (const char *[]) { "accounts", "bills", "tariffs", "staff",
+                                               "blocked_cards", "account_numbers", NULL }; *t; t++)
+        n_rows += json_array_get_length (json_object_get_array_member (r->json, *t));
+      g_assert_cmpuint (n_rows, <=, limit);
+      more = json_object_get_boolean_member (r->json, "more");
+      if (more)
+        g_assert_cmpuint (n_rows, ==, limit);
+      g_free (cursor);
+      cursor = g_strdup (json_object_get_string_member (r->json, "cursor"));
+      g_assert_cmpint (g_ascii_strtoll (cursor, NULL, 10), >, last);
+      last = g_ascii_strtoll (cursor, NULL, 10);
+      pages++;
+    }
+  g_assert_cmpuint (pages, >, 1);
+  *n_accounts = g_hash_table_size (seen);
+}
+
+static void
+test_pull_paging (void)
+{
+  gint64 n = 0;
+
+  full_pull (7, &n);
+  g_assert_cmpint (n, ==, hq_pg_int (pg, "SELECT count (*) FROM accounts"));
+  g_assert_cmpint (n, >=, 40);
+  /* A bad cursor and limit are refused. */
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/vans/VAN01/master?since=x", NULL, 0, FALSE,
+                                    bundle, token);
+    assert_error (r, 400, "bad_request");
+  }
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/vans/VAN01/master?limit=50001", NULL, 0, FALSE,
+                                    bundle, token);
+    assert_error (r, 400, "bad_request");
+  }
+}
+
+static char *post_a, *post_b, *post_c, *prepaid;
+static char *bill_c_period;
+static gint64 bill_c_due;
+static gint64 day_last_seq;
+
+static void
+test_push_day (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
+  g_autoptr(HqResp) r = NULL;
+  VpOpenAccountRequest open = { 0 };
+  VpChangeHolderRequest change = { 0 };
+  VpJournalEntry *e;
+  JsonArray *accounts;
+  const char *real;
+  gint64 void_seq, van_amount, van_count;
+  gint64 b_paid_before;
+
+#define OK(expr) do { e = (expr); g_assert_no_error (error); g_assert_nonnull (e); } while (0)
+  OK (vp_shift_store_open (van, op, 20000, &error));
+  vp_journal_entry_free (e);
+  OK (vp_bill_store_pay (van, op, post_a, 12345, VP_PAYMENT_CASH, NULL, &error));
+  vp_journal_entry_free (e);
+  b_paid_before = hq_pg_int (pg, g_strdup_printf ("SELECT sum (paid) FROM bills WHERE account = '%s'", post_b));
+  OK (vp_bill_store_pay (van, op, post_b, 5000, VP_PAYMENT_CARD, "T-1", &error));
+  void_seq = e->seq;
+  vp_journal_entry_free (e);
+  OK (vp_shift_store_void (van, sup, void_seq, "wrong account", &error));
+  vp_journal_entry_free (e);
+  OK (vp_topup_store_intent (van, op, prepaid, 5000, 0, VP_PAYMENT_CASH, NULL, &error));
+  {
+    gint64 intent = e->seq;
+    vp_journal_entry_free (e);
+    OK (vp_topup_store_confirm (van, op, intent, &error));
+    vp_journal_entry_free (e);
+  }
+  open.holder = "赵建国";
+  open.id_number = "11010519491231002X";
+  open.phone = "13800138000";
+  open.estate = "幸福小区";
+  open.building = "3";
+  open.room = "101";
+  open.service = VP_SERVICE_GAS;
+  open.meter = VP_METER_POSTPAID;
+  open.tariff_class = VP_TARIFF_CLASS_RESIDENTIAL;
+  open.fee = 2000;
+  open.method = VP_PAYMENT_CASH;
+  OK (vp_account_store_open (van, op, &open, &error));
+  vp_journal_entry_free (e);
+  OK (vp_bill_store_pay (van, op, "P-VAN01-000001", 3000, VP_PAYMENT_CASH, NULL, &error));
+  vp_journal_entry_free (e);
+  change.number = post_c;
+  change.new_holder = "孙丽";
+  change.new_id_number = "110101199003070011";
+  change.new_phone = "13900139000";
+  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 1000 FROM accounts"
+                                                   " WHERE number = '%s'", post_c));
+  OK (vp_account_store_change_holder (van, op, &change, &error));
+  vp_journal_entry_free (e);
+  OK (vp_service_log_store_add (van, op, VP_LOG_CONSULTATION, post_a, "tariff", "asked about tiers",
+                                FALSE, &error));
+  vp_journal_entry_free (e);
+  OK (vp_trip_store_start (van, op, "幸福小区", &error));
+  vp_journal_entry_free (e);
+  OK (vp_trip_store_end (van, op, NULL, &error));
+  vp_journal_entry_free (e);
+  OK (vp_shift_store_close (van, sup, 20000 + 12345 + 2000 + 3000 + 5000, &error));
+  vp_journal_entry_free (e);
+#undef OK
+  day_last_seq = vp_journal_store_last_seq (van);
+
+  r = push_van (0, 0);
+  if (r->status != 200)
+    g_error ("push: %ld %s %s", r->status, r->body, r->curl_error ? r->curl_error : "");
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) day_last_seq);
+  g_assert_cmpint (json_object_get_int_member (r->json, "acked_seq"), ==, day_last_seq);
+
+  /* HQ totals equal the van's journal (what the Z report prints). */
+  van_amount = van_int ("SELECT sum (amount) FROM journal");
+  van_count = van_int ("SELECT count (*) FROM journal");
+  g_assert_cmpint (van_amount, ==, 12345 + 5000 - 5000 + 5000 + 2000 + 3000);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "entries"), ==, van_count);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "amount"), ==, van_amount);
+
+  /* The provisional account has a real, Luhn-valid number. */
+  accounts = json_object_get_array_member (r->json, "accounts");
+  g_assert_cmpuint (json_array_get_length (accounts), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (accounts, 0),
+                                                  "provisional"), ==, "P-VAN01-000001");
+  real = json_object_get_string_member (json_array_get_object_element (accounts, 0), "number");
+  g_assert_true (vp_account_number_validate (real, NULL));
+  g_assert_false (vp_account_number_is_provisional (real));
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'"
+                                            " AND holder = '赵建国'", real);
+    g_assert_cmpint (hq_pg_int (pg, sql), ==, 3000);   /* the payment on it became credit */
+  }
+
+  /* HQ applied the payments like the van did. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT sum (paid) FROM bills WHERE account = '%s'", post_a);
+    g_assert_cmpint (hq_pg_int (pg, sql), ==, van_int (g_strdup_printf (
+      "SELECT min (12345, sum (b.amount)) FROM bills b JOIN accounts a ON a.id = b.account_id"
+      " WHERE a.number = '%s'", post_a)));
+    g_free (sql);
+    /* The voided payment left B's bills as they were. */
+    sql = g_strdup_printf ("SELECT sum (paid) FROM bills WHERE account = '%s'", post_b);
+    g_assert_cmpint (hq_pg_int (pg, sql), ==, b_paid_before);
+    g_free (sql);
+    /* The change of holder on C arrived, not flagged. */
+    sql = g_strdup_printf ("SELECT count (*) FROM accounts WHERE number = '%s' AND holder = '孙丽'",
+                           post_c);
+    g_assert_cmpint (hq_pg_int (pg, sql), ==, 1);
+    g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags"), ==, 0);
+  }
+  /* The payload text is kept byte for byte. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM journal WHERE van = 'VAN01'"
+                                            " AND payload_text = '%s'", "x");
+    g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM journal WHERE payload::text IS NOT NULL"
+                                    " AND length (payload_text) > 10"), ==, van_count);
+    (void) sql;
+  }
+}
+
+static void
+test_push_replay (void)
+{
+  gint64 count = hq_count_van01 ();
+  gint64 balances = hq_pg_int (pg, "SELECT sum (balance) FROM accounts");
+  gint64 paid = hq_pg_int (pg, "SELECT sum (paid) FROM bills");
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(HqResp) r = push_van (0, 0);
+
+      g_assert_cmpint (r->status, ==, 200);
+      g_assert_cmpuint (count_outcomes (r, "duplicate"), ==, (guint) day_last_seq);
+      g_assert_cmpint (json_object_get_int_member (r->json, "acked_seq"), ==, day_last_seq);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r->json, "accounts")),
+                        ==, 1);
+    }
+  /* A tail that overlaps: duplicates then nothing new. */
+  {
+    g_autoptr(HqResp) r = push_van (day_last_seq - 3, 0);
+    g_assert_cmpint (r->status, ==, 200);
+    g_assert_cmpuint (count_outcomes (r, "duplicate"), ==, 3);
+  }
+  g_assert_cmpint (hq_count_van01 (), ==, count);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT sum (balance) FROM accounts"), ==, balances);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT sum (paid) FROM bills"), ==, paid);
+}
+
+static void
+test_push_gap (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(HqResp) r = NULL;
+  VpJournalEntry *e;
+
+  e = vp_shift_store_open (van, op, 10000, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  e = vp_service_log_store_add (van, op, VP_LOG_COMPLAINT, post_a, "noise", "meter hums", TRUE, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+
+  r = push_van (day_last_seq + 1, 0);   /* leaves out day_last_seq + 1 */
+  assert_error (r, 409, "gap");
+  g_assert_cmpint (json_object_get_int_member (r->json, "expected_seq"), ==, day_last_seq + 1);
+  g_assert_cmpint (hq_count_van01 (), ==, day_last_seq);
+}
+
+/* An entry of the van's journal as a JSON batch of one, with a change. */
+static char *
+batch_of_one (VpJournalEntry *e)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "entries");
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "uuid");
+  json_builder_add_string_value (b, e->uuid);
+  json_builder_set_member_name (b, "seq");
+  json_builder_add_int_value (b, e->seq);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, e->kind);
+  json_builder_set_member_name (b, "payload");
+  json_builder_add_string_value (b, e->payload);
+  json_builder_set_member_name (b, "device_time");
+  json_builder_add_int_value (b, e->device_time);
+  json_builder_set_member_name (b, "monotonic_ms");
+  json_builder_add_int_value (b, e->monotonic_ms);
+  json_builder_set_member_name (b, "prev_hash");
+  json_builder_add_string_value (b, e->prev_hash);
+  json_builder_set_member_name (b, "hash");
+  json_builder_add_string_value (b, e->hash);
+  json_builder_set_member_name (b, "signature");
+  json_builder_add_string_value (b, e->signature);
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+static void
+expect_bad_entry (VpJournalEntry *e,
+                  const char     *reason)
+{
+  g_autofree char *json = batch_of_one (e);
+  g_autoptr(HqResp) r = push ("VAN01", bundle, token, json);
+
+  assert_error (r, 422, "bad_entry");
+  g_assert_cmpstr (json_object_get_string_member (r->json, "reason"), ==, reason);
+  g_assert_cmpint (json_object_get_int_member (r->json, "seq"), ==, e->seq);
+}
+
+static void
+test_push_altered (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) held = vp_journal_store_get (van, 2, &error);
+  g_autoptr(VpJournalEntry) next = vp_journal_store_get (van, day_last_seq + 1, &error);
+  g_autoptr(VpJournalEntry) e = NULL;
+  g_autoptr(VpSigner) other = vp_signer_generate (&error);
+  gint64 count = hq_count_van01 ();
+
+  g_assert_no_error (error);
+  /* A held entry rewritten and re-sealed by the van's own key: altered. */
+  e = vp_journal_entry_copy (held);
+  g_free (e->payload);
+  e->payload = g_strdup ("{\"account\": \"x\", \"amount\": 1}");
+  g_assert_true (vp_journal_entry_seal (e, vp_database_get_signer (van), &error));
+  expect_bad_entry (e, "altered");
+  g_clear_pointer (&e, vp_journal_entry_free);
+
+  /* The next entry with its payload changed but the old hash. */
+  e = vp_journal_entry_copy (next);
+  g_free (e->payload);
+  e->payload = g_strdup ("{\"shift\": 2, \"float\": 99999900}");
+  expect_bad_entry (e, "hash");
+  /* … re-hashed, but signed by another key. */
+  g_assert_true (vp_journal_entry_seal (e, other, &error));
+  expect_bad_entry (e, "signature");
+  g_clear_pointer (&e, vp_journal_entry_free);
+
+  /* Not linked to the last entry HQ holds. */
+  e = vp_journal_entry_copy (next);
+  g_free (e->prev_hash);
+  e->prev_hash = g_strdup (VP_JOURNAL_GENESIS_HASH);
+  g_assert_true (vp_journal_entry_seal (e, vp_database_get_signer (van), &error));
+  expect_bad_entry (e, "prev_hash");
+
+  g_assert_cmpint (hq_count_van01 (), ==, count);
+
+  /* The genuine tail is still accepted afterwards. */
+  {
+    g_autoptr(HqResp) r = push_van (day_last_seq, 0);
+    g_assert_cmpint (r->status, ==, 200);
+    g_assert_cmpuint (count_outcomes (r, "accepted"), ==, 2);
+    day_last_seq += 2;
+  }
+}
+
+static void
+test_push_wrong_key (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "wrong", NULL);
+  g_autoptr(VpDatabase) van2 = NULL;
+  g_autoptr(VpDatabase) van3 = NULL;
+  g_autofree char *b3 = NULL;
+  g_autofree char *pub = NULL;
+  g_autofree char *b2 = g_build_filename (dir, "VAN02-bundle", NULL);
+  g_autofree char *key2 = g_build_filename (dir, "VAN03.pub", NULL);
+  g_autofree char *tok = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(HqResp) r = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = NULL;
+  VpJournalEntry *e;
+
+  g_mkdir_with_parents (dir, 0700);
+  van2 = hq_make_van (dir, "VAN02", 3);
+  van3 = hq_make_van (dir, "VAN03", 3);
+  op = hq_van_staff (van2, "op01", "1234");
+  e = vp_shift_store_open (van2, op, 100, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  /* VAN02 registered with VAN03's key. */
+  b3 = hq_provision (van3, dir, "VAN03");
+  g_assert_cmpint (hq_run (NULL, NULL, "provision", "VAN02", "--public-key", key2,
+                           "--tls-dir", hq_env ("VANPOS_HQ_TLS_DIR"), "--url",
+                           hq_env ("VANPOS_HQ_URL"), "--out", b2, NULL), ==, 0);
+  tok = hq_session (b2, "VAN02");
+  json = hq_batch_json (van2, 0, 0);
+  r = push ("VAN02", b2, tok, json);
+  assert_error (r, 422, "bad_entry");
+  g_assert_cmpstr (json_object_get_string_member (r->json, "reason"), ==, "signature");
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM journal WHERE van = 'VAN02'"), ==, 0);
+
+  /* VAN01's certificate and token cannot push as VAN02. */
+  {
+    g_autoptr(HqResp) r2 = push ("VAN02", bundle, token, json);
+    assert_error (r2, 403, "forbidden");
+  }
+  /* VAN02's token is bound to VAN02. */
+  {
+    g_autofree char *j1 = hq_batch_json (van, 0, 1);
+    g_autoptr(HqResp) r3 = push ("VAN01", bundle, tok, j1);
+    assert_error (r3, 401, "auth");
+  }
+  (void) pub;
+}
+
+static void
+test_push_paid_elsewhere (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(HqResp) r = NULL;
+  g_autofree char *sql = NULL;
+  JsonArray *results;
+  JsonObject *res;
+  VpJournalEntry *e;
+  gint64 balance_before, credit;
+
+  /* The van pays C's oldest bill in full … */
+  e = vp_bill_store_pay (van, op, post_c, bill_c_due, VP_PAYMENT_CASH, NULL, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  /* … which HQ meanwhile has as paid (bank transfer). */
+  sql = g_strdup_printf ("UPDATE bills SET paid = amount WHERE account = '%s' AND period = '%s'",
+                         post_c, bill_c_period);
+  PQclear (PQexec (pg, sql));
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", post_c);
+  balance_before = hq_pg_int (pg, sql);
+
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  results = json_object_get_array_member (r->json, "results");
+  g_assert_cmpuint (json_array_get_length (results), ==, 1);
+  res = json_array_get_object_element (results, 0);
+  g_assert_cmpstr (json_object_get_string_member (res, "outcome"), ==, "conflict");
+  credit = json_object_get_int_member (res, "credit");
+  g_assert_cmpint (credit, ==, bill_c_due);
+  g_assert_nonnull (strstr (json_object_get_string_member (res, "detail"), "already paid at HQ"));
+  g_assert_nonnull (strstr (json_object_get_string_member (res, "detail"), bill_c_period));
+  /* Never lost, never doubled: all of it is credit now. */
+  g_assert_cmpint (hq_pg_int (pg, sql), ==, balance_before + bill_c_due);
+  day_last_seq++;
+  /* Replaying it changes nothing. */
+  {
+    g_autoptr(HqResp) r2 = push_van (day_last_seq - 1, 0);
+    g_assert_cmpuint (count_outcomes (r2, "duplicate"), ==, 1);
+    g_assert_cmpint (hq_pg_int (pg, sql), ==, balance_before + bill_c_due);
+  }
+}
+
+static void
+test_push_transfer_flagged (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(HqResp) r = NULL;
+  g_autofree char *csv = g_build_filename (tmp_dir, "change.csv", NULL);
+  g_autofree char *text = NULL;
+  VpChangeHolderRequest change = { 0 };
+  JsonObject *res;
+  VpJournalEntry *e;
+
+  /* HQ changes A's phone after the van's last pull. */
+  text = g_strdup_printf ("number,holder,service,meter,tariff_class,phone\n"
+                          "%s,%s,gas,postpaid,residential,13700137000\n", post_a,
+                          van_string (g_strdup_printf ("SELECT holder FROM accounts WHERE number = '%s'",
+                                                       post_a)));
+  g_assert_true (g_file_set_contents (csv, text, -1, NULL));
+  g_assert_cmpint (hq_run (NULL, NULL, "import", "accounts", csv, NULL), ==, 0);
+
+  change.number = post_a;
+  change.new_holder = "周杰";
+  change.new_id_number = "110101199003070011";
+  change.new_phone = "13600136000";
+  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 1000 FROM accounts"
+                                                   " WHERE number = '%s'", post_a));
+  e = vp_account_store_change_holder (van, op, &change, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  res = json_array_get_object_element (json_object_get_array_member (r->json, "results"), 0);
+  g_assert_cmpstr (json_object_get_string_member (res, "outcome"), ==, "conflict");
+  g_assert_nonnull (strstr (json_object_get_string_member (res, "detail"), "flagged for review"));
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags WHERE NOT resolved"), ==, 1);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM accounts WHERE number = '%s'"
+                                            " AND holder = '周杰'", post_a);
+    g_assert_cmpint (hq_pg_int (pg, sql), ==, 1);   /* applied */
+  }
+  day_last_seq++;
+}
+
+static void
+test_http_malformed (void)
+{
+  gint64 count = hq_count_van01 ();
+  g_autofree char *op_out = NULL;
+
+  {
+    g_autoptr(HqResp) r = push ("VAN01", bundle, token, "{\"entries\": [");
+    assert_error (r, 400, "bad_request");
+  }
+  {
+    g_autoptr(HqResp) r = push ("VAN01", bundle, token, "[1, 2]");
+    assert_error (r, 400, "bad_request");
+  }
+  {
+    g_autoptr(HqResp) r = push ("VAN01", bundle, token,
+                                "{\"entries\": [{\"uuid\": \"a\", \"seq\": \"1\"}]}");
+    assert_error (r, 400, "bad_request");
+    g_assert_nonnull (strstr (json_object_get_string_member (r->json, "message"), "seq"));
+  }
+  {
+    g_autoptr(HqResp) r = push ("VAN01", bundle, token, "{\"van\": \"VAN09\", \"entries\": []}");
+    assert_error (r, 400, "bad_request");
+  }
+  /* 1001 entries. */
+  {
+    g_autoptr(GString) s = g_string_new ("{\"entries\": [");
+    for (int i = 0; i < 1001; i++)
+      g_string_append_printf (s, "%s{}", i ? "," : "");
+    g_string_append (s, "]}");
+    {
+      g_autoptr(HqResp) r = push ("VAN01", bundle, token, s->str);
+      assert_error (r, 413, "too_large");
+    }
+  }
+  /* A gzip body inflating past 16 MiB. */
+  {
+    gsize n = 17 * 1024 * 1024;
+    g_autofree char *big = g_malloc (n + 1);
+    memset (big, ' ', n);
+    big[n] = '\0';
+    {
+      g_autoptr(HqResp) r = push ("VAN01", bundle, token, big);
+      assert_error (r, 413, "too_large");
+    }
+    /* The same, uncompressed. */
+    {
+      g_autoptr(HqResp) r = hq_https ("POST", "/v1/vans/VAN01/journal", big, n, FALSE, bundle, token);
+      assert_error (r, 413, "too_large");
+    }
+  }
+  /* Sessions: wrong PIN, an operator, no token. */
+  {
+    const char *b = "{\"staff\": \"sup01\", \"pin\": \"1111\"}";
+    g_autoptr(HqResp) r = hq_https ("POST", "/v1/vans/VAN01/session", b, strlen (b), FALSE,
+                                    bundle, NULL);
+    assert_error (r, 401, "auth");
+  }
+  g_assert_cmpint (hq_run (&op_out, NULL, "staff-add", "op01", "--name", "李娜", "--role",
+                           "operator", "--pin", "1234", "--pin-iterations", "1000", NULL), ==, 0);
+  {
+    const char *b = "{\"staff\": \"op01\", \"pin\": \"1234\"}";
+    g_autoptr(HqResp) r = hq_https ("POST", "/v1/vans/VAN01/session", b, strlen (b), FALSE,
+                                    bundle, NULL);
+    assert_error (r, 403, "forbidden");
+  }
+  {
+    g_autoptr(HqResp) r = push ("VAN01", bundle, NULL, "{\"entries\": []}");
+    assert_error (r, 401, "auth");
+  }
+  g_assert_cmpint (hq_count_van01 (), ==, count);
+}
+
+static void
+test_tls_refused (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_dir, "rogue", NULL);
+  g_autofree char *cmd = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  /* No client certificate: the handshake fails. */
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, NULL, NULL);
+    g_assert_cmpint (r->status, ==, 0);
+    g_assert_nonnull (r->curl_error);
+  }
+  /* A certificate with CN=VAN01 from another CA. */
+  g_mkdir_with_parents (dir, 0700);
+  cmd = g_strdup_printf ("sh -c 'cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256"
+                         " -nodes -keyout client.key -out client.crt -days 30 -subj /CN=VAN01"
+                         " 2>/dev/null'", dir);
+  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, dir, NULL);
+    g_assert_cmpint (r->status, ==, 0);
+  }
+  /* A valid certificate for VAN01 on VAN03's URL. */
+  {
+    const char *b = "{\"staff\": \"sup01\", \"pin\": \"9876\"}";
+    g_autoptr(HqResp) r = hq_https ("POST", "/v1/vans/VAN03/session", b, strlen (b), FALSE,
+                                    bundle, NULL);
+    assert_error (r, 403, "forbidden");
+  }
+  /* The time call works with a good certificate … */
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, bundle, NULL);
+    g_assert_cmpint (r->status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (r->json, "hq_time"), >, 1700000000000);
+  }
+  /* … and not once the van is revoked; its tokens die too. */
+  g_assert_cmpint (hq_run (NULL, NULL, "revoke", "VAN01", NULL), ==, 0);
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, bundle, NULL);
+    assert_error (r, 403, "forbidden");
+    g_assert_nonnull (strstr (json_object_get_string_member (r->json, "message"), "revoked"));
+  }
+  {
+    g_autofree char *json = hq_batch_json (van, 0, 1);
+    g_autoptr(HqResp) r = push ("VAN01", bundle, token, json);
+    assert_error (r, 403, "forbidden");
+  }
+  /* Re-provisioning issues a new certificate; the old one stays refused. */
+  {
+    g_autofree char *old = g_strdup (bundle);
+    g_autofree char *renamed = g_strconcat (bundle, "-old", NULL);
+    g_assert_cmpint (g_rename (bundle, renamed), ==, 0);
+    g_free (hq_provision (van, tmp_dir, "VAN01"));
+    {
+      g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, renamed, NULL);
+      assert_error (r, 403, "forbidden");
+    }
+    {
+      g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, old, NULL);
+      g_assert_cmpint (r->status, ==, 200);
+    }
+  }
+}
+
+static void
+test_status_export (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *csv = g_build_filename (tmp_dir, "day.csv", NULL);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *vans;
+  gboolean found = FALSE;
+
+  g_assert_cmpint (hq_run (&out, NULL, "status", "--json", NULL), ==, 0);
+  node = json_from_string (out, NULL);
+  g_assert_nonnull (node);
+  vans = json_object_get_array_member (json_node_get_object (node), "vans");
+  for (guint i = 0; i < json_array_get_length (vans); i++)
+    {
+      JsonObject *v = json_array_get_object_element (vans, i);
+      if (g_str_equal (json_object_get_string_member (v, "van"), "VAN01"))
+        {
+          found = TRUE;
+          g_assert_cmpint (json_object_get_int_member (v, "entries"), ==, day_last_seq);
+          g_assert_cmpint (json_object_get_int_member (v, "highest_seq"), ==, day_last_seq);
+          g_assert_cmpint (json_object_get_int_member (v, "amount"), ==,
+                           van_int (g_strdup_printf ("SELECT sum (amount) FROM journal WHERE seq <= %"
+                                                     G_GINT64_FORMAT, day_last_seq)));
+          g_assert_cmpint (json_object_get_int_member (v, "conflicts"), ==, 2);
+        }
+    }
+  g_assert_true (found);
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (hq_run (&out, NULL, "export-day", today, "--out", csv, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  {
+    g_auto(GStrv) lines = g_strsplit (g_strstrip (text), "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, (guint) day_last_seq + 1);
+    g_assert_true (g_str_has_prefix (lines[0], "van,seq,uuid,kind"));
+    g_assert_true (g_str_has_prefix (lines[1], "VAN01,1,"));
+  }
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (hq_run (&out, NULL, "export-day", "2026-13-01", "--out", csv, NULL), ==, 1);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+
+  tmp_dir = g_dir_make_tmp ("vanpos-hq-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  pg = hq_pg ();
+  van = hq_make_van (tmp_dir, "VAN01", 40);
+  post_a = van_string ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                       " (SELECT count (*) FROM bills b WHERE b.account_id = a.id) >= 2"
+                       " ORDER BY a.number LIMIT 1");
+  post_b = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                                        " EXISTS (SELECT 1 FROM bills b WHERE b.account_id = a.id)"
+                                        " AND number > '%s' ORDER BY a.number LIMIT 1", post_a));
+  post_c = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                                        " EXISTS (SELECT 1 FROM bills b WHERE b.account_id = a.id)"
+                                        " AND number > '%s' ORDER BY a.number LIMIT 1", post_b));
+  prepaid = van_string ("SELECT number FROM accounts WHERE card_number IS NOT NULL"
+                        " ORDER BY number LIMIT 1");
+  bill_c_period = van_string (g_strdup_printf ("SELECT min (b.period) FROM bills b JOIN accounts a"
+                                               " ON a.id = b.account_id WHERE a.number = '%s'", post_c));
+  bill_c_due = van_int (g_strdup_printf ("SELECT b.amount FROM bills b JOIN accounts a"
+                                         " ON a.id = b.account_id WHERE a.number = '%s'"
+                                         " AND b.period = '%s'", post_c, bill_c_period));
+  hq_export_master (van, tmp_dir);
+  bundle = hq_provision (van, tmp_dir, "VAN01");
+  token = hq_session (bundle, "VAN01");
+
+  g_test_add_func ("/hq/schema/idempotent", test_schema_idempotent);
+  g_test_add_func ("/hq/import/errors", test_import_errors);
+  g_test_add_func ("/hq/pull/paging", test_pull_paging);
+  g_test_add_func ("/hq/push/day", test_push_day);
+  g_test_add_func ("/hq/push/replay", test_push_replay);
+  g_test_add_func ("/hq/push/gap", test_push_gap);
+  g_test_add_func ("/hq/push/altered", test_push_altered);
+  g_test_add_func ("/hq/push/wrong-key", test_push_wrong_key);
+  g_test_add_func ("/hq/push/paid-elsewhere", test_push_paid_elsewhere);
+  g_test_add_func ("/hq/push/transfer-flagged", test_push_transfer_flagged);
+  g_test_add_func ("/hq/http/malformed", test_http_malformed);
+  g_test_add_func ("/hq/tls/refused", test_tls_refused);
+  g_test_add_func ("/hq/admin/status-export", test_status_export);
+  rc = g_test_run ();
+
+  g_clear_object (&van);
+  PQfinish (pg);
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf %s", tmp_dir);
+    g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL);
+  }
+  return rc;
+}
