@@ -219,24 +219,34 @@ def _hit(top, node, x, y):
     return False
 
 
-def _register(node, budget=600):
-    """Touches every descendant so GTK exports it on the bus."""
-    stack = [node]
-    while stack and budget > 0:
-        n = stack.pop()
-        budget -= 1
-        try:
-            for i in range(n.childCount):
-                stack.append(n.getChildAtIndex(i))
-        except Exception:  # noqa: BLE001
-            pass
+_POINTS = ((0.5, 0.5), (0.1, 0.1), (0.9, 0.1), (0.1, 0.9), (0.9, 0.9),
+           (0.25, 0.25), (0.75, 0.75), (0.5, 0.05), (0.05, 0.5))
+
+
+def _page_hit(top, node):
+    """True if a point of NODE picks into it, False if a point picks into
+    something else (so another page is on top), None if AT-SPI cannot say."""
+    try:
+        x, y, w, h = _extents(node)
+    except Exception:  # noqa: BLE001
+        return False
+    if w <= 0 or h <= 0:
+        return False
+    verdict = None
+    for fx, fy in _POINTS:
+        r = _hit(top, node, int(x + w * fx), int(y + h * fy))
+        if r:
+            return True
+        if r is False:
+            verdict = False
+    return verdict
 
 
 def _showing(node, top=None):
     """Is NODE on screen? GTK 4.8 never sets STATE_SHOWING below the window
     and keeps STATE_VISIBLE on the hidden pages of a GtkStack. A widget that
     was never mapped has empty extents; a stack page that was shown before
-    keeps its old extents, so for a page the window is hit-tested (GTK picks
+    keeps its old extents, so the pages of a stack are hit-tested (GTK picks
     only mapped widgets)."""
     try:
         x, y, w, h = _extents(node)
@@ -247,27 +257,35 @@ def _showing(node, top=None):
     if w <= 0 or h <= 0:
         return False
     try:
-        parent = node.parent
-        is_page = parent is not None and parent.name == 'GtkStackPage'
+        page = node.parent
+        if page is None or page.name != 'GtkStackPage':
+            return True
+        stack = page.parent
     except Exception:  # noqa: BLE001
         return False
-    if not is_page:
-        return True
     top = top or _toplevel(node)
-    if top is None:
+    if top is None or stack is None:
         return True
-    registered = False
-    for fx, fy in ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75),
-                   (0.5, 0.1), (0.5, 0.9)):
-        px, py = int(x + w * fx), int(y + h * fy)
-        r = _hit(top, node, px, py)
-        if r is None and not registered:
-            _register(node)
-            registered = True
-            r = _hit(top, node, px, py)
-        if r:
-            return True
-    return False
+    verdicts = []
+    mine = None
+    try:
+        for i in range(stack.childCount):
+            pg = stack.getChildAtIndex(i)
+            if pg is None or pg.childCount == 0:
+                continue
+            c = pg.getChildAtIndex(0)
+            v = _page_hit(top, c)
+            verdicts.append(v)
+            if _same(c, node):
+                mine = v
+    except Exception:  # noqa: BLE001
+        return False
+    if mine:
+        return True
+    if mine is False:
+        return False
+    # Unknown for this page: it is the one shown unless another page is.
+    return not any(v for v in verdicts)
 
 
 def _walk(node, match, results, first, showing, depth=0, top=None):
@@ -467,7 +485,8 @@ def text_of(node):
 def set_text(name, text, within=None):
     """Puts TEXT into the entry NAME: EditableText when the toolkit has it,
     else focus, select all and type on the synthesized keyboard."""
-    node = find(name=name, role='text', within=within)
+    node = find(name=name, within=within,
+                pred=lambda n: n.roleName in ('text', 'entry', 'password text', 'spin button'))
     log('set %r to %r' % (name, text))
     done = False
     try:
