@@ -121,6 +121,8 @@ text_row (const char *title,
   gtk_label_set_wrap (GTK_LABEL (t), TRUE);
   gtk_widget_set_hexpand (t, TRUE);
   gtk_label_set_xalign (GTK_LABEL (v), 1);
+  gtk_label_set_wrap (GTK_LABEL (v), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (v), PANGO_WRAP_WORD_CHAR);
   gtk_box_append (GTK_BOX (box), t);
   gtk_box_append (GTK_BOX (box), v);
   vp_gui_set_name (box, name);
