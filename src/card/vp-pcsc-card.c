@@ -218,7 +218,9 @@ transmit (Session      *s,
     return set_pcsc_error (error, rv, what);
   if (len < 2)
     {
-      g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO, "%s: the card gave no status word", what);
+      /* vpcd's answer when the card went away mid-command. */
+      g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_REMOVED,
+                   "%s: the card stopped answering (pulled out?)", what);
       return FALSE;
     }
   sw = (resp[len - 2] << 8) | resp[len - 1];
