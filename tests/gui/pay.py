@@ -1,6 +1,8 @@
 # Pay a bill: ¥50 in cash on an account with arrears lowers its arrears by
 # 5000 fen and journals one payment; absurd or non-numeric amounts give an
 # inline message and write nothing.
+import re
+
 import vpgui as g
 
 
@@ -29,8 +31,8 @@ def flow():
     g.keypad('99999999', within=p)
     g.toggle_on('Cash', within=p)
     g.press('Confirm', within=p)
-    msg = g.wait_message('Payment message', lambda t: t.strip() != '', within=p,
-                         what='an inline message for ¥99,999,999')
+    msg = g.wait_message('Payment message', lambda t: t.startswith('Amount') and 'at most' in t,
+                         within=p, what='an inline message for ¥99,999,999')
     g.log('absurd amount: %r' % msg)
     g.screenshot('pay-absurd-amount')
     g.check(len(g.journal()) == len(before), 'an absurd amount wrote to the journal')
@@ -39,7 +41,7 @@ def flow():
     # Bad input 2: letters typed into the amount field.
     g.set_text('Amount', 'abc', within=p)
     g.press('Confirm', within=p)
-    msg2 = g.wait_message('Payment message', lambda t: t.strip() != '' and t != msg or 'abc' in t,
+    msg2 = g.wait_message('Payment message', lambda t: t.startswith('Amount') and 'abc' in t,
                           within=p, what='an inline message for "abc"')
     g.log('letters: %r' % msg2)
     g.screenshot('pay-letters')
@@ -54,8 +56,10 @@ def flow():
         g.log('no Tendered field; paying the exact amount')
     g.press('Confirm', within=p)
     rec = g.panel('Receipt')
-    code = g.label_text('Verification code', within=rec)
-    number_label = g.label_text('Receipt number', within=rec)
+    code = g.label_text('Verification code', within=rec,
+                        pred=lambda t: re.fullmatch(r'[0-9A-Z]{4}-[0-9A-Z]{4}', t) is not None)
+    number_label = g.label_text('Receipt number', within=rec,
+                                pred=lambda t: re.search(r'VAN01-\d{8}-\d{6}', t) is not None)
     g.log('receipt %r code %r' % (number_label, code))
     g.screenshot('pay-receipt')
 
@@ -68,16 +72,13 @@ def flow():
     e = new[0]
     g.check(is_pay(e), 'new journal entry is %r, not a payment' % e.get('kind'))
     g.check(e.get('amount') == 5000, 'journal payment amount is %r, expected 5000' % e.get('amount'))
+    g.check(e.get('verify_code') == code, 'receipt code %r, journal %r' % (code, e.get('verify_code')))
     g.check(e.get('receipt') in number_label,
             'receipt shows %r, journal says %r' % (number_label, e.get('receipt')))
     g.press('Done', within=rec)
     page = g.panel('Account')
-    g.wait_message('Arrears', lambda t: g_money(after['arrears']) in t, within=page)
+    g.wait_message('Arrears', lambda t: t == g.money(after['arrears']), within=page)
     g.screenshot('account-after-pay')
-
-
-def g_money(fen):
-    return '¥{:,}.{:02d}'.format(fen // 100, fen % 100)
 
 
 g.run(flow)

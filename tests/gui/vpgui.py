@@ -455,8 +455,12 @@ def is_checked(node):
     return st.contains(pyatspi.STATE_CHECKED) or st.contains(pyatspi.STATE_PRESSED)
 
 
-def toggle_on(name, role='toggle button', within=None):
-    node = find(name=name, role=role, within=within)
+_TOGGLE_ROLES = ('toggle button', 'push button', 'check box', 'radio button')
+
+
+def toggle_on(name, role=None, within=None):
+    node = find(name=name, within=within,
+                pred=lambda n: n.roleName in ((role,) if role else _TOGGLE_ROLES))
     if not is_checked(node):
         log('toggle on %r' % name)
         activate(node)
@@ -464,8 +468,9 @@ def toggle_on(name, role='toggle button', within=None):
     return node
 
 
-def toggle_off(name, role='check box', within=None):
-    node = find(name=name, role=role, within=within)
+def toggle_off(name, role=None, within=None):
+    node = find(name=name, within=within,
+                pred=lambda n: n.roleName in ((role,) if role else _TOGGLE_ROLES))
     if is_checked(node):
         log('toggle off %r' % name)
         activate(node)
@@ -520,10 +525,16 @@ def keypad(value, within, clear=True):
     if not keys:
         find(name='Clear', role='push button', within=within)     # waits, then fails clearly
         return keypad(value, within, clear)
+    last = None
     for ch in (['Clear'] if clear else []) + list(value):
         if ch not in keys:
             raise GuiTestError('keypad has no %r key (has %s)' % (ch, sorted(keys)))
+        if ch == last:
+            # GtkButton ignores activation while its 250 ms activate
+            # animation runs, so the same key twice needs that pause.
+            time.sleep(0.3)
         activate(keys[ch])
+        last = ch
 
 
 def _label_text(n):
@@ -551,8 +562,10 @@ def label_text(name, within=None, timeout=None, pred=None):
     def cond():
         for n in find_all(name=name, role='label', within=within):
             t = _label_text(n)
+            if t == name:       # the field's title, or a value named by the app
+                t = _description(n)
             holder['t'] = t
-            if pred(t):
+            if t and pred(t):
                 return t
         if pred is not None:
             for n in find_all(role='label', within=within):
@@ -646,6 +659,7 @@ def dump_tree(path):
             st = n.getState()
             flags = ('S' if _showing(n, _toplevel(n)) else '') + ''.join(c for c, s in (
                                            ('C', pyatspi.STATE_CHECKED),
+                                           ('P', pyatspi.STATE_PRESSED),
                                            ('F', pyatspi.STATE_FOCUSED),
                                            ('s', pyatspi.STATE_SENSITIVE))
                             if st.contains(s))
