@@ -26,18 +26,17 @@ def flow():
     g.keypad('99999999', within=p)
     g.toggle_on('Cash', within=p)
     g.press('Confirm', within=p)
-    msg = g.wait_message('Top-up message', lambda t: t.strip() != '', within=p,
-                         what='an inline message for ¥99,999,999')
+    msg = g.wait_message('Top-up message', lambda t: t.startswith('Amount') and 'at most' in t,
+                         within=p, what='an inline message for ¥99,999,999')
     g.log('absurd amount: %r' % msg)
     g.check(len(g.journal()) == len(before), 'an absurd top-up wrote to the journal')
 
     g.keypad('100', within=p)
-    total = g.wait_message('Quote total', lambda t: '100' in t, within=p,
-                           what='the live quote for ¥100')
+    total = g.label_text('Quote total', within=p, pred=lambda t: t.startswith('Total: ¥100.00 for '))
     g.log('quote total %r' % total)
     g.screenshot('topup-quote')
     g.press('Confirm', within=p)
-    g.find(name='Insert the card', timeout=20)
+    g.label_text('Insert the card', pred=lambda t: t == 'Insert the card', timeout=20)
     g.screenshot('topup-insert-card')
     g.press('Write card')
     done = g.wait_message('Top-up message', lambda t: t.startswith('Top-up complete'),
@@ -55,6 +54,12 @@ def flow():
     g.check(after['card_counter'] == acct['card_counter'] + 1,
             'card counter %d → %d, expected +1' % (acct['card_counter'], after['card_counter']))
     g.check(after['year_volume'] > acct['year_volume'], 'year volume did not grow')
+    m3 = float(total.split(' for ')[1].split()[0])
+    g.check(after['year_volume'] - acct['year_volume'] == round(m3 * 1000),
+            'year volume grew by %d litres, the quote said %s m³'
+            % (after['year_volume'] - acct['year_volume'], m3))
+    g.check(('%.2f m³' % m3) in done or ('%.3f m³' % m3) in done,
+            'outcome %r does not name the quoted %s m³' % (done, m3))
     g.press('Done')
     g.panel('Account')
 
