@@ -108,7 +108,8 @@ static GtkWidget *
 text_row (const char *title,
           const char *value)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  /* Title over value: long receipt numbers must not widen the page. */
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *t = gtk_label_new (title);
   GtkWidget *v = gtk_label_new (value);
   g_autofree char *name = g_strdup_printf ("%s %s", title, value);
@@ -121,8 +122,6 @@ text_row (const char *title,
   gtk_label_set_wrap (GTK_LABEL (t), TRUE);
   gtk_widget_set_hexpand (t, TRUE);
   gtk_label_set_xalign (GTK_LABEL (v), 1);
-  gtk_label_set_wrap (GTK_LABEL (v), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (v), PANGO_WRAP_WORD_CHAR);
   gtk_box_append (GTK_BOX (box), t);
   gtk_box_append (GTK_BOX (box), v);
   vp_gui_set_name (box, name);

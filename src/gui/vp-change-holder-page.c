@@ -1,9 +1,333 @@
-/* TEMP */
+/* vp-change-holder-page.c: 过户 — arrears settled or carried, final
+ * reading, new holder; credit and card carry over.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "vp-change-holder"
+
 #include "config.h"
+
+#include <glib/gi18n.h>
+
 #include "vp-change-holder-page.h"
-struct _VpChangeHolderPage { GtkBox parent_instance; VpContext *context; };
+#include "vp-form-field.h"
+#include "vp-gui-util.h"
+#include "vp-keypad.h"
+
+enum { F_READING, F_HOLDER, F_ID, F_PHONE, F_REFERENCE, N_FIELDS };
+
+struct _VpChangeHolderPage
+{
+  GtkBox        parent_instance;
+  GtkLabel     *account_label;
+  GtkWidget    *summary_grid;
+  GtkWidget    *arrears_box;
+  GtkWidget    *method_box;
+  GtkWidget    *fields_grid;
+  GtkLabel     *message_label;
+  GtkWidget    *confirm_button;
+  VpKeypad     *keypad;
+
+  VpContext    *context;
+  char         *number;
+  VpMoney       arrears;
+  VpFormField  *fields[N_FIELDS];
+  GPtrArray    *settle;
+  GPtrArray    *methods;
+  gboolean      busy;
+  GCancellable *cancellable;
+};
+
 G_DEFINE_FINAL_TYPE (VpChangeHolderPage, vp_change_holder_page, GTK_TYPE_BOX)
-static void vp_change_holder_page_class_init (VpChangeHolderPageClass *klass) {}
-static void vp_change_holder_page_init (VpChangeHolderPage *self) { gtk_box_append (GTK_BOX (self), gtk_label_new ("TODO change-holder")); }
-void vp_change_holder_page_set_context (VpChangeHolderPage *self, VpContext *context) { self->context = context; }
-void vp_change_holder_page_load (VpChangeHolderPage *self, const char *number) {}
+
+static const char * const settle_labels[] = { N_("Settle arrears now"), N_("Carry arrears"), NULL };
+static const char * const method_labels[] = { N_("Cash"), N_("Card"), N_("Mobile"), NULL };
+
+static gboolean
+validate_reading (const char *text, GError **error)
+{
+  VpVolume v;
+
+  return vp_volume_parse (text, &v, error);
+}
+
+static gboolean
+validate_reference (const char *text, GError **error)
+{
+  return vp_validate_note (text, 64, error);
+}
+
+static gboolean
+settling (VpChangeHolderPage *self)
+{
+  return self->arrears > 0 && vp_gui_toggle_group_get (self->settle) == 0;
+}
+
+static void
+choices_changed (VpChangeHolderPage *self)
+{
+  gboolean pay = settling (self);
+  gboolean cash = vp_gui_toggle_group_get (self->methods) == VP_PAYMENT_CASH;
+
+  gtk_widget_set_visible (self->arrears_box, self->arrears > 0);
+  gtk_widget_set_visible (self->method_box, pay);
+  self->fields[F_REFERENCE]->optional = !pay || cash;
+  gtk_widget_set_sensitive (self->fields[F_REFERENCE]->entry, pay && !cash);
+  if (self->fields[F_REFERENCE]->optional)
+    vp_form_field_set_error (self->fields[F_REFERENCE], NULL);
+}
+
+static gpointer
+load_job (VpService     *service,
+          gpointer       data,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  return vp_account_store_get (vp_service_get_database (service), data, error);
+}
+
+static void
+load_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(VpChangeHolderPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpAccount) a = vp_service_run_finish (VP_SERVICE (source), result, &error);
+  g_autofree char *title = NULL;
+  g_autofree char *arrears = NULL;
+  g_autofree char *credit = NULL;
+  g_autofree char *reading = NULL;
+  g_autofree char *card = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (a == NULL)
+    {
+      vp_gui_show_message (self->message_label, error->message, TRUE);
+      return;
+    }
+  self->arrears = a->arrears;
+  title = g_strdup_printf (_("Change the holder of %s (now %s)"), a->number, a->holder);
+  vp_gui_set_value (self->account_label, title);
+  arrears = vp_money_format (a->arrears);
+  credit = vp_money_format (a->balance);
+  reading = vp_volume_format (a->last_reading);
+  card = a->card_number ? g_strdup_printf (_("%s, carried to the new holder"), a->card_number)
+                        : g_strdup (_("No card"));
+  vp_gui_clear_box (self->summary_grid);
+  vp_gui_grid_row (self->summary_grid, 0, 0, _("Arrears"), arrears);
+  vp_gui_grid_row (self->summary_grid, 1, 0, _("Credit carried"), credit);
+  vp_gui_grid_row (self->summary_grid, 2, 0, _("Last reading"), reading);
+  vp_gui_grid_row (self->summary_grid, 3, 0, _("Card"), card);
+  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  choices_changed (self);
+}
+
+typedef struct
+{
+  VpStaff *staff;
+  char    *text[N_FIELDS];
+  char    *number;
+  VpChangeHolderRequest request;
+} ChangeData;
+
+static void
+change_data_free (ChangeData *d)
+{
+  g_clear_pointer (&d->staff, vp_staff_free);
+  for (guint i = 0; i < N_FIELDS; i++)
+    g_free (d->text[i]);
+  g_free (d->number);
+  g_free (d);
+}
+
+static gpointer
+change_job (VpService     *service,
+            gpointer       data,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  ChangeData *d = data;
+
+  return vp_service_change_holder (service, d->staff, &d->request, error);
+}
+
+static void
+change_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(VpChangeHolderPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) entry = vp_service_run_finish (VP_SERVICE (source), result, &error);
+  g_autofree char *receipt = NULL;
+  g_autofree char *text = NULL;
+
+  self->busy = FALSE;
+  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  if (entry == NULL)
+    {
+      vp_gui_show_message (self->message_label, error->message, TRUE);
+      return;
+    }
+  receipt = vp_journal_receipt_number (entry->van_id, entry->device_time, entry->seq);
+  text = g_strdup_printf (_("Holder changed (%s)"), receipt);
+  vp_gui_show_message (self->message_label, text, FALSE);
+  vp_context_emit_changed (self->context);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.open-account", "s", self->number);
+}
+
+static void
+confirm_activated (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  VpChangeHolderPage *self = VP_CHANGE_HOLDER_PAGE (widget);
+  gboolean ok = TRUE;
+  ChangeData *d;
+
+  if (self->busy || self->number == NULL)
+    return;
+  choices_changed (self);
+  for (guint i = 0; i < N_FIELDS; i++)
+    {
+      self->fields[i]->touched = TRUE;
+      if (!vp_form_field_check (self->fields[i]))
+        ok = FALSE;
+    }
+  if (!ok)
+    {
+      vp_gui_show_message (self->message_label, _("Please correct the fields marked in red"), TRUE);
+      return;
+    }
+  d = g_new0 (ChangeData, 1);
+  d->staff = vp_context_dup_staff (self->context);
+  d->number = g_strdup (self->number);
+  for (guint i = 0; i < N_FIELDS; i++)
+    d->text[i] = vp_form_field_dup_text (self->fields[i]);
+  d->request.number = d->number;
+  d->request.new_holder = d->text[F_HOLDER];
+  d->request.new_id_number = d->text[F_ID];
+  d->request.new_phone = d->text[F_PHONE];
+  if (!vp_volume_parse (d->text[F_READING], &d->request.final_reading, NULL))
+    g_assert_not_reached ();   /* checked above */
+  d->request.settle_arrears = settling (self);
+  d->request.method = vp_gui_toggle_group_get (self->methods);
+  d->request.reference = d->request.settle_arrears && d->request.method != VP_PAYMENT_CASH
+                         ? d->text[F_REFERENCE] : NULL;
+  self->busy = TRUE;
+  gtk_widget_set_sensitive (self->confirm_button, FALSE);
+  vp_gui_show_message (self->message_label, _("Changing the holder…"), FALSE);
+  vp_context_run (self->context, change_job, d, (GDestroyNotify)change_data_free,
+                  (GDestroyNotify)vp_journal_entry_free, NULL, change_done, g_object_ref (self));
+}
+
+static void
+field_activate (VpChangeHolderPage *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "change-holder.confirm", NULL);
+}
+
+static void
+vp_change_holder_page_dispose (GObject *object)
+{
+  VpChangeHolderPage *self = VP_CHANGE_HOLDER_PAGE (object);
+
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->context);
+  g_clear_pointer (&self->number, g_free);
+  for (guint i = 0; i < N_FIELDS; i++)
+    g_clear_pointer (&self->fields[i], g_free);
+  g_clear_pointer (&self->settle, g_ptr_array_unref);
+  g_clear_pointer (&self->methods, g_ptr_array_unref);
+  G_OBJECT_CLASS (vp_change_holder_page_parent_class)->dispose (object);
+}
+
+static void
+vp_change_holder_page_class_init (VpChangeHolderPageClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = vp_change_holder_page_dispose;
+  g_type_ensure (VP_TYPE_KEYPAD);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/vanpos/VanPos/ui/vp-change-holder-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, account_label);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, summary_grid);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, arrears_box);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, method_box);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, fields_grid);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, message_label);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, confirm_button);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, keypad);
+  gtk_widget_class_install_action (widget_class, "change-holder.confirm", NULL, confirm_activated);
+}
+
+static void
+vp_change_holder_page_init (VpChangeHolderPage *self)
+{
+  GtkWidget *grid;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  grid = self->fields_grid;
+  self->fields[F_READING] = vp_form_field_add (grid, 0, _("Final reading (m³)"), _("meter reading, e.g. 1234.5"),
+                                               validate_reading, FALSE);
+  self->fields[F_HOLDER] = vp_form_field_add (grid, 3, _("New holder name"), NULL, vp_validate_name, FALSE);
+  self->fields[F_ID] = vp_form_field_add (grid, 6, _("New ID number"), _("18 characters"),
+                                          vp_validate_id_number, FALSE);
+  self->fields[F_PHONE] = vp_form_field_add (grid, 9, _("New phone"), _("mobile or landline"),
+                                             vp_validate_phone, FALSE);
+  self->fields[F_REFERENCE] = vp_form_field_add (grid, 12, _("Reference"), _("terminal or QR reference"),
+                                                 validate_reference, TRUE);
+  self->settle = vp_gui_toggle_group (self->arrears_box, settle_labels, NULL);
+  self->methods = vp_gui_toggle_group (self->method_box, method_labels, NULL);
+  for (guint i = 0; i < self->settle->len; i++)
+    g_signal_connect_swapped (self->settle->pdata[i], "toggled", G_CALLBACK (choices_changed), self);
+  for (guint i = 0; i < self->methods->len; i++)
+    g_signal_connect_swapped (self->methods->pdata[i], "toggled", G_CALLBACK (choices_changed), self);
+  for (guint i = 0; i < N_FIELDS; i++)
+    g_signal_connect_swapped (self->fields[i]->entry, "activate", G_CALLBACK (field_activate), self);
+  vp_keypad_attach (self->keypad, self->fields[F_READING]->entry);
+  vp_keypad_attach (self->keypad, self->fields[F_ID]->entry);
+  vp_keypad_attach (self->keypad, self->fields[F_PHONE]->entry);
+  vp_keypad_attach (self->keypad, self->fields[F_REFERENCE]->entry);
+  vp_keypad_set_target (self->keypad, GTK_EDITABLE (self->fields[F_READING]->entry));
+  choices_changed (self);
+}
+
+void
+vp_change_holder_page_set_context (VpChangeHolderPage *self,
+                                   VpContext          *context)
+{
+  g_set_object (&self->context, context);
+}
+
+void
+vp_change_holder_page_load (VpChangeHolderPage *self,
+                            const char         *number)
+{
+  g_return_if_fail (VP_IS_CHANGE_HOLDER_PAGE (self));
+  g_free (self->number);
+  self->number = g_strdup (number);
+  self->arrears = 0;
+  for (guint i = 0; i < N_FIELDS; i++)
+    vp_form_field_reset (self->fields[i]);
+  vp_gui_toggle_group_set (self->settle, 0);
+  vp_gui_toggle_group_set (self->methods, 0);
+  vp_gui_clear_box (self->summary_grid);
+  vp_gui_set_value (self->account_label, number);
+  vp_gui_show_message (self->message_label, NULL, FALSE);
+  gtk_widget_set_sensitive (self->confirm_button, FALSE);
+  choices_changed (self);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  vp_context_run (self->context, load_job, g_strdup (number), g_free,
+                  (GDestroyNotify)vp_account_free, self->cancellable, load_done, g_object_ref (self));
+  vp_keypad_set_target (self->keypad, GTK_EDITABLE (self->fields[F_READING]->entry));
+  gtk_widget_grab_focus (self->fields[F_READING]->entry);
+}

@@ -88,28 +88,10 @@ show_page (VpWindow   *self,
            const char *name,
            gboolean    push)
 {
-  if (g_str_equal (name, "home"))
-    vp_home_page_refresh (self->home_page);
-  else if (g_str_equal (name, "search"))
-    vp_search_page_focus (self->search_page);
-  else if (g_str_equal (name, "account"))
-    {
-      if (self->account == NULL)
-        return;
-      vp_account_page_load (self->account_page, self->account);
-    }
-  else if (g_str_equal (name, "open-account"))
-    {
-      if (!push)
-        return;
-      vp_open_account_page_reset (self->open_account_page);
-    }
-  else if (g_str_equal (name, "shift"))
-    vp_shift_page_refresh (self->shift_page);
-  else if (g_str_equal (name, "reports"))
-    vp_reports_page_refresh (self->reports_page);
-  else if (g_str_equal (name, "settings"))
-    vp_settings_page_refresh (self->settings_page);
+  if (g_str_equal (name, "account") && self->account == NULL)
+    return;
+  if (g_str_equal (name, "open-account") && !push)
+    return;
 
   if (push)
     {
@@ -121,8 +103,24 @@ show_page (VpWindow   *self,
       if (g_strcmp0 (current, name) != 0)
         g_ptr_array_add (self->history, g_strdup (name));
     }
+  /* Switch first so the page can take the keyboard focus. */
   gtk_stack_set_visible_child_name (self->content_stack, name);
   update_header (self);
+
+  if (g_str_equal (name, "home"))
+    vp_home_page_refresh (self->home_page);
+  else if (g_str_equal (name, "search"))
+    vp_search_page_focus (self->search_page);
+  else if (g_str_equal (name, "account"))
+    vp_account_page_load (self->account_page, self->account);
+  else if (g_str_equal (name, "open-account"))
+    vp_open_account_page_reset (self->open_account_page);
+  else if (g_str_equal (name, "shift"))
+    vp_shift_page_refresh (self->shift_page);
+  else if (g_str_equal (name, "reports"))
+    vp_reports_page_refresh (self->reports_page);
+  else if (g_str_equal (name, "settings"))
+    vp_settings_page_refresh (self->settings_page);
 }
 
 static void
@@ -210,8 +208,8 @@ pay_activated (GtkWidget  *widget,
 
   if (!require_account (self))
     return;
-  vp_pay_page_load (self->pay_page, self->account);
   show_page (self, "pay", TRUE);
+  vp_pay_page_load (self->pay_page, self->account);
 }
 
 static void
@@ -223,8 +221,8 @@ topup_activated (GtkWidget  *widget,
 
   if (!require_account (self))
     return;
-  vp_topup_page_load (self->topup_page, self->account);
   show_page (self, "topup", TRUE);
+  vp_topup_page_load (self->topup_page, self->account);
 }
 
 static void
@@ -236,8 +234,8 @@ change_holder_activated (GtkWidget  *widget,
 
   if (!require_account (self))
     return;
-  vp_change_holder_page_load (self->change_holder_page, self->account);
   show_page (self, "change-holder", TRUE);
+  vp_change_holder_page_load (self->change_holder_page, self->account);
 }
 
 static void
