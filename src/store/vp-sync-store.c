@@ -715,3 +715,108 @@ vp_sync_store_mark_synced (VpDatabase  *db,
   g_return_val_if_fail (VP_IS_DATABASE (db), FALSE);
   return set_meta_int (db, VP_META_LAST_SYNC_TIME, device_time, error);
 }
+
+/* --- CSV export for HQ ----------------------------------------------------- */
+
+static void
+csv_field (GString    *out,
+           const char *value,
+           gboolean    last)
+{
+  if (value == NULL)
+    value = "";
+  if (strpbrk (value, ",\"\r\n") != NULL)
+    {
+      g_string_append_c (out, '"');
+      for (const char *p = value; *p; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (out, '"');
+          g_string_append_c (out, *p);
+        }
+      g_string_append_c (out, '"');
+    }
+  else
+    g_string_append (out, value);
+  g_string_append_c (out, last ? '\n' : ',');
+}
+
+static gboolean
+export_query (VpDatabase  *db,
+              const char  *sql,
+              const char  *header,
+              const char  *path,
+              gint64      *n_rows,
+              GError     **error)
+{
+  g_autoptr(GString) out = g_string_new (header);
+  sqlite3_stmt *stmt;
+  gint64 n = 0;
+  int rc, cols;
+
+  g_string_append_c (out, '\n');
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db, sql, error);
+  if (stmt == NULL)
+    {
+      vp_database_unlock (db);
+      return FALSE;
+    }
+  cols = sqlite3_column_count (stmt);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      for (int c = 0; c < cols; c++)
+        csv_field (out, (const char *)sqlite3_column_text (stmt, c), c == cols - 1);
+      n++;
+    }
+  sqlite3_reset (stmt);
+  vp_database_unlock (db);
+  if (rc != SQLITE_DONE)
+    return vp_database_set_error (db, rc, error);
+  if (!g_file_set_contents (path, out->str, out->len, error))
+    return FALSE;
+  if (n_rows)
+    *n_rows = n;
+  return TRUE;
+}
+
+gboolean
+vp_sync_store_export_csv (VpDatabase  *db,
+                          const char  *dir,
+                          gint64      *n_accounts,
+                          GError     **error)
+{
+  g_autofree char *accounts = g_build_filename (dir, "accounts.csv", NULL);
+  g_autofree char *bills = g_build_filename (dir, "bills.csv", NULL);
+  g_autofree char *tariffs = g_build_filename (dir, "tariffs.csv", NULL);
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), FALSE);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "Could not create %s", dir);
+      return FALSE;
+    }
+  return export_query (db,
+                       "SELECT number, holder, phone, id_number, estate, building, unit, room,"
+                       " service, meter, tariff_class, concession_expiry,"
+                       " CASE elderly_alone WHEN 0 THEN 'false' ELSE 'true' END,"
+                       " CASE needs_visit WHEN 0 THEN 'false' ELSE 'true' END,"
+                       " balance, card_number, card_counter, year_volume, tariff_year,"
+                       " last_reading, status FROM accounts"
+                       " WHERE status <> 'provisional' ORDER BY number",
+                       "number,holder,phone,id_number,estate,building,unit,room,service,meter,"
+                       "tariff_class,concession_expiry,elderly_alone,needs_visit,balance,card_number,"
+                       "card_counter,year_volume,tariff_year,last_reading,status",
+                       accounts, n_accounts, error) &&
+         export_query (db,
+                       "SELECT coalesce (b.hq_id, a.number || '-' || b.period), a.number, b.period,"
+                       " b.amount, b.paid FROM bills b JOIN accounts a ON a.id = b.account_id"
+                       " WHERE a.status <> 'provisional' ORDER BY a.number, b.period",
+                       "hq_id,account,period,amount,paid", bills, NULL, error) &&
+         export_query (db,
+                       "SELECT service, class, version, tiers, free_allowance, discount_permille,"
+                       " valid_from FROM tariffs ORDER BY service, class, version",
+                       "service,class,version,tiers,free_allowance,discount_permille,valid_from",
+                       tariffs, NULL, error);
+}

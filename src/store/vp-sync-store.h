@@ -166,6 +166,14 @@ gboolean         vp_sync_store_mark_synced (VpDatabase  *db,
                                             gint64       device_time,
                                             GError     **error);
 
+/* Writes DIR/accounts.csv, bills.csv and tariffs.csv in the column
+ * format of `vanpos-hq import` (real-numbered accounts only), so HQ can
+ * start from the van's master data (demo, first roll-out). */
+gboolean         vp_sync_store_export_csv  (VpDatabase  *db,
+                                            const char  *dir,
+                                            gint64      *n_accounts,
+                                            GError     **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpPushAck, vp_push_ack_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpMasterPage, vp_master_page_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpSyncConfig, vp_sync_config_free)

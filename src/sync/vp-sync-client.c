@@ -456,20 +456,23 @@ http_failure (long          status,
                    seq, reason, message);
       return ATTEMPT_FINAL;
     }
-  if (status == 401)
+  /* HQ checks the client certificate per request (revocation, CN = van)
+   * and says so in the message; the session refuses wrong PINs (401) and
+   * operators (403, “only a supervisor …”). */
+  if (status == 401 && !contains (message, "certificate"))
     {
       g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_AUTH, "HQ refused the login: %s", message);
       return ATTEMPT_FINAL;
     }
-  if (status == 403)
+  if (status == 403 && contains (message, "supervisor"))
     {
-      /* The session refuses operators; everything else at 403 is about the
-       * van's certificate (revoked, or issued to another van). */
-      if (contains (message, "certificate") || g_strcmp0 (code, "client_certificate") == 0)
-        g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_CLIENT_CERT,
-                     "HQ refused the van's client certificate: %s", message);
-      else
-        g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_AUTH, "HQ refused: %s", message);
+      g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_AUTH, "HQ refused: %s", message);
+      return ATTEMPT_FINAL;
+    }
+  if (status == 401 || status == 403)
+    {
+      g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_CLIENT_CERT,
+                   "HQ refused the van's client certificate: %s", message);
       return ATTEMPT_FINAL;
     }
   if (status == 404)
