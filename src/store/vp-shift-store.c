@@ -237,6 +237,9 @@ close_tx (VpDatabase  *db,
   add_totals (b, &totals);
   vp_json_add_money (b, "counted", d->amount);
   vp_json_add_money (b, "difference", d->amount - totals.expected_cash);
+  /* HQ's acknowledgement at the last sync (meta written by vp-sync-store). */
+  vp_json_add_int (b, "hq_acked_entries", vp_database_get_meta_int (db, "hq_acked_entries", 0));
+  vp_json_add_money (b, "hq_acked_amount", vp_database_get_meta_int (db, "hq_acked_amount", 0));
   vp_json_add_staff (b, d->staff);
   json_builder_end_object (b);
 
