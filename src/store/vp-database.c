@@ -30,7 +30,10 @@ G_DEFINE_TYPE (VpDatabase, vp_database, G_TYPE_OBJECT)
 G_DEFINE_QUARK (vp-store-error-quark, vp_store_error)
 
 #define BUSY_TIMEOUT_MS   5000
-#define BEGIN_MAX_RETRIES 20
+/* Total time BEGIN IMMEDIATE may wait for another writer before the
+ * operation fails with VP_STORE_ERROR_BUSY (20 retries of the 5 s busy
+ * timeout would have blocked for over 100 s). */
+#define BEGIN_DEADLINE_MS 10000
 
 static void
 vp_database_finalize (GObject *object)
@@ -200,13 +203,15 @@ vp_database_begin (VpDatabase  *self,
 {
   /* busy_timeout already waits inside SQLite; the loop covers the case
    * where another writer keeps winning the lock for longer than that. */
-  for (guint attempt = 0; ; attempt++)
+  gint64 deadline = g_get_monotonic_time () + BEGIN_DEADLINE_MS * G_GINT64_CONSTANT (1000);
+
+  for (;;)
     {
       int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
       if (rc == SQLITE_OK)
         return TRUE;
-      if ((rc & 0xff) != SQLITE_BUSY || attempt >= BEGIN_MAX_RETRIES)
+      if ((rc & 0xff) != SQLITE_BUSY || g_get_monotonic_time () >= deadline)
         return vp_database_set_error (self, rc, error);
       g_usleep (g_random_int_range (10, 50) * 1000);
     }
