@@ -15,8 +15,8 @@ def flow():
     # Bad float.
     g.keypad('99999999', within=p)
     g.press('Open shift', within=p)
-    g.wait_message('Shift message', lambda t: t.strip() != '', within=p,
-                   what='a message for an absurd float')
+    g.wait_message('Shift message', lambda t: t.startswith('Float') and 'too large' in t,
+                   within=p, what='a message for an absurd float')
     g.check(len(g.journal()) == len(before), 'an absurd float wrote to the journal')
 
     g.keypad('200', within=p)
@@ -24,11 +24,11 @@ def flow():
     g.find(name='Close shift', role='push button', within=p, timeout=20)
     x = g.cli('shift', 'x', staff=g.OPERATOR)
     g.check(x['float'] == 20000, 'store float %r, expected 20000' % x.get('float'))
-    g.wait_message('Expected cash', lambda t: '200.00' in t, within=p)
+    g.label_text('Expected cash', within=p, pred=lambda t: t == '¥200.00')
     g.screenshot('x-report')
 
     g.set_text('Counted cash', '195', within=p)
-    g.wait_message('Difference', lambda t: '5.00' in t, within=p)
+    g.label_text('Difference', within=p, pred=lambda t: t.startswith('-¥5.00'))
     g.press('Close shift', within=p)
     dlg = g.find(name='Supervisor approval',
                  pred=lambda n: n.roleName in ('dialog', 'frame', 'window', 'alert'))
@@ -36,7 +36,7 @@ def flow():
     g.press('%s (sup01)' % sup, within=dlg)
     g.keypad('1111', within=dlg)
     g.press('Approve', within=dlg)
-    g.wait_message('Approval message', lambda t: t.strip() != '', within=dlg,
+    g.wait_message('Approval message', lambda t: t.startswith('Wrong'), within=dlg,
                    what='the wrong supervisor PIN message')
     g.screenshot('wrong-supervisor-pin')
     n_open = len(g.journal())
