@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -81,7 +83,7 @@ vp_card_key_from_hex (const char  *hex,
   if (hex == NULL || strlen (hex) != VP_CARD_KEY_SIZE * 2)
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY,
-                   "The card key must be %d hex digits (%d bytes)",
+                   _("The card key must be %d hex digits (%d bytes)"),
                    VP_CARD_KEY_SIZE * 2, VP_CARD_KEY_SIZE);
       return FALSE;
     }
@@ -93,7 +95,7 @@ vp_card_key_from_hex (const char  *hex,
       if (hi < 0 || lo < 0)
         {
           g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY,
-                       "The card key must be hex digits only; “%c%c” is not", hex[2 * i],
+                       _("The card key must be hex digits only; “%c%c” is not"), hex[2 * i],
                        hex[2 * i + 1]);
           return FALSE;
         }
@@ -144,7 +146,7 @@ field_error (GError    **error,
   msg = g_strdup_vprintf (format, args);
   va_end (args);
   g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FIELD,
-               "Malformed card record: %s", msg);
+               _("Malformed card record: %s"), msg);
   return FALSE;
 }
 
@@ -156,12 +158,12 @@ check_card_number (const char *s,
   gsize len = strlen (s);
 
   if (len < 8 || len > VP_CARD_NUMBER_MAX)
-    return field_error (error, "the card number must be 8 to %d digits, not %" G_GSIZE_FORMAT,
-                        VP_CARD_NUMBER_MAX, len);
+    return field_error (error, _("the card number must be 8 to %d digits, not %d"),
+                        VP_CARD_NUMBER_MAX, (int)len);
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isdigit (s[i]))
-      return field_error (error, "the card number has a non-digit at position %" G_GSIZE_FORMAT,
-                          i + 1);
+      return field_error (error, _("the card number has a non-digit at position %d"),
+                          (int)i + 1);
   return TRUE;
 }
 
@@ -171,15 +173,15 @@ check_purchase (const VpCardPurchase *p,
                 GError              **error)
 {
   if (p->counter == 0)
-    return field_error (error, "purchase %u has counter 0", i + 1);
+    return field_error (error, _("purchase %u has counter 0"), i + 1);
   if (p->volume <= 0 || p->volume > VP_TARIFF_MAX_VOLUME)
-    return field_error (error, "purchase %u has volume %" G_GINT64_FORMAT " L, not 1..%" G_GINT64_FORMAT,
-                        i + 1, p->volume, (gint64)VP_TARIFF_MAX_VOLUME);
+    return field_error (error, _("purchase %u has volume %lld L, not 1..%lld"),
+                        i + 1, (long long)p->volume, (long long)VP_TARIFF_MAX_VOLUME);
   if (p->amount < 0 || p->amount > VP_MONEY_MAX_TRANSACTION)
-    return field_error (error, "purchase %u has amount %" G_GINT64_FORMAT " fen, out of range",
-                        i + 1, p->amount);
+    return field_error (error, _("purchase %u has amount %lld fen, out of range"),
+                        i + 1, (long long)p->amount);
   if (p->time < TIME_MIN || p->time > TIME_MAX)
-    return field_error (error, "purchase %u has an impossible time", i + 1);
+    return field_error (error, _("purchase %u has an impossible time"), i + 1);
   return TRUE;
 }
 
@@ -194,24 +196,24 @@ check_record (const VpCardRecord *r,
   if (!check_card_number (r->card_number, error))
     return FALSE;
   if (strlen (r->account_number) == 0)
-    return field_error (error, "no account number");
+    return field_error (error, _("no account number"));
   if (!vp_account_number_validate_any (r->account_number, &local))
     {
-      field_error (error, "account number: %s", local->message);
+      field_error (error, _("account number: %s"), local->message);
       g_error_free (local);
       return FALSE;
     }
   if (r->time < TIME_MIN || r->time > TIME_MAX)
-    return field_error (error, "the write time is impossible");
+    return field_error (error, _("the write time is impossible"));
   if (r->n_history > VP_CARD_HISTORY)
-    return field_error (error, "%u history entries, at most %d", r->n_history, VP_CARD_HISTORY);
+    return field_error (error, _("%u history entries, at most %d"), r->n_history, VP_CARD_HISTORY);
   if (r->total_volume < 0 || r->total_volume > TOTAL_VOLUME_MAX)
-    return field_error (error, "the total volume is out of range");
+    return field_error (error, _("the total volume is out of range"));
   if (r->counter == 0)
     {
       if (r->n_history != 0 || r->last_volume != 0 || r->last_amount != 0 ||
           r->total_volume != 0 || r->tariff_version != 0)
-        return field_error (error, "a card with no purchases carries purchase data");
+        return field_error (error, _("a card with no purchases carries purchase data"));
     }
   else
     {
@@ -219,18 +221,18 @@ check_record (const VpCardRecord *r,
       if (r->n_history == 0)
         {
           if (r->last_volume != 0 || r->last_amount != 0)
-            return field_error (error, "the last purchase is not in the history");
+            return field_error (error, _("the last purchase is not in the history"));
         }
       else
         {
           if (r->n_history > r->counter)
-            return field_error (error, "%u history entries for %u purchases", r->n_history,
+            return field_error (error, _("%u history entries for %u purchases"), r->n_history,
                                 r->counter);
           if (r->tariff_version == 0)
-            return field_error (error, "no tariff version");
+            return field_error (error, _("no tariff version"));
           if (r->history[0].counter != r->counter || r->history[0].volume != r->last_volume ||
               r->history[0].amount != r->last_amount)
-            return field_error (error, "the last purchase does not match history entry 1");
+            return field_error (error, _("the last purchase does not match history entry 1"));
         }
     }
   for (guint i = 0; i < r->n_history; i++)
@@ -238,13 +240,13 @@ check_record (const VpCardRecord *r,
       if (!check_purchase (&r->history[i], i, error))
         return FALSE;
       if (i > 0 && r->history[i].counter >= r->history[i - 1].counter)
-        return field_error (error, "history counters are not decreasing at entry %u", i + 1);
+        return field_error (error, _("history counters are not decreasing at entry %u"), i + 1);
       if (i > 0 && r->history[i].time > r->history[i - 1].time)
-        return field_error (error, "history times are not in order at entry %u", i + 1);
+        return field_error (error, _("history times are not in order at entry %u"), i + 1);
       sum += r->history[i].volume;
     }
   if (r->total_volume < sum)
-    return field_error (error, "the total volume is less than the listed purchases");
+    return field_error (error, _("the total volume is less than the listed purchases"));
   return TRUE;
 }
 
@@ -307,11 +309,11 @@ get_text (const guint8 *p,
   while (len < size && p[len] != 0)
     {
       if (p[len] < 0x20 || p[len] > 0x7e)
-        return field_error (error, "the %s has a non-printable byte 0x%02x", what, p[len]);
+        return field_error (error, _("the %s has a non-printable byte 0x%02x"), what, p[len]);
       len++;
     }
   if (!is_filled (p + len, size - len, 0))
-    return field_error (error, "the %s has bytes after its end", what);
+    return field_error (error, _("the %s has bytes after its end"), what);
   memcpy (out, p, len);
   out[len] = '\0';
   return TRUE;
@@ -326,7 +328,7 @@ get_i64 (const guint8 *p,
   guint64 v = get_u64 (p);
 
   if (v > (guint64)G_MAXINT64)
-    return field_error (error, "the %s is out of range", what);
+    return field_error (error, _("the %s is out of range"), what);
   *out = (gint64)v;
   return TRUE;
 }
@@ -346,26 +348,26 @@ vp_card_record_parse (const guint8  *data,
   if (data == NULL || len != VP_CARD_RECORD_SIZE)
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_LENGTH,
-                   "A card record is %d bytes, not %" G_GSIZE_FORMAT, VP_CARD_RECORD_SIZE,
-                   data ? len : 0);
+                   _("A card record is %d bytes, not %lu"), VP_CARD_RECORD_SIZE,
+                   (unsigned long)(data ? len : 0));
       return FALSE;
     }
   if (is_filled (data, len, 0x00) || is_filled (data, len, 0xff))
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_BLANK,
-                   "The card record is blank (never written)");
+                   _("The card record is blank (never written)"));
       return FALSE;
     }
   if (memcmp (data + OFF_MAGIC, magic, 4) != 0)
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAGIC,
-                   "Unreadable card: no VanPOS record (garbage or an interrupted write)");
+                   _("Unreadable card: no VanPOS record (garbage or an interrupted write)"));
       return FALSE;
     }
   if (data[OFF_VERSION] != VP_CARD_RECORD_VERSION)
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_VERSION,
-                   "Card record version %u is not supported (this van reads version %d)",
+                   _("Card record version %u is not supported (this van reads version %d)"),
                    data[OFF_VERSION], VP_CARD_RECORD_VERSION);
       return FALSE;
     }
@@ -373,25 +375,25 @@ vp_card_record_parse (const guint8  *data,
   if (CRYPTO_memcmp (mac, data + OFF_MAC, VP_CARD_MAC_SIZE) != 0)
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC,
-                   "Forged or altered card: the record's MAC does not verify under the utility key");
+                   _("Forged or altered card: the record's MAC does not verify under the utility key"));
       return FALSE;
     }
 
   memset (&r, 0, sizeof r);
   if (data[OFF_RESERVED] != 0 || data[OFF_RESERVED + 1] != 0)
-    return field_error (error, "reserved bytes are not zero");
+    return field_error (error, _("reserved bytes are not zero"));
   r.n_history = data[OFF_NHIST];
   if (r.n_history > VP_CARD_HISTORY)
-    return field_error (error, "%u history entries, at most %d", r.n_history, VP_CARD_HISTORY);
-  if (!get_text (data + OFF_CARD, VP_CARD_NUMBER_MAX, r.card_number, "card number", error) ||
-      !get_text (data + OFF_ACCOUNT, VP_CARD_ACCOUNT_MAX, r.account_number, "account number", error))
+    return field_error (error, _("%u history entries, at most %d"), r.n_history, VP_CARD_HISTORY);
+  if (!get_text (data + OFF_CARD, VP_CARD_NUMBER_MAX, r.card_number, _("card number"), error) ||
+      !get_text (data + OFF_ACCOUNT, VP_CARD_ACCOUNT_MAX, r.account_number, _("account number"), error))
     return FALSE;
   r.counter = get_u32 (data + OFF_COUNTER);
   r.tariff_version = get_u32 (data + OFF_TARIFF);
-  if (!get_i64 (data + OFF_LAST_VOL, &r.last_volume, "last volume", error) ||
-      !get_i64 (data + OFF_LAST_AMT, &r.last_amount, "last amount", error) ||
-      !get_i64 (data + OFF_TOTAL_VOL, &r.total_volume, "total volume", error) ||
-      !get_i64 (data + OFF_TIME, &r.time, "write time", error))
+  if (!get_i64 (data + OFF_LAST_VOL, &r.last_volume, _("last volume"), error) ||
+      !get_i64 (data + OFF_LAST_AMT, &r.last_amount, _("last amount"), error) ||
+      !get_i64 (data + OFF_TOTAL_VOL, &r.total_volume, _("total volume"), error) ||
+      !get_i64 (data + OFF_TIME, &r.time, _("write time"), error))
     return FALSE;
   for (guint i = 0; i < VP_CARD_HISTORY; i++)
     {
@@ -400,13 +402,13 @@ vp_card_record_parse (const guint8  *data,
       if (i >= r.n_history)
         {
           if (!is_filled (h, HIST_ENTRY, 0))
-            return field_error (error, "unused history entry %u is not empty", i + 1);
+            return field_error (error, _("unused history entry %u is not empty"), i + 1);
           continue;
         }
       r.history[i].counter = get_u32 (h);
-      if (!get_i64 (h + 4, &r.history[i].volume, "history volume", error) ||
-          !get_i64 (h + 12, &r.history[i].amount, "history amount", error) ||
-          !get_i64 (h + 20, &r.history[i].time, "history time", error))
+      if (!get_i64 (h + 4, &r.history[i].volume, _("history volume"), error) ||
+          !get_i64 (h + 12, &r.history[i].amount, _("history amount"), error) ||
+          !get_i64 (h + 20, &r.history[i].time, _("history time"), error))
         return FALSE;
     }
   if (!check_record (&r, error))
@@ -427,23 +429,23 @@ vp_card_record_verify_for_account (const VpCardRecord *record,
   if (!g_str_equal (record->card_number, card_number))
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_WRONG_CARD,
-                   "Wrong card: this is card %s, account %s holds card %s",
+                   _("Wrong card: this is card %s, account %s holds card %s"),
                    record->card_number, account_number, card_number);
       return FALSE;
     }
   if (!g_str_equal (record->account_number, account_number))
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FORGED,
-                   "Forged or altered card: card %s says account %s, but it belongs to account %s",
+                   _("Forged or altered card: card %s says account %s, but it belongs to account %s"),
                    card_number, record->account_number, account_number);
       return FALSE;
     }
   if ((gint64)record->counter < store_counter)
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FORGED,
-                   "Forged or altered card: card %s shows purchase %u, but purchase %" G_GINT64_FORMAT
-                   " was already written to it (counter rolled back)",
-                   card_number, record->counter, store_counter);
+                   _("Forged or altered card: card %s shows purchase %u, but purchase %lld "
+                   "was already written to it (counter rolled back)"),
+                   card_number, record->counter, (long long)store_counter);
       return FALSE;
     }
   return TRUE;
@@ -492,8 +494,8 @@ vp_card_image_parse (const guint8 *data,
   if (data == NULL || len != VP_CARD_IMAGE_SIZE)
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_LENGTH,
-                   "A card holds %d bytes, this one gave %" G_GSIZE_FORMAT, VP_CARD_IMAGE_SIZE,
-                   data ? len : 0);
+                   _("A card holds %d bytes, this one gave %lu"), VP_CARD_IMAGE_SIZE,
+                   (unsigned long)(data ? len : 0));
       return FALSE;
     }
   for (int i = 0; i < VP_CARD_IMAGE_SLOTS; i++)
@@ -545,7 +547,7 @@ vp_card_image_parse (const guint8 *data,
            !g_str_equal (recs[i].account_number, recs[best].account_number)))
         {
           g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FORGED,
-                       "Forged or altered card: its two record slots name different cards or accounts");
+                       _("Forged or altered card: its two record slots name different cards or accounts"));
           for (int j = 0; j < VP_CARD_IMAGE_SLOTS; j++)
             g_clear_error (&errors[j]);
           vp_card_image_clear (out);

@@ -10,6 +10,9 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "vp-account-number.h"
 #include "vp-journal-entry.h"
 #include "vp-money.h"
@@ -20,6 +23,8 @@
 /* Master data writers take this lock shared, the master pull exclusive,
  * so a pull never passes a change_seq whose transaction is still open. */
 #define MASTER_LOCK "7002"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
 
 void
 vp_hq_reply_clear (VpHqReply *reply)
@@ -58,6 +63,26 @@ vp_hq_now_ms (void)
 
 /* --- one batch ------------------------------------------------------------ */
 
+/* Bill payments, the bulk of a day, are applied in memory against bills
+ * and accounts fetched once per batch, and written with a few set-based
+ * statements when the batch ends or before any other kind of entry
+ * (which then runs its own SQL). Journal rows go in with COPY. */
+typedef struct
+{
+  char   *hq_id;
+  char   *period;
+  VpMoney open;
+} BillCache;
+
+typedef struct
+{
+  GHashTable *accounts;   /* number → GPtrArray of BillCache (known accounts) */
+  GHashTable *balance;    /* number → gint64* delta */
+  GHashTable *bills;      /* hq_id → gint64* delta */
+  GString    *copy;       /* COPY text of journal rows not yet written */
+  gint64      copy_first_seq;
+} Pending;
+
 typedef struct
 {
   PGconn     *conn;
@@ -65,6 +90,8 @@ typedef struct
   gint64      pulled_seq;  /* the van's last master pull cursor */
   gint64      seq;         /* the entry being applied */
   gint64      device_time;
+  Pending    *pending;
+  gint64      bad_seq;     /* set when writing pending journal rows fails */
 } Ctx;
 
 /* What applying one entry did. */
@@ -260,8 +287,258 @@ bool_member (JsonObject *o,
   return json_node_get_boolean (n);
 }
 
+/* --- the pending writes ------------------------------------------------------ */
+
+static void
+bill_cache_free (BillCache *b)
+{
+  g_free (b->hq_id);
+  g_free (b->period);
+  g_free (b);
+}
+
+static Pending *
+pending_new (void)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  p->accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) g_ptr_array_unref);
+  p->balance = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  p->bills = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  p->copy = g_string_new (NULL);
+  return p;
+}
+
+static void
+pending_free (Pending *p)
+{
+  g_hash_table_unref (p->accounts);
+  g_hash_table_unref (p->balance);
+  g_hash_table_unref (p->bills);
+  g_string_free (p->copy, TRUE);
+  g_free (p);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
+
+static void
+add_delta (GHashTable *table,
+           const char *key,
+           gint64      delta)
+{
+  gint64 *v = g_hash_table_lookup (table, key);
+
+  if (v == NULL)
+    {
+      v = g_new0 (gint64, 1);
+      g_hash_table_insert (table, g_strdup (key), v);
+    }
+  *v += delta;
+}
+
+/* A PostgreSQL array literal of text values. */
+static char *
+array_literal (GPtrArray *values)
+{
+  GString *s = g_string_new ("{");
+
+  for (guint i = 0; i < values->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (s, ',');
+      g_string_append_c (s, '"');
+      for (const char *p = values->pdata[i]; *p; p++)
+        {
+          if (*p == '"' || *p == '\\')
+            g_string_append_c (s, '\\');
+          g_string_append_c (s, *p);
+        }
+      g_string_append_c (s, '"');
+    }
+  g_string_append_c (s, '}');
+  return g_string_free (s, FALSE);
+}
+
+static void
+copy_field (GString    *s,
+            const char *v)
+{
+  if (v == NULL)
+    {
+      g_string_append (s, "\\N");
+      return;
+    }
+  for (const char *p = v; *p; p++)
+    switch (*p)
+      {
+      case '\\':
+        g_string_append (s, "\\\\");
+        break;
+      case '\n':
+        g_string_append (s, "\\n");
+        break;
+      case '\r':
+        g_string_append (s, "\\r");
+        break;
+      case '\t':
+        g_string_append (s, "\\t");
+        break;
+      default:
+        g_string_append_c (s, *p);
+      }
+}
+
+static void
+pending_add_row (Pending           *p,
+                 const char * const *fields,
+                 guint              n,
+                 gint64             seq)
+{
+  if (p->copy->len == 0)
+    p->copy_first_seq = seq;
+  for (guint i = 0; i < n; i++)
+    {
+      if (i > 0)
+        g_string_append_c (p->copy, '\t');
+      copy_field (p->copy, fields[i]);
+    }
+  g_string_append_c (p->copy, '\n');
+}
+
+/* Applies a table of deltas with one UPDATE … FROM unnest. */
+static gboolean
+flush_deltas (Ctx        *c,
+              GHashTable *table,
+              const char *name,
+              const char *sql,
+              GError    **error)
+{
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
+  g_autoptr(GPtrArray) vals = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *k = NULL;
+  g_autofree char *v = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (*(gint64 *) value != 0)
+      {
+        g_ptr_array_add (keys, key);
+        g_ptr_array_add (vals, g_strdup_printf ("%" G_GINT64_FORMAT, *(gint64 *) value));
+      }
+  if (keys->len > 0)
+    {
+      const char *params[2];
+      g_autoptr(PGresult) res = NULL;
+
+      k = array_literal (keys);
+      v = array_literal (vals);
+      params[0] = k;
+      params[1] = v;
+      res = vp_pg_query_prepared (c->conn, name, sql, 2, params, error);
+      if (res == NULL)
+        return FALSE;
+    }
+  g_hash_table_remove_all (table);
+  return TRUE;
+}
+
+/* Writes everything pending. On a COPY failure c->bad_seq names the
+ * first entry of the rows written. */
+static gboolean
+pending_flush (Ctx     *c,
+               GError **error)
+{
+  Pending *p = c->pending;
+
+  if (!flush_deltas (c, p->bills, "flush_bills",
+                     "UPDATE bills b SET paid = b.paid + v.d FROM"
+                     " unnest ($1::text[], $2::bigint[]) AS v (id, d) WHERE b.hq_id = v.id", error) ||
+      !flush_deltas (c, p->balance, "flush_balance",
+                     "UPDATE accounts a SET balance = a.balance + v.d FROM"
+                     " unnest ($1::text[], $2::bigint[]) AS v (n, d) WHERE a.number = v.n", error))
+    return FALSE;
+  if (p->copy->len > 0)
+    {
+      g_autoptr(PGresult) res = PQexec (c->conn, "COPY journal (van, seq, uuid, kind, payload,"
+                                                 " payload_text, device_time, monotonic_ms,"
+                                                 " prev_hash, hash, signature, amount, account,"
+                                                 " outcome, detail, credit, applied) FROM STDIN");
+      g_autoptr(PGresult) end = NULL;
+
+      if (PQresultStatus (res) != PGRES_COPY_IN)
+        return vp_pg_set_error (c->conn, res, error);
+      if (PQputCopyData (c->conn, p->copy->str, (int) p->copy->len) != 1 ||
+          PQputCopyEnd (c->conn, NULL) != 1)
+        return vp_pg_set_error (c->conn, NULL, error);
+      while ((end = PQgetResult (c->conn)) != NULL)
+        {
+          if (PQresultStatus (end) != PGRES_COMMAND_OK)
+            {
+              c->bad_seq = p->copy_first_seq;
+              vp_pg_set_error (c->conn, end, error);
+              while ((end = (PQclear (end), PQgetResult (c->conn))) != NULL)
+                ;
+              return FALSE;
+            }
+          g_clear_pointer (&end, PQclear);
+        }
+      g_string_truncate (p->copy, 0);
+    }
+  return TRUE;
+}
+
+/* Loads the bills of the pay entries' accounts in one go. */
+static gboolean
+prefetch_accounts (Ctx        *c,
+                   GPtrArray  *numbers,
+                   GError    **error)
+{
+  g_autofree char *list = NULL;
+  g_autoptr(PGresult) acc = NULL;
+  g_autoptr(PGresult) bills = NULL;
+  const char *p[1];
+
+  if (numbers->len == 0)
+    return TRUE;
+  list = array_literal (numbers);
+  p[0] = list;
+  acc = vp_pg_query_prepared (c->conn, "pre_accounts", "SELECT number FROM accounts"
+                                                       " WHERE number = ANY ($1::text[])"
+                                                       " FOR UPDATE", 1, p, error);
+  if (acc == NULL)
+    return FALSE;
+  bills = vp_pg_query_prepared (c->conn, "pre_bills", "SELECT hq_id, account, period, amount - paid"
+                                                      " FROM bills WHERE account = ANY ($1::text[])"
+                                                      " ORDER BY account, period FOR UPDATE",
+                                1, p, error);
+  if (bills == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (acc); i++)
+    g_hash_table_insert (c->pending->accounts, g_strdup (PQgetvalue (acc, i, 0)),
+                         g_ptr_array_new_with_free_func ((GDestroyNotify) bill_cache_free));
+  for (int i = 0; i < PQntuples (bills); i++)
+    {
+      GPtrArray *list_ = g_hash_table_lookup (c->pending->accounts, PQgetvalue (bills, i, 1));
+      BillCache *b;
+
+      if (list_ == NULL)
+        continue;
+      b = g_new0 (BillCache, 1);
+      b->hq_id = g_strdup (PQgetvalue (bills, i, 0));
+      b->period = g_strdup (PQgetvalue (bills, i, 2));
+      b->open = vp_pg_get_int64 (bills, i, 3);
+      g_ptr_array_add (list_, b);
+    }
+  return TRUE;
+}
+
 /* --- per kind --------------------------------------------------------------- */
 
+/* pay (src/store/vp-bill-store.c): the bills the van paid, by period;
+ * money for a bill HQ already has as paid becomes credit (conflict). */
 static gboolean
 apply_pay (Ctx        *c,
            JsonObject *p,
@@ -270,14 +547,41 @@ apply_pay (Ctx        *c,
 {
   JsonArray *bills = json_object_has_member (p, "bills") ?
                      json_object_get_array_member (p, "bills") : NULL;
+  const char *number = str_member (p, "account");
   VpMoney credit = int_member (p, "to_credit");
   VpMoney extra = 0;
+  GPtrArray *cached;
 
   e->amount = int_member (p, "amount");
-  if (!need_account (c, e, str_member (p, "account"), error))
-    return FALSE;
-  if (e->account == NULL)
-    return TRUE;
+  if (number != NULL && vp_account_number_is_provisional (number))
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      e->account = resolve_account (c, number, &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+  else
+    e->account = g_strdup (number);
+  cached = e->account ? g_hash_table_lookup (c->pending->accounts, e->account) : NULL;
+  if (e->account != NULL && cached == NULL)
+    {
+      g_autoptr(GPtrArray) one = g_ptr_array_new ();
+
+      g_ptr_array_add (one, e->account);
+      if (!prefetch_accounts (c, one, error))
+        return FALSE;
+      cached = g_hash_table_lookup (c->pending->accounts, e->account);
+    }
+  if (cached == NULL)
+    {
+      g_clear_pointer (&e->account, g_free);
+      effect_note (e, "account %s is unknown at HQ; flagged for review", number ? number : "(none)");
+      return flag_review (c, number, "payment for an account HQ does not know", error);
+    }
 
   json_builder_set_member_name (e->applied, "bills");
   json_builder_begin_array (e->applied);
@@ -286,44 +590,37 @@ apply_pay (Ctx        *c,
       JsonObject *b = json_array_get_object_element (bills, i);
       const char *period = str_member (b, "period");
       VpMoney paid = int_member (b, "paid");
-      const char *p1[] = { e->account, period };
-      g_autoptr(PGresult) res = NULL;
-      VpMoney open, take;
+      BillCache *hq = NULL;
+      VpMoney take;
 
       if (period == NULL || paid <= 0)
         continue;
-      res = q (c, "bill_get", "SELECT hq_id, amount - paid FROM bills"
-                              " WHERE account = $1 AND period = $2 FOR UPDATE", 2, p1, error);
-      if (res == NULL)
-        return FALSE;
-      if (PQntuples (res) == 0)
+      for (guint k = 0; k < cached->len && hq == NULL; k++)
+        if (g_str_equal (((BillCache *) cached->pdata[k])->period, period))
+          hq = cached->pdata[k];
+      if (hq == NULL)
         {
-          g_autofree char *s = vp_money_format (paid);
-          effect_note (e, "bill %s is unknown at HQ; %s credited", period, s);
+          g_autofree char *m = vp_money_format (paid);
+          effect_note (e, "bill %s is unknown at HQ; %s credited", period, m);
           extra += paid;
           continue;
         }
-      open = vp_pg_get_int64 (res, 0, 1);
-      take = MIN (open, paid);
+      take = MIN (hq->open, paid);
       if (take > 0)
         {
-          char t[32];
-          const char *p2[] = { PQgetvalue (res, 0, 0), I64 (t, take) };
-          g_autoptr(PGresult) upd = q (c, "bill_pay", "UPDATE bills SET paid = paid + $2"
-                                                      " WHERE hq_id = $1", 2, p2, error);
-          if (upd == NULL)
-            return FALSE;
+          hq->open -= take;
+          add_delta (c->pending->bills, hq->hq_id, take);
           json_builder_begin_object (e->applied);
           json_builder_set_member_name (e->applied, "hq_id");
-          json_builder_add_string_value (e->applied, PQgetvalue (res, 0, 0));
+          json_builder_add_string_value (e->applied, hq->hq_id);
           json_builder_set_member_name (e->applied, "paid");
           json_builder_add_int_value (e->applied, take);
           json_builder_end_object (e->applied);
         }
       if (paid > take)
         {
-          g_autofree char *s = vp_money_format (paid - take);
-          effect_note (e, "bill %s already paid at HQ; %s credited", period, s);
+          g_autofree char *m = vp_money_format (paid - take);
+          effect_note (e, "bill %s already paid at HQ; %s credited", period, m);
           extra += paid - take;
         }
     }
@@ -332,7 +629,8 @@ apply_pay (Ctx        *c,
   e->credit = extra;
   json_builder_set_member_name (e->applied, "credit");
   json_builder_add_int_value (e->applied, credit + extra);
-  return add_balance (c, e->account, credit + extra, error);
+  add_delta (c->pending->balance, e->account, credit + extra);
+  return TRUE;
 }
 
 static gboolean
@@ -685,6 +983,37 @@ apply_reissue (Ctx        *c,
   return add_balance (c, e->account, carried, error);
 }
 
+/* Shifts, trips and service logs are stored only. */
+static gboolean
+stored_only (const char *k)
+{
+  return !(g_str_equal (k, VP_KIND_VOID) || g_str_has_prefix (k, "topup.") ||
+           g_str_has_prefix (k, "account.") || g_str_equal (k, VP_KIND_CREDIT_MOVE) ||
+           g_str_equal (k, VP_KIND_CARD_REISSUE));
+}
+
+static gboolean
+apply_other (Ctx        *c,
+             const char *k,
+             JsonObject *p,
+             Effect     *e,
+             GError    **error)
+{
+  if (g_str_equal (k, VP_KIND_VOID))
+    return apply_void (c, p, e, error);
+  if (g_str_has_prefix (k, "topup."))
+    return apply_topup (c, k, p, e, error);
+  if (g_str_equal (k, VP_KIND_ACCOUNT_OPEN))
+    return apply_open (c, p, e, error);
+  if (g_str_equal (k, VP_KIND_ACCOUNT_TRANSFER))
+    return apply_transfer (c, p, e, error);
+  if (g_str_equal (k, VP_KIND_CREDIT_MOVE) || g_str_equal (k, VP_KIND_ACCOUNT_CLOSE))
+    return apply_move (c, k, p, e, error);
+  if (g_str_equal (k, VP_KIND_CARD_REISSUE))
+    return apply_reissue (c, p, e, error);
+  return TRUE;
+}
+
 static gboolean
 apply_entry (Ctx                  *c,
              const VpJournalEntry *entry,
@@ -700,37 +1029,16 @@ apply_entry (Ctx                  *c,
       if (!apply_pay (c, p, e, error))
         return FALSE;
     }
-  else if (g_str_equal (k, VP_KIND_VOID))
+  else if (!stored_only (k))
     {
-      if (!apply_void (c, p, e, error))
+      /* Other kinds read and write with SQL: bring the database up to
+       * date first, and forget the cache they may change. */
+      if (!pending_flush (c, error))
+        return FALSE;
+      g_hash_table_remove_all (c->pending->accounts);
+      if (!apply_other (c, k, p, e, error))
         return FALSE;
     }
-  else if (g_str_has_prefix (k, "topup."))
-    {
-      if (!apply_topup (c, k, p, e, error))
-        return FALSE;
-    }
-  else if (g_str_equal (k, VP_KIND_ACCOUNT_OPEN))
-    {
-      if (!apply_open (c, p, e, error))
-        return FALSE;
-    }
-  else if (g_str_equal (k, VP_KIND_ACCOUNT_TRANSFER))
-    {
-      if (!apply_transfer (c, p, e, error))
-        return FALSE;
-    }
-  else if (g_str_equal (k, VP_KIND_CREDIT_MOVE) || g_str_equal (k, VP_KIND_ACCOUNT_CLOSE))
-    {
-      if (!apply_move (c, k, p, e, error))
-        return FALSE;
-    }
-  else if (g_str_equal (k, VP_KIND_CARD_REISSUE))
-    {
-      if (!apply_reissue (c, p, e, error))
-        return FALSE;
-    }
-  /* Shifts, trips and service logs are stored only. */
   if (e->account != NULL)
     {
       json_builder_set_member_name (e->applied, "account");
@@ -857,6 +1165,60 @@ db_failed (VpHqReply *reply,
   return FALSE;
 }
 
+/* The van's key, parsed once per batch: OpenSSL 3 decodes a PEM key in
+ * a few hundred µs, more than the Ed25519 check itself. */
+static EVP_PKEY *
+load_public_key (const char *pem)
+{
+  BIO *bio = BIO_new_mem_buf (pem, -1);
+  EVP_PKEY *key = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
+
+  BIO_free (bio);
+  if (key != NULL && EVP_PKEY_id (key) != EVP_PKEY_ED25519)
+    g_clear_pointer (&key, EVP_PKEY_free);
+  return key;
+}
+
+/* Ed25519 over the 32 raw hash bytes, as vp_journal_entry_seal signs. */
+static gboolean
+signature_ok (EVP_PKEY             *key,
+              const VpJournalEntry *entry)
+{
+  g_autofree guchar *sig = NULL;
+  guint8 raw[32];
+  gsize sig_len = 0;
+  EVP_MD_CTX *ctx;
+  gboolean ok;
+
+  if (entry->signature == NULL || !vp_hex_decode (entry->hash, raw, sizeof raw))
+    return FALSE;
+  sig = g_base64_decode (entry->signature, &sig_len);
+  if (sig_len != 64)
+    return FALSE;
+  ctx = EVP_MD_CTX_new ();
+  ok = EVP_DigestVerifyInit (ctx, NULL, NULL, NULL, key) == 1 &&
+       EVP_DigestVerify (ctx, sig, sig_len, raw, sizeof raw) == 1;
+  EVP_MD_CTX_free (ctx);
+  return ok;
+}
+
+/* A failed write: an entry PostgreSQL refuses (a payload jsonb cannot
+ * hold, a repeated uuid) is the entry's fault, anything else HQ's. */
+static gboolean
+write_failed (Ctx       *c,
+              VpHqReply *reply,
+              GError    *error)
+{
+  const char *state = vp_pg_last_sqlstate ();
+
+  if (c->bad_seq > 0 && (g_str_has_prefix (state, "22") || g_str_equal (state, "23505")))
+    {
+      bad_entry (reply, c->bad_seq, "invalid", error->message);
+      return FALSE;
+    }
+  return db_failed (reply, error);
+}
+
 /* Totals and the provisional mapping, added to a successful answer. */
 static gboolean
 add_summary (PGconn     *conn,
@@ -912,9 +1274,11 @@ push_in_tx (PGconn     *conn,
   g_autoptr(PGresult) top = NULL;
   g_autoptr(PGresult) held = NULL;
   g_autofree char *prev_hash = NULL;
-  Ctx c = { conn, van, 0, 0, 0 };
+  g_autoptr(Pending) pending = pending_new ();
+  Ctx c = { conn, van, 0, 0, 0, NULL, 0 };
   const char *pv[] = { van };
   const char *public_key;
+  g_autoptr(EVP_PKEY) key = NULL;
   gint64 highest;
 
   if (!vp_pg_exec (conn, "SELECT pg_advisory_xact_lock_shared (" MASTER_LOCK ")", &error))
@@ -931,6 +1295,7 @@ push_in_tx (PGconn     *conn,
     }
   public_key = PQgetvalue (vrow, 0, 0);
   c.pulled_seq = vp_pg_get_int64 (vrow, 0, 1);
+  c.pending = pending;
 
   top = vp_pg_query_prepared (conn, "top", "SELECT seq, hash FROM journal WHERE van = $1"
                                            " ORDER BY seq DESC LIMIT 1", 1, pv, &error);
@@ -952,6 +1317,67 @@ push_in_tx (PGconn     *conn,
         return db_failed (reply, error);
     }
 
+  /* A uuid HQ holds for another entry would break the COPY: name it. */
+  if (entries->len > 0)
+    {
+      g_autoptr(GPtrArray) uuids = g_ptr_array_new ();
+      g_autofree char *list = NULL;
+      g_autoptr(PGresult) used = NULL;
+      VpJournalEntry *first = entries->pdata[0];
+      char a[32], b[32];
+
+      for (guint i = 0; i < entries->len; i++)
+        if (g_uuid_string_is_valid (((VpJournalEntry *) entries->pdata[i])->uuid))
+          g_ptr_array_add (uuids, ((VpJournalEntry *) entries->pdata[i])->uuid);
+      list = array_literal (uuids);
+      {
+        const char *pu[] = { list, van, I64 (a, first->seq), I64 (b, first->seq + entries->len - 1) };
+        used = vp_pg_query_prepared (conn, "uuids_used",
+                                     "SELECT uuid::text FROM journal WHERE uuid = ANY ($1::uuid[])"
+                                     " AND NOT (van = $2 AND seq BETWEEN $3 AND $4)", 4, pu, &error);
+      }
+      if (used == NULL)
+        return db_failed (reply, error);
+      for (guint i = 0; i < entries->len && PQntuples (used) > 0; i++)
+        {
+          VpJournalEntry *entry = entries->pdata[i];
+          if (g_ascii_strcasecmp (entry->uuid, PQgetvalue (used, 0, 0)) == 0)
+            {
+              bad_entry (reply, entry->seq, "invalid",
+                         "the entry's uuid is already used by another entry at HQ");
+              return FALSE;
+            }
+        }
+    }
+
+  /* The accounts the new payments touch, with their bills, in one go. */
+  {
+    g_autoptr(GPtrArray) numbers = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < entries->len; i++)
+      {
+        VpJournalEntry *entry = entries->pdata[i];
+        g_autoptr(JsonNode) node = NULL;
+        const char *number;
+
+        if (entry->seq <= highest || g_strcmp0 (entry->kind, VP_KIND_PAY) != 0)
+          continue;
+        node = json_from_string (entry->payload, NULL);
+        number = node && JSON_NODE_HOLDS_OBJECT (node) ?
+                 str_member (json_node_get_object (node), "account") : NULL;
+        if (number != NULL && vp_account_number_validate (number, NULL) &&
+            !g_hash_table_contains (seen, number))
+          {
+            char *dup = g_strdup (number);
+            g_ptr_array_add (numbers, dup);
+            g_hash_table_add (seen, dup);
+          }
+      }
+    if (!prefetch_accounts (&c, numbers, &error))
+      return db_failed (reply, error);
+  }
+
   for (guint i = 0; i < entries->len; i++)
     {
       VpJournalEntry *entry = entries->pdata[i];
@@ -964,12 +1390,15 @@ push_in_tx (PGconn     *conn,
            * attempt to rewrite history. */
           const char *uuid = NULL, *hash = NULL;
 
-          for (int row = 0; held != NULL && row < PQntuples (held); row++)
-            if (vp_pg_get_int64 (held, row, 0) == entry->seq)
-              {
-                uuid = PQgetvalue (held, row, 1);
-                hash = PQgetvalue (held, row, 2);
-              }
+          /* HQ's entries are gapless: row i holds seq first + i. */
+          int row = (int) (entry->seq - ((VpJournalEntry *) entries->pdata[0])->seq);
+
+          if (held != NULL && row >= 0 && row < PQntuples (held) &&
+              vp_pg_get_int64 (held, row, 0) == entry->seq)
+            {
+              uuid = PQgetvalue (held, row, 1);
+              hash = PQgetvalue (held, row, 2);
+            }
           if (!vp_journal_entry_verify (entry, NULL, NULL, &verr))
             {
               bad_entry (reply, entry->seq, reason_for (verr), verr->message);
@@ -1001,16 +1430,33 @@ push_in_tx (PGconn     *conn,
           return FALSE;
         }
 
-      if (!vp_journal_entry_verify (entry, prev_hash, public_key, &verr))
+      /* Syntax, link and hash by the core's canonical encoding; the
+       * signature with the key parsed once for the batch. */
+      if (!vp_journal_entry_verify (entry, prev_hash, NULL, &verr))
         {
-          if (verr->domain == VP_SIGNER_ERROR && verr->code != VP_SIGNER_ERROR_BAD_SIGNATURE)
+          bad_entry (reply, entry->seq, reason_for (verr), verr->message);
+          return FALSE;
+        }
+      if (*entry->signature == '\0')
+        {
+          bad_entry (reply, entry->seq, "invalid", "the signature is missing");
+          return FALSE;
+        }
+      if (key == NULL)
+        {
+          key = load_public_key (public_key);
+          if (key == NULL)
             {
               vp_hq_reply_error (reply, 500, "internal",
-                                 "the journal key registered for van %s is unusable: %s",
-                                 van, verr->message);
+                                 "the journal key registered for van %s is not an Ed25519 key", van);
               return FALSE;
             }
-          bad_entry (reply, entry->seq, reason_for (verr), verr->message);
+        }
+      if (!signature_ok (key, entry))
+        {
+          g_autofree char *m = g_strdup_printf ("entry %" G_GINT64_FORMAT ": signature does not"
+                                                " verify with van %s's journal key", entry->seq, van);
+          bad_entry (reply, entry->seq, "signature", m);
           return FALSE;
         }
 
@@ -1037,43 +1483,20 @@ push_in_tx (PGconn     *conn,
         if (!ok)
           {
             g_free (e.account);
-            return db_failed (reply, error);
+            return write_failed (&c, reply, error);
           }
         applied = json_builder_get_root (jb);
         applied_text = json_to_string (applied, FALSE);
 
         {
           const char *pi[] = { van, I64 (seq, entry->seq), entry->uuid, entry->kind, entry->payload,
-                               I64 (dtime, entry->device_time), I64 (mono, entry->monotonic_ms),
+                               entry->payload, I64 (dtime, entry->device_time), I64 (mono, entry->monotonic_ms),
                                entry->prev_hash, entry->hash, entry->signature,
                                I64 (amount, e.amount), e.account,
                                e.conflict ? "conflict" : "accepted",
                                *detail ? detail : NULL, I64 (credit, e.credit), applied_text };
-          g_autoptr(PGresult) ins =
-            vp_pg_query_prepared (conn, "journal_insert",
-                                  "INSERT INTO journal (van, seq, uuid, kind, payload, payload_text,"
-                                  " device_time, monotonic_ms, prev_hash, hash, signature, amount,"
-                                  " account, outcome, detail, credit, applied)"
-                                  " VALUES ($1, $2, $3, $4, $5::jsonb, $5, $6, $7, $8, $9, $10,"
-                                  " $11, $12, $13, $14, $15, $16::jsonb)", 16, pi, &error);
+          pending_add_row (pending, pi, G_N_ELEMENTS (pi), entry->seq);
           g_free (e.account);
-          if (ins == NULL)
-            {
-              const char *state = vp_pg_last_sqlstate ();
-
-              if (g_str_equal (state, "23505"))
-                {
-                  bad_entry (reply, entry->seq, "invalid",
-                             "the entry's uuid is already used by another entry");
-                  return FALSE;
-                }
-              if (g_str_has_prefix (state, "22"))
-                {
-                  bad_entry (reply, entry->seq, "invalid", error->message);
-                  return FALSE;
-                }
-              return db_failed (reply, error);
-            }
         }
 
         r = json_object_new ();
@@ -1093,6 +1516,8 @@ push_in_tx (PGconn     *conn,
       prev_hash = g_strdup (entry->hash);
     }
 
+  if (!pending_flush (&c, &error))
+    return write_failed (&c, reply, error);
   if (entries->len > 0)
     {
       g_autoptr(PGresult) upd = vp_pg_query_prepared (conn, "van_synced",

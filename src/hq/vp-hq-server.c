@@ -25,9 +25,10 @@
 
 typedef struct
 {
-  PGconn    *conn;
-  char      *tls_dir;
-  GMainLoop *loop;
+  PGconn     *conn;
+  char       *tls_dir;
+  GMainLoop  *loop;
+  GHashTable *peer_certs;   /* GSocket* → GTlsCertificate of its handshake */
 } Server;
 
 /* --- master pull ------------------------------------------------------------ */
@@ -358,6 +359,37 @@ send_error (SoupServerMessage *msg,
   vp_hq_reply_clear (&reply);
 }
 
+static void
+forget_socket (gpointer  data,
+               GObject  *where_the_socket_was)
+{
+  Server *self = data;
+
+  g_hash_table_remove (self->peer_certs, where_the_socket_was);
+}
+
+/* libsoup 3.2 gives the TLS peer certificate to the first message of a
+ * connection only; later requests on the same kept-alive connection
+ * (the van's sync client reuses it) get it from the handshake's record. */
+static GTlsCertificate *
+message_peer_certificate (Server            *self,
+                          SoupServerMessage *msg)
+{
+  GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate (msg);
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket == NULL)
+    return peer;
+  if (peer != NULL)
+    {
+      if (!g_hash_table_contains (self->peer_certs, socket))
+        g_object_weak_ref (G_OBJECT (socket), forget_socket, self);
+      g_hash_table_replace (self->peer_certs, socket, g_object_ref (peer));
+      return peer;
+    }
+  return g_hash_table_lookup (self->peer_certs, socket);
+}
+
 /* Checks the client certificate: chain and validity against the HQ CA,
  * the van registered and not revoked, the certificate the one HQ issued
  * last, and (if van is not NULL) CN == van. */
@@ -367,7 +399,7 @@ check_client (Server            *self,
               const char        *van,
               char             **cn_out)
 {
-  GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate (msg);
+  GTlsCertificate *peer = message_peer_certificate (self, msg);
   g_autoptr(GByteArray) der = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *cn = NULL;
@@ -813,7 +845,8 @@ vp_hq_serve (PGconn      *conn,
   const char *colon = strrchr (listen, ':');
   guint64 port = 0;
   GSList *listeners;
-  Server self = { conn, g_strdup (abs_dir), loop };
+  Server self = { conn, g_strdup (abs_dir), loop,
+                  g_hash_table_new_full (NULL, NULL, NULL, g_object_unref) };
   gboolean ok = FALSE;
 
   crt = g_build_filename (abs_dir, "server.crt", NULL);
@@ -877,6 +910,16 @@ vp_hq_serve (PGconn      *conn,
     }
   ok = TRUE;
 out:
+  g_clear_object (&server);
   g_free (self.tls_dir);
+  {
+    GHashTableIter iter;
+    gpointer socket;
+
+    g_hash_table_iter_init (&iter, self.peer_certs);
+    while (g_hash_table_iter_next (&iter, &socket, NULL))
+      g_object_weak_unref (socket, forget_socket, &self);
+  }
+  g_hash_table_unref (self.peer_certs);
   return ok;
 }

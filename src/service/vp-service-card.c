@@ -267,22 +267,22 @@ decide (const VpTopup     *t,
         }
       if (record_has_purchase (r, t))
         {
-          *why = g_strdup_printf (_("card %s holds purchase %" G_GINT64_FORMAT " (%s): confirmed"),
-                                  t->card_number, t->counter, money);
+          *why = g_strdup_printf (_("card %s holds purchase %lld (%s): confirmed"),
+                                  t->card_number, (long long)t->counter, money);
           return VP_RECOVERY_CONFIRMED;
         }
-      *why = g_strdup_printf (_("card %s shows purchase %u, not %" G_GINT64_FORMAT
-                                ": the top-up never reached it; %s kept as credit"),
-                              t->card_number, r->counter, t->counter, money);
+      *why = g_strdup_printf (_("card %s shows purchase %u, not %lld: the top-up never reached it; "
+                                "%s kept as credit"),
+                              t->card_number, r->counter, (long long)t->counter, money);
       return VP_RECOVERY_VOIDED;
     }
   /* A blank or unreadable card cannot hold the purchase; void only when
    * the reader knows this is the account's card. */
   if (card_id != NULL && g_str_equal (card_id, t->card_number))
     {
-      *why = g_strdup_printf (_("card %s has no valid record of purchase %" G_GINT64_FORMAT
-                                " (%s): the top-up never reached it; %s kept as credit"),
-                              t->card_number, t->counter,
+      *why = g_strdup_printf (_("card %s has no valid record of purchase %lld (%s): the top-up never "
+                                "reached it; %s kept as credit"),
+                              t->card_number, (long long)t->counter,
                               image_ok ? _("blank card") : read_problem, money);
       return VP_RECOVERY_VOIDED;
     }
@@ -392,8 +392,8 @@ recover_with_card (VpService     *self,
             return FALSE;
           item->resolved_seq = entry->seq;
         }
-      item->message = g_strdup_printf (_("Top-up #%" G_GINT64_FORMAT " for account %s: %s"),
-                                       t->intent_seq, t->account_number, why);
+      item->message = g_strdup_printf (_("Top-up #%lld for account %s: %s"),
+                                       (long long)t->intent_seq, t->account_number, why);
       g_ptr_array_add (items, g_steal_pointer (&item));
     }
   return TRUE;
@@ -480,10 +480,10 @@ resolve_after_failure (VpService     *self,
   if (!vp_card_reader_is_present (reader))
     {
       g_set_error (error, VP_CARD_ERROR, code,
-                   _("%s. Top-up #%" G_GINT64_FORMAT " (%s) is not settled yet: put card %s back "
+                   _("%s. Top-up #%lld (%s) is not settled yet: put card %s back "
                      "into the reader — it is confirmed if the card holds it, otherwise the money "
                      "is kept as credit"),
-                   cause->message, t->intent_seq, money, t->card_number);
+                   cause->message, (long long)t->intent_seq, money, t->card_number);
       return NULL;
     }
   image_ok = read_image (reader, key, NULL, &image, &read_error);
@@ -492,8 +492,8 @@ resolve_after_failure (VpService     *self,
   if (outcome == VP_RECOVERY_WAITING)
     {
       g_set_error (error, VP_CARD_ERROR, code,
-                   _("%s. Top-up #%" G_GINT64_FORMAT " (%s) is not settled yet: %s"),
-                   cause->message, t->intent_seq, money, why);
+                   _("%s. Top-up #%lld (%s) is not settled yet: %s"),
+                   cause->message, (long long)t->intent_seq, money, why);
       return NULL;
     }
   entry = apply_outcome (self, staff, t, outcome, why, error);
@@ -505,9 +505,10 @@ resolve_after_failure (VpService     *self,
       return entry;
     }
   g_set_error (error, VP_CARD_ERROR, code,
-               _("The card write failed (%s). Top-up #%" G_GINT64_FORMAT " was voided: %s is kept "
-                 "as credit on account %s (void #%" G_GINT64_FORMAT ")"),
-               cause->message, t->intent_seq, money, t->account_number, entry->seq);
+               _("The card write failed (%s). Top-up #%lld was voided: %s is kept "
+                 "as credit on account %s (void #%lld)"),
+               cause->message, (long long)t->intent_seq, money, t->account_number,
+               (long long)entry->seq);
   vp_journal_entry_free (entry);
   return NULL;
 }
@@ -548,9 +549,9 @@ check_card_before (VpService         *self,
       if ((gint64)r->counter > a->card_counter)
         {
           g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_MISMATCH,
-                       _("Card %s shows purchase %u but this van knows only %" G_GINT64_FORMAT
-                         "; sync master data from HQ before topping it up"),
-                       r->card_number, r->counter, a->card_counter);
+                       _("Card %s shows purchase %u but this van knows only %lld; "
+                         "sync master data from HQ before topping it up"),
+                       r->card_number, r->counter, (long long)a->card_counter);
           return FALSE;
         }
     }
@@ -704,9 +705,9 @@ vp_service_card_topup (VpService       *self,
   if (confirm == NULL)
     {
       g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO,
-                   _("Card %s now holds purchase %" G_GINT64_FORMAT ", but saving the confirmation "
+                   _("Card %s now holds purchase %lld, but saving the confirmation "
                      "failed (%s); it is confirmed at the next card insert or start"),
-                   t->card_number, t->counter, cause->message);
+                   t->card_number, (long long)t->counter, cause->message);
       return NULL;
     }
   report (progress, progress_data, "done", 1.0);
@@ -788,9 +789,10 @@ vp_service_card_read (VpService     *self,
     }
   if ((gint64)image.record.counter > out->account->card_counter)
     {
-      out->problem = g_strdup_printf (_("The card shows purchase %u but this van knows only %"
-                                        G_GINT64_FORMAT "; sync master data from HQ"),
-                                      image.record.counter, out->account->card_counter);
+      out->problem = g_strdup_printf (_("The card shows purchase %u but this van knows only "
+                                        "%lld; sync master data from HQ"),
+                                      image.record.counter,
+                                      (long long)out->account->card_counter);
       return g_steal_pointer (&out);
     }
   out->verified = TRUE;
@@ -864,9 +866,9 @@ vp_service_card_reissue (VpService       *self,
       goto note;
     }
   if (card_note)
-    *card_note = g_strdup_printf (_("New card %s written for account %s, purchase counter %"
-                                    G_GINT64_FORMAT " carried"),
-                                  a->card_number, a->number, a->card_counter);
+    *card_note = g_strdup_printf (_("New card %s written for account %s, purchase counter "
+                                    "%lld carried"),
+                                  a->card_number, a->number, (long long)a->card_counter);
   return g_steal_pointer (&entry);
 
 note:
