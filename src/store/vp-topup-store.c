@@ -558,7 +558,7 @@ resolve_tx (VpDatabase  *db,
       if (intent_payload == NULL)
         {
           g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
-                       _("Top-up %" G_GINT64_FORMAT " has an unreadable payload"), t->intent_seq);
+                       _("Top-up %" PRId64 " has an unreadable payload"), t->intent_seq);
           return NULL;
         }
       free_litres = json_object_get_int_member_with_default (intent_payload, "free_volume", 0);
