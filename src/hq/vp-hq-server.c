@@ -43,6 +43,13 @@ json_str (GString    *s,
       return;
     }
   g_string_append_c (s, '"');
+  if (strpbrk (v, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11"
+                  "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f") == NULL)
+    {
+      g_string_append (s, v);
+      g_string_append_c (s, '"');
+      return;
+    }
   for (const char *p = v; *p != '\0'; p++)
     {
       unsigned char ch = (unsigned char) *p;
@@ -67,7 +74,9 @@ member_str (GString    *s,
             int         row,
             int         col)
 {
-  g_string_append_printf (s, "\"%s\":", name);
+  g_string_append_c (s, '"');
+  g_string_append (s, name);
+  g_string_append (s, "\":");
   json_str (s, vp_pg_get_string (res, row, col));
   g_string_append_c (s, ',');
 }
@@ -77,7 +86,11 @@ member_raw (GString    *s,
             const char *name,
             const char *raw)
 {
-  g_string_append_printf (s, "\"%s\":%s,", name, raw);
+  g_string_append_c (s, '"');
+  g_string_append (s, name);
+  g_string_append (s, "\":");
+  g_string_append (s, raw);
+  g_string_append_c (s, ',');
 }
 
 static void
