@@ -58,7 +58,7 @@ VpJournalEntry *vp_service_pay           (VpService       *self,
                                           const char      *reference,
                                           GError         **error);
 
-typedef void (*VpTopupProgress) (const char *stage,      /* "intent", "write", "verify", "confirm" */
+typedef void (*VpTopupProgress) (const char *stage,      /* "card", "intent", "write", "verify", "confirm", "done" */
                                  double      fraction,
                                  gpointer    user_data);
 
