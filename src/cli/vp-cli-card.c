@@ -69,8 +69,10 @@ open_card (VpCli   *cli,
     reader = (GObject *)vp_pcsc_card_new (kind[4] == ':' ? kind + 5 : NULL, error);
   else
     {
-      g_autofree char *dir = card_dir ? g_strdup (card_dir) : vp_service_card_default_dir (cli->service);
-      reader = (GObject *)vp_sim_card_new (dir, error);
+      if (card_dir != NULL)
+        reader = (GObject *)vp_sim_card_new (card_dir, error);
+      else
+        reader = (GObject *)vp_service_open_default_sim_card (cli->service, error);
     }
   if (reader == NULL)
     return FALSE;

@@ -15,8 +15,11 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include <openssl/rand.h>
 
@@ -111,6 +114,73 @@ vp_service_card_default_dir (VpService *self)
   return g_strconcat (vp_database_get_path (vp_service_get_database (self)), ".cards", NULL);
 }
 
+/* "<db>.cards" belongs to the database file next to it. A directory
+ * left by an earlier database at the same path (deleted and made again,
+ * as scripts do) holds cards under another key and counters: move it
+ * aside rather than refuse every card in it as forged. */
+static gboolean
+claim_default_dir (VpService   *self,
+                   const char  *dir,
+                   GError     **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+  g_autofree char *token = vp_database_get_meta (db, "sim_card_token");
+  g_autofree char *marker = g_build_filename (dir, ".owner", NULL);
+  g_autofree char *owner = NULL;
+
+  if (token == NULL)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+
+      if (!vp_database_set_meta (db, "sim_card_token", uuid, error))
+        return FALSE;
+      token = g_steal_pointer (&uuid);
+    }
+  if (g_file_get_contents (marker, &owner, NULL, NULL))
+    {
+      g_strstrip (owner);
+      if (g_str_equal (owner, token))
+        return TRUE;
+      {
+        g_autofree char *aside = g_strdup_printf ("%s.old-%" G_GINT64_FORMAT, dir,
+                                                  g_get_real_time () / G_USEC_PER_SEC);
+
+        if (g_rename (dir, aside) != 0)
+          {
+            int errsv = errno;
+            g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO,
+                         _("Cannot move the old simulated cards %s aside: %s"), dir,
+                         g_strerror (errsv));
+            return FALSE;
+          }
+        g_printerr (_("vanpos: %s held simulated cards of an earlier database; moved to %s\n"),
+                    dir, aside);
+      }
+    }
+  if (g_mkdir_with_parents (dir, 0700) != 0 || !g_file_set_contents (marker, token, -1, NULL))
+    {
+      int errsv = errno;
+      g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO,
+                   _("Cannot set up the simulated cards directory %s: %s"), dir,
+                   g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+VpSimCard *
+vp_service_open_default_sim_card (VpService  *self,
+                                  GError    **error)
+{
+  const char *env = g_getenv ("VANPOS_CARD_DIR");
+  g_autofree char *dir = vp_service_card_default_dir (self);
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+  if ((env == NULL || *env == '\0') && !claim_default_dir (self, dir, error))
+    return NULL;
+  return vp_sim_card_new (dir, error);
+}
+
 VpCardReader *
 vp_service_get_card_reader (VpService  *self,
                             GError    **error)
@@ -133,8 +203,7 @@ vp_service_get_card_reader (VpService  *self,
         }
       else
         {
-          g_autofree char *dir = vp_service_card_default_dir (self);
-          cs->reader = (VpCardReader *)vp_sim_card_new (dir, error);
+          cs->reader = (VpCardReader *)vp_service_open_default_sim_card (self, error);
           cs->auto_insert = autoins == NULL || !g_str_equal (autoins, "0");
         }
     }

@@ -8,6 +8,7 @@
 
 #include "vp-service.h"
 #include "vp-card-reader.h"
+#include "vp-sim-card.h"
 #include "vp-card-store.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,11 @@ void          vp_service_set_card_reader  (VpService     *self,
                                            VpCardReader  *reader);
 /* VANPOS_CARD_DIR, else "<db path>.cards": the simulated cards' directory. */
 char         *vp_service_card_default_dir (VpService     *self);
+/* The simulated reader on vp_service_card_default_dir(); the default
+ * "<db path>.cards" is claimed for this database (a directory left by an
+ * earlier database at that path is moved aside, with a note on stderr). */
+VpSimCard    *vp_service_open_default_sim_card (VpService  *self,
+                                                GError    **error);
 /* The reader in use (creating the default one); transfer none. */
 VpCardReader *vp_service_get_card_reader  (VpService     *self,
                                            GError       **error);
