@@ -116,11 +116,13 @@ def find_accounts(query, pred, limit=500):
 
 # ----------------------------------------------------------------- the app
 
-def start_app(extra_args=()):
+def start_app(extra_args=(), env=None):
     """Starts the app on the test database and waits for its window."""
     global _app_proc, _app_node
     logf = open(os.path.join(TMP, 'app.log'), 'ab')
-    _app_proc = subprocess.Popen([APP, '--db', DB, *extra_args],
+    app_env = dict(os.environ)
+    app_env.update(env or {})
+    _app_proc = subprocess.Popen([APP, '--db', DB, *extra_args], env=app_env,
                                  stdout=logf, stderr=subprocess.STDOUT)
     with open(os.path.join(TMP, 'app.pid'), 'w') as f:
         f.write(str(_app_proc.pid))
@@ -516,17 +518,18 @@ def set_text(name, text, within=None):
 KEYS = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.', 'Clear', 'Backspace')
 
 
-def keypad(value, within, clear=True):
+def keypad(value, within, clear=True, clear_name='Clear'):
     """Types VALUE on the on-screen keypad inside WITHIN (digits and '.')."""
     log('keypad %r' % value)
+    names = KEYS + (clear_name,)
     keys = {}
-    for n in find_all(role='push button', within=within, pred=lambda n: n.name in KEYS):
+    for n in find_all(role='push button', within=within, pred=lambda n: n.name in names):
         keys.setdefault(n.name, n)
     if not keys:
-        find(name='Clear', role='push button', within=within)     # waits, then fails clearly
-        return keypad(value, within, clear)
+        find(name=clear_name, role='push button', within=within)  # waits, then fails clearly
+        return keypad(value, within, clear, clear_name)
     last = None
-    for ch in (['Clear'] if clear else []) + list(value):
+    for ch in ([clear_name] if clear else []) + list(value):
         if ch not in keys:
             raise GuiTestError('keypad has no %r key (has %s)' % (ch, sorted(keys)))
         if ch == last:
