@@ -261,6 +261,8 @@ vp_gui_grid_row (GtkWidget  *grid,
 
   gtk_label_set_xalign (GTK_LABEL (t), 0);
   gtk_widget_add_css_class (t, "field-title");
+  /* Both wrap so a 4-column grid still fits 1024 px beside a keypad. */
+  gtk_label_set_wrap (GTK_LABEL (t), TRUE);
   gtk_label_set_xalign (GTK_LABEL (v), 0);
   gtk_label_set_wrap (GTK_LABEL (v), TRUE);
   vp_gui_set_name (v, title);

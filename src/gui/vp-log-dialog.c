@@ -132,7 +132,8 @@ save_activated (GtkWidget  *widget,
   d->kind = self->kind;
   d->number = g_strdup (self->number);
   d->topic = g_strdup (topic);
-  d->note = g_strdup (note);
+  /* Two taps: without a note the topic itself is the note. */
+  d->note = g_strstrip (g_strdup (*note ? note : _(topic)));
   self->busy = TRUE;
   gtk_widget_set_sensitive (self->save_button, FALSE);
   vp_context_run (self->context, log_job, d, (GDestroyNotify)log_data_free,
