@@ -470,6 +470,57 @@ test_wait_timeout (CardFx *fx, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* Without a reader set (the plain `vanpos-cli topup`), the service uses
+ * simulated cards in "<db>.cards" and hands the account's card in itself;
+ * a directory left by an earlier database is moved aside. */
+static void
+test_default_reader_autoinsert (CardFx *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpService) svc = vp_service_new (fx->db);
+  g_autoptr(VpJournalEntry) e = NULL;
+  g_autofree char *dir = g_strconcat (fx->db_path, ".cards", NULL);
+  g_autofree char *marker = g_build_filename (dir, ".owner", NULL);
+  g_autofree char *card_file = NULL;
+  g_autoptr(GDir) d = NULL;
+  const char *name;
+  gboolean moved = FALSE;
+
+  g_unsetenv ("VANPOS_CARD_DIR");
+  g_unsetenv ("VANPOS_CARD_READER");
+  g_setenv ("VANPOS_CARD_AUTOINSERT", "0", TRUE);
+  e = vp_service_topup (svc, fx->staff, fx->number, 1000, 0, VP_PAYMENT_CASH, NULL, NULL, NULL,
+                        NULL, &error);
+  g_assert_null (e);
+  g_assert_error (error, VP_CARD_ERROR, VP_CARD_ERROR_NO_CARD);
+  g_clear_error (&error);
+  g_clear_object (&svc);
+
+  g_unsetenv ("VANPOS_CARD_AUTOINSERT");
+  svc = vp_service_new (fx->db);
+  e = vp_service_topup (svc, fx->staff, fx->number, 1000, 0, VP_PAYMENT_CASH, NULL, NULL, NULL,
+                        NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->kind, ==, VP_KIND_TOPUP_CONFIRM);
+  card_file = g_strdup_printf ("%s/%s.card", dir, fx->card);
+  g_assert_true (g_file_test (card_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (marker, G_FILE_TEST_IS_REGULAR));
+
+  /* Pretend the directory came from another database. */
+  g_assert_true (g_file_set_contents (marker, "someone-else", -1, NULL));
+  g_clear_object (&svc);
+  g_clear_pointer (&e, vp_journal_entry_free);
+  svc = vp_service_new (fx->db);
+  e = vp_service_topup (svc, fx->staff, fx->number, 1000, 0, VP_PAYMENT_CASH, NULL, NULL, NULL,
+                        NULL, &error);
+  g_assert_no_error (error);
+  d = g_dir_open (fx->dir, 0, NULL);
+  while ((name = g_dir_read_name (d)))
+    moved = moved || g_str_has_prefix (name, "van.db.cards.old-");
+  g_assert_true (moved);
+  g_assert_true (g_file_test (card_file, G_FILE_TEST_IS_REGULAR));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -493,5 +544,6 @@ main (int argc, char **argv)
   T ("recover-waits-for-right-card", test_recover_waits_for_right_card);
   T ("reader-events", test_reader_events);
   T ("wait-timeout", test_wait_timeout);
+  T ("default-reader-autoinsert", test_default_reader_autoinsert);
   return g_test_run ();
 }
