@@ -250,8 +250,8 @@ main (int    argc,
         }
       else
         {
-          g_printerr ("%s: unknown option %s\n", cli.prog, argv[i]);
-          usage (cli.prog);
+          /* One line, as for every other error; --help lists the commands. */
+          g_printerr ("%s: unknown option %s (see “%s --help”)\n", cli.prog, argv[i], cli.prog);
           return VP_CLI_EXIT_USAGE;
         }
     }
@@ -271,7 +271,6 @@ main (int    argc,
           return ret;
         }
 
-  g_printerr ("%s: unknown command “%s”\n", cli.prog, argv[i]);
-  usage (cli.prog);
+  g_printerr ("%s: unknown command “%s” (see “%s --help”)\n", cli.prog, argv[i], cli.prog);
   return VP_CLI_EXIT_USAGE;
 }
