@@ -37,6 +37,20 @@ vp_application_handle_local_options (GApplication *app,
 }
 
 static void
+database_opened (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(VpWindow) window = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!vp_context_open_database_finish (VP_CONTEXT (source), result, &error))
+    vp_window_show_error (window, error);
+  else
+    vp_window_show_login (window);
+}
+
+static void
 vp_application_activate (GApplication *app)
 {
   VpApplication *self = VP_APPLICATION (app);
@@ -65,10 +79,12 @@ vp_application_activate (GApplication *app)
                            _("No database given. Start VanPOS with --db PATH, set VANPOS_DB or the database path setting."));
       vp_window_show_error (VP_WINDOW (window), error);
     }
-  else if (!vp_context_open_database (self->context, path, &error))
-    vp_window_show_error (VP_WINDOW (window), error);
   else
-    vp_window_show_login (VP_WINDOW (window));
+    {
+      vp_window_show_opening (VP_WINDOW (window), path);
+      vp_context_open_database_async (self->context, path, NULL, database_opened,
+                                      g_object_ref (window));
+    }
   gtk_window_present (window);
 }
 

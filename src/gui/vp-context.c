@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "vp-context.h"
 
 struct _VpContext
@@ -106,6 +108,33 @@ vp_context_new (void)
   return g_object_new (VP_TYPE_CONTEXT, NULL);
 }
 
+static VpDatabase *
+open_checked (const char  *path,
+              GError     **error)
+{
+  g_autoptr(VpDatabase) db = vp_database_open (path, VP_DATABASE_OPEN_CHECK_INTEGRITY, error);
+
+  if (db == NULL)
+    return NULL;
+  if (!vp_database_is_initialized (db))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_INITIALIZED,
+                   _("%s is not set up for a van yet (vanpos-cli --db %s init --van VAN01)"),
+                   path, path);
+      return NULL;
+    }
+  return g_steal_pointer (&db);
+}
+
+static void
+use_database (VpContext  *self,
+              VpDatabase *db)
+{
+  g_clear_object (&self->service);
+  g_set_object (&self->db, db);
+  self->service = vp_service_new (db);
+}
+
 gboolean
 vp_context_open_database (VpContext   *self,
                           const char  *path,
@@ -116,19 +145,53 @@ vp_context_open_database (VpContext   *self,
   g_return_val_if_fail (VP_IS_CONTEXT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  db = vp_database_open (path, VP_DATABASE_OPEN_CHECK_INTEGRITY, error);
+  if ((db = open_checked (path, error)) == NULL)
+    return FALSE;
+  use_database (self, db);
+  return TRUE;
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GError *error = NULL;
+  VpDatabase *db = open_checked (task_data, &error);
+
+  if (db == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, db, g_object_unref);
+}
+
+void
+vp_context_open_database_async (VpContext           *self,
+                                const char          *path,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  g_return_if_fail (path != NULL);
+  g_task_set_source_tag (task, vp_context_open_database_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+gboolean
+vp_context_open_database_finish (VpContext     *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_autoptr(VpDatabase) db = g_task_propagate_pointer (G_TASK (result), error);
+
   if (db == NULL)
     return FALSE;
-  if (!vp_database_is_initialized (db))
-    {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_INITIALIZED,
-                   "%s is not set up for a van yet (vanpos-cli --db %s init --van VAN01)",
-                   path, path);
-      return FALSE;
-    }
-  g_clear_object (&self->service);
-  g_set_object (&self->db, db);
-  self->service = vp_service_new (db);
+  use_database (self, db);
   return TRUE;
 }
 

@@ -18,6 +18,16 @@ VpContext     *vp_context_new            (void);
 gboolean       vp_context_open_database  (VpContext   *self,
                                           const char  *path,
                                           GError     **error);
+/* Opens (integrity check included) on a thread: a big database must not
+ * keep the window from appearing. */
+void           vp_context_open_database_async  (VpContext           *self,
+                                                const char          *path,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean       vp_context_open_database_finish (VpContext     *self,
+                                                GAsyncResult  *result,
+                                                GError       **error);
 VpService     *vp_context_get_service    (VpContext   *self);
 VpDatabase    *vp_context_get_database   (VpContext   *self);
 const char    *vp_context_get_van_id     (VpContext   *self);

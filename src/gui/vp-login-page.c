@@ -231,10 +231,19 @@ vp_login_page_reset (VpLoginPage *self)
 {
   g_return_if_fail (VP_IS_LOGIN_PAGE (self));
   g_clear_pointer (&self->staff_id, g_free);
+  vp_gui_show_message (self->message_label, NULL, FALSE);
   gtk_label_set_text (self->selected_label, _("Choose your name first"));
   gtk_editable_set_text (GTK_EDITABLE (self->pin_entry), "");
   if (vp_context_get_service (self->context) == NULL)
     return;
   vp_context_run (self->context, list_staff_job, NULL, NULL,
                   (GDestroyNotify)g_ptr_array_unref, NULL, staff_listed, g_object_ref (self));
+}
+
+void
+vp_login_page_set_notice (VpLoginPage *self,
+                          const char  *text)
+{
+  g_return_if_fail (VP_IS_LOGIN_PAGE (self));
+  vp_gui_show_message (self->message_label, text, FALSE);
 }

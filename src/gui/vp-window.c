@@ -38,6 +38,7 @@ struct _VpWindow
   GtkLabel           *staff_label;
   GtkStack           *main_stack;
   AdwStatusPage      *error_page;
+  AdwStatusPage      *opening_page;
   GtkStack           *content_stack;
   VpLoginPage        *login_page;
   VpHomePage         *home_page;
@@ -264,7 +265,9 @@ toast_activated (GtkWidget  *widget,
 static void
 staff_changed (VpWindow *self)
 {
-  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "error") == 0)
+  const char *shown = gtk_stack_get_visible_child_name (self->main_stack);
+
+  if (g_strcmp0 (shown, "error") == 0 || g_strcmp0 (shown, "opening") == 0)
     return;
   if (vp_context_get_staff (self->context) == NULL)
     {
@@ -316,9 +319,14 @@ idle_check (gpointer user_data)
   if (limit > 0 && vp_context_get_staff (self->context) != NULL &&
       g_get_monotonic_time () - self->last_input >= (gint64)limit * G_USEC_PER_SEC)
     {
-      g_message ("Locked after %u s without input", limit);
+      g_autofree char *notice = NULL;
+
       vp_context_set_staff (self->context, NULL);
-      vp_gui_set_name (GTK_WIDGET (self->login_page), _("Sign in"));
+      notice = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "Locked after %u second without use",
+                                             "Locked after %u seconds without use", limit),
+                                limit);
+      vp_login_page_set_notice (self->login_page, notice);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -364,6 +372,7 @@ vp_window_class_init (VpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpWindow, staff_label);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, opening_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, login_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, home_page);
@@ -475,4 +484,14 @@ vp_window_toast (VpWindow   *self,
 
   adw_toast_set_timeout (toast, 4);
   adw_toast_overlay_add_toast (self->toasts, toast);
+}
+
+void
+vp_window_show_opening (VpWindow   *self,
+                        const char *path)
+{
+  g_return_if_fail (VP_IS_WINDOW (self));
+  adw_status_page_set_description (self->opening_page, path);
+  gtk_stack_set_visible_child_name (self->main_stack, "opening");
+  update_header (self);
 }

@@ -18,6 +18,9 @@ VpWindow *vp_window_new        (gpointer      application,
 void      vp_window_show_error (VpWindow     *self,
                                 const GError *error);
 void      vp_window_show_login (VpWindow     *self);
+/* "Checking the database…" while it opens. */
+void      vp_window_show_opening (VpWindow   *self,
+                                  const char *path);
 void      vp_window_toast      (VpWindow     *self,
                                 const char   *text);
 
