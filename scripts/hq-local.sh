@@ -118,6 +118,19 @@ case "$cmd" in
       } >>"$dir/hq.env"
     fi
     cat "$dir/hq.env"
+    if [ "$cmd" = start ]; then
+      . "$dir/hq.env"
+      cat >&2 <<EOT
+vanpos-hq is serving $VANPOS_HQ_URL (log $dir/hq.log); supervisor sup01, PIN 9876.
+Server pin and backup pin: $VANPOS_HQ_PINS
+Provision a van:
+  vanpos-cli --db van.db export-key > van.pub
+  $bin --pg "$VANPOS_HQ_PG" provision VAN01 --public-key van.pub \\
+      --tls-dir $VANPOS_HQ_TLS_DIR --url $VANPOS_HQ_URL --out van-bundle
+  vanpos-cli --db van.db sync setup --bundle van-bundle
+Stop: $0 stop $dir
+EOT
+    fi
     ;;
   stop)
     dir=${2:-}

@@ -330,7 +330,10 @@ vp_hq_master_page (PGconn      *conn,
   /* Exclusive: waits for every open master-data writer (they hold it
    * shared), so no lower change_seq can commit after this page. The
    * snapshot is taken by the first query below, after the lock. */
-  if (!vp_pg_exec (conn, "SELECT pg_advisory_xact_lock (7002)", error))
+  /* A generic plan for "change_seq > $1 AND change_seq <= $2" cannot
+   * know the window is small and may scan the whole table per page. */
+  if (!vp_pg_exec (conn, "SET LOCAL plan_cache_mode = force_custom_plan;"
+                         " SELECT pg_advisory_xact_lock (7002)", error))
     {
       vp_pg_exec (conn, "ROLLBACK", NULL);
       return NULL;
@@ -630,7 +633,8 @@ handle_session (Server            *self,
                                                         VP_HQ_SESSION_SECONDS), secs) };
     g_autoptr(PGresult) ins =
       vp_pg_query_prepared (self->conn, "session_new",
-                            "INSERT INTO sessions (token, van, staff, expires_at)"
+                            "WITH gone AS (DELETE FROM sessions WHERE expires_at < now ())"
+                            " INSERT INTO sessions (token, van, staff, expires_at)"
                             " VALUES ($1, $2, $3, now () + make_interval (secs => $4::int))",
                             4, p, &error);
     if (ins == NULL)

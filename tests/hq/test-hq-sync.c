@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "vp-demo.h"
+#include "vp-hq-tls.h"
 #include "hq-test-util.h"
 
 static char *tmp_dir;
@@ -727,6 +728,23 @@ test_tls_refused (void)
   {
     g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, dir, NULL);
     g_assert_cmpint (r->status, ==, 0);
+  }
+  /* An expired certificate issued by the HQ CA itself. */
+  {
+    g_autofree char *exp_dir = g_build_filename (tmp_dir, "expired", NULL);
+    g_autofree char *k = g_build_filename (exp_dir, "client.key", NULL);
+    g_autofree char *c = g_build_filename (exp_dir, "client.crt", NULL);
+    g_autofree char *serial = NULL;
+
+    g_mkdir_with_parents (exp_dir, 0700);
+    g_assert_true (vp_hq_issue_client (hq_env ("VANPOS_HQ_TLS_DIR"), "VAN01", -1, k, c, &serial,
+                                       &error));
+    g_assert_no_error (error);
+    {
+      g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, exp_dir, NULL);
+      g_assert_cmpint (r->status, ==, 0);
+      g_assert_nonnull (r->curl_error);
+    }
   }
   /* A valid certificate for VAN01 on VAN03's URL. */
   {
