@@ -30,8 +30,7 @@ def flow():
     g.set_text('Counted cash', '195', within=p)
     g.label_text('Difference', within=p, pred=lambda t: t.startswith('-¥5.00'))
     g.press('Close shift', within=p)
-    dlg = g.find(name='Supervisor approval',
-                 pred=lambda n: n.roleName in ('dialog', 'frame', 'window', 'alert'))
+    dlg = g.dialog('Supervisor approval')
     sup = g.staff_name('sup01')
     g.press('%s (sup01)' % sup, within=dlg)
     g.keypad('1111', within=dlg)

@@ -244,7 +244,7 @@ def _page_hit(top, node):
     return verdict
 
 
-def _showing(node, top=None):
+def _showing(node, top=None, cache=None):
     """Is NODE on screen? GTK 4.8 never sets STATE_SHOWING below the window
     and keeps STATE_VISIBLE on the hidden pages of a GtkStack. A widget that
     was never mapped has empty extents; a stack page that was shown before
@@ -268,20 +268,31 @@ def _showing(node, top=None):
     top = top or _toplevel(node)
     if top is None or stack is None:
         return True
-    verdicts = []
-    mine = None
+    key = None
     try:
-        for i in range(stack.childCount):
-            pg = stack.getChildAtIndex(i)
-            if pg is None or pg.childCount == 0:
-                continue
-            c = pg.getChildAtIndex(0)
-            v = _page_hit(top, c)
-            verdicts.append(v)
-            if _same(c, node):
-                mine = v
+        key = stack.path
     except Exception:  # noqa: BLE001
-        return False
+        pass
+    if cache is not None and key in cache:
+        pages = cache[key]
+    else:
+        pages = []
+        try:
+            for i in range(stack.childCount):
+                pg = stack.getChildAtIndex(i)
+                if pg is None or pg.childCount == 0:
+                    continue
+                c = pg.getChildAtIndex(0)
+                pages.append((c, _page_hit(top, c)))
+        except Exception:  # noqa: BLE001
+            return False
+        if cache is not None and key is not None:
+            cache[key] = pages
+    verdicts = [v for _, v in pages]
+    mine = None
+    for c, v in pages:
+        if _same(c, node):
+            mine = v
     if mine:
         return True
     if mine is False:
@@ -290,10 +301,12 @@ def _showing(node, top=None):
     return not any(v for v in verdicts)
 
 
-def _walk(node, match, results, first, showing, depth=0, top=None):
+def _walk(node, match, results, first, showing, depth=0, top=None, cache=None):
     """Depth-first search that does not descend into hidden subtrees."""
     if depth > 60:
         return
+    if cache is None:
+        cache = {}
     try:
         n = node.childCount
         if top is None and node.roleName != 'application':
@@ -314,7 +327,7 @@ def _walk(node, match, results, first, showing, depth=0, top=None):
                     ctop = c
             except Exception:  # noqa: BLE001
                 continue
-        if showing and not _showing(c, ctop):
+        if showing and not _showing(c, ctop, cache):
             continue
         try:
             ok = match(c)
@@ -324,7 +337,7 @@ def _walk(node, match, results, first, showing, depth=0, top=None):
             results.append(c)
             if first:
                 return
-        _walk(c, match, results, first, showing, depth + 1, ctop)
+        _walk(c, match, results, first, showing, depth + 1, ctop, cache)
         if first and results:
             return
 
@@ -407,6 +420,17 @@ def wait_until(cond, what, timeout=None):
             raise GuiTestError('timed out after %.0f s waiting for %s%s' %
                                (timeout, what, ' (%s)' % last if last else ''))
         time.sleep(0.2)
+
+
+def dialog(name, timeout=None):
+    """A dialog window (a toplevel of the app) titled NAME."""
+    def cond():
+        for i in range(app().childCount):
+            c = app().getChildAtIndex(i)
+            if c is not None and c.roleName in _TOPLEVEL_ROLES and c.name == name:
+                return c
+        return None
+    return wait_until(cond, 'the dialog %r' % name, timeout=timeout)
 
 
 def panel(name, timeout=None):
