@@ -1,0 +1,279 @@
+/* test-security.c: PIN storage, the van key file, SQL injection, no card
+ * PANs, masked ID numbers.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vp-test-util.h"
+
+static char *
+run_cli (const char  *db,
+         int         *status,
+         char       **err,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  const char *arg;
+  va_list ap;
+
+  g_ptr_array_add (argv, vp_test_cli_path ());
+  g_ptr_array_add (argv, g_strdup ("--db"));
+  g_ptr_array_add (argv, g_strdup (db));
+  va_start (ap, err);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, err, status, &error));
+  g_assert_no_error (error);
+  return out;
+}
+
+static void
+test_pin_hash_via_cli (void)
+{
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *h1 = NULL;
+  g_autofree char *h2 = NULL;
+  g_auto(GStrv) parts1 = NULL;
+  g_auto(GStrv) parts2 = NULL;
+  g_autofree guint8 *salt = NULL;
+  gsize salt_len = 0;
+  int status = -1;
+
+  g_clear_object (&env->db);
+  /* A supervisor adds two operators with the same PIN. */
+  out = run_cli (env->path, &status, &err, "staff", "add", "op07", "--name", "韩梅", "--role", "operator",
+                 "--new-pin", "482913", "--staff", "sup01", "--pin", "9876", NULL);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  out = run_cli (env->path, &status, &err, "staff", "add", "op08", "--name", "韩雪", "--role", "operator",
+                 "--new-pin", "482913", "--staff", "sup01", "--pin", "9876", NULL);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* An operator may not add staff; nothing is added. */
+  out = run_cli (env->path, &status, &err, "staff", "add", "op09", "--name", "韩冰", "--role", "supervisor",
+                 "--new-pin", "482913", "--staff", "op01", "--pin", "1234", NULL);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+
+  vp_test_env_reopen (env);
+  g_assert_cmpint (vp_test_query_int (env->db, "SELECT count (*) FROM staff WHERE id = 'op09'"), ==, 0);
+  h1 = vp_test_query_text (env->db, "SELECT pin_hash FROM staff WHERE id = 'op07'");
+  h2 = vp_test_query_text (env->db, "SELECT pin_hash FROM staff WHERE id = 'op08'");
+  parts1 = g_strsplit (h1, "$", -1);
+  parts2 = g_strsplit (h2, "$", -1);
+  g_assert_cmpuint (g_strv_length (parts1), ==, 4);
+  g_assert_cmpstr (parts1[0], ==, "pbkdf2-sha256");
+  g_assert_cmpint (g_ascii_strtoll (parts1[1], NULL, 10), >=, 600000);
+  salt = g_base64_decode (parts1[2], &salt_len);
+  g_assert_cmpuint (salt_len, >=, 16);
+  /* Per-staff salt: the same PIN hashes differently. */
+  g_assert_cmpstr (parts1[2], !=, parts2[2]);
+  g_assert_cmpstr (parts1[3], !=, parts2[3]);
+  g_assert_null (strstr (h1, "482913"));
+  /* And it verifies. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VpStaff) s = vp_staff_store_authenticate (env->db, "op07", "482913", &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (s);
+  }
+}
+
+static void
+test_van_key_mode (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  g_autofree char *key = g_strconcat (env->path, ".vankey", NULL);
+  g_autoptr(VpDatabase) db = NULL;
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (key, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+
+  g_clear_object (&env->db);
+  g_assert_cmpint (g_chmod (key, 0644), ==, 0);
+  db = vp_database_open (env->path, VP_DATABASE_OPEN_DEFAULT, &error);
+  g_assert_null (db);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "0644"));
+  g_clear_error (&error);
+
+  /* The CLI refuses too, with one line. */
+  {
+    g_autofree char *err = NULL;
+    g_autofree char *out = NULL;
+    int status = -1;
+
+    out = run_cli (env->path, &status, &err, "verify", NULL);
+    g_assert_false (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (err, "0644"));
+    g_assert_cmpint (strchr (err, '\n') - err, ==, (int)strlen (err) - 1);
+  }
+
+  g_assert_cmpint (g_chmod (key, 0600), ==, 0);
+  db = vp_database_open (env->path, VP_DATABASE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (vp_database_is_initialized (db));
+}
+
+static void
+test_sql_injection_inert (void)
+{
+  g_autoptr(VpTestEnv) env = vp_test_env_new (50);
+  const char *queries[] = {
+    "'; DROP TABLE accounts; --",
+    "\" OR 1=1 --",
+    "王' OR '1'='1",
+    "1 OR 1=1",
+    "光明社区 ') OR 1=1 --",
+    "x\"; DELETE FROM journal; --",
+    "a) UNION SELECT * FROM staff --",
+  };
+  gint64 n = vp_account_store_count (env->db);
+  g_autofree char *schema = vp_test_query_text (env->db, "SELECT group_concat (name) FROM sqlite_schema");
+
+  g_assert_cmpint (n, ==, 50);
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) r = vp_account_store_search (env->db, queries[i], 0, 100, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (r);
+      /* Nothing matches literally, so nothing comes back. */
+      g_assert_cmpuint (r->len, ==, 0);
+    }
+
+  /* A name with SQL in it is refused as a name or stored literally. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VpJournalEntry) e = NULL;
+    VpOpenAccountRequest r = { 0 };
+
+    r.holder = "张三'); DROP TABLE accounts;--";
+    r.id_number = "11010519491231002X";
+    r.phone = "13512345678";
+    r.estate = "光明社区'--";
+    r.building = "1";
+    r.room = "101";
+    r.service = VP_SERVICE_GAS;
+    r.meter = VP_METER_POSTPAID;
+    e = vp_account_store_open (env->db, env->op, &r, &error);
+    if (e != NULL)
+      {
+        g_autoptr(VpAccount) a = vp_test_get_account (env->db, "P-VAN01-000001");
+        g_assert_cmpstr (a->holder, ==, r.holder);
+      }
+    else
+      g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID);
+  }
+  {
+    g_autofree char *schema2 = vp_test_query_text (env->db, "SELECT group_concat (name) FROM sqlite_schema");
+    g_assert_cmpstr (schema, ==, schema2);
+  }
+  g_assert_cmpint (vp_account_store_count (env->db), >=, 50);
+
+  /* Through the CLI as well. */
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int status = -1;
+
+    g_clear_object (&env->db);
+    out = run_cli (env->path, &status, &err, "search", "'; DROP TABLE accounts; --", "--json", NULL);
+    vp_test_env_reopen (env);
+    g_assert_cmpint (vp_account_store_count (env->db), >=, 50);
+  }
+}
+
+static void
+test_no_card_pan_column (void)
+{
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  sqlite3 *h = vp_database_get_handle (env->db);
+  sqlite3_stmt *tables = NULL;
+  guint n_columns = 0;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (h, "SELECT name FROM sqlite_schema WHERE type = 'table'",
+                                       -1, &tables, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (tables) == SQLITE_ROW)
+    {
+      g_autofree char *sql = g_strdup_printf ("PRAGMA table_xinfo (\"%s\")", sqlite3_column_text (tables, 0));
+      sqlite3_stmt *cols = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (h, sql, -1, &cols, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (cols) == SQLITE_ROW)
+        {
+          g_autofree char *name = g_ascii_strdown ((const char *)sqlite3_column_text (cols, 1), -1);
+
+          n_columns++;
+          g_assert_null (strstr (name, "pan"));
+          g_assert_null (strstr (name, "cvv"));
+          g_assert_null (strstr (name, "expiry_card"));
+          g_assert_null (strstr (name, "bank_card"));
+          g_assert_null (strstr (name, "track"));
+        }
+      sqlite3_finalize (cols);
+    }
+  sqlite3_finalize (tables);
+  g_assert_cmpuint (n_columns, >, 50);
+}
+
+static void
+test_id_numbers_masked (void)
+{
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  g_autofree char *acct = vp_test_add_account (env->db, 3409300001, "蒋文", "13600002222", "长江花园",
+                                               "3", "1", "301", VP_SERVICE_GAS, VP_METER_POSTPAID,
+                                               VP_TARIFF_CLASS_RESIDENTIAL, 0);
+  const char *commands[][4] = {
+    { "account", NULL, "--json", NULL },
+    { "search", "蒋文", "--json", NULL },
+  };
+
+  g_clear_object (&env->db);
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      int status = -1;
+
+      out = run_cli (env->path, &status, &err, commands[i][0], commands[i][1] ? commands[i][1] : acct,
+                     commands[i][2], NULL);
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+      g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+      /* The full number is nowhere; the masked form is there. */
+      g_assert_null (strstr (out, "11010519491231002X"));
+      g_assert_null (strstr (out, "\"id_number\""));
+      g_assert_nonnull (strstr (out, "110105********002X"));
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/security/pin-hash", test_pin_hash_via_cli);
+  g_test_add_func ("/security/van-key-mode", test_van_key_mode);
+  g_test_add_func ("/security/sql-injection", test_sql_injection_inert);
+  g_test_add_func ("/security/no-card-pan", test_no_card_pan_column);
+  g_test_add_func ("/security/id-masked", test_id_numbers_masked);
+  return g_test_run ();
+}
