@@ -7,6 +7,9 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -138,6 +141,65 @@ check_file (const char  *path,
   return TRUE;
 }
 
+/* HQ drops a TLS connection whose client certificate it did not issue
+ * without saying why (a reset), so the van checks its own certificate
+ * against the HQ CA first and says precisely what is wrong. */
+static gboolean
+check_client_certificate (const VpSyncConfig  *config,
+                          GError             **error)
+{
+  X509_STORE *store = X509_STORE_new ();
+  X509_STORE_CTX *ctx = X509_STORE_CTX_new ();
+  X509 *cert = NULL;
+  EVP_PKEY *key = NULL;
+  FILE *f;
+  gboolean ok = FALSE;
+
+  if (X509_STORE_load_file (store, config->ca_path) != 1)
+    {
+      g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NOT_CONFIGURED,
+                   "The HQ CA certificate %s cannot be read", config->ca_path);
+      goto out;
+    }
+  if ((f = fopen (config->cert_path, "r")) != NULL)
+    {
+      cert = PEM_read_X509 (f, NULL, NULL, NULL);
+      fclose (f);
+    }
+  if ((f = fopen (config->key_path, "r")) != NULL)
+    {
+      key = PEM_read_PrivateKey (f, NULL, NULL, NULL);
+      fclose (f);
+    }
+  if (cert == NULL || key == NULL)
+    {
+      g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_CLIENT_CERT,
+                   "The van's client %s cannot be read", cert == NULL ? "certificate" : "key");
+      goto out;
+    }
+  if (X509_check_private_key (cert, key) != 1)
+    {
+      g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_CLIENT_CERT,
+                   "The van's client key does not belong to its client certificate");
+      goto out;
+    }
+  X509_STORE_CTX_init (ctx, store, cert, NULL);
+  if (X509_verify_cert (ctx) != 1)
+    {
+      g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_CLIENT_CERT,
+                   "The van's client certificate would be refused by HQ: %s",
+                   X509_verify_cert_error_string (X509_STORE_CTX_get_error (ctx)));
+      goto out;
+    }
+  ok = TRUE;
+out:
+  X509_free (cert);
+  EVP_PKEY_free (key);
+  X509_STORE_CTX_free (ctx);
+  X509_STORE_free (store);
+  return ok;
+}
+
 VpSyncClient *
 vp_sync_client_new (const VpSyncConfig *config,
                     GError            **error)
@@ -169,7 +231,8 @@ vp_sync_client_new (const VpSyncConfig *config,
   if (!check_pins (config->pins, error) ||
       !check_file (config->ca_path, "HQ CA certificate", VP_SYNC_ERROR_NOT_CONFIGURED, error) ||
       !check_file (config->cert_path, "van's client certificate", VP_SYNC_ERROR_CLIENT_CERT, error) ||
-      !check_file (config->key_path, "van's client key", VP_SYNC_ERROR_CLIENT_CERT, error))
+      !check_file (config->key_path, "van's client key", VP_SYNC_ERROR_CLIENT_CERT, error) ||
+      !check_client_certificate (config, error))
     return NULL;
 
   self = g_object_new (VP_TYPE_SYNC_CLIENT, NULL);

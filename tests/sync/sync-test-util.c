@@ -263,6 +263,13 @@ sync_env_new (const char *van,
       }
   }
 
+  /* The van's first sync (nothing to push) pulls HQ's master data, as at
+   * roll-out; HQ then knows what the van has seen. */
+  st = sync_env_cli (env, &out, &err, "sync", "--staff", "sup01", "--pin", "9876", NULL);
+  check_run (st, "first sync", out, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   env->db = vp_database_open (env->db_path, VP_DATABASE_OPEN_DEFAULT, &error);
   g_assert_no_error (error);
   env->service = vp_service_new (env->db);

@@ -434,9 +434,10 @@ test_config_checks (void)
   g_assert_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_CLIENT_CERT);
   g_clear_error (&error);
   c.key_path = file;
-  client = vp_sync_client_new (&c, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (client);
+  g_assert_null (vp_sync_client_new (&c, &error));
+  g_assert_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NOT_CONFIGURED);
+  g_assert_nonnull (strstr (error->message, "HQ CA certificate"));
+  g_clear_error (&error);
 
   /* A bundle for another van is refused. */
   {
