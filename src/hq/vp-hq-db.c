@@ -236,6 +236,27 @@ vp_pg_query (PGconn             *conn,
 }
 
 /* Prepared statement names are remembered per connection. */
+static GHashTable *prepared = NULL;
+static GMutex prepared_lock;
+
+void
+vp_pg_forget_prepared (PGconn *conn)
+{
+  g_autofree char *prefix = g_strdup_printf ("%p/", (void *) conn);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_mutex_lock (&prepared_lock);
+  if (prepared != NULL)
+    {
+      g_hash_table_iter_init (&iter, prepared);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (g_str_has_prefix (key, prefix))
+          g_hash_table_iter_remove (&iter);
+    }
+  g_mutex_unlock (&prepared_lock);
+}
+
 PGresult *
 vp_pg_query_prepared (PGconn             *conn,
                       const char         *name,
@@ -244,16 +265,15 @@ vp_pg_query_prepared (PGconn             *conn,
                       const char * const *params,
                       GError            **error)
 {
-  static GHashTable *prepared = NULL;
-  static GMutex lock;
+  GMutex *lock = &prepared_lock;
   g_autofree char *key = g_strdup_printf ("%p/%s", (void *) conn, name);
   gboolean known;
 
-  g_mutex_lock (&lock);
+  g_mutex_lock (lock);
   if (prepared == NULL)
     prepared = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   known = g_hash_table_contains (prepared, key);
-  g_mutex_unlock (&lock);
+  g_mutex_unlock (lock);
 
   if (!known)
     {
@@ -264,9 +284,9 @@ vp_pg_query_prepared (PGconn             *conn,
           vp_pg_set_error (conn, res, error);
           return NULL;
         }
-      g_mutex_lock (&lock);
+      g_mutex_lock (lock);
       g_hash_table_add (prepared, g_steal_pointer (&key));
-      g_mutex_unlock (&lock);
+      g_mutex_unlock (lock);
     }
   return check_result (conn, PQexecPrepared (conn, name, n_params, params, NULL, NULL, 0), error);
 }

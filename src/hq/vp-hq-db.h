@@ -46,6 +46,8 @@ PGresult *vp_pg_query_prepared (PGconn             *conn,
                                 int                 n_params,
                                 const char * const *params,
                                 GError            **error);
+/* After PQreset: the server forgot the connection's prepared statements. */
+void      vp_pg_forget_prepared (PGconn *conn);
 /* Sets error from a failed result (or the connection) and returns FALSE. */
 gboolean  vp_pg_set_error     (PGconn      *conn,
                                PGresult    *res,

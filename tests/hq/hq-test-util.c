@@ -76,6 +76,20 @@ collect (char   *ptr,
   return size * n;
 }
 
+static size_t
+on_header (char   *buffer,
+           size_t  size,
+           size_t  n,
+           void   *data)
+{
+  HqResp *r = data;
+  g_autofree char *line = g_ascii_strdown (buffer, (gssize) (size * n));
+
+  if (g_str_has_prefix (line, "content-encoding:") && strstr (line, "gzip") != NULL)
+    r->gzipped = TRUE;
+  return size * n;
+}
+
 GBytes *
 hq_gzip (const char *data,
          gsize       len)
@@ -131,6 +145,9 @@ hq_https (const char *method,
   curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt (curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (curl, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "");
   if (crt != NULL)
     {
       curl_easy_setopt (curl, CURLOPT_SSLCERT, crt);

@@ -18,6 +18,7 @@ typedef struct
   char       *body;
   JsonObject *json;       /* body parsed, if an object */
   char       *curl_error;
+  gboolean    gzipped;    /* the answer came with Content-Encoding: gzip */
 } HqResp;
 
 void        hq_resp_free      (HqResp *r);

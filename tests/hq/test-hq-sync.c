@@ -205,6 +205,17 @@ test_pull_paging (void)
   full_pull (7, &n);
   g_assert_cmpint (n, ==, hq_pg_int (pg, "SELECT count (*) FROM accounts"));
   g_assert_cmpint (n, >=, 40);
+  /* One big page comes gzip-compressed (the client asked for it) and
+   * holds everything. */
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/vans/VAN01/master?limit=50000", NULL, 0, FALSE,
+                                    bundle, token);
+    g_assert_cmpint (r->status, ==, 200);
+    g_assert_true (r->gzipped);
+    g_assert_false (json_object_get_boolean_member (r->json, "more"));
+    g_assert_cmpint (json_array_get_length (json_object_get_array_member (r->json, "accounts")),
+                     ==, n);
+  }
   /* A bad cursor and limit are refused. */
   {
     g_autoptr(HqResp) r = hq_https ("GET", "/v1/vans/VAN01/master?since=x", NULL, 0, FALSE,
@@ -833,6 +844,60 @@ test_status_export (void)
   g_assert_cmpint (hq_run (&out, NULL, "export-day", "2026-13-01", "--out", csv, NULL), ==, 1);
 }
 
+/* pg_ctl on the test's private cluster, as its owner. */
+static void
+pg_ctl (const char *action)
+{
+  const char *dir = hq_env ("VANPOS_HQ_DIR");
+  const char *port = strstr (hq_env ("VANPOS_HQ_PG"), "port=") + 5;
+  g_autofree char *port_s = g_strndup (port, strspn (port, "0123456789"));
+  g_autofree char *script = g_strdup_printf (
+    "cmd=\"/usr/lib/postgresql/15/bin/pg_ctl -D %s/data -l %s/postgres.log -w -m fast"
+    " -o '-k %s -p %s -c listen_addresses=127.0.0.1' %s\";"
+    " if [ $(id -u) = 0 ]; then runuser -u postgres -- sh -c \"$cmd\"; else sh -c \"$cmd\"; fi",
+    dir, dir, dir, port_s, action);
+  const char *argv[] = { "sh", "-c", script, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+}
+
+static void
+test_db_reconnect (void)
+{
+  g_autofree char *new_token = NULL;
+
+  /* The database restarts: the next request reconnects. */
+  PQfinish (pg);
+  pg_ctl ("restart");
+  new_token = hq_session (bundle, "VAN01");
+  g_assert_nonnull (new_token);
+  /* Down: 503, retryable. */
+  pg_ctl ("stop");
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, bundle, NULL);
+    assert_error (r, 503, "internal");
+  }
+  /* Back: served again. */
+  pg_ctl ("start");
+  {
+    g_autoptr(HqResp) r = hq_https ("GET", "/v1/time", NULL, 0, FALSE, bundle, NULL);
+    g_assert_cmpint (r->status, ==, 200);
+  }
+  {
+    g_autofree char *json = hq_batch_json (van, 0, 3);
+    g_autoptr(HqResp) r = push ("VAN01", bundle, new_token, json);
+    g_assert_cmpint (r->status, ==, 200);
+    g_assert_cmpuint (count_outcomes (r, "duplicate"), ==, 3);
+  }
+  pg = hq_pg ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -880,6 +945,7 @@ main (int    argc,
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);
+  g_test_add_func ("/hq/db/reconnect", test_db_reconnect);
   rc = g_test_run ();
 
   g_clear_object (&van);
