@@ -24,6 +24,9 @@ struct _VpAccountPage
   GtkLabel     *message_label;
   GtkWidget    *bills_list;
   GtkWidget    *history_list;
+  GtkWidget    *card_box;
+  GtkWidget    *card_list;
+  GtkWidget    *read_card_button;
 
   VpContext    *context;
   VpAccount    *account;
@@ -191,6 +194,7 @@ show_account (VpAccountPage *self,
     add_flag (self, _("In arrears"));
 
   gtk_widget_set_visible (self->topup_button, a->meter == VP_METER_PREPAID && a->card_number != NULL);
+  gtk_widget_set_visible (self->card_box, a->meter == VP_METER_PREPAID && a->card_number != NULL);
   gtk_widget_set_sensitive (self->pay_button, a->status != VP_ACCOUNT_CLOSED);
   gtk_widget_set_sensitive (self->change_holder_button, a->status != VP_ACCOUNT_CLOSED);
 
@@ -247,6 +251,86 @@ load_done (GObject      *source,
   account_view_free (v);
 }
 
+/* --- card read: the card's own record and last purchases ------------------ */
+
+static gpointer
+read_card_job (VpService     *service,
+               gpointer       data,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  return vp_service_card_read_account (service, data, cancellable, error);
+}
+
+static void
+read_card_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(VpAccountPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpCardReadout) r = vp_service_run_finish (VP_SERVICE (source), result, &error);
+  GtkListBox *list = GTK_LIST_BOX (self->card_list);
+
+  gtk_widget_set_sensitive (self->read_card_button, TRUE);
+  vp_gui_clear_box (self->card_list);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (r == NULL)
+    {
+      vp_gui_show_message (self->message_label, error->message, TRUE);
+      return;
+    }
+  vp_gui_show_message (self->message_label, r->problem, !r->verified && !r->blank);
+  for (guint i = 0; r->recovered && i < r->recovered->len; i++)
+    {
+      VpRecoveryItem *it = g_ptr_array_index (r->recovered, i);
+      gtk_list_box_append (list, text_row (it->message, ""));
+    }
+  if (r->blank)
+    gtk_list_box_append (list, text_row (_("Blank card"), ""));
+  else
+    {
+      g_autofree char *total = vp_volume_format (r->record.total_volume);
+      g_autofree char *title = g_strdup_printf (r->verified ? _("Card %s, verified") : _("Card %s"),
+                                                r->record.card_number);
+      g_autofree char *value = g_strdup_printf (_("%u purchases, %s in total"), r->record.counter,
+                                                total);
+
+      gtk_list_box_append (list, text_row (title, value));
+      for (guint i = 0; i < r->record.n_history; i++)
+        {
+          const VpCardPurchase *p = &r->record.history[i];
+          g_autofree char *when = vp_gui_format_time (p->time);
+          g_autofree char *vol = vp_volume_format (p->volume);
+          g_autofree char *money = vp_money_format (p->amount);
+          g_autofree char *ptitle = g_strdup_printf (_("Purchase %u — %s"), p->counter, when);
+          g_autofree char *pvalue = g_strdup_printf ("%s · %s", vol, money);
+
+          gtk_list_box_append (list, text_row (ptitle, pvalue));
+        }
+    }
+  if (r->damaged)
+    gtk_list_box_append (list, text_row (_("One record slot is damaged (an interrupted write); "
+                                           "the intact record was used"), ""));
+  /* A recovery may have confirmed or voided a top-up: balances changed. */
+  if (r->recovered && r->recovered->len > 0 && self->account)
+    vp_account_page_load (self, self->account->number);
+}
+
+static void
+read_card_clicked (VpAccountPage *self)
+{
+  if (self->account == NULL || self->context == NULL)
+    return;
+  gtk_widget_set_sensitive (self->read_card_button, FALSE);
+  vp_gui_clear_box (self->card_list);
+  gtk_list_box_append (GTK_LIST_BOX (self->card_list), text_row (_("Reading the card…"), ""));
+  vp_context_run (self->context, read_card_job, g_strdup (self->account->number), g_free,
+                  (GDestroyNotify)vp_card_readout_free, self->cancellable,
+                  read_card_done, g_object_ref (self));
+}
+
 static void
 vp_account_page_dispose (GObject *object)
 {
@@ -277,6 +361,10 @@ vp_account_page_class_init (VpAccountPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, bills_list);
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, history_list);
+  gtk_widget_class_bind_template_child (widget_class, VpAccountPage, card_box);
+  gtk_widget_class_bind_template_child (widget_class, VpAccountPage, card_list);
+  gtk_widget_class_bind_template_child (widget_class, VpAccountPage, read_card_button);
+  gtk_widget_class_bind_template_callback (widget_class, read_card_clicked);
 }
 
 static void
@@ -311,6 +399,7 @@ vp_account_page_load (VpAccountPage *self,
       vp_gui_clear_box (self->flags_box);
       vp_gui_clear_box (self->bills_list);
       vp_gui_clear_box (self->history_list);
+      vp_gui_clear_box (self->card_list);
     }
   vp_context_run (self->context, load_job, g_strdup (number), g_free,
                   (GDestroyNotify)account_view_free, self->cancellable,

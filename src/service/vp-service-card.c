@@ -868,6 +868,32 @@ vp_service_card_read (VpService     *self,
   return g_steal_pointer (&out);
 }
 
+VpCardReadout *
+vp_service_card_read_account (VpService     *self,
+                              const char    *number,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  CardState *cs = get_state (self);
+  g_autoptr(VpAccount) a = NULL;
+  VpCardReader *reader;
+  guint8 key[VP_CARD_KEY_SIZE];
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+  g_return_val_if_fail (number != NULL, NULL);
+
+  a = vp_account_store_get (vp_service_get_database (self), number, error);
+  if (a == NULL)
+    return NULL;
+  reader = vp_service_get_card_reader (self, error);
+  if (reader == NULL || !vp_service_card_key (self, key, error))
+    return NULL;
+  if (cs->auto_insert && VP_IS_SIM_CARD (reader) && a->card_number != NULL &&
+      !auto_insert (self, reader, a, key, error))
+    return NULL;
+  return vp_service_card_read (self, cancellable, error);
+}
+
 /* --- reissue -------------------------------------------------------------------- */
 
 VpJournalEntry *

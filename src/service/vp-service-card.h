@@ -96,6 +96,14 @@ VpCardReadout *vp_service_card_read       (VpService     *self,
                                            GCancellable  *cancellable,
                                            GError       **error);
 
+/* As vp_service_card_read(), for the account on screen: the default
+ * simulated reader (see vp_service_set_card_reader()) first puts that
+ * account's card in. The card read may still be another account's. */
+VpCardReadout *vp_service_card_read_account (VpService     *self,
+                                             const char    *number,
+                                             GCancellable  *cancellable,
+                                             GError       **error);
+
 /* Lost-card reissue (see vp_card_store_reissue), then the new card —
  * the blank card in the reader; with the simulated reader a new card
  * with the new number is put in — gets its first record carrying the
