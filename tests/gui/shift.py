@@ -45,6 +45,9 @@ def flow():
     g.keypad('9876', within=dlg)
     g.press('Approve', within=dlg)
     z = g.find(name='Z report', within=p, timeout=30)
+    g.label_text('Counted cash', within=p, pred=lambda t: t == '¥195.00')
+    g.label_text('Difference', within=p, pred=lambda t: t == '-¥5.00')
+    g.label_text('Approved by', within=p, pred=lambda t: t == 'sup01')
     g.screenshot('z-report')
     new = g.journal()[len(before):]
     kinds = [e.get('kind') for e in new]
