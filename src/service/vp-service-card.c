@@ -722,6 +722,25 @@ vp_service_card_topup (VpService       *self,
   if (!read_image (reader, key, NULL, &image, error) ||
       !check_card_before (self, reader, a, &image, error))
     return NULL;
+
+  /* The record this top-up will write, built ahead, so a record this
+   * van cannot encode is refused before any money is taken. */
+  if (image.has_record)
+    next = image.record;
+  else
+    {
+      memset (&next, 0, sizeof next);
+      g_strlcpy (next.card_number, a->card_number, sizeof next.card_number);
+      g_strlcpy (next.account_number, a->number, sizeof next.account_number);
+      next.counter = a->card_counter;
+    }
+  {
+    VpCardRecord probe = next;
+
+    vp_card_record_add_purchase (&probe, a->card_counter + 1, 1, 0, 1, vp_database_now ());
+    if (!vp_card_record_encode (&probe, key, rec, error))
+      return NULL;
+  }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
@@ -734,15 +753,6 @@ vp_service_card_topup (VpService       *self,
   if (t == NULL)
     return NULL;
 
-  if (image.has_record)
-    next = image.record;
-  else
-    {
-      memset (&next, 0, sizeof next);
-      g_strlcpy (next.card_number, a->card_number, sizeof next.card_number);
-      g_strlcpy (next.account_number, a->number, sizeof next.account_number);
-      next.counter = a->card_counter;
-    }
   vp_card_record_add_purchase (&next, t->counter, t->volume, purchase_amount (t),
                                t->tariff_version, vp_database_now ());
   if (!vp_card_record_encode (&next, key, rec, &cause))
