@@ -17,7 +17,35 @@ struct _VpApplication
   AdwApplication parent_instance;
   char          *db_path;
   VpContext     *context;
+
+  /* VANPOS_MEASURE_STALLS=1: how long the main loop was ever blocked. */
+  guint          stall_source;
+  gint64         stall_last;
+  gint64         stall_max;
 };
+
+#define STALL_TICK_MS 10
+
+static gboolean
+stall_tick (gpointer user_data)
+{
+  VpApplication *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->stall_last != 0)
+    {
+      gint64 late = now - self->stall_last - STALL_TICK_MS * 1000;
+
+      if (late > self->stall_max)
+        {
+          self->stall_max = late;
+          if (late > 100 * 1000)
+            g_message ("main loop stalled for %" G_GINT64_FORMAT " ms", late / 1000);
+        }
+    }
+  self->stall_last = now;
+  return G_SOURCE_CONTINUE;
+}
 
 G_DEFINE_FINAL_TYPE (VpApplication, vp_application, ADW_TYPE_APPLICATION)
 
@@ -96,6 +124,36 @@ quit_activated (GSimpleAction *action,
   g_application_quit (G_APPLICATION (user_data));
 }
 
+static gboolean
+stall_start (gpointer user_data)
+{
+  VpApplication *self = user_data;
+
+  self->stall_source = g_timeout_add (STALL_TICK_MS, stall_tick, self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Measured from 3 s after start: the first frame (fonts, CSS) is not
+ * an interaction. */
+static void
+self_stall_start (VpApplication *self)
+{
+  g_timeout_add_seconds (3, stall_start, self);
+}
+
+static void
+vp_application_shutdown (GApplication *app)
+{
+  VpApplication *self = VP_APPLICATION (app);
+
+  if (self->stall_source)
+    {
+      g_print ("vanpos: longest main-loop stall %" G_GINT64_FORMAT " ms\n", self->stall_max / 1000);
+      g_clear_handle_id (&self->stall_source, g_source_remove);
+    }
+  G_APPLICATION_CLASS (vp_application_parent_class)->shutdown (app);
+}
+
 static void
 vp_application_startup (GApplication *app)
 {
@@ -108,6 +166,8 @@ vp_application_startup (GApplication *app)
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_window_set_default_icon_name (APP_ID);
+  if (g_getenv ("VANPOS_MEASURE_STALLS"))
+    self_stall_start (VP_APPLICATION (app));
 }
 
 static void
@@ -129,6 +189,7 @@ vp_application_class_init (VpApplicationClass *klass)
   app_class->handle_local_options = vp_application_handle_local_options;
   app_class->activate = vp_application_activate;
   app_class->startup = vp_application_startup;
+  app_class->shutdown = vp_application_shutdown;
 }
 
 static void
