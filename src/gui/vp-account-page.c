@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "vp-account-page.h"
 #include "vp-gui-util.h"
@@ -158,7 +159,7 @@ show_account (VpAccountPage *self,
   else
     tariff = g_strdup (vp_gui_tariff_label (a->tariff_class));
   if (a->card_number)
-    card = g_strdup_printf (_("%s (purchases: %" G_GINT64_FORMAT ")"), a->card_number, a->card_counter);
+    card = g_strdup_printf (_("%s (purchases: %" PRId64 ")"), a->card_number, a->card_counter);
   else
     card = g_strdup (_("No card"));
   switch (a->status)

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "vp-home-page.h"
 #include "vp-gui-util.h"
@@ -93,7 +94,7 @@ show_view (VpHomePage *self,
     {
       g_autofree char *since = vp_gui_format_time (v->totals.opened_at);
       g_autofree char *expected = vp_money_format (v->totals.expected_cash);
-      g_autofree char *text = g_strdup_printf (_("Shift %" G_GINT64_FORMAT " open since %s · cash expected %s"),
+      g_autofree char *text = g_strdup_printf (_("Shift %" PRId64 " open since %s · cash expected %s"),
                                                v->shift_id, since, expected);
       vp_gui_set_value (self->shift_label, text);
     }
@@ -123,14 +124,14 @@ show_view (VpHomePage *self,
 
   if (v->last_sync && *v->last_sync)
     sync = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "Last sync %s · %" G_GINT64_FORMAT " entry waiting",
-                                         "Last sync %s · %" G_GINT64_FORMAT " entries waiting",
+                                         "Last sync %s · %" PRId64 " entry waiting",
+                                         "Last sync %s · %" PRId64 " entries waiting",
                                          v->pending),
                             v->last_sync, v->pending);
   else
     sync = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "Not synced yet · %" G_GINT64_FORMAT " entry waiting",
-                                         "Not synced yet · %" G_GINT64_FORMAT " entries waiting",
+                                         "Not synced yet · %" PRId64 " entry waiting",
+                                         "Not synced yet · %" PRId64 " entries waiting",
                                          v->pending),
                             v->pending);
   vp_gui_set_value (self->sync_label, sync);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "vp-shift-page.h"
 #include "vp-gui-util.h"
@@ -245,7 +246,7 @@ show_view (VpShiftPage *self,
     }
 
   {
-    g_autofree char *state = g_strdup_printf (_("Shift %" G_GINT64_FORMAT " is open — X report"),
+    g_autofree char *state = g_strdup_printf (_("Shift %" PRId64 " is open — X report"),
                                               v->shift_id);
     vp_gui_set_value (self->state_label, state);
   }
@@ -516,7 +517,7 @@ void_activated (GtkWidget  *widget,
       vp_gui_show_message (self->message_label, error->message, TRUE);
       return;
     }
-  what = g_strdup_printf (_("Void transaction #%" G_GINT64_FORMAT), self->void_seq);
+  what = g_strdup_printf (_("Void transaction #%" PRId64), self->void_seq);
   d = g_new0 (ShiftData, 1);
   d->seq = self->void_seq;
   d->reason = g_steal_pointer (&reason);

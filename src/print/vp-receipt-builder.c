@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <inttypes.h>
 
 #include "vp-print.h"
 
@@ -177,7 +178,7 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_ENTRY,
-                   _("Entry %" G_GINT64_FORMAT " has an unreadable payload"), entry->seq);
+                   _("Entry %" PRId64 " has an unreadable payload"), entry->seq);
       return NULL;
     }
   o = json_node_get_object (root);
