@@ -359,10 +359,127 @@ test_crash (gconstpointer data)
   van_free (&van);
 }
 
+static JsonObject *
+parse_json (const char *text)
+{
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (!json_parser_load_from_data (p, text, -1, &error))
+    g_error ("not JSON (%s): %s", error->message, text);
+  return json_object_ref (json_node_get_object (json_parser_get_root (p)));
+}
+
+/* The card commands of the CLI contract. */
+static void
+test_cli_card_commands (void)
+{
+  Van van = { 0 };
+  g_autofree char *out = NULL, *err = NULL, *path = NULL, *saved = NULL, *old_card = NULL;
+  g_autoptr(JsonObject) o = NULL;
+  gsize len;
+  int rc;
+
+  van_setup (&van);
+  old_card = g_strdup (van.card);
+
+  rc = CLI (&van, NULL, &out, &err, "card", "read", "--json");
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_json (out);
+  g_assert_true (json_object_get_boolean_member (o, "verified"));
+  g_assert_cmpstr (json_object_get_string_member (o, "card_number"), ==, van.card);
+  g_assert_cmpstr (json_object_get_string_member (o, "account"), ==, van.number);
+  g_assert_cmpint (json_object_get_int_member (o, "counter"), ==, van.counter0);
+  g_assert_cmpint (json_object_get_int_member (o, "store_counter"), ==, van.counter0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "purchases")), ==, 1);
+  g_clear_pointer (&o, json_object_unref);
+
+  /* An altered card: refused with the reason, exit 1. */
+  path = g_strdup_printf ("%s/%s.card", van.cards, van.card);
+  g_assert_true (g_file_get_contents (path, &saved, &len, NULL));
+  {
+    g_autofree char *bad = g_memdup2 (saved, len);
+
+    for (gsize i = 0; i < len; i++)
+      bad[i] ^= (i % 248 == 60) ? 0x01 : 0;   /* last volume, both slots */
+    g_assert_true (g_file_set_contents (path, bad, len, NULL));
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI (&van, NULL, &out, &err, "card", "read");
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_nonnull (strstr (err, "Forged or altered card"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI (&van, NULL, &out, &err, "card", "topup", van.number, "--amount", "10", "--method",
+            "cash", "--staff", "op01", "--pin", "1234");
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_nonnull (strstr (err, "Forged or altered card"));
+  g_assert_true (g_file_set_contents (path, saved, len, NULL));
+
+  /* Lost card: reissue with a fee. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI (&van, NULL, &out, &err, "card", "reissue", van.number, "--fee", "20", "--method", "cash",
+            "--staff", "op01", "--pin", "1234", "--json");
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_json (out);
+  g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "card.reissue");
+  g_assert_cmpstr (json_object_get_string_member (o, "old_card"), ==, old_card);
+  g_assert_cmpint (json_object_get_int_member (o, "fee"), ==, 2000);
+  g_assert_cmpint (json_object_get_int_member (o, "counter"), ==, van.counter0);
+  g_free (van.card);
+  van.card = g_strdup (json_object_get_string_member (o, "new_card"));
+  g_assert_nonnull (strstr (err, "New card"));
+  g_clear_pointer (&o, json_object_unref);
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI (&van, NULL, &out, &err, "card", "read", "--json");
+  g_assert_cmpint (rc, ==, 0);
+  o = parse_json (out);
+  g_assert_cmpstr (json_object_get_string_member (o, "card_number"), ==, van.card);
+  g_assert_cmpint (json_object_get_int_member (o, "counter"), ==, van.counter0);
+  g_assert_true (json_object_get_boolean_member (o, "verified"));
+  g_clear_pointer (&o, json_object_unref);
+  cli_ok (&van, "card", "topup", van.number, "--volume", "2.5", "--method", "cash", "--staff",
+          "op01", "--pin", "1234", NULL);
+
+  /* The old card turns up again: blocked. */
+  cli_ok (&van, "card", "insert", old_card, NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI (&van, NULL, &out, &err, "card", "read");
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_nonnull (strstr (err, "blocked"));
+
+  /* No card: exit 3. */
+  cli_ok (&van, "card", "remove", NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI (&van, NULL, &out, &err, "card", "read");
+  g_assert_cmpint (rc, ==, 3);
+  g_assert_nonnull (strstr (err, "No card"));
+
+  /* Bad input changes nothing: usage errors. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (CLI (&van, NULL, &out, &err, "card", "set-key", "xyz"), ==, 1);
+  g_assert_nonnull (strstr (err, "64 hex digits"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (CLI (&van, NULL, &out, &err, "card", "insert", "12AB"), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (CLI (&van, NULL, &out, &err, "card", "bogus"), ==, 2);
+  van_free (&van);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/card/cli/commands", test_cli_card_commands);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/card/crash/%s", cases[i].name);
