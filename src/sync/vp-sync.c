@@ -219,6 +219,8 @@ pull_all (VpDatabase          *db,
   for (;;)
     {
       g_autoptr(VpMasterPage) page = NULL;
+      g_autoptr(GTimer) t = g_timer_new ();
+      double t_fetch;
 
       page = vp_sync_client_pull (client, cursor, options ? options->master_limit : 0,
                                   cancellable, error);
@@ -231,6 +233,7 @@ pull_all (VpDatabase          *db,
                        "the same cursor");
           return FALSE;
         }
+      t_fetch = g_timer_elapsed (t, NULL);
       if (!vp_sync_store_import_page (db, page, &r->master, error))
         {
           g_prefix_error (error, "Master data page %" G_GINT64_FORMAT " could not be imported: ",
@@ -238,6 +241,8 @@ pull_all (VpDatabase          *db,
           return FALSE;
         }
       r->master_pages++;
+      g_debug ("master page %" G_GINT64_FORMAT ": %u accounts fetched in %.2f s, imported in %.2f s",
+               r->master_pages, page->accounts->len, t_fetch, g_timer_elapsed (t, NULL) - t_fetch);
       r->hq_time = page->hq_time;
       rows += page->accounts->len + page->bills->len + page->tariffs->len + page->staff->len +
               page->blocked_cards->len;
