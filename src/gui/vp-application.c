@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "vp-application.h"
 #include "vp-context.h"
@@ -40,7 +41,7 @@ stall_tick (gpointer user_data)
         {
           self->stall_max = late;
           if (late > 100 * 1000)
-            g_message ("main loop stalled for %" G_GINT64_FORMAT " ms", late / 1000);
+            g_message ("main loop stalled for %" PRId64 " ms", late / 1000);
         }
     }
   self->stall_last = now;
@@ -148,7 +149,7 @@ vp_application_shutdown (GApplication *app)
 
   if (self->stall_source)
     {
-      g_print ("vanpos: longest main-loop stall %" G_GINT64_FORMAT " ms\n", self->stall_max / 1000);
+      g_print ("vanpos: longest main-loop stall %" PRId64 " ms\n", self->stall_max / 1000);
       g_clear_handle_id (&self->stall_source, g_source_remove);
     }
   G_APPLICATION_CLASS (vp_application_parent_class)->shutdown (app);

@@ -83,11 +83,11 @@ show_view (VpHomePage *self,
 {
   VpReport *r = v->report;
   g_autofree char *collected = vp_money_format (r->collected);
-  g_autofree char *trips = g_strdup_printf ("%" G_GINT64_FORMAT, r->trips);
-  g_autofree char *consultations = g_strdup_printf ("%" G_GINT64_FORMAT, r->consultations);
-  g_autofree char *fees = g_strdup_printf ("%" G_GINT64_FORMAT, r->fee_transactions);
-  g_autofree char *apps = g_strdup_printf ("%" G_GINT64_FORMAT, r->applications);
-  g_autofree char *visits = g_strdup_printf ("%" G_GINT64_FORMAT, r->home_visits);
+  g_autofree char *trips = g_strdup_printf ("%" PRId64, r->trips);
+  g_autofree char *consultations = g_strdup_printf ("%" PRId64, r->consultations);
+  g_autofree char *fees = g_strdup_printf ("%" PRId64, r->fee_transactions);
+  g_autofree char *apps = g_strdup_printf ("%" PRId64, r->applications);
+  g_autofree char *visits = g_strdup_printf ("%" PRId64, r->home_visits);
   g_autofree char *sync = NULL;
 
   if (v->shift_id != 0)

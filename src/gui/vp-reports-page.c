@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "vp-reports-page.h"
@@ -111,7 +112,7 @@ report_done (GObject      *source,
   vp_gui_clear_box (self->report_grid);
 #define COUNT(col, title_, value)                                                  \
   G_STMT_START {                                                                   \
-    g_autofree char *s_ = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64)(value));  \
+    g_autofree char *s_ = g_strdup_printf ("%" PRId64, (gint64)(value));  \
     vp_gui_grid_row (self->report_grid, row, col, title_, s_);                     \
   } G_STMT_END
 #define MONEY(col, title_, value)                                                  \

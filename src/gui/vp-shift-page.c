@@ -165,8 +165,8 @@ show_totals (VpShiftPage         *self,
   g_autofree char *card = vp_money_format (t->card_in);
   g_autofree char *mobile = vp_money_format (t->mobile_in);
   g_autofree char *expected = vp_money_format (t->expected_cash);
-  g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, t->transactions);
-  g_autofree char *voids = g_strdup_printf ("%" G_GINT64_FORMAT, t->voids);
+  g_autofree char *n = g_strdup_printf ("%" PRId64, t->transactions);
+  g_autofree char *voids = g_strdup_printf ("%" PRId64, t->voids);
   g_autofree char *opened = vp_gui_format_time (t->opened_at);
 
   vp_gui_clear_box (self->report_grid);
@@ -200,14 +200,14 @@ show_z_report (VpShiftPage *self)
 
   if (p == NULL)
     return;
-  z = g_strdup_printf ("Z %" G_GINT64_FORMAT, json_object_get_int_member_with_default (p, "z_number", 0));
+  z = g_strdup_printf ("Z %" PRId64, json_object_get_int_member_with_default (p, "z_number", 0));
   counted = vp_money_format (json_object_get_int_member_with_default (p, "counted", 0));
   expected = vp_money_format (json_object_get_int_member_with_default (p, "expected_cash", 0));
   diff = vp_money_format (json_object_get_int_member_with_default (p, "difference", 0));
   cash = vp_money_format (json_object_get_int_member_with_default (p, "cash_in", 0));
   card = vp_money_format (json_object_get_int_member_with_default (p, "card_in", 0));
   mobile = vp_money_format (json_object_get_int_member_with_default (p, "mobile_in", 0));
-  n = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member_with_default (p, "transactions", 0));
+  n = g_strdup_printf ("%" PRId64, json_object_get_int_member_with_default (p, "transactions", 0));
 
   vp_gui_clear_box (self->report_grid);
   vp_gui_grid_row (self->report_grid, 0, 0, _("Z report"), z);
