@@ -91,33 +91,28 @@ db="$tmp/vanpos.db"
 "$cli" --db "$db" init --van VAN01 >/dev/null
 "$cli" --db "$db" demo --accounts 2000 --seed 7 --pin-iterations 1000 >/dev/null
 
-# A free display: no lock file, no socket; Xvfb itself refuses a taken one,
-# so retry a few numbers.
+# A free display: Xvfb picks one itself (-displayfd), so runs in parallel
+# (other build directories) cannot race for the same number.
+Xvfb -screen 0 1280x800x24 -nolisten tcp -noreset -displayfd 3 \
+  3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
+xvfb_pid=$!
 display=""
-for n in $(seq 91 140); do
-  if [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ]; then
-    continue
+for _ in $(seq 1 100); do
+  if [ -s "$tmp/display" ]; then
+    n=$(tr -dc '0-9' <"$tmp/display")
+    if [ -n "$n" ] && [ -e "/tmp/.X11-unix/X$n" ]; then
+      display=":$n"
+      break
+    fi
   fi
-  Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp -noreset >"$tmp/xvfb.log" 2>&1 &
-  xvfb_pid=$!
-  for _ in $(seq 1 50); do
-    if [ -e "/tmp/.X11-unix/X$n" ]; then
-      break
-    fi
-    if ! kill -0 "$xvfb_pid" 2>/dev/null; then
-      break
-    fi
-    sleep 0.1
-  done
-  if kill -0 "$xvfb_pid" 2>/dev/null && [ -e "/tmp/.X11-unix/X$n" ]; then
-    display=":$n"
+  if ! kill -0 "$xvfb_pid" 2>/dev/null; then
     break
   fi
-  wait "$xvfb_pid" 2>/dev/null || true
-  xvfb_pid=""
+  sleep 0.1
 done
 if [ -z "$display" ]; then
-  echo "Could not start Xvfb on a free display" >&2
+  echo "Could not start Xvfb:" >&2
+  cat "$tmp/xvfb.log" >&2
   exit 1
 fi
 
