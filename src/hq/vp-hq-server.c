@@ -609,6 +609,10 @@ handle_session (Server            *self,
       send_error (msg, 500, "internal", error->message);
       return;
     }
+  /* An unknown id costs the same PBKDF2 time as a wrong PIN. */
+  if (PQntuples (res) == 0)
+    vp_pin_verify (pin, "pbkdf2-sha256$" G_STRINGIFY (VP_PIN_ITERATIONS)
+                        "$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", NULL);
   if (PQntuples (res) == 0 || !vp_pin_verify (pin, PQgetvalue (res, 0, 0), NULL))
     {
       send_error (msg, 401, "auth", "wrong staff id or PIN");
