@@ -712,6 +712,20 @@ def dump_tree(path):
         f.write('\n'.join(lines) + '\n')
 
 
+def _remove_dogtail_log():
+    # dogtail opens a debug log under /tmp/dogtail-$USER/logs at import,
+    # before its config can turn that off; do not leave one per run.
+    try:
+        import dogtail.logging as dl
+        lg = dl.debugLogger
+        if getattr(lg, 'filee', None):
+            lg.filee.close()
+        if getattr(lg, 'fileName', None) and os.path.isfile(lg.fileName):
+            os.remove(lg.fileName)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def check(cond, msg):
     if not cond:
         raise GuiTestError(msg)
@@ -737,6 +751,7 @@ def run(flow_fn):
             print('accessibility tree: %s' % path, flush=True)
     finally:
         stop_app()
+        _remove_dogtail_log()
         try:
             logp = os.path.join(TMP, 'app.log')
             with open(logp, errors='replace') as f:
