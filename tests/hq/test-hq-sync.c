@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <glib/gstdio.h>
 
+#include "vp-card-store.h"
 #include "vp-demo.h"
 #include "vp-hq-tls.h"
 #include "hq-test-util.h"
@@ -642,6 +643,88 @@ test_push_transfer_flagged (void)
 }
 
 static void
+assert_same_balance (const char *number)
+{
+  g_autofree char *hq_sql = g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", number);
+  g_autofree char *van_sql = g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", number);
+
+  g_assert_cmpint (hq_pg_int (pg, hq_sql), ==, van_int (van_sql));
+}
+
+/* Credit moves, a voided top-up, a card reissue with a pending top-up and
+ * a closing with a cash refund: HQ ends with the van's balances. */
+static void
+test_push_credit_card_close (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(HqResp) r = NULL;
+  g_autofree char *x = NULL;
+  g_autofree char *y = NULL;
+  g_autofree char *old_card = NULL;
+  g_autofree char *new_card = NULL;
+  g_autofree char *sql = NULL;
+  VpJournalEntry *e;
+  gint64 intent, moved, n_new;
+
+  x = van_string (g_strdup_printf ("SELECT number FROM accounts WHERE balance > 0 AND card_number"
+                                   " IS NOT NULL AND number <> '%s' ORDER BY number LIMIT 1",
+                                   prepaid));
+  y = van_string (g_strdup_printf ("SELECT number FROM accounts WHERE balance > 0 AND card_number"
+                                   " IS NOT NULL AND number NOT IN ('%s', '%s') ORDER BY number"
+                                   " LIMIT 1", prepaid, x));
+  old_card = van_string (g_strdup_printf ("SELECT card_number FROM accounts WHERE number = '%s'", y));
+  moved = van_int (g_strdup_printf ("SELECT balance / 2 + 1 FROM accounts WHERE number = '%s'", x));
+
+  if (vp_shift_store_current (van) == 0)
+    {
+      e = vp_shift_store_open (van, op, 10000, &error);
+      g_assert_no_error (error);
+      vp_journal_entry_free (e);
+    }
+  e = vp_account_store_move_credit (van, op, x, y, moved, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  e = vp_topup_store_intent (van, op, x, 3000, 0, VP_PAYMENT_CASH, NULL, &error);
+  g_assert_no_error (error);
+  intent = e->seq;
+  vp_journal_entry_free (e);
+  e = vp_topup_store_void (van, op, intent, "card not written", &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  e = vp_topup_store_intent (van, op, y, 2000, 0, VP_PAYMENT_CASH, NULL, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  e = vp_card_store_reissue (van, op, y, 500, VP_PAYMENT_CASH, NULL, "lost", &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  new_card = van_string (g_strdup_printf ("SELECT card_number FROM accounts WHERE number = '%s'", y));
+  g_assert_cmpstr (new_card, !=, old_card);
+  e = vp_account_store_close (van, op, y, NULL, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  n_new = vp_journal_store_last_seq (van) - day_last_seq;
+
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) n_new);
+  day_last_seq += n_new;
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "amount"), ==,
+                   van_int ("SELECT sum (amount) FROM journal"));
+
+  assert_same_balance (x);
+  assert_same_balance (y);
+  sql = g_strdup_printf ("SELECT count (*) FROM accounts WHERE number = '%s' AND status = 'closed'"
+                         " AND card_number = '%s'", y, new_card);
+  g_assert_cmpint (hq_pg_int (pg, sql), ==, 1);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT count (*) FROM blocked_cards WHERE card_number IN ('%s', '%s')",
+                         old_card, new_card);
+  g_assert_cmpint (hq_pg_int (pg, sql), ==, 2);
+}
+
+static void
 test_http_malformed (void)
 {
   gint64 count = hq_count_van01 ();
@@ -942,6 +1025,7 @@ main (int    argc,
   g_test_add_func ("/hq/push/wrong-key", test_push_wrong_key);
   g_test_add_func ("/hq/push/paid-elsewhere", test_push_paid_elsewhere);
   g_test_add_func ("/hq/push/transfer-flagged", test_push_transfer_flagged);
+  g_test_add_func ("/hq/push/credit-card-close", test_push_credit_card_close);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);
