@@ -149,6 +149,39 @@ test_import_errors (void)
   g_assert_cmpint (hq_run (&out, &err, "import", "accounts", path, NULL), ==, 1);
   g_assert_nonnull (strstr (err, ":2: "));
   g_assert_nonnull (strstr (err, "check digit"));
+
+  /* A bill for an account HQ does not have, after a good one: line 3,
+   * and the good one is not kept either. */
+  {
+    g_autofree char *good = vp_account_number_make (3409000003);
+    g_autofree char *bills = NULL;
+    g_autofree char *acc = g_strdup_printf ("number,holder,service,meter,tariff_class\n"
+                                            "%s,王芳,water,postpaid,residential\n", good);
+    gint64 n_bills = hq_pg_int (pg, "SELECT count (*) FROM bills");
+
+    g_assert_true (g_file_set_contents (path, acc, -1, NULL));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (hq_run (NULL, &err, "import", "accounts", path, NULL), ==, 0);
+    before++;
+    bills = g_strdup_printf ("hq_id,account,period,amount\n"
+                             "T-1,%s,2026-10,1200\n"
+                             "T-2,%s,2026-10,1300\n", good, n2);
+    g_assert_true (g_file_set_contents (path, bills, -1, NULL));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (hq_run (NULL, &err, "import", "bills", path, NULL), ==, 1);
+    g_assert_nonnull (strstr (err, ":3: "));
+    g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM bills"), ==, n_bills);
+    /* Unknown columns are refused too. */
+    g_assert_true (g_file_set_contents (path, "hq_id,account,period,amount,colour\n", -1, NULL));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (hq_run (NULL, &err, "import", "bills", path, NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "colour"));
+  }
+
+  /* The CA is made once. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (hq_run (NULL, &err, "ca-init", "--dir", hq_env ("VANPOS_HQ_TLS_DIR"), NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "already exists"));
   g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM accounts"), ==, before);
 }
 
