@@ -6,9 +6,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
 
 #include "vp-context.h"
+#include "vp-service-print.h"
 
 struct _VpContext
 {
@@ -340,6 +342,66 @@ gpointer
 vp_context_run_finish (VpContext     *self,
                        GAsyncResult  *result,
                        GError       **error)
+{
+  return vp_service_run_finish (self->service, result, error);
+}
+
+typedef struct
+{
+  gint64 seq;
+  char  *printer;
+  char  *dir;
+} PrintData;
+
+static void
+print_data_free (PrintData *d)
+{
+  g_free (d->printer);
+  g_free (d->dir);
+  g_free (d);
+}
+
+static gpointer
+print_job (VpService     *service,
+           gpointer       data,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  PrintData *d = data;
+  char *path = NULL;
+
+  if (g_str_equal (d->printer, "pdf") && g_mkdir_with_parents (d->dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create %s: %s"), d->dir, g_strerror (saved));
+      return NULL;
+    }
+  if (!vp_service_print_receipt (service, d->seq, d->printer, d->dir, &path, error))
+    return NULL;
+  return path ? path : g_strdup ("");
+}
+
+void
+vp_context_print_receipt_async (VpContext           *self,
+                                gint64               seq,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  PrintData *d = g_new0 (PrintData, 1);
+
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  d->seq = seq;
+  d->printer = vp_context_dup_string (self, "printer");
+  d->dir = g_build_filename (g_get_user_data_dir (), "vanpos", "receipts", NULL);
+  vp_context_run (self, print_job, d, (GDestroyNotify)print_data_free, g_free,
+                  NULL, callback, user_data);
+}
+
+char *
+vp_context_print_receipt_finish (VpContext     *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
 {
   return vp_service_run_finish (self->service, result, error);
 }

@@ -55,6 +55,17 @@ void           vp_context_set_idle_lock_seconds (VpContext *self,
 /* Something was written: screens showing counters reload. */
 void           vp_context_emit_changed   (VpContext   *self);
 
+/* Prints the receipt of entry seq on the printer setting ("pdf" writes
+ * <user data>/vanpos/receipts/<receipt>.pdf). finish returns where it went
+ * (a path, or "" for a device) or NULL with error. */
+void           vp_context_print_receipt_async  (VpContext           *self,
+                                                gint64               seq,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+char          *vp_context_print_receipt_finish (VpContext     *self,
+                                                GAsyncResult  *result,
+                                                GError       **error);
+
 /* vp_service_run_async() on the context's service. */
 void           vp_context_run            (VpContext           *self,
                                           VpServiceFunc        func,

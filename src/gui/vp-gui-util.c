@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "vp-gui-util.h"
+#include "vp-context.h"
 
 void
 vp_gui_set_name (GtkWidget  *widget,
@@ -271,4 +272,44 @@ vp_gui_grid_row (GtkWidget  *grid,
   gtk_grid_attach (GTK_GRID (grid), t, column * 2, row, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), v, column * 2 + 1, row, 1, 1);
   return GTK_LABEL (v);
+}
+
+static void
+printed (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GtkLabel) label = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+
+  path = vp_service_run_finish (VP_SERVICE (source), result, &error);
+  if (path == NULL)
+    {
+      text = g_strdup_printf (_("Printing failed: %s"), error->message);
+      vp_gui_show_message (label, text, TRUE);
+      return;
+    }
+  if (*path)
+    text = g_strdup_printf (_("Receipt saved as %s"), path);
+  else
+    text = g_strdup (_("Receipt printed"));
+  vp_gui_show_message (label, text, FALSE);
+}
+
+void
+vp_gui_print_receipt (gpointer  context,
+                      gint64    seq,
+                      GtkLabel *label)
+{
+  g_autofree char *printer = vp_context_dup_string (context, "printer");
+
+  if (g_strcmp0 (printer, "none") == 0)
+    {
+      vp_gui_show_message (label, _("No printer is set up (Settings → Printer)"), TRUE);
+      return;
+    }
+  vp_gui_show_message (label, _("Printing…"), FALSE);
+  vp_context_print_receipt_async (context, seq, printed, g_object_ref (label));
 }

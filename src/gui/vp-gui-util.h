@@ -54,6 +54,11 @@ gboolean    vp_gui_parse_amount      (GtkEditable *editable,
 G_END_DECLS
 
 G_BEGIN_DECLS
+/* Prints entry seq's receipt (the printer setting) and reports the outcome
+ * in label. context is a VpContext. */
+void        vp_gui_print_receipt     (gpointer     context,
+                                      gint64       seq,
+                                      GtkLabel    *label);
 /* Appends "title  value" at row of grid (columns 2*column, 2*column+1);
  * the value label is named title for AT-SPI. Returns the value label. */
 GtkLabel   *vp_gui_grid_row          (GtkWidget   *grid,

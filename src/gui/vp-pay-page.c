@@ -32,6 +32,7 @@ struct _VpPayPage
   GtkWidget    *confirm_button;
   VpKeypad     *keypad;
   GtkWidget    *receipt_grid;
+  GtkLabel     *print_label;
 
   VpContext    *context;
   char         *number;
@@ -40,6 +41,7 @@ struct _VpPayPage
   GArray       *bill_dues;    /* VpMoney per bill */
   gboolean      syncing;      /* re-entrancy guard while checks cascade */
   gboolean      busy;
+  gint64        receipt_seq;
   GCancellable *cancellable;
 };
 
@@ -259,6 +261,8 @@ show_receipt (VpPayPage      *self,
   int row = 0;
 
   vp_gui_clear_box (self->receipt_grid);
+  self->receipt_seq = entry->seq;
+  vp_gui_show_message (self->print_label, NULL, FALSE);
   amount = vp_money_format (json_object_get_int_member (p, "amount"));
   credit = vp_money_format (json_object_get_int_member (p, "credit_after"));
   arrears = vp_money_format (json_object_get_int_member (p, "arrears_after"));
@@ -409,6 +413,17 @@ done_activated (GtkWidget  *widget,
 }
 
 static void
+print_activated (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  VpPayPage *self = VP_PAY_PAGE (widget);
+
+  if (self->receipt_seq > 0)
+    vp_gui_print_receipt (self->context, self->receipt_seq, self->print_label);
+}
+
+static void
 entry_activate (GtkEntry  *entry,
                 VpPayPage *self)
 {
@@ -454,8 +469,10 @@ vp_pay_page_class_init (VpPayPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpPayPage, confirm_button);
   gtk_widget_class_bind_template_child (widget_class, VpPayPage, keypad);
   gtk_widget_class_bind_template_child (widget_class, VpPayPage, receipt_grid);
+  gtk_widget_class_bind_template_child (widget_class, VpPayPage, print_label);
   gtk_widget_class_install_action (widget_class, "pay.confirm", NULL, confirm_activated);
   gtk_widget_class_install_action (widget_class, "pay.done", NULL, done_activated);
+  gtk_widget_class_install_action (widget_class, "pay.print", NULL, print_activated);
 }
 
 static void

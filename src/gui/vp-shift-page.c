@@ -34,6 +34,7 @@ struct _VpShiftPage
   GtkWidget    *reason_entry;
   GtkWidget    *void_button;
   GtkLabel     *message_label;
+  GtkWidget    *print_button;
   VpKeypad     *keypad;
 
   VpContext    *context;
@@ -229,6 +230,7 @@ show_view (VpShiftPage *self,
            ShiftView   *v)
 {
   self->open = v->shift_id != 0;
+  gtk_widget_set_visible (self->print_button, !self->open && self->z_entry != NULL);
   gtk_widget_set_visible (self->open_box, !self->open);
   gtk_widget_set_visible (self->close_box, self->open);
   gtk_widget_set_visible (self->report_grid, self->open || self->z_entry != NULL);
@@ -257,7 +259,7 @@ show_view (VpShiftPage *self,
 
   if (v->voidable->len == 0)
     {
-      GtkWidget *none = gtk_label_new (_("No payments or new accounts in this shift yet"));
+      GtkWidget *none = gtk_label_new (_("Nothing to void: no payments or new accounts in this shift"));
       gtk_label_set_xalign (GTK_LABEL (none), 0);
       gtk_box_append (GTK_BOX (self->void_list), none);
     }
@@ -527,6 +529,17 @@ void_activated (GtkWidget  *widget,
 }
 
 static void
+print_activated (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  VpShiftPage *self = VP_SHIFT_PAGE (widget);
+
+  if (self->z_entry)
+    vp_gui_print_receipt (self->context, self->z_entry->seq, self->message_label);
+}
+
+static void
 vp_shift_page_dispose (GObject *object)
 {
   VpShiftPage *self = VP_SHIFT_PAGE (object);
@@ -557,10 +570,12 @@ vp_shift_page_class_init (VpShiftPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpShiftPage, reason_entry);
   gtk_widget_class_bind_template_child (widget_class, VpShiftPage, void_button);
   gtk_widget_class_bind_template_child (widget_class, VpShiftPage, message_label);
+  gtk_widget_class_bind_template_child (widget_class, VpShiftPage, print_button);
   gtk_widget_class_bind_template_child (widget_class, VpShiftPage, keypad);
   gtk_widget_class_install_action (widget_class, "shift.open", NULL, open_activated);
   gtk_widget_class_install_action (widget_class, "shift.close", NULL, close_activated);
   gtk_widget_class_install_action (widget_class, "shift.void", NULL, void_activated);
+  gtk_widget_class_install_action (widget_class, "shift.print", NULL, print_activated);
 }
 
 static void

@@ -32,6 +32,9 @@ struct _VpTopupPage
   GtkWidget    *cancel_button;
   GtkWidget    *write_button;
   GtkWidget    *done_button;
+  GtkWidget    *done_box;
+  GtkWidget    *print_button;
+  GtkLabel     *print_label;
   GtkLabel     *message_label;
   VpKeypad     *keypad;
 
@@ -45,6 +48,7 @@ struct _VpTopupPage
   VpMoney       amount;      /* what the confirmed request carries */
   VpVolume      volume;
   gboolean      busy;
+  gint64        receipt_seq;
 };
 
 G_DEFINE_FINAL_TYPE (VpTopupPage, vp_topup_page, GTK_TYPE_BOX)
@@ -383,7 +387,9 @@ topup_done (GObject      *source,
 
   self->busy = FALSE;
   gtk_widget_set_visible (self->card_buttons, FALSE);
-  gtk_widget_set_visible (self->done_button, TRUE);
+  gtk_widget_set_visible (self->done_box, TRUE);
+  gtk_widget_set_visible (self->print_button, entry != NULL);
+  self->receipt_seq = entry ? entry->seq : 0;
   vp_context_emit_changed (self->context);
   if (entry == NULL)
     {
@@ -448,7 +454,8 @@ confirm_activated (GtkWidget  *widget,
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_progress_bar_set_text (self->progress_bar, _("Waiting for the card"));
   gtk_widget_set_visible (self->card_buttons, TRUE);
-  gtk_widget_set_visible (self->done_button, FALSE);
+  gtk_widget_set_visible (self->done_box, FALSE);
+  vp_gui_show_message (self->print_label, NULL, FALSE);
   gtk_widget_set_sensitive (self->write_button, TRUE);
   gtk_widget_set_sensitive (self->cancel_button, TRUE);
   gtk_stack_set_visible_child_name (self->stack, "card");
@@ -506,6 +513,17 @@ done_activated (GtkWidget  *widget,
 }
 
 static void
+print_activated (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  VpTopupPage *self = VP_TOPUP_PAGE (widget);
+
+  if (self->receipt_seq > 0)
+    vp_gui_print_receipt (self->context, self->receipt_seq, self->print_label);
+}
+
+static void
 entry_activate (GtkEntry    *entry,
                 VpTopupPage *self)
 {
@@ -551,12 +569,16 @@ vp_topup_page_class_init (VpTopupPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, write_button);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, done_button);
+  gtk_widget_class_bind_template_child (widget_class, VpTopupPage, done_box);
+  gtk_widget_class_bind_template_child (widget_class, VpTopupPage, print_button);
+  gtk_widget_class_bind_template_child (widget_class, VpTopupPage, print_label);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, keypad);
   gtk_widget_class_install_action (widget_class, "topup.confirm", NULL, confirm_activated);
   gtk_widget_class_install_action (widget_class, "topup.write", NULL, write_activated);
   gtk_widget_class_install_action (widget_class, "topup.cancel", NULL, cancel_activated);
   gtk_widget_class_install_action (widget_class, "topup.done", NULL, done_activated);
+  gtk_widget_class_install_action (widget_class, "topup.print", NULL, print_activated);
 }
 
 static void
