@@ -39,7 +39,7 @@ static const Case cases[] = {
   { "after-verify", "VP_CARD_CRASH=after-verify", FALSE, 86, "confirmed", TRUE },
   { "in-confirm-commit", "VP_CARD_CRASH=confirm-commit", FALSE, 86, "confirmed", TRUE },
   { "after-confirm-commit", "VP_CARD_CRASH=after-confirm-commit", FALSE, 86, "none", TRUE },
-  { "sigkill-during-write", "VANPOS_SIM_WRITE_DELAY_MS=25", TRUE, -SIGKILL, "any", TRUE },
+  { "sigkill-during-write", "VANPOS_SIM_WRITE_DELAY_MS=50", TRUE, -SIGKILL, "any", TRUE },
 };
 
 typedef struct
@@ -96,7 +96,7 @@ run_cli (Van         *van,
       g_autoptr(GDataInputStream) ds = g_data_input_stream_new (es);
       g_autofree char *line = NULL;
 
-      /* Kill once the card write has begun (each 16 bytes take 25 ms). */
+      /* Kill once the card write has begun (each 16 bytes take 50 ms). */
       while ((line = g_data_input_stream_read_line (ds, NULL, NULL, NULL)) != NULL)
         {
           gboolean writing = g_str_has_prefix (line, "write");
