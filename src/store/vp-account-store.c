@@ -498,6 +498,52 @@ vp_account_store_list_bills (VpDatabase  *db,
 
 /* --- master data ------------------------------------------------------- */
 
+#define ACCOUNT_INSERT_COLUMNS \
+  "INSERT INTO accounts (number, holder, holder_initials, phone," \
+  " id_number, estate, building, unit, room, service, meter," \
+  " tariff_class, concession_expiry, elderly_alone, needs_visit," \
+  " balance, card_number, card_counter, tariff_year, year_volume," \
+  " free_used, last_reading, status, updated_at) VALUES "
+#define ACCOUNT_INSERT_N_PARAMS 24
+
+/* Binds a's columns to parameters base+1 … base+24. */
+static void
+bind_account (sqlite3_stmt *stmt,
+              int           base,
+              VpAccount    *a,
+              gint64        now)
+{
+  g_free (a->holder_initials);
+  a->holder_initials = vp_pinyin_initials (a->holder);
+
+  sqlite3_bind_text (stmt, base + 1, a->number, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 2, a->holder, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 3, a->holder_initials, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 4, a->phone ? a->phone : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 5, a->id_number ? a->id_number : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 6, a->estate, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 7, a->building ? a->building : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 8, a->unit ? a->unit : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 9, a->room ? a->room : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 10, vp_service_kind_to_string (a->service), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 11, vp_meter_type_to_string (a->meter), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, base + 12, vp_tariff_class_to_string (a->tariff_class), -1, SQLITE_STATIC);
+  if (a->concession_expiry)
+    sqlite3_bind_text (stmt, base + 13, a->concession_expiry, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, base + 14, a->elderly_alone);
+  sqlite3_bind_int (stmt, base + 15, a->needs_visit);
+  sqlite3_bind_int64 (stmt, base + 16, a->balance);
+  if (a->card_number)
+    sqlite3_bind_text (stmt, base + 17, a->card_number, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, base + 18, a->card_counter);
+  sqlite3_bind_int (stmt, base + 19, a->tariff_year);
+  sqlite3_bind_int64 (stmt, base + 20, a->year_volume);
+  sqlite3_bind_int64 (stmt, base + 21, a->free_used);
+  sqlite3_bind_int64 (stmt, base + 22, a->last_reading);
+  sqlite3_bind_text (stmt, base + 23, vp_account_status_to_string (a->status), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, base + 24, now);
+}
+
 gboolean
 vp_account_store_insert (VpDatabase  *db,
                          VpAccount   *a,
@@ -506,17 +552,10 @@ vp_account_store_insert (VpDatabase  *db,
   sqlite3_stmt *stmt;
   gboolean ok;
 
-  g_free (a->holder_initials);
-  a->holder_initials = vp_pinyin_initials (a->holder);
-
   vp_database_lock (db);
   stmt = vp_database_prepare (db,
-                              "INSERT INTO accounts (number, holder, holder_initials, phone,"
-                              " id_number, estate, building, unit, room, service, meter,"
-                              " tariff_class, concession_expiry, elderly_alone, needs_visit,"
-                              " balance, card_number, card_counter, tariff_year, year_volume,"
-                              " free_used, last_reading, status, updated_at)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                              ACCOUNT_INSERT_COLUMNS
+                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
                               " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                               error);
   if (stmt == NULL)
@@ -524,35 +563,66 @@ vp_account_store_insert (VpDatabase  *db,
       vp_database_unlock (db);
       return FALSE;
     }
-  sqlite3_bind_text (stmt, 1, a->number, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, a->holder, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, a->holder_initials, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, a->phone ? a->phone : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, a->id_number ? a->id_number : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 6, a->estate, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 7, a->building ? a->building : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 8, a->unit ? a->unit : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 9, a->room ? a->room : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 10, vp_service_kind_to_string (a->service), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 11, vp_meter_type_to_string (a->meter), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 12, vp_tariff_class_to_string (a->tariff_class), -1, SQLITE_STATIC);
-  if (a->concession_expiry)
-    sqlite3_bind_text (stmt, 13, a->concession_expiry, -1, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, 14, a->elderly_alone);
-  sqlite3_bind_int (stmt, 15, a->needs_visit);
-  sqlite3_bind_int64 (stmt, 16, a->balance);
-  if (a->card_number)
-    sqlite3_bind_text (stmt, 17, a->card_number, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 18, a->card_counter);
-  sqlite3_bind_int (stmt, 19, a->tariff_year);
-  sqlite3_bind_int64 (stmt, 20, a->year_volume);
-  sqlite3_bind_int64 (stmt, 21, a->free_used);
-  sqlite3_bind_int64 (stmt, 22, a->last_reading);
-  sqlite3_bind_text (stmt, 23, vp_account_status_to_string (a->status), -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 24, vp_database_now ());
+  bind_account (stmt, 0, a, vp_database_now ());
   ok = vp_store_step_done (db, stmt, error);
   if (ok)
     a->id = sqlite3_last_insert_rowid (vp_database_get_handle (db));
+  vp_database_unlock (db);
+  return ok;
+}
+
+/* Rows per multi-row INSERT: 500 × 24 parameters stays well under
+ * SQLite's 32,766. */
+#define INSERT_MANY_ROWS 500
+
+static char *
+insert_many_sql (guint rows)
+{
+  GString *sql = g_string_new (ACCOUNT_INSERT_COLUMNS);
+
+  for (guint i = 0; i < rows; i++)
+    g_string_append (sql, i == 0 ? "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                                 : ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  return g_string_free (sql, FALSE);
+}
+
+gboolean
+vp_account_store_insert_many (VpDatabase  *db,
+                              GPtrArray   *accounts,
+                              GError     **error)
+{
+  gint64 now = vp_database_now ();
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), FALSE);
+  g_return_val_if_fail (!sqlite3_get_autocommit (vp_database_get_handle (db)), FALSE);
+
+  vp_database_lock (db);
+  for (guint done = 0; ok && done < accounts->len; )
+    {
+      guint rows = MIN (INSERT_MANY_ROWS, accounts->len - done);
+      g_autofree char *sql = insert_many_sql (rows);
+      sqlite3_stmt *stmt = vp_database_prepare (db, sql, error);
+      gint64 last;
+
+      if (stmt == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      for (guint i = 0; i < rows; i++)
+        bind_account (stmt, i * ACCOUNT_INSERT_N_PARAMS, accounts->pdata[done + i], now);
+      ok = vp_store_step_done (db, stmt, error);
+      if (ok)
+        {
+          /* Rowids of one INSERT are consecutive: each new row takes
+           * max (rowid) + 1 and nobody else writes inside our transaction. */
+          last = sqlite3_last_insert_rowid (vp_database_get_handle (db));
+          for (guint i = 0; i < rows; i++)
+            ((VpAccount *)accounts->pdata[done + i])->id = last - rows + 1 + i;
+        }
+      done += rows;
+    }
   vp_database_unlock (db);
   return ok;
 }

@@ -102,6 +102,41 @@ make_id_number (GRand *rand)
   return g_strdup (buf);
 }
 
+#define DEMO_BATCH 500
+
+typedef struct
+{
+  guint   index;         /* in the batch */
+  int     months_ago;
+  VpMoney amount;
+} DemoBill;
+
+/* Inserts the batch of accounts, then their bills (in the same order as
+ * one by one, so the same seed still gives the same rows and ids). */
+static gboolean
+flush_batch (VpDatabase  *db,
+             GPtrArray   *batch,
+             GArray      *bills,
+             GDateTime   *now,
+             GError     **error)
+{
+  if (!vp_account_store_insert_many (db, batch, error))
+    return FALSE;
+  for (guint i = 0; i < bills->len; i++)
+    {
+      DemoBill *bill = &g_array_index (bills, DemoBill, i);
+      VpAccount *a = batch->pdata[bill->index];
+      g_autoptr(GDateTime) month = g_date_time_add_months (now, -bill->months_ago);
+      g_autofree char *period = g_date_time_format (month, "%Y-%m");
+
+      if (!vp_account_store_add_bill (db, a->id, period, bill->amount, error))
+        return FALSE;
+    }
+  g_ptr_array_set_size (batch, 0);
+  g_array_set_size (bills, 0);
+  return TRUE;
+}
+
 gboolean
 vp_demo_populate (VpDatabase     *db,
                   guint64         n_accounts,
@@ -114,6 +149,8 @@ vp_demo_populate (VpDatabase     *db,
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr(GDateTime) now = vp_store_local_datetime (vp_database_now ());
   int year = g_date_time_get_year (now);
+  g_autoptr(GPtrArray) batch = NULL;
+  g_autoptr(GArray) bills = NULL;
   guint64 base;
   gboolean ok = FALSE;
 
@@ -144,9 +181,11 @@ vp_demo_populate (VpDatabase     *db,
   /* Real account numbers continue after any already present. */
   base = 3401000000 + (guint64)vp_account_store_count (db);
 
+  batch = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_account_free);
+  bills = g_array_new (FALSE, FALSE, sizeof (DemoBill));
   for (guint64 i = 0; i < n_accounts; i++)
     {
-      g_autoptr(VpAccount) a = g_new0 (VpAccount, 1);
+      VpAccount *a = g_new0 (VpAccount, 1);
       const char *surname = surnames[g_rand_int_range (rand, 0, G_N_ELEMENTS (surnames))];
       guint32 r = g_rand_int_range (rand, 0, 100);
       int building = g_rand_int_range (rand, 1, 31);
@@ -189,8 +228,7 @@ vp_demo_populate (VpDatabase     *db,
           a->year_volume = g_rand_int_range (rand, 0, 400) * 1000;
         }
 
-      if (!vp_account_store_insert (db, a, error))
-        goto out;
+      g_ptr_array_add (batch, a);
 
       if (a->meter == VP_METER_POSTPAID && g_rand_int_range (rand, 0, 100) < 40)
         {
@@ -198,16 +236,16 @@ vp_demo_populate (VpDatabase     *db,
 
           for (int m = 0; m < n_bills; m++)
             {
-              g_autoptr(GDateTime) month = g_date_time_add_months (now, -(n_bills - m));
-              g_autofree char *period = g_date_time_format (month, "%Y-%m");
+              DemoBill bill = { batch->len - 1, n_bills - m, 0 };
 
-              if (!vp_account_store_add_bill (db, a->id, period,
-                                              g_rand_int_range (rand, 30, 300) * 100 +
-                                              g_rand_int_range (rand, 0, 100),
-                                              error))
-                goto out;
+              bill.amount = g_rand_int_range (rand, 30, 300) * 100 + g_rand_int_range (rand, 0, 100);
+              g_array_append_val (bills, bill);
             }
         }
+      /* Many rows per INSERT: see vp_account_store_insert_many(). */
+      if ((batch->len == DEMO_BATCH || i + 1 == n_accounts) &&
+          !flush_batch (db, batch, bills, now, error))
+        goto out;
       if (progress != NULL && (i + 1) % 10000 == 0)
         progress (i + 1, n_accounts, user_data);
     }

@@ -248,6 +248,60 @@ test_after_change_of_holder (void)
   g_assert_false (contains (old, acct));
 }
 
+static void
+test_insert_many (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) many = vp_test_env_new (0);
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_account_free);
+  gint64 first;
+
+  /* 1,201 rows: two full multi-row INSERTs of 500 and a tail of 201. */
+  for (guint i = 0; i < 1201; i++)
+    {
+      VpAccount *a = g_new0 (VpAccount, 1);
+
+      a->number = vp_account_number_make (3409500000 + i);
+      a->holder = g_strdup (i == 777 ? "诸葛亮" : "张伟");
+      a->phone = g_strdup_printf ("135%08u", i);
+      a->estate = g_strdup ("红旗社区");
+      a->building = g_strdup_printf ("%u", i % 30 + 1);
+      a->room = g_strdup ("101");
+      a->status = VP_ACCOUNT_ACTIVE;
+      a->balance = i;
+      g_ptr_array_add (accounts, a);
+    }
+  vp_database_lock (many->db);
+  g_assert_true (vp_database_begin (many->db, &error));
+  g_assert_true (vp_account_store_insert_many (many->db, accounts, &error));
+  g_assert_no_error (error);
+  g_assert_true (vp_database_commit (many->db, &error));
+  vp_database_unlock (many->db);
+
+  g_assert_cmpint (vp_account_store_count (many->db), ==, 1201);
+  first = ((VpAccount *)accounts->pdata[0])->id;
+  for (guint i = 0; i < accounts->len; i += 100)
+    {
+      VpAccount *a = accounts->pdata[i];
+      g_autoptr(VpAccount) b = vp_test_get_account (many->db, a->number);
+
+      g_assert_cmpint (a->id, ==, first + i);
+      g_assert_cmpint (b->id, ==, a->id);
+      g_assert_cmpint (b->balance, ==, i);
+    }
+  /* The search indexes were filled for every row. */
+  {
+    g_autoptr(GPtrArray) r = vp_account_store_search (many->db, "诸葛亮", 0, 10, &error);
+    g_autoptr(GPtrArray) r2 = vp_account_store_search (many->db, "葛亮", 0, 10, &error);
+    g_autoptr(GPtrArray) r3 = vp_account_store_search (many->db, "zgl", 0, 10, &error);
+
+    g_assert_cmpuint (r->len, ==, 1);
+    g_assert_cmpint (((VpAccount *)r->pdata[0])->id, ==, first + 777);
+    g_assert_cmpuint (r2->len, ==, 1);
+    g_assert_cmpuint (r3->len, ==, 1);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -274,6 +328,7 @@ main (int   argc,
   g_test_add_func ("/search/paging", test_paging);
   g_test_add_func ("/search/bad-queries", test_bad_queries);
   g_test_add_func ("/search/after-change-of-holder", test_after_change_of_holder);
+  g_test_add_func ("/search/insert-many", test_insert_many);
   ret = g_test_run ();
 
   g_free (wang);
