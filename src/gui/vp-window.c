@@ -262,6 +262,21 @@ toast_activated (GtkWidget  *widget,
   vp_window_toast (VP_WINDOW (widget), g_variant_get_string (param, NULL));
 }
 
+/* A locked screen leaves no half-filled dialog behind for the next person. */
+static void
+close_dialogs (VpWindow *self)
+{
+  g_autoptr(GListModel) toplevels = g_object_ref (gtk_window_get_toplevels ());
+
+  for (guint i = g_list_model_get_n_items (toplevels); i > 0; i--)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i - 1);
+
+      if (gtk_window_get_transient_for (window) == GTK_WINDOW (self))
+        gtk_window_destroy (window);
+    }
+}
+
 static void
 staff_changed (VpWindow *self)
 {
@@ -271,6 +286,7 @@ staff_changed (VpWindow *self)
     return;
   if (vp_context_get_staff (self->context) == NULL)
     {
+      close_dialogs (self);
       vp_window_show_login (self);
       return;
     }
