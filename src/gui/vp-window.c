@@ -26,6 +26,7 @@
 #include "vp-shift-page.h"
 #include "vp-reports-page.h"
 #include "vp-settings-page.h"
+#include "vp-sync-page.h"
 
 struct _VpWindow
 {
@@ -51,6 +52,7 @@ struct _VpWindow
   VpShiftPage        *shift_page;
   VpReportsPage      *reports_page;
   VpSettingsPage     *settings_page;
+  VpSyncPage         *sync_page;
 
   VpContext          *context;
   GPtrArray          *history;     /* page names, the current one last */
@@ -122,6 +124,8 @@ show_page (VpWindow   *self,
     vp_reports_page_refresh (self->reports_page);
   else if (g_str_equal (name, "settings"))
     vp_settings_page_refresh (self->settings_page);
+  else if (g_str_equal (name, "sync"))
+    vp_sync_page_refresh (self->sync_page);
 }
 
 static void
@@ -379,6 +383,7 @@ vp_window_class_init (VpWindowClass *klass)
   g_type_ensure (VP_TYPE_SHIFT_PAGE);
   g_type_ensure (VP_TYPE_REPORTS_PAGE);
   g_type_ensure (VP_TYPE_SETTINGS_PAGE);
+  g_type_ensure (VP_TYPE_SYNC_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/vanpos/VanPos/ui/vp-window.ui");
   gtk_widget_class_bind_template_child (widget_class, VpWindow, toasts);
@@ -401,6 +406,7 @@ vp_window_class_init (VpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpWindow, shift_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, reports_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, settings_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, sync_page);
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_activated);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_activated);
@@ -447,6 +453,7 @@ vp_window_init (VpWindow *self)
   vp_gui_set_name (GTK_WIDGET (self->shift_page), _("Shift"));
   vp_gui_set_name (GTK_WIDGET (self->reports_page), _("Reports"));
   vp_gui_set_name (GTK_WIDGET (self->settings_page), _("Settings"));
+  vp_gui_set_name (GTK_WIDGET (self->sync_page), _("Sync with HQ"));
 }
 
 VpWindow *
@@ -467,6 +474,7 @@ vp_window_new (gpointer   application,
   vp_shift_page_set_context (self->shift_page, context);
   vp_reports_page_set_context (self->reports_page, context);
   vp_settings_page_set_context (self->settings_page, context);
+  vp_sync_page_set_context (self->sync_page, context);
   g_signal_connect_swapped (context, "notify::staff", G_CALLBACK (staff_changed), self);
   g_signal_connect_swapped (context, "changed", G_CALLBACK (context_changed), self);
   update_header (self);
