@@ -285,7 +285,7 @@ vp_sync_run (VpDatabase          *db,
                                           "set the clock",
                                           ABS (r->drift_ms) / 60000,
                                           r->drift_ms > 0 ? "ahead of" : "behind");
-      g_warning ("%s", r->drift_warning);
+      g_message ("%s", r->drift_warning);
     }
   report (progress, progress_data, "session", 1, 1);
 
