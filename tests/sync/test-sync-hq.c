@@ -194,6 +194,22 @@ test_full_day (void)
   sync_env_hq_counts (env, &hq_entries, &hq_highest, &hq_amount);
   g_assert_cmpint (hq_entries, ==, 13);
 
+  /* A van clock an hour slow: the sync warns about the drift. */
+  {
+    g_autofree char *fake = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                             g_get_real_time () / G_USEC_PER_SEC - 3600);
+    g_autoptr(JsonObject) res3 = NULL;
+
+    g_setenv ("VP_FAKE_NOW", fake, TRUE);
+    CLI_OK ("sync", "--staff", SUP, "--pin", SUP_PIN, "--json");
+    g_unsetenv ("VP_FAKE_NOW");
+    res3 = parse_object (out);
+    g_assert_false (json_object_get_null_member (res3, "drift_warning"));
+    g_assert_cmpint (json_object_get_int_member (res3, "drift_ms"), <, -3500 * 1000);
+    g_assert_cmpint (json_object_get_int_member (res3, "drift_ms"), >, -3700 * 1000);
+    g_assert_nonnull (strstr (err, "warning: The van's clock is 60 min behind HQ's"));
+  }
+
   /* A wrong supervisor PIN fails before anything is sent. */
   g_assert_cmpint (sync_env_cli (env, NULL, &err, "sync", "--staff", SUP, "--pin", "1111", NULL), ==, 4);
 #undef CLI_OK
