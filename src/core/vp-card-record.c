@@ -541,13 +541,12 @@ vp_card_image_parse (const guint8 *data,
           out->damaged = TRUE;
           out->damage = g_strdup (errors[i]->message);
         }
-      /* Two valid slots must belong to the same card and account. */
-      if (i != best && ok[i] &&
-          (!g_str_equal (recs[i].card_number, recs[best].card_number) ||
-           !g_str_equal (recs[i].account_number, recs[best].account_number)))
+      /* Two valid slots must belong to the same card (the account may
+       * differ: a provisional number replaced by the real one). */
+      if (i != best && ok[i] && !g_str_equal (recs[i].card_number, recs[best].card_number))
         {
           g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FORGED,
-                       _("Forged or altered card: its two record slots name different cards or accounts"));
+                       _("Forged or altered card: its two record slots name different cards"));
           for (int j = 0; j < VP_CARD_IMAGE_SLOTS; j++)
             g_clear_error (&errors[j]);
           vp_card_image_clear (out);

@@ -592,6 +592,28 @@ report (VpTopupProgress  progress,
     progress (stage, fraction, data);
 }
 
+/* vp_card_record_verify_for_account(), except that a card written while
+ * the account had its provisional number (before HQ assigned the real
+ * one at sync) is still the account's card. */
+static gboolean
+verify_for_account (VpDatabase         *db,
+                    const VpCardRecord *r,
+                    const VpAccount    *a,
+                    GError            **error)
+{
+  VpCardRecord renamed;
+
+  if (!g_str_equal (r->account_number, a->number) &&
+      vp_account_number_is_provisional (r->account_number) &&
+      vp_card_store_account_had_number (db, a->id, r->account_number))
+    {
+      renamed = *r;
+      g_strlcpy (renamed.account_number, a->number, sizeof renamed.account_number);
+      r = &renamed;
+    }
+  return vp_card_record_verify_for_account (r, a->number, a->card_number, a->card_counter, error);
+}
+
 /* Refuses a card that must not be topped up, before any money is taken. */
 static gboolean
 check_card_before (VpService         *self,
@@ -613,7 +635,7 @@ check_card_before (VpService         *self,
                          "keep it and reissue a card"), r->card_number);
           return FALSE;
         }
-      if (!vp_card_record_verify_for_account (r, a->number, a->card_number, a->card_counter, error))
+      if (!verify_for_account (db, r, a, error))
         return FALSE;
       if ((gint64)r->counter > a->card_counter)
         {
@@ -724,9 +746,13 @@ vp_service_card_topup (VpService       *self,
     return NULL;
 
   /* The record this top-up will write, built ahead, so a record this
-   * van cannot encode is refused before any money is taken. */
+   * van cannot encode is refused before any money is taken. It names the
+   * account as it is now (a provisional number gives way to the real one). */
   if (image.has_record)
-    next = image.record;
+    {
+      next = image.record;
+      g_strlcpy (next.account_number, a->number, sizeof next.account_number);
+    }
   else
     {
       memset (&next, 0, sizeof next);
@@ -859,9 +885,7 @@ vp_service_card_read (VpService     *self,
                                       image.record.card_number, image.record.account_number);
       return g_steal_pointer (&out);
     }
-  if (!vp_card_record_verify_for_account (&image.record, out->account->number,
-                                          out->account->card_number, out->account->card_counter,
-                                          &local))
+  if (!verify_for_account (db, &image.record, out->account, &local))
     {
       out->problem = g_strdup (local->message);
       return g_steal_pointer (&out);

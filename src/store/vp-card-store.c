@@ -44,6 +44,35 @@ vp_card_store_set_key (VpDatabase  *db,
   return vp_database_set_meta (db, "card_key", norm, error);
 }
 
+gboolean
+vp_card_store_account_had_number (VpDatabase *db,
+                                  gint64      account_id,
+                                  const char *number)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *payload = NULL;
+  sqlite3_stmt *stmt;
+  JsonNode *root;
+
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db, "SELECT j.payload FROM accounts a JOIN journal j"
+                                  " ON j.seq = a.opened_seq WHERE a.id = ?1", NULL);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, account_id);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        payload = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+      sqlite3_reset (stmt);
+    }
+  vp_database_unlock (db);
+  if (payload == NULL || !json_parser_load_from_data (parser, payload, -1, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  return JSON_NODE_HOLDS_OBJECT (root) &&
+         g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (root),
+                                                                "account", NULL), number) == 0;
+}
+
 typedef struct
 {
   const VpStaff  *staff;

@@ -19,6 +19,12 @@ gboolean        vp_card_store_set_key   (VpDatabase  *db,
                                          const char  *hex,
                                          GError     **error);
 
+/* TRUE when the account was opened on this van under number (its
+ * provisional number, before HQ assigned the real one). */
+gboolean        vp_card_store_account_had_number (VpDatabase  *db,
+                                                  gint64       account_id,
+                                                  const char  *number);
+
 /* Lost-card reissue in one transaction: a new card number, the old card
  * blocked, the purchase counter carried, every pending top-up on the old
  * card voided into account credit (it can never be read now), the fee

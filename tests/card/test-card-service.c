@@ -521,6 +521,63 @@ test_default_reader_autoinsert (CardFx *fx, gconstpointer data)
   g_assert_true (g_file_test (card_file, G_FILE_TEST_IS_REGULAR));
 }
 
+/* A card issued with a new (provisional) account keeps working after HQ
+ * assigns the real account number at sync; its next record names it. */
+static void
+test_provisional_renamed (CardFx *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) open = NULL, e1 = NULL, e2 = NULL;
+  g_autoptr(VpAccount) a = NULL;
+  g_autofree char *real = vp_account_number_make (3409999990);
+  g_autofree char *sql = NULL;
+  g_auto(VpCardImage) image = { 0 };
+  VpOpenAccountRequest r = { 0 };
+  char *msg = NULL;
+
+  r.holder = "王小明";
+  r.id_number = "11010519491231002X";
+  r.phone = "13800138000";
+  r.estate = "长江花园";
+  r.building = "5";
+  r.room = "101";
+  r.service = VP_SERVICE_GAS;
+  r.meter = VP_METER_PREPAID;
+  r.tariff_class = VP_TARIFF_CLASS_RESIDENTIAL;
+  r.issue_card = TRUE;
+  open = vp_service_open_account (fx->svc, fx->staff, &r, &error);
+  g_assert_no_error (error);
+  a = vp_account_store_get (fx->db, "P-VAN01-000001", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (a->card_number);
+  g_assert_true (vp_sim_card_insert (fx->sim, a->card_number, &error));  /* a new blank card */
+  e1 = vp_service_topup (fx->svc, fx->staff, a->number, 3000, 0, VP_PAYMENT_CASH, NULL, NULL, NULL,
+                         NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (fx_card_image (fx, a->card_number, &image, &error));
+  g_assert_cmpstr (image.record.account_number, ==, "P-VAN01-000001");
+  vp_card_image_clear (&image);
+
+  /* The sync renames the account (as vp-sync-store does). */
+  sql = g_strdup_printf ("UPDATE accounts SET number = '%s', status = 'active' WHERE id = %"
+                         G_GINT64_FORMAT, real, a->id);
+  g_assert_cmpint (sqlite3_exec (vp_database_get_handle (fx->db), sql, NULL, NULL, &msg), ==,
+                   SQLITE_OK);
+  e2 = vp_service_topup (fx->svc, fx->staff, real, 2000, 0, VP_PAYMENT_CASH, NULL, NULL, NULL,
+                         NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e2->kind, ==, VP_KIND_TOPUP_CONFIRM);
+  g_assert_true (fx_card_image (fx, a->card_number, &image, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (image.record.account_number, ==, real);
+  g_assert_cmpuint (image.record.counter, ==, 2);
+  {
+    g_autoptr(VpCardReadout) out = vp_service_card_read (fx->svc, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (out->verified);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -545,5 +602,6 @@ main (int argc, char **argv)
   T ("reader-events", test_reader_events);
   T ("wait-timeout", test_wait_timeout);
   T ("default-reader-autoinsert", test_default_reader_autoinsert);
+  T ("provisional-renamed", test_provisional_renamed);
   return g_test_run ();
 }
