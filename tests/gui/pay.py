@@ -1,7 +1,9 @@
 # Pay a bill: ¥50 in cash on an account with arrears lowers its arrears by
 # 5000 fen and journals one payment; absurd or non-numeric amounts give an
 # inline message and write nothing.
+import os
 import re
+import shutil
 
 import vpgui as g
 
@@ -75,6 +77,15 @@ def flow():
     g.check(e.get('verify_code') == code, 'receipt code %r, journal %r' % (code, e.get('verify_code')))
     g.check(e.get('receipt') in number_label,
             'receipt shows %r, journal says %r' % (number_label, e.get('receipt')))
+    # The default printer setting is 'pdf': the receipt becomes a PDF file.
+    g.press('Print receipt', within=rec)
+    saved = g.wait_message('Receipt message', lambda t: t.startswith('Receipt saved as '),
+                           within=rec, timeout=30, what='the saved PDF receipt')
+    pdf = saved[len('Receipt saved as '):].strip()
+    g.check(os.path.isfile(pdf), 'no receipt file at %r' % pdf)
+    with open(pdf, 'rb') as f:
+        g.check(f.read(5) == b'%PDF-', '%s is not a PDF' % pdf)
+    shutil.copy(pdf, os.path.join(g.ART, 'pay-receipt.pdf'))
     g.press('Done', within=rec)
     page = g.panel('Account')
     g.wait_message('Arrears', lambda t: t == g.money(after['arrears']), within=page)
