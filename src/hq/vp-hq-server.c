@@ -920,7 +920,11 @@ early_handle (SoupServer        *server,
 {
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
 
-  if (soup_message_headers_get_content_length (h) > VP_HQ_MAX_BODY_BYTES)
+  /* A chunked body has no announced size: it would be read whole before
+   * it could be refused, so it is not accepted at all. */
+  if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CHUNKED)
+    send_error (msg, 400, "bad_request", "send the request body with a Content-Length");
+  else if (soup_message_headers_get_content_length (h) > VP_HQ_MAX_BODY_BYTES)
     send_error (msg, 413, "too_large", "the request body is larger than 16 MiB");
 }
 

@@ -155,6 +155,11 @@ hq_https (const char *method,
     }
   if (auth != NULL)
     headers = curl_slist_append (headers, auth);
+  if (g_str_equal (method, "POST-CHUNKED"))
+    {
+      headers = curl_slist_append (headers, "Transfer-Encoding: chunked");
+      method = "POST";
+    }
   if (g_str_equal (method, "POST"))
     {
       headers = curl_slist_append (headers, "Content-Type: application/json");

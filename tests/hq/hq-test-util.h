@@ -29,7 +29,8 @@ const char *hq_env            (const char *name);
 int         hq_run            (char      **out,
                                char      **err,
                                ...) G_GNUC_NULL_TERMINATED;
-/* cert_dir: a dir with client.crt and client.key (NULL: no client cert).
+/* method: GET, POST or POST-CHUNKED (a chunked body, no Content-Length).
+ * cert_dir: a dir with client.crt and client.key (NULL: no client cert).
  * pin: NULL to use $VANPOS_HQ_PINS. */
 HqResp     *hq_https          (const char *method,
                                const char *path,

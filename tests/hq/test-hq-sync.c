@@ -808,6 +808,14 @@ test_http_malformed (void)
       assert_error (r, 413, "too_large");
     }
   }
+  /* A body without a Content-Length is refused before it is read. */
+  {
+    const char *b = "{\"entries\": []}";
+    g_autoptr(HqResp) r = hq_https ("POST-CHUNKED", "/v1/vans/VAN01/journal", b, strlen (b), FALSE,
+                                    bundle, token);
+    assert_error (r, 400, "bad_request");
+    g_assert_nonnull (strstr (json_object_get_string_member (r->json, "message"), "Content-Length"));
+  }
   /* Sessions: wrong PIN, an operator, no token. */
   {
     const char *b = "{\"staff\": \"sup01\", \"pin\": \"1111\"}";
