@@ -345,6 +345,41 @@ test_not_a_utility_card (CardFx *fx, gconstpointer data)
   g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM journal"), ==, before);
 }
 
+static void
+count_signal (VpCardReader *r, gpointer user_data)
+{
+  (*(int *)user_data)++;
+}
+
+/* Insert and remove events through pcscd's reader state. */
+static void
+test_events (CardFx *fx, gconstpointer data)
+{
+  g_autofree char *img = image_path (fx, "card-e.img");
+  VpCardReader *r;
+  int inserted = 0, removed = 0;
+
+  if (skip_reason)
+    {
+      g_test_skip (skip_reason);
+      return;
+    }
+  r = VP_CARD_READER (reader);
+  g_signal_connect (r, "card-inserted", G_CALLBACK (count_signal), &inserted);
+  g_signal_connect (r, "card-removed", G_CALLBACK (count_signal), &removed);
+  start_card (img, 0, FALSE);
+  g_assert_true (vp_card_reader_poll (r));
+  g_assert_cmpint (inserted, ==, 1);
+  stop_card ();
+  g_assert_false (vp_card_reader_poll (r));
+  g_assert_cmpint (removed, ==, 1);
+  start_card (img, 0, FALSE);
+  g_assert_true (vp_card_reader_poll (r));
+  g_assert_cmpint (inserted, ==, 2);
+  g_signal_handlers_disconnect_by_data (r, &inserted);
+  g_signal_handlers_disconnect_by_data (r, &removed);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -359,6 +394,7 @@ main (int argc, char **argv)
   T ("pulled-mid-write", test_pulled_mid_write);
   T ("wrong-card", test_wrong_card);
   T ("not-a-utility-card", test_not_a_utility_card);
+  T ("events", test_events);
   ret = g_test_run ();
   stop_card ();
   g_clear_object (&reader);
