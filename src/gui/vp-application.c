@@ -11,6 +11,7 @@
 
 #include "vp-application.h"
 #include "vp-context.h"
+#include "vp-service-card.h"
 #include "vp-window.h"
 
 struct _VpApplication
@@ -65,6 +66,48 @@ vp_application_handle_local_options (GApplication *app,
   return -1;
 }
 
+static gpointer
+recover_job (VpService     *service,
+             gpointer       data,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  return vp_service_recover_topups (service, cancellable, error);
+}
+
+static void
+recovered (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(VpWindow) window = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items = vp_service_run_finish (VP_SERVICE (source), result, &error);
+
+  if (items == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not check unfinished top-ups: %s"),
+                                               error->message);
+      g_warning ("%s", text);
+      vp_window_show_notice (window, text);
+      return;
+    }
+  /* Each resolved (or still waiting) top-up is news for the operator. */
+  if (items->len > 0)
+    {
+      g_autoptr(GString) notice = g_string_new (NULL);
+
+      for (guint i = 0; i < items->len; i++)
+        {
+          VpRecoveryItem *item = items->pdata[i];
+
+          g_message ("%s", item->message);
+          g_string_append_printf (notice, "%s%s", i ? "\n" : "", item->message);
+        }
+      vp_window_show_notice (window, notice->str);
+    }
+}
+
 static void
 database_opened (GObject      *source,
                  GAsyncResult *result,
@@ -74,9 +117,15 @@ database_opened (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   if (!vp_context_open_database_finish (VP_CONTEXT (source), result, &error))
-    vp_window_show_error (window, error);
-  else
-    vp_window_show_login (window);
+    {
+      vp_window_show_error (window, error);
+      return;
+    }
+  vp_window_show_login (window);
+  /* DESIGN §5: a top-up INTENT left by a crash is resolved at start by
+   * reading the card (confirm if it has the purchase, else void). */
+  vp_context_run (VP_CONTEXT (source), recover_job, NULL, NULL,
+                  (GDestroyNotify)g_ptr_array_unref, NULL, recovered, g_object_ref (window));
 }
 
 static void

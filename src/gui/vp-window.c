@@ -519,3 +519,11 @@ vp_window_show_opening (VpWindow   *self,
   gtk_stack_set_visible_child_name (self->main_stack, "opening");
   update_header (self);
 }
+
+void
+vp_window_show_notice (VpWindow   *self,
+                       const char *text)
+{
+  g_return_if_fail (VP_IS_WINDOW (self));
+  vp_login_page_set_notice (self->login_page, text);
+}

@@ -21,6 +21,9 @@ void      vp_window_show_login (VpWindow     *self);
 /* "Checking the database…" while it opens. */
 void      vp_window_show_opening (VpWindow   *self,
                                   const char *path);
+/* A line on the sign-in screen (e.g. top-ups resolved at start). */
+void      vp_window_show_notice (VpWindow   *self,
+                                 const char *text);
 void      vp_window_toast      (VpWindow     *self,
                                 const char   *text);
 
