@@ -22,6 +22,7 @@ def flow():
     g.press('Change holder', within=page)
     p = g.panel('Change holder')
     g.toggle_on('Carry arrears', within=p)
+    g.check_touch_targets()
 
     # Bad input: a final reading below the last one.
     g.keypad('1', within=p)

@@ -14,6 +14,7 @@ def flow():
     g.start_app()
     p = g.panel('Sign in')
     g.screenshot('login-panel')
+    g.check_touch_targets(p)
 
     # No name chosen yet: Sign in says so.
     g.keypad('1234', within=p)
@@ -40,6 +41,7 @@ def flow():
                            what='the home page to show the open shift with its ¥123.45 float')
     g.log('Shift state: %r' % state)
     g.screenshot('home')
+    g.check_touch_targets()
 
     # Lock, then the supervisor signs in.
     g.press('Lock')

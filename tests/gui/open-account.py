@@ -19,6 +19,7 @@ def flow():
     g.login()
     p = g.nav('New account')
     g.screenshot('form')
+    g.check_touch_targets()
 
     g.set_text('Holder name', 'Zhou Min', within=p)
     g.set_text('ID number', ID, within=p)

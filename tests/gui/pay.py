@@ -28,6 +28,7 @@ def flow():
     g.press('Pay bills', within=page)
     p = g.panel('Pay bills')
     g.screenshot('pay-form')
+    g.check_touch_targets()
 
     # Bad input 1: an absurd amount on the keypad.
     g.keypad('99999999', within=p)

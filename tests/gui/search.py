@@ -34,6 +34,7 @@ def flow():
 
     many = expect_rows(p, '张', minimum=10)
     g.screenshot('one-character')
+    g.check_touch_targets()
     expect_rows(p, many[0]['holder'][:2])
     initials = expect_rows(p, 'zjj')
     g.check(initials[0]['holder'] == '张军娟', 'zjj finds %r first' % initials[0]['holder'])
@@ -53,6 +54,7 @@ def flow():
     g.label_text('Account number', within=page, pred=lambda t: acct['number'] in t)
     g.label_text('Arrears', within=page, pred=lambda t: t == g.money(acct['arrears']))
     g.screenshot('account-page')
+    g.check_touch_targets()
 
 
 g.run(flow)

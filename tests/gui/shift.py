@@ -26,6 +26,7 @@ def flow():
     g.check(x['float'] == 20000, 'store float %r, expected 20000' % x.get('float'))
     g.label_text('Expected cash', within=p, pred=lambda t: t == '¥200.00')
     g.screenshot('x-report')
+    g.check_touch_targets()
 
     g.set_text('Counted cash', '195', within=p)
     g.label_text('Difference', within=p, pred=lambda t: t.startswith('-¥5.00'))

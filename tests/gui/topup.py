@@ -35,6 +35,7 @@ def flow():
     total = g.label_text('Quote total', within=p, pred=lambda t: t.startswith('Total: ¥100.00 for '))
     g.log('quote total %r' % total)
     g.screenshot('topup-quote')
+    g.check_touch_targets()
     g.press('Confirm', within=p)
     g.label_text('Insert the card', pred=lambda t: t == 'Insert the card', timeout=20)
     g.screenshot('topup-insert-card')

@@ -814,3 +814,24 @@ def money(fen):
     sign = '-' if fen < 0 else ''
     fen = abs(fen)
     return '%s¥{:,}.{:02d}'.format(fen // 100, fen % 100) % sign
+
+
+TOUCH_ROLES = ('push button', 'toggle button', 'check box', 'radio button', 'text',
+               'entry', 'password text', 'spin button')
+
+
+def check_touch_targets(within=None, minimum=48):
+    """Every shown control is at least MINIMUM px high and wide (DESIGN.md:
+    touch targets ≥ 48 px). Check boxes count with their label row."""
+    small = []
+    for n in find_all(within=within, pred=lambda n: n.roleName in TOUCH_ROLES):
+        try:
+            x, y, w, h = _extents(n)
+        except Exception:  # noqa: BLE001
+            continue
+        if n.name in ('Minimize', 'Maximize', 'Close'):
+            continue
+        if w < minimum or h < minimum:
+            small.append('%s %r %dx%d' % (n.roleName, n.name, w, h))
+    check(not small, 'controls smaller than %d px: %s' % (minimum, '; '.join(small[:10])))
+    return True
