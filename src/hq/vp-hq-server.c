@@ -902,12 +902,27 @@ on_accept_certificate (SoupServerMessage    *msg,
   return TRUE;
 }
 
+/* One access log line per request: method, path, status, time. */
+static void
+on_finished (SoupServerMessage *msg,
+             gpointer           user_data)
+{
+  gint64 started = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "vp-started"));
+  GUri *uri = soup_server_message_get_uri (msg);
+
+  g_message ("%s %s %s %u %.1f ms", soup_server_message_get_remote_host (msg),
+             soup_server_message_get_method (msg), uri ? g_uri_get_path (uri) : "?",
+             soup_server_message_get_status (msg), (g_get_monotonic_time () - started) / 1000.0);
+}
+
 static void
 on_request_started (SoupServer        *server,
                     SoupServerMessage *msg,
                     gpointer           user_data)
 {
+  g_object_set_data (G_OBJECT (msg), "vp-started", GSIZE_TO_POINTER (g_get_monotonic_time ()));
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (on_accept_certificate), user_data);
+  g_signal_connect (msg, "finished", G_CALLBACK (on_finished), NULL);
 }
 
 /* Refuses an oversized body before reading it. */

@@ -261,7 +261,7 @@ vp_hq_ca_init (const char          *dir,
       const char *h = extra_hosts[i];
       gboolean is_ip = g_hostname_is_ip_address (h);
 
-      if (!is_ip && !g_hostname_is_non_ascii (h) && strpbrk (h, ",:/ ") != NULL)
+      if (!is_ip && (*h == '\0' || strpbrk (h, ",:/ \t") != NULL))
         {
           g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, "“%s” is not a host name", h);
           return FALSE;
