@@ -13,6 +13,7 @@
 #include "vp-form-field.h"
 #include "vp-gui-util.h"
 #include "vp-keypad.h"
+#include "vp-service-card.h"
 
 enum { F_READING, F_HOLDER, F_ID, F_PHONE, F_REFERENCE, N_FIELDS };
 
@@ -23,6 +24,7 @@ struct _VpChangeHolderPage
   GtkWidget    *summary_grid;
   GtkWidget    *arrears_box;
   GtkWidget    *method_box;
+  GtkWidget    *card_box;
   GtkWidget    *fields_grid;
   GtkLabel     *message_label;
   GtkWidget    *confirm_button;
@@ -34,6 +36,8 @@ struct _VpChangeHolderPage
   VpFormField  *fields[N_FIELDS];
   GPtrArray    *settle;
   GPtrArray    *methods;
+  GPtrArray    *card;
+  gboolean      has_card;
   gboolean      busy;
   GCancellable *cancellable;
 };
@@ -42,6 +46,7 @@ G_DEFINE_FINAL_TYPE (VpChangeHolderPage, vp_change_holder_page, GTK_TYPE_BOX)
 
 static const char * const settle_labels[] = { N_("Settle arrears now"), N_("Carry arrears"), NULL };
 static const char * const method_labels[] = { N_("Cash"), N_("Card"), N_("Mobile"), NULL };
+static const char * const card_labels[] = { N_("Carry the card"), N_("Issue a new card"), NULL };
 
 static gboolean
 validate_reading (const char *text, GError **error)
@@ -70,6 +75,7 @@ choices_changed (VpChangeHolderPage *self)
   gboolean cash = vp_gui_toggle_group_get (self->methods) == VP_PAYMENT_CASH;
 
   gtk_widget_set_visible (self->arrears_box, self->arrears > 0);
+  gtk_widget_set_visible (self->card_box, self->has_card);
   gtk_widget_set_visible (self->method_box, pay);
   self->fields[F_REFERENCE]->optional = !pay || cash;
   gtk_widget_set_sensitive (self->fields[F_REFERENCE]->entry, pay && !cash);
@@ -108,12 +114,13 @@ load_done (GObject      *source,
       return;
     }
   self->arrears = a->arrears;
+  self->has_card = a->card_number != NULL;
   title = g_strdup_printf (_("Change the holder of %s (now %s)"), a->number, a->holder);
   vp_gui_set_value (self->account_label, title);
   arrears = vp_money_format (a->arrears);
   credit = vp_money_format (a->balance);
   reading = vp_volume_format (a->last_reading);
-  card = a->card_number ? g_strdup_printf (_("%s, carried to the new holder"), a->card_number)
+  card = a->card_number ? g_strdup (a->card_number)
                         : g_strdup (_("No card"));
   vp_gui_clear_box (self->summary_grid);
   vp_gui_grid_row (self->summary_grid, 0, 0, _("Arrears"), arrears);
@@ -129,8 +136,24 @@ typedef struct
   VpStaff *staff;
   char    *text[N_FIELDS];
   char    *number;
+  gboolean reissue;
   VpChangeHolderRequest request;
 } ChangeData;
+
+typedef struct
+{
+  VpJournalEntry *entry;
+  char           *card_message;   /* reissue outcome, or NULL */
+  gboolean        card_failed;
+} ChangeResult;
+
+static void
+change_result_free (ChangeResult *r)
+{
+  g_clear_pointer (&r->entry, vp_journal_entry_free);
+  g_free (r->card_message);
+  g_free (r);
+}
 
 static void
 change_data_free (ChangeData *d)
@@ -149,8 +172,42 @@ change_job (VpService     *service,
             GError       **error)
 {
   ChangeData *d = data;
+  g_autoptr(GError) card_error = NULL;
+  g_autoptr(VpJournalEntry) reissued = NULL;
+  g_autofree char *note = NULL;
+  ChangeResult *r;
+  VpJournalEntry *entry = vp_service_change_holder (service, d->staff, &d->request, error);
 
-  return vp_service_change_holder (service, d->staff, &d->request, error);
+  if (entry == NULL)
+    return NULL;
+  r = g_new0 (ChangeResult, 1);
+  r->entry = entry;
+  if (!d->reissue)
+    return r;
+  /* The change of holder is committed; a new card for the new holder is
+   * its own journal entry, and its failure is reported, not hidden. */
+  reissued = vp_service_card_reissue (service, d->staff, d->number, 0, VP_PAYMENT_CASH, NULL,
+                                      "change of holder", &note, cancellable, &card_error);
+  if (reissued == NULL)
+    {
+      r->card_failed = TRUE;
+      r->card_message = g_strdup_printf (_("The new card was not issued: %s"), card_error->message);
+    }
+  else
+    {
+      g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (reissued);
+      const char *card = p ? json_object_get_string_member_with_default (p, "new_card", NULL) : NULL;
+
+      r->card_message = card ? g_strdup_printf (_("New card %s issued"), card)
+                             : g_strdup (_("New card issued"));
+      if (note && *note)
+        {
+          char *both = g_strdup_printf ("%s (%s)", r->card_message, note);
+          g_free (r->card_message);
+          r->card_message = both;
+        }
+    }
+  return r;
 }
 
 static void
@@ -160,22 +217,28 @@ change_done (GObject      *source,
 {
   g_autoptr(VpChangeHolderPage) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(VpJournalEntry) entry = vp_service_run_finish (VP_SERVICE (source), result, &error);
+  ChangeResult *r = vp_service_run_finish (VP_SERVICE (source), result, &error);
+  VpJournalEntry *entry;
   g_autofree char *receipt = NULL;
   g_autofree char *text = NULL;
 
   self->busy = FALSE;
   gtk_widget_set_sensitive (self->confirm_button, TRUE);
-  if (entry == NULL)
+  if (r == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);
       return;
     }
+  entry = r->entry;
   receipt = vp_journal_receipt_number (entry->van_id, entry->device_time, entry->seq);
-  text = g_strdup_printf (_("Holder changed (%s)"), receipt);
-  vp_gui_show_message (self->message_label, text, FALSE);
+  if (r->card_message)
+    text = g_strdup_printf (_("Holder changed (%s). %s"), receipt, r->card_message);
+  else
+    text = g_strdup_printf (_("Holder changed (%s)"), receipt);
+  vp_gui_show_message (self->message_label, text, r->card_failed);
   vp_context_emit_changed (self->context);
   gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
+  change_result_free (r);
   gtk_widget_activate_action (GTK_WIDGET (self), "win.open-account", "s", self->number);
 }
 
@@ -214,6 +277,7 @@ confirm_activated (GtkWidget  *widget,
   if (!vp_volume_parse (d->text[F_READING], &d->request.final_reading, NULL))
     g_assert_not_reached ();   /* checked above */
   d->request.settle_arrears = settling (self);
+  d->reissue = self->has_card && vp_gui_toggle_group_get (self->card) == 1;
   d->request.method = vp_gui_toggle_group_get (self->methods);
   d->request.reference = d->request.settle_arrears && d->request.method != VP_PAYMENT_CASH
                          ? d->text[F_REFERENCE] : NULL;
@@ -221,7 +285,7 @@ confirm_activated (GtkWidget  *widget,
   gtk_widget_set_sensitive (self->confirm_button, FALSE);
   vp_gui_show_message (self->message_label, _("Changing the holder…"), FALSE);
   vp_context_run (self->context, change_job, d, (GDestroyNotify)change_data_free,
-                  (GDestroyNotify)vp_journal_entry_free, NULL, change_done, g_object_ref (self));
+                  (GDestroyNotify)change_result_free, NULL, change_done, g_object_ref (self));
 }
 
 static void
@@ -244,6 +308,7 @@ vp_change_holder_page_dispose (GObject *object)
     g_clear_pointer (&self->fields[i], g_free);
   g_clear_pointer (&self->settle, g_ptr_array_unref);
   g_clear_pointer (&self->methods, g_ptr_array_unref);
+  g_clear_pointer (&self->card, g_ptr_array_unref);
   G_OBJECT_CLASS (vp_change_holder_page_parent_class)->dispose (object);
 }
 
@@ -259,6 +324,7 @@ vp_change_holder_page_class_init (VpChangeHolderPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, summary_grid);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, arrears_box);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, method_box);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, card_box);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, fields_grid);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, confirm_button);
@@ -284,6 +350,7 @@ vp_change_holder_page_init (VpChangeHolderPage *self)
                                                  validate_reference, TRUE);
   self->settle = vp_gui_toggle_group (self->arrears_box, settle_labels, NULL);
   self->methods = vp_gui_toggle_group (self->method_box, method_labels, NULL);
+  self->card = vp_gui_toggle_group (self->card_box, card_labels, NULL);
   for (guint i = 0; i < self->settle->len; i++)
     g_signal_connect_swapped (self->settle->pdata[i], "toggled", G_CALLBACK (choices_changed), self);
   for (guint i = 0; i < self->methods->len; i++)
@@ -313,6 +380,8 @@ vp_change_holder_page_load (VpChangeHolderPage *self,
   g_free (self->number);
   self->number = g_strdup (number);
   self->arrears = 0;
+  self->has_card = FALSE;
+  vp_gui_toggle_group_set (self->card, 0);
   for (guint i = 0; i < N_FIELDS; i++)
     vp_form_field_reset (self->fields[i]);
   vp_gui_toggle_group_set (self->settle, 0);
