@@ -11,6 +11,7 @@
 
 #include "vp-home-page.h"
 #include "vp-gui-util.h"
+#include "vp-sync-store.h"
 
 struct _VpHomePage
 {
@@ -38,7 +39,7 @@ typedef struct
   VpShiftTotals totals;
   VpReport     *report;
   char         *trip;
-  char         *last_sync;
+  gint64        last_sync;   /* device µs, 0: never */
   gint64        pending;
 } HomeView;
 
@@ -48,7 +49,6 @@ home_view_free (HomeView *v)
   vp_shift_totals_clear (&v->totals);
   g_clear_pointer (&v->report, vp_report_free);
   g_free (v->trip);
-  g_free (v->last_sync);
   g_free (v);
 }
 
@@ -68,7 +68,7 @@ load_job (VpService     *service,
   if (v->report == NULL)
     goto fail;
   v->trip = vp_trip_store_current (db);
-  v->last_sync = vp_database_get_meta (db, "last_sync_time");
+  v->last_sync = vp_database_get_meta_int (db, VP_META_LAST_SYNC_TIME, 0);
   v->pending = vp_outbox_store_count_pending (db);
   return v;
 
@@ -122,12 +122,16 @@ show_view (VpHomePage *self,
   gtk_widget_set_sensitive (self->start_button, v->trip == NULL);
   gtk_widget_set_sensitive (self->end_button, v->trip != NULL);
 
-  if (v->last_sync && *v->last_sync)
-    sync = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "Last sync %s · %" PRId64 " entry waiting",
-                                         "Last sync %s · %" PRId64 " entries waiting",
-                                         v->pending),
-                            v->last_sync, v->pending);
+  if (v->last_sync > 0)
+    {
+      g_autofree char *when = vp_gui_format_time (v->last_sync);
+
+      sync = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Last sync %s · %" PRId64 " entry waiting",
+                                           "Last sync %s · %" PRId64 " entries waiting",
+                                           v->pending),
+                              when, v->pending);
+    }
   else
     sync = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                          "Not synced yet · %" PRId64 " entry waiting",
