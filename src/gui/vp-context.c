@@ -137,22 +137,6 @@ use_database (VpContext  *self,
   self->service = vp_service_new (db);
 }
 
-gboolean
-vp_context_open_database (VpContext   *self,
-                          const char  *path,
-                          GError     **error)
-{
-  g_autoptr(VpDatabase) db = NULL;
-
-  g_return_val_if_fail (VP_IS_CONTEXT (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-
-  if ((db = open_checked (path, error)) == NULL)
-    return FALSE;
-  use_database (self, db);
-  return TRUE;
-}
-
 static void
 open_thread (GTask        *task,
              gpointer      source,

@@ -15,9 +15,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (VpContext, vp_context, VP, CONTEXT, GObject)
 
 VpContext     *vp_context_new            (void);
-gboolean       vp_context_open_database  (VpContext   *self,
-                                          const char  *path,
-                                          GError     **error);
 /* Opens (integrity check included) on a thread: a big database must not
  * keep the window from appearing. */
 void           vp_context_open_database_async  (VpContext           *self,

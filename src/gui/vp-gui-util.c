@@ -92,11 +92,6 @@ vp_gui_format_time (gint64 device_time_us)
   return g_date_time_format (local, "%Y-%m-%d %H:%M");
 }
 
-char *
-vp_gui_format_volume (VpVolume litres)
-{
-  return vp_volume_format (litres);
-}
 
 const char *
 vp_gui_kind_label (const char *kind)
@@ -177,11 +172,6 @@ vp_gui_method_label (VpPaymentMethod method)
     }
 }
 
-const char *
-vp_gui_error_text (const GError *error)
-{
-  return error ? error->message : "";
-}
 
 GPtrArray *
 vp_gui_toggle_group (GtkWidget          *box,

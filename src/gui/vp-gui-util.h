@@ -25,7 +25,6 @@ void        vp_gui_set_money         (GtkLabel    *label,
                                       VpMoney      amount);
 void        vp_gui_clear_box         (GtkWidget   *box);
 char       *vp_gui_format_time       (gint64       device_time_us);
-char       *vp_gui_format_volume     (VpVolume     litres);
 /* A human name for a journal entry kind ("Payment", "Top-up" …). */
 const char *vp_gui_kind_label        (const char  *kind);
 const char *vp_gui_role_label        (VpRole       role);
@@ -33,8 +32,6 @@ const char *vp_gui_meter_label       (VpMeterType  meter);
 const char *vp_gui_service_label     (VpServiceKind service);
 const char *vp_gui_tariff_label      (VpTariffClass klass);
 const char *vp_gui_method_label      (VpPaymentMethod method);
-/* The store's message, with the money-parser's messages made friendlier. */
-const char *vp_gui_error_text        (const GError *error);
 
 /* Builds a toggle group of buttons in box from labels (translated), the
  * first active; returns the buttons (owned by box). */
