@@ -5,7 +5,7 @@
 # display, a private D-Bus session with the AT-SPI bus, starts the app itself
 # (vpgui.start_app) and drives it through AT-SPI with dogtail. Screenshots go
 # to <source>/test-artifacts/gui/. Xvfb, the AT-SPI bus and the app are always
-# stopped on exit.
+# stopped on exit. VP_GUI_SCREEN=1024x768x24 tries the smaller screen.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
@@ -93,7 +93,7 @@ db="$tmp/vanpos.db"
 
 # A free display: Xvfb picks one itself (-displayfd), so runs in parallel
 # (other build directories) cannot race for the same number.
-Xvfb -screen 0 1280x800x24 -nolisten tcp -noreset -displayfd 3 \
+Xvfb -screen 0 "${VP_GUI_SCREEN:-1280x800x24}" -nolisten tcp -noreset -displayfd 3 \
   3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
 xvfb_pid=$!
 display=""
