@@ -23,6 +23,7 @@ def flow():
     p = g.panel('Change holder')
     g.toggle_on('Carry arrears', within=p)
     g.check_touch_targets()
+    g.check_accessible_names()
 
     # Bad input: a final reading below the last one.
     g.keypad('1', within=p)

@@ -15,6 +15,7 @@ def flow():
     p = g.panel('Sign in')
     g.screenshot('login-panel')
     g.check_touch_targets(p)
+    g.check_accessible_names(p)
 
     # No name chosen yet: Sign in says so.
     g.keypad('1234', within=p)
@@ -42,6 +43,7 @@ def flow():
     g.log('Shift state: %r' % state)
     g.screenshot('home')
     g.check_touch_targets()
+    g.check_accessible_names()
 
     # Lock, then the supervisor signs in.
     g.press('Lock')

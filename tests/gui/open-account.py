@@ -20,6 +20,7 @@ def flow():
     p = g.nav('New account')
     g.screenshot('form')
     g.check_touch_targets()
+    g.check_accessible_names()
 
     g.set_text('Holder name', 'Zhou Min', within=p)
     g.set_text('ID number', ID, within=p)

@@ -29,6 +29,7 @@ def flow():
     p = g.panel('Pay bills')
     g.screenshot('pay-form')
     g.check_touch_targets()
+    g.check_accessible_names()
 
     # Bad input 1: an absurd amount on the keypad.
     g.keypad('99999999', within=p)

@@ -35,6 +35,7 @@ def flow():
     many = expect_rows(p, '张', minimum=10)
     g.screenshot('one-character')
     g.check_touch_targets()
+    g.check_accessible_names()
     expect_rows(p, many[0]['holder'][:2])
     initials = expect_rows(p, 'zjj')
     g.check(initials[0]['holder'] == '张军娟', 'zjj finds %r first' % initials[0]['holder'])
@@ -55,6 +56,7 @@ def flow():
     g.label_text('Arrears', within=page, pred=lambda t: t == g.money(acct['arrears']))
     g.screenshot('account-page')
     g.check_touch_targets()
+    g.check_accessible_names()
 
 
 g.run(flow)

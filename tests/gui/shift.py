@@ -27,6 +27,7 @@ def flow():
     g.label_text('Expected cash', within=p, pred=lambda t: t == '¥200.00')
     g.screenshot('x-report')
     g.check_touch_targets()
+    g.check_accessible_names()
 
     g.set_text('Counted cash', '195', within=p)
     g.label_text('Difference', within=p, pred=lambda t: t.startswith('-¥5.00'))

@@ -36,6 +36,7 @@ def flow():
     g.log('quote total %r' % total)
     g.screenshot('topup-quote')
     g.check_touch_targets()
+    g.check_accessible_names()
     g.press('Confirm', within=p)
     g.label_text('Insert the card', pred=lambda t: t == 'Insert the card', timeout=20)
     g.screenshot('topup-insert-card')

@@ -835,3 +835,19 @@ def check_touch_targets(within=None, minimum=48):
             small.append('%s %r %dx%d' % (n.roleName, n.name, w, h))
     check(not small, 'controls smaller than %d px: %s' % (minimum, '; '.join(small[:10])))
     return True
+
+
+def check_accessible_names(within=None):
+    """Every shown control has an accessible name a screen reader can say
+    (not empty, not a GTK type name)."""
+    bad = []
+    for n in find_all(within=within, pred=lambda n: n.roleName in TOUCH_ROLES):
+        nm = (n.name or '').strip()
+        if not nm or re.fullmatch(r'(Gtk|Adw)[A-Za-z]+', nm):
+            try:
+                x, y, w, h = _extents(n)
+            except Exception:  # noqa: BLE001
+                x = y = w = h = -1
+            bad.append('%s at %d,%d %dx%d' % (n.roleName, x, y, w, h))
+    check(not bad, 'controls without an accessible name: %s' % '; '.join(bad[:10]))
+    return True
