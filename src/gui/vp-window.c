@@ -500,6 +500,41 @@ vp_window_show_login (VpWindow *self)
   update_header (self);
 }
 
+/* libadwaita 1.2 gives the toast's close button no accessible name:
+ * name every unnamed button outside the content ("Dismiss"). */
+static void
+name_toast_buttons (GtkWidget *widget)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_BUTTON (child) && gtk_button_get_label (GTK_BUTTON (child)) == NULL)
+        vp_gui_set_name (child, _("Dismiss"));
+      name_toast_buttons (child);
+    }
+}
+
+static gboolean
+name_toasts (gpointer user_data)
+{
+  VpWindow *self = user_data;
+  GtkWidget *content = adw_toast_overlay_get_child (self->toasts);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->toasts)); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (child != content)
+      name_toast_buttons (child);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+toast_dismissed (AdwToast *toast,
+                 VpWindow *self)
+{
+  /* The next queued toast shows now. */
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 50, name_toasts, g_object_ref (self), g_object_unref);
+}
+
 void
 vp_window_toast (VpWindow   *self,
                  const char *text)
@@ -507,7 +542,9 @@ vp_window_toast (VpWindow   *self,
   AdwToast *toast = adw_toast_new (text);
 
   adw_toast_set_timeout (toast, 4);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed), self, 0);
   adw_toast_overlay_add_toast (self->toasts, toast);
+  name_toasts (self);
 }
 
 void
