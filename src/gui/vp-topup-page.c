@@ -342,6 +342,10 @@ progress_main (gpointer user_data)
     text = _("Reading the card back…");
   else if (g_str_equal (p->stage, "confirm"))
     text = _("Confirming…");
+  else if (g_str_equal (p->stage, "card"))
+    text = _("Reading the card…");
+  else if (g_str_equal (p->stage, "done"))
+    text = _("Done");
   gtk_progress_bar_set_fraction (self->progress_bar, p->fraction);
   gtk_progress_bar_set_text (self->progress_bar, text);
   return G_SOURCE_REMOVE;
