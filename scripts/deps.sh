@@ -12,7 +12,7 @@ PACKAGES=(
   # HQ reference server and its tests
   postgresql
   # IC-card tests over the real PC/SC stack
-  pcscd vsmartcard-vpcd vsmartcard-vpicc
+  pcscd vsmartcard-vpcd vsmartcard-vpicc python3-pycryptodome
   # GUI tests: a real window under Xvfb driven through AT-SPI
   xvfb xauth dbus dbus-x11 at-spi2-core python3-dogtail python3-gi gir1.2-atspi-2.0
   imagemagick x11-apps
