@@ -40,7 +40,7 @@ GPtrArray *vp_account_store_list_bills (VpDatabase  *db,
 gboolean   vp_account_store_insert     (VpDatabase  *db,
                                         VpAccount   *account,
                                         GError     **error);
-/* The same for many accounts (VpAccount*), several hundred rows per
+/* The same for many accounts (VpAccount*), up to 1,300 rows per
  * INSERT: the FTS index is flushed once per statement, not per row, which
  * makes bulk loads (demo, HQ master data) about twice as fast. Must be
  * called inside a transaction; fills in each account's id. */

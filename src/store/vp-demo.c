@@ -102,7 +102,7 @@ make_id_number (GRand *rand)
   return g_strdup (buf);
 }
 
-#define DEMO_BATCH 500
+#define DEMO_BATCH 1300
 
 /* Back to the cache size vp_database_open() sets. */
 static void

@@ -256,13 +256,13 @@ test_insert_many (void)
   g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_account_free);
   gint64 first;
 
-  /* 1,201 rows: two full multi-row INSERTs of 500 and a tail of 201. */
-  for (guint i = 0; i < 1201; i++)
+  /* 2,700 rows: two full multi-row INSERTs of 1,300 and a tail of 100. */
+  for (guint i = 0; i < 2700; i++)
     {
       VpAccount *a = g_new0 (VpAccount, 1);
 
       a->number = vp_account_number_make (3409500000 + i);
-      a->holder = g_strdup (i == 777 ? "诸葛亮" : "张伟");
+      a->holder = g_strdup (i == 2677 ? "诸葛亮" : "张伟");
       a->phone = g_strdup_printf ("135%08u", i);
       a->estate = g_strdup ("红旗社区");
       a->building = g_strdup_printf ("%u", i % 30 + 1);
@@ -278,7 +278,7 @@ test_insert_many (void)
   g_assert_true (vp_database_commit (many->db, &error));
   vp_database_unlock (many->db);
 
-  g_assert_cmpint (vp_account_store_count (many->db), ==, 1201);
+  g_assert_cmpint (vp_account_store_count (many->db), ==, 2700);
   first = ((VpAccount *)accounts->pdata[0])->id;
   for (guint i = 0; i < accounts->len; i += 100)
     {
@@ -296,7 +296,7 @@ test_insert_many (void)
     g_autoptr(GPtrArray) r3 = vp_account_store_search (many->db, "zgl", 0, 10, &error);
 
     g_assert_cmpuint (r->len, ==, 1);
-    g_assert_cmpint (((VpAccount *)r->pdata[0])->id, ==, first + 777);
+    g_assert_cmpint (((VpAccount *)r->pdata[0])->id, ==, first + 2677);
     g_assert_cmpuint (r2->len, ==, 1);
     g_assert_cmpuint (r3->len, ==, 1);
   }
