@@ -26,7 +26,7 @@ def flow():
     g.check_accessible_names()
 
     # Bad input: a final reading below the last one.
-    g.keypad('1', within=p)
+    g.keypad('1', within=p, target='Final reading (m³)')
     g.set_text('New holder name', 'Wu Lei', within=p)
     g.set_text('New ID number', NEW_ID, within=p)
     g.set_text('New phone', NEW_PHONE, within=p)
@@ -36,7 +36,7 @@ def flow():
     g.screenshot('low-reading')
     g.check(len(g.journal()) == len(before), 'a low reading wrote to the journal')
 
-    g.keypad(str(reading), within=p)
+    g.keypad(str(reading), within=p, target='Final reading (m³)')
     g.press('Confirm change of holder', within=p)
     page = g.panel('Account', timeout=30)
     g.wait_message('Holder', lambda t: 'Wu Lei' in t, within=page)

@@ -18,21 +18,21 @@ def flow():
     g.check_accessible_names(p)
 
     # No name chosen yet: Sign in says so.
-    g.keypad('1234', within=p)
+    g.keypad('1234', within=p, target='PIN')
     g.press('Sign in', within=p)
     g.wait_message('Login message', lambda t: 'Choose your name' in t)
 
     # Wrong PIN.
     name = g.staff_name('op01')
     g.press('%s (op01)' % name, within=p)
-    g.keypad('0000', within=p)
+    g.keypad('0000', within=p, target='PIN')
     g.press('Sign in', within=p)
     g.wait_message('Login message', lambda t: 'Wrong' in t, what='the wrong-PIN message')
     g.screenshot('wrong-pin')
     g.check(len(g.journal()) == len(before), 'a failed sign-in wrote to the journal')
 
     # Right PIN.
-    g.keypad('1234', within=p)
+    g.keypad('1234', within=p, target='PIN')
     g.press('Sign in', within=p)
     lbl = g.find(prefix='Signed in as ', role='label')
     g.check(name in lbl.name and 'Operator' in lbl.name,
@@ -50,7 +50,7 @@ def flow():
     p = g.panel('Sign in')
     sup = g.staff_name('sup01')
     g.press('%s (sup01)' % sup, within=p)
-    g.keypad('9876', within=p)
+    g.keypad('9876', within=p, target='PIN')
     g.press('Sign in', within=p)
     lbl = g.find(prefix='Signed in as ', role='label', pred=lambda n: sup in n.name)
     g.check('Supervisor' in lbl.name, 'header says %r, expected Supervisor' % lbl.name)

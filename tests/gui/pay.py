@@ -32,7 +32,7 @@ def flow():
     g.check_accessible_names()
 
     # Bad input 1: an absurd amount on the keypad.
-    g.keypad('99999999', within=p)
+    g.keypad('99999999', within=p, target='Amount')
     g.toggle_on('Cash', within=p)
     g.press('Confirm', within=p)
     msg = g.wait_message('Payment message', lambda t: t.startswith('Amount') and 'at most' in t,
@@ -52,7 +52,7 @@ def flow():
     g.check(len(g.journal()) == len(before), 'a non-numeric amount wrote to the journal')
 
     # ¥50 cash.
-    g.keypad('50', within=p)
+    g.keypad('50', within=p, target='Amount')
     g.toggle_on('Cash', within=p)
     try:
         g.set_text('Tendered', '100', within=p)

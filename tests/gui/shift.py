@@ -13,13 +13,13 @@ def flow():
     g.screenshot('no-shift')
 
     # Bad float.
-    g.keypad('99999999', within=p)
+    g.keypad('99999999', within=p, target='Float')
     g.press('Open shift', within=p)
     g.wait_message('Shift message', lambda t: t.startswith('Float') and 'too large' in t,
                    within=p, what='a message for an absurd float')
     g.check(len(g.journal()) == len(before), 'an absurd float wrote to the journal')
 
-    g.keypad('200', within=p)
+    g.keypad('200', within=p, target='Float')
     g.press('Open shift', within=p)
     g.find(name='Close shift', role='push button', within=p, timeout=20)
     x = g.cli('shift', 'x', staff=g.OPERATOR)
@@ -35,7 +35,7 @@ def flow():
     dlg = g.dialog('Supervisor approval')
     sup = g.staff_name('sup01')
     g.press('%s (sup01)' % sup, within=dlg)
-    g.keypad('1111', within=dlg)
+    g.keypad('1111', within=dlg, target='Supervisor PIN')
     g.press('Approve', within=dlg)
     g.wait_message('Approval message', lambda t: t.startswith('Wrong'), within=dlg,
                    what='the wrong supervisor PIN message')
@@ -44,7 +44,7 @@ def flow():
     g.check(n_open == len(before) + 1, 'journal has %d new entries, expected just the opening'
             % (n_open - len(before)))
 
-    g.keypad('9876', within=dlg)
+    g.keypad('9876', within=dlg, target='Supervisor PIN')
     g.press('Approve', within=dlg)
     z = g.find(name='Z report', within=p, timeout=30)
     g.label_text('Counted cash', within=p, pred=lambda t: t == '¥195.00')

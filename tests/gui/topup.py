@@ -23,7 +23,7 @@ def flow():
     g.toggle_on('By amount', within=p)
 
     # Bad input: nothing written.
-    g.keypad('99999999', within=p)
+    g.keypad('99999999', within=p, target='Amount')
     g.toggle_on('Cash', within=p)
     g.press('Confirm', within=p)
     msg = g.wait_message('Top-up message', lambda t: t.startswith('Amount') and 'at most' in t,
@@ -31,7 +31,7 @@ def flow():
     g.log('absurd amount: %r' % msg)
     g.check(len(g.journal()) == len(before), 'an absurd top-up wrote to the journal')
 
-    g.keypad('100', within=p)
+    g.keypad('100', within=p, target='Amount')
     total = g.label_text('Quote total', within=p, pred=lambda t: t.startswith('Total: ¥100.00 for '))
     g.log('quote total %r' % total)
     g.screenshot('topup-quote')

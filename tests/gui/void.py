@@ -35,7 +35,7 @@ def flow():
     g.press('Void transaction', within=p)
     dlg = g.dialog('Supervisor approval')
     g.press('%s (sup01)' % g.staff_name('sup01'), within=dlg)
-    g.keypad('9876', within=dlg)
+    g.keypad('9876', within=dlg, target='Supervisor PIN')
     g.press('Approve', within=dlg)
     g.wait_until(lambda: len(g.journal()) == len(entries) + 1, 'the void entry')
     v = g.journal()[-1]

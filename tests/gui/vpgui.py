@@ -542,8 +542,13 @@ def set_text(name, text, within=None):
 KEYS = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.', 'Clear', 'Backspace')
 
 
-def keypad(value, within, clear=True, clear_name='Clear'):
-    """Types VALUE on the on-screen keypad inside WITHIN (digits and '.')."""
+def keypad(value, within, clear=True, clear_name='Clear', target=None):
+    """Types VALUE on the on-screen keypad inside WITHIN (digits and '.').
+
+    GtkButton ignores an activation while its 250 ms activate animation
+    runs, so the same key twice needs a pause; on a loaded machine the app
+    may run late, so when TARGET (the entry the keypad types into) is given
+    the result is checked and the typing retried with longer pauses."""
     log('keypad %r' % value)
     names = KEYS + (clear_name,)
     keys = {}
@@ -551,17 +556,39 @@ def keypad(value, within, clear=True, clear_name='Clear'):
         keys.setdefault(n.name, n)
     if not keys:
         find(name=clear_name, role='push button', within=within)  # waits, then fails clearly
-        return keypad(value, within, clear, clear_name)
-    last = None
-    for ch in ([clear_name] if clear else []) + list(value):
-        if ch not in keys:
-            raise GuiTestError('keypad has no %r key (has %s)' % (ch, sorted(keys)))
-        if ch == last:
-            # GtkButton ignores activation while its 250 ms activate
-            # animation runs, so the same key twice needs that pause.
-            time.sleep(0.3)
-        activate(keys[ch])
-        last = ch
+        return keypad(value, within, clear, clear_name, target)
+    entry = None
+    if target is not None:
+        entry = find(name=target, within=within,
+                     pred=lambda n: n.roleName in ('text', 'entry', 'password text'))
+    pause = 0.3
+    for attempt in range(3):
+        last = None
+        for ch in ([clear_name] if clear else []) + list(value):
+            if ch not in keys:
+                raise GuiTestError('keypad has no %r key (has %s)' % (ch, sorted(keys)))
+            if ch == last:
+                time.sleep(pause)
+            activate(keys[ch])
+            last = ch
+        if entry is None:
+            return
+        want = value if clear else None
+
+        def typed():
+            t = text_of(entry) or ''
+            if entry.roleName == 'password text':
+                return len(t) == len(value)
+            return want is None or t == want
+        try:
+            wait_until(typed, 'the keypad to type %r into %r' % (value, target), timeout=3)
+            return
+        except GuiTestError:
+            log('keypad: %r holds %r, typing %r again' % (target, text_of(entry), value))
+            pause *= 2
+            clear = True
+    raise GuiTestError('the keypad did not type %r into %r (it holds %r)'
+                       % (value, target, text_of(entry)))
 
 
 def _label_text(n):
@@ -780,7 +807,7 @@ def login(staff=OPERATOR):
     name = staff_name(sid)
     p = panel('Sign in')
     press('%s (%s)' % (name, sid), within=p)
-    keypad(pin, within=p)
+    keypad(pin, within=p, target='PIN')
     press('Sign in', within=p)
     find(prefix='Signed in as ', role='label',
          pred=lambda n: sid in (n.name or '') or name in (n.name or ''))

@@ -30,7 +30,7 @@ def flow():
     page = g.panel('户号')
     g.press('缴费', within=page)
     pay = g.panel('缴费')
-    g.keypad('99999999', within=pay, clear_name='清除')
+    g.keypad('99999999', within=pay, clear_name='清除', target='金额')
     g.press('确认', within=pay)
     msg = g.wait_message('缴费提示', lambda t: t.startswith('金额') and '不超过' in t,
                          within=pay, what='the amount limit message in Chinese')
