@@ -29,6 +29,7 @@ if [ "${VP_GUI_STAGE:-}" = "session" ]; then
     fi
   }
   trap inner_cleanup EXIT
+  trap 'exit 143' TERM INT HUP
   setsid /usr/libexec/at-spi-bus-launcher --launch-immediately >"$VP_GUI_TMP/at-spi.log" 2>&1 &
   launcher_pid=$!
   # dogtail refuses to run unless toolkit-accessibility is on (dconf, in
@@ -84,7 +85,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 143' INT TERM HUP
 
 cli="$build_dir/src/cli/vanpos-cli"
 db="$tmp/vanpos.db"
