@@ -412,6 +412,37 @@ test_roles (void)
   g_assert_cmpint (vp_journal_store_last_seq (env->db), ==, 4);
 }
 
+static void
+test_demo_keeps_schema (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) empty = vp_test_env_new (0);
+  g_autoptr(VpTestEnv) loaded = vp_test_env_new (12000);
+  const char *sql = "SELECT group_concat (type || ' ' || name || ': ' || coalesce (sql, ''), '\n')"
+                    " FROM (SELECT * FROM sqlite_schema ORDER BY name)";
+  g_autofree char *s1 = vp_test_query_text (empty->db, sql);
+  g_autofree char *s2 = vp_test_query_text (loaded->db, sql);
+  g_autoptr(GPtrArray) r = NULL;
+
+  /* The bulk load drops and rebuilds the account indexes: same schema
+   * afterwards, every index usable and consistent. */
+  g_assert_cmpstr (s1, ==, s2);
+  g_assert_nonnull (strstr (s2, "accounts_holder"));
+  g_assert_cmpint (vp_account_store_count (loaded->db), ==, 12000);
+  g_assert_true (vp_database_check_integrity (loaded->db, &error));
+  {
+    g_autofree char *check = vp_test_query_text (loaded->db, "PRAGMA integrity_check");
+    g_assert_cmpstr (check, ==, "ok");
+  }
+  r = vp_account_store_search (loaded->db, "光明社区", 0, 5, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->len, ==, 5);
+  /* A second demo load appends (indexes kept in place). */
+  g_assert_true (vp_demo_populate (loaded->db, 100, 9, VP_TEST_PIN_ITERATIONS, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (vp_account_store_count (loaded->db), ==, 12100);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -423,6 +454,7 @@ main (int   argc,
   g_test_add_func ("/database/integrity", test_integrity_check_catches_corruption);
   g_test_add_func ("/database/busy-retry", test_busy_retry_waits);
   g_test_add_func ("/database/busy-forever", test_busy_forever_fails);
+  g_test_add_func ("/database/demo-keeps-schema", test_demo_keeps_schema);
   g_test_add_func ("/staff/pin-auth", test_staff_pin_auth);
   g_test_add_func ("/staff/lockout", test_staff_lockout);
   g_test_add_func ("/staff/roles", test_roles);
