@@ -14,7 +14,7 @@
 #include "vp-gui-util.h"
 #include "vp-keypad.h"
 
-#define MAX_IDLE_LOCK_SECONDS 86400
+#define MAX_IDLE_LOCK_SECONDS 3600  /* the range of idle-lock-seconds in data/org.vanpos.VanPos.gschema.xml */
 
 enum { F_DB, F_HQ, F_IDLE, F_PRINTER, N_FIELDS };
 
