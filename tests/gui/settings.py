@@ -1,0 +1,52 @@
+# Settings go to GSettings (schema org.vanpos.VanPos from data/, compiled
+# into the build dir): an out-of-range idle lock is refused next to its field
+# and nothing is stored; 3 s is stored (gsettings get) and the app then locks
+# itself to the sign-in panel when left alone (no real input reaches it:
+# AT-SPI actions are not input events).
+import os
+import subprocess
+
+import vpgui as g
+
+
+def gsettings_get(key):
+    r = subprocess.run(['gsettings', 'get', 'org.vanpos.VanPos', key],
+                       capture_output=True, text=True, timeout=30)
+    g.check(r.returncode == 0, 'gsettings get %s failed: %s (GSETTINGS_SCHEMA_DIR=%s)'
+            % (key, r.stderr.strip(), os.environ.get('GSETTINGS_SCHEMA_DIR')))
+    return r.stdout.strip()
+
+
+def flow():
+    g.check(gsettings_get('idle-lock-seconds') == 'uint32 120',
+            'schema default idle lock is %r' % gsettings_get('idle-lock-seconds'))
+    g.check(gsettings_get('printer') == "'pdf'", 'schema default printer %r' % gsettings_get('printer'))
+    g.start_app()
+    g.login()
+    p = g.nav('Settings')
+    g.check_touch_targets(p)
+    g.check_accessible_names(p)
+
+    # 5000 s is over the schema's range (0–3600): GSettings would refuse it.
+    g.set_text('Idle lock (seconds)', '5000', within=p)
+    g.press('Save settings', within=p)
+    g.wait_message('Idle lock (seconds) message',
+                   lambda t: t == 'Whole seconds from 0 (never lock) to 3600',
+                   within=p, what='the idle lock range message next to the field')
+    g.screenshot('bad-idle-lock')
+    g.check(gsettings_get('idle-lock-seconds') == 'uint32 120', 'a refused value was stored')
+
+    g.set_text('Idle lock (seconds)', '3', within=p)
+    g.press('Save settings', within=p)
+    g.wait_message('Settings message', lambda t: t == 'Settings saved', within=p)
+    g.check(gsettings_get('idle-lock-seconds') == 'uint32 3',
+            'stored idle lock is %r' % gsettings_get('idle-lock-seconds'))
+
+    # Left alone, the app locks itself.
+    g.panel('Sign in', timeout=30)
+    g.screenshot('auto-locked')
+    g.check(not g.find_all(prefix='Signed in as ', role='label'),
+            'the header still shows a signed-in staff member after the auto-lock')
+
+
+g.run(flow)
