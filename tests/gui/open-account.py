@@ -22,10 +22,10 @@ def flow():
     g.check_touch_targets()
     g.check_accessible_names()
 
-    g.set_text('Holder name', 'Zhou Min', within=p)
+    g.set_text('Holder name', '周敏', within=p)
     g.set_text('ID number', ID, within=p)
     g.set_text('Phone', '12345', within=p)
-    g.set_text('Estate', '天鹅湖畔' if False else 'Tiane Garden', within=p)
+    g.set_text('Estate', '天鹅湖畔', within=p)
     g.set_text('Building', '9', within=p)
     g.set_text('Unit', '2', within=p)
     g.set_text('Room', '301', within=p)
@@ -49,12 +49,17 @@ def flow():
     found = g.cli('search', PHONE)['results']
     g.check(len(found) == 1, 'the store finds %d accounts with phone %s' % (len(found), PHONE))
     a = found[0]
-    g.check(a['holder'] == 'Zhou Min', 'holder is %r' % a['holder'])
+    g.check(a['holder'] == '周敏', 'holder is %r' % a['holder'])
     g.check(a['number'].startswith('P-VAN01-'), 'number %r is not provisional' % a['number'])
     g.check(a['number'] in num, 'page shows %r, store has %r' % (num, a['number']))
     g.check(a['meter'] == 'postpaid' and a['service'] == 'gas', 'meter/service %r/%r'
             % (a['meter'], a['service']))
     g.check(a['status'] == 'provisional', 'status %r' % a['status'])
+    # The new account is found by its holder's name on the search screen.
+    s = g.nav('Search')
+    g.set_text('Search accounts', '周敏', within=s)
+    g.find(name='%s 周敏' % a['number'], role='push button', within=s)
+    g.screenshot('found')
     new = g.journal()[len(before):]
     g.check(len(new) == 1 and 'open' in new[0].get('kind', ''),
             'journal got %r' % [e.get('kind') for e in new])
