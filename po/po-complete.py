@@ -33,7 +33,7 @@ XGETTEXT_ARGS = [
     '--flag=g_prefix_error:2:c-format',
 ]
 
-C_MARK = re.compile(r'(^|[^A-Za-z0-9_])(N_|C_|NC_|_)\s*\(')
+C_MARK = re.compile(r'(^|[^A-Za-z0-9_])(N_|C_|NC_|_|ngettext|g_dngettext|g_dpgettext2)\s*\(')
 UI_MARK = re.compile(r'translatable\s*=\s*["\']yes["\']')
 GSCHEMA_MARK = re.compile(r'<(summary|description)\b')
 
