@@ -120,12 +120,35 @@ vp_json_add_account (JsonBuilder     *b,
   vp_json_add_string (b, "address", account->address);
 }
 
+/* 13–19 digits passing the Luhn check: a bank card number (PAN). */
+static gboolean
+looks_like_card_number (const char *s)
+{
+  gsize len = strlen (s);
+  guint sum = 0;
+
+  if (len < 13 || len > 19)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    {
+      guint d;
+
+      if (!g_ascii_isdigit (s[len - 1 - i]))
+        return FALSE;
+      d = s[len - 1 - i] - '0';
+      if (i % 2 == 1)
+        d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+    }
+  return sum % 10 == 0;
+}
+
 gboolean
 vp_store_check_payment (VpPaymentMethod  method,
                         const char      *reference,
                         GError         **error)
 {
-  if (method == VP_PAYMENT_CASH)
+  if (method == VP_PAYMENT_CASH && (reference == NULL || *reference == '\0'))
     return TRUE;
   if (reference == NULL || *reference == '\0')
     {
@@ -140,6 +163,15 @@ vp_store_check_payment (VpPaymentMethod  method,
   for (const char *p = reference; *p; p++)
     if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
       goto bad;
+  /* The van never stores card numbers: a mistyped PAN must not end up
+   * in the journal. */
+  if (looks_like_card_number (reference))
+    {
+      g_set_error_literal (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                           _("That looks like a bank card number; enter the terminal's "
+                             "reference number instead, never the card number"));
+      return FALSE;
+    }
   return TRUE;
 
 bad:

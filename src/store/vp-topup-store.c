@@ -293,6 +293,8 @@ intent_tx (VpDatabase  *db,
   g_autoptr(JsonBuilder) b = json_builder_new ();
   VpJournalRefs refs = { 0 };
   VpJournalEntry *entry;
+  g_autoptr(GDateTime) now = NULL;
+  VpVolume year_used, free_used;
   VpQuote q;
   VpMoney paid;
   sqlite3_stmt *stmt;
@@ -333,6 +335,8 @@ intent_tx (VpDatabase  *db,
 
   if (!quote_for (db, a, d->amount, d->volume, &q, error))
     return NULL;
+  now = vp_store_local_datetime (vp_database_now ());
+  year_position (a, g_date_time_get_year (now), &year_used, &free_used);
   /* By amount the resident pays what they asked; by volume the quote. */
   paid = d->amount > 0 ? d->amount : q.amount;
 
@@ -342,7 +346,7 @@ intent_tx (VpDatabase  *db,
   vp_json_add_int (b, "counter", a->card_counter + 1);
   vp_json_add_money (b, "amount", paid);
   vp_json_add_payment (b, d->method, d->reference);
-  vp_json_add_int (b, "year_volume_before", a->tariff_year == 0 ? 0 : a->year_volume);
+  vp_json_add_int (b, "year_volume_before", year_used);
   add_quote (b, &q);
   vp_json_add_staff (b, d->staff);
   vp_json_add_int (b, "shift", shift_id);

@@ -235,6 +235,47 @@ test_no_card_pan_column (void)
 }
 
 static void
+test_card_number_reference_refused (void)
+{
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  g_autofree char *number = vp_test_add_account (env->db, 77, "林芳", "13912345678", "光明社区",
+                                                 "3", "1", "501", VP_SERVICE_GAS,
+                                                 VP_METER_POSTPAID,
+                                                 VP_TARIFF_CLASS_RESIDENTIAL, 0);
+  g_autoptr(VpJournalEntry) shift = vp_shift_store_open (env->db, env->op, 10000, NULL);
+  g_autoptr(VpJournalEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 seq_before = vp_journal_store_last_seq (env->db);
+
+  g_assert_nonnull (shift);
+  /* A Visa test PAN typed where the terminal's reference belongs. */
+  entry = vp_bill_store_pay (env->db, env->op, number, 5000, VP_PAYMENT_CARD,
+                             "4111111111111111", &error);
+  g_assert_null (entry);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "card number"));
+  g_clear_error (&error);
+  /* Also for cash, where a reference is optional. */
+  entry = vp_bill_store_pay (env->db, env->op, number, 5000, VP_PAYMENT_CASH,
+                             "6222020200112233446", &error);
+  g_assert_null (entry);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (vp_journal_store_last_seq (env->db), ==, seq_before);
+
+  /* A real terminal reference (12-digit RRN, or a 28-digit mobile id) passes. */
+  entry = vp_bill_store_pay (env->db, env->op, number, 5000, VP_PAYMENT_CARD,
+                             "411111111111", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (entry);
+  g_clear_pointer (&entry, vp_journal_entry_free);
+  entry = vp_bill_store_pay (env->db, env->op, number, 5000, VP_PAYMENT_MOBILE,
+                             "4200001234202611231234567890", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (entry);
+}
+
+static void
 test_id_numbers_masked (void)
 {
   g_autoptr(VpTestEnv) env = vp_test_env_new (0);
@@ -275,5 +316,6 @@ main (int   argc,
   g_test_add_func ("/security/sql-injection", test_sql_injection_inert);
   g_test_add_func ("/security/no-card-pan", test_no_card_pan_column);
   g_test_add_func ("/security/id-masked", test_id_numbers_masked);
+  g_test_add_func ("/security/card-number-reference", test_card_number_reference_refused);
   return g_test_run ();
 }
