@@ -204,7 +204,10 @@ cmd_sync (VpCli *cli, int argc, char **argv)
       if (!vp_cli_open (cli, TRUE, &error))
         return vp_cli_fail (cli, error);
       if (!vp_sync_setup_from_bundle (cli->db, bundle, &error))
-        return sync_fail (cli, error);
+        {
+          g_printerr ("%s: sync setup failed: %s\n", cli->prog, error->message);
+          return VP_CLI_EXIT_FAILED;
+        }
       url = vp_database_get_meta (cli->db, VP_META_HQ_URL);
       g_print ("Van %s set up for HQ %s\n", vp_database_get_van_id (cli->db), url);
       return VP_CLI_EXIT_OK;
