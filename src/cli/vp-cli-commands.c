@@ -23,37 +23,21 @@ static gboolean opt_json;
 #define JSON_ENTRY \
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print one JSON object", NULL }
 
+/* positive: also require 0 < amount <= VP_MONEY_MAX_TRANSACTION (a
+ * payment); otherwise zero is fine (a float, a counted drawer). */
 static gboolean
-parse_money_arg (const char *text,
-                 const char *what,
-                 VpMoney    *out,
-                 GError    **error)
+parse_amount_arg (const char *text,
+                  const char *what,
+                  gboolean    positive,
+                  VpMoney    *out,
+                  GError    **error)
 {
   if (text == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "Give %s", what);
       return FALSE;
     }
-  if (!vp_money_parse (text, out, error))
-    {
-      g_prefix_error (error, "%s: ", what);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-parse_positive_money_arg (const char *text,
-                          const char *what,
-                          VpMoney    *out,
-                          GError    **error)
-{
-  if (text == NULL)
-    {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, "Give %s", what);
-      return FALSE;
-    }
-  if (!vp_money_parse_positive (text, out, error))
+  if (!(positive ? vp_money_parse_positive (text, out, error) : vp_money_parse (text, out, error)))
     {
       g_prefix_error (error, "%s: ", what);
       return FALSE;
@@ -387,7 +371,7 @@ cmd_pay (VpCli *cli, int argc, char **argv)
     return VP_CLI_EXIT_USAGE;
   if (argc != 3)
     return vp_cli_usage_error (cli, "pay", "give ACCOUNT_NO and AMOUNT");
-  FAIL_IF (!parse_positive_money_arg (argv[2], "the amount", &amount, &error));
+  FAIL_IF (!parse_amount_arg (argv[2], "the amount", TRUE, &amount, &error));
   FAIL_IF (!vp_cli_parse_method (method, &m, &error));
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
@@ -431,7 +415,7 @@ cmd_topup (VpCli *cli, int argc, char **argv)
   if ((amount_text == NULL) == (volume_text == NULL))
     return vp_cli_usage_error (cli, "topup", "give exactly one of --amount and --volume");
   if (amount_text)
-    FAIL_IF (!parse_positive_money_arg (amount_text, "the amount", &amount, &error));
+    FAIL_IF (!parse_amount_arg (amount_text, "the amount", TRUE, &amount, &error));
   else
     {
       FAIL_IF (!vp_volume_parse (volume_text, &volume, &error));
@@ -507,7 +491,7 @@ cmd_open_account (VpCli *cli, int argc, char **argv)
   r.needs_visit = visit;
   r.issue_card = card;
   if (fee)
-    FAIL_IF (!parse_money_arg (fee, "the fee", &r.fee, &error));
+    FAIL_IF (!parse_amount_arg (fee, "the fee", FALSE, &r.fee, &error));
   if (r.fee > 0)
     FAIL_IF (!vp_cli_parse_method (method, &r.method, &error));
   r.reference = ref;
@@ -572,7 +556,7 @@ cmd_move_credit (VpCli *cli, int argc, char **argv)
     return VP_CLI_EXIT_USAGE;
   if (argc != 4)
     return vp_cli_usage_error (cli, "move-credit", "give FROM_NO, TO_NO and AMOUNT");
-  FAIL_IF (!parse_positive_money_arg (argv[3], "the amount", &amount, &error));
+  FAIL_IF (!parse_amount_arg (argv[3], "the amount", TRUE, &amount, &error));
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
@@ -740,7 +724,7 @@ cmd_shift (VpCli *cli, int argc, char **argv)
     {
       if (float_text == NULL)
         return vp_cli_usage_error (cli, "shift", "--float AMOUNT is required");
-      FAIL_IF (!parse_money_arg (float_text, "the float", &amount, &error));
+      FAIL_IF (!parse_amount_arg (float_text, "the float", FALSE, &amount, &error));
       FAIL_IF (!vp_cli_open (cli, TRUE, &error));
       staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
       FAIL_IF (staff == NULL);
@@ -750,7 +734,7 @@ cmd_shift (VpCli *cli, int argc, char **argv)
     {
       if (counted_text == NULL)
         return vp_cli_usage_error (cli, "shift", "--counted AMOUNT is required");
-      FAIL_IF (!parse_money_arg (counted_text, "the counted cash", &amount, &error));
+      FAIL_IF (!parse_amount_arg (counted_text, "the counted cash", FALSE, &amount, &error));
       FAIL_IF (!vp_cli_open (cli, TRUE, &error));
       staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
       FAIL_IF (staff == NULL);
