@@ -145,17 +145,7 @@ vp_account_store_load (VpDatabase  *db,
 gint64
 vp_account_store_count (VpDatabase *db)
 {
-  sqlite3_stmt *stmt;
-  gint64 n = 0;
-
-  vp_database_lock (db);
-  stmt = vp_database_prepare (db, "SELECT count (*) FROM accounts", NULL);
-  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
-    n = sqlite3_column_int64 (stmt, 0);
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-  vp_database_unlock (db);
-  return n;
+  return vp_database_query_int (db, "SELECT count (*) FROM accounts", 0);
 }
 
 gboolean

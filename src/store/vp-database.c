@@ -258,6 +258,26 @@ vp_database_rollback (VpDatabase *self)
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+gint64
+vp_database_query_int (VpDatabase *self,
+                       const char *sql,
+                       gint64      fallback)
+{
+  sqlite3_stmt *stmt;
+  gint64 value = fallback;
+
+  vp_database_lock (self);
+  stmt = vp_database_prepare (self, sql, NULL);
+  if (stmt != NULL)
+    {
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        value = sqlite3_column_int64 (stmt, 0);
+      sqlite3_reset (stmt);
+    }
+  vp_database_unlock (self);
+  return value;
+}
+
 char *
 vp_database_get_meta (VpDatabase *self,
                       const char *key)

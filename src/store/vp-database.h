@@ -87,6 +87,12 @@ gboolean      vp_database_set_error     (VpDatabase  *self,
                                          int          rc,
                                          GError     **error);
 
+/* The first column of the first row of sql (no parameters), or fallback
+ * when there is no row or the query fails. */
+gint64        vp_database_query_int     (VpDatabase  *self,
+                                         const char  *sql,
+                                         gint64       fallback);
+
 char         *vp_database_get_meta      (VpDatabase  *self,
                                          const char  *key);
 gint64        vp_database_get_meta_int  (VpDatabase  *self,

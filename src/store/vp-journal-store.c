@@ -35,17 +35,7 @@ entry_from_row (sqlite3_stmt *stmt)
 gint64
 vp_journal_store_last_seq (VpDatabase *db)
 {
-  sqlite3_stmt *stmt;
-  gint64 seq = 0;
-
-  vp_database_lock (db);
-  stmt = vp_database_prepare (db, "SELECT coalesce (max (seq), 0) FROM journal", NULL);
-  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
-    seq = sqlite3_column_int64 (stmt, 0);
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-  vp_database_unlock (db);
-  return seq;
+  return vp_database_query_int (db, "SELECT coalesce (max (seq), 0) FROM journal", 0);
 }
 
 VpJournalEntry *
@@ -340,17 +330,7 @@ vp_journal_store_verify (VpDatabase  *db,
 gint64
 vp_outbox_store_count_pending (VpDatabase *db)
 {
-  sqlite3_stmt *stmt;
-  gint64 n = 0;
-
-  vp_database_lock (db);
-  stmt = vp_database_prepare (db, "SELECT count (*) FROM outbox WHERE state = 'pending'", NULL);
-  if (stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW)
-    n = sqlite3_column_int64 (stmt, 0);
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-  vp_database_unlock (db);
-  return n;
+  return vp_database_query_int (db, "SELECT count (*) FROM outbox WHERE state = 'pending'", 0);
 }
 
 GPtrArray *

@@ -15,19 +15,7 @@
 gint64
 vp_shift_store_current (VpDatabase *db)
 {
-  sqlite3_stmt *stmt;
-  gint64 id = 0;
-
-  vp_database_lock (db);
-  stmt = vp_database_prepare (db, "SELECT id FROM shifts WHERE closed_at IS NULL", NULL);
-  if (stmt != NULL)
-    {
-      if (sqlite3_step (stmt) == SQLITE_ROW)
-        id = sqlite3_column_int64 (stmt, 0);
-      sqlite3_reset (stmt);
-    }
-  vp_database_unlock (db);
-  return id;
+  return vp_database_query_int (db, "SELECT id FROM shifts WHERE closed_at IS NULL", 0);
 }
 
 gboolean
