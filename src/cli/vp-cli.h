@@ -23,6 +23,11 @@ typedef struct
 #define VP_CLI_EXIT_NOT_FOUND 3   /* unknown account / nothing matched */
 #define VP_CLI_EXIT_AUTH      4   /* wrong staff id, PIN or role */
 #define VP_CLI_EXIT_VERIFY    5   /* journal verification failed */
+#define VP_CLI_EXIT_PARTIAL   6   /* done in part: something was written (money kept as
+                                   * credit, card written, confirmation pending); stderr
+                                   * says what */
+#define VP_CLI_EXIT_DAMAGED   7   /* the database is empty, damaged or its journal broken:
+                                   * nothing written; restore or acknowledge first */
 
 typedef int (*VpCliCommandFunc) (VpCli *cli, int argc, char **argv);
 

@@ -33,6 +33,9 @@ typedef enum
   VP_STORE_ERROR_EXISTS,       /* already there */
   VP_STORE_ERROR_CARD_BLOCKED, /* card reported lost or stolen */
   VP_STORE_ERROR_NOT_INITIALIZED,
+  VP_STORE_ERROR_READ_ONLY,    /* the medium cannot be written (read-only, -shm cannot grow) */
+  VP_STORE_ERROR_DAMAGED,      /* empty, truncated or damaged file, or a broken journal:
+                                * nothing is written until restored or acknowledged */
 } VpStoreError;
 
 typedef enum
