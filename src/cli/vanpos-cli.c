@@ -78,6 +78,10 @@ vp_cli_login (VpCli       *cli,
               const char  *pin,
               GError     **error)
 {
+  /* Every command that signs in writes: a broken journal refuses before
+   * the PIN is even checked. */
+  if (!vp_database_check_writable (cli->db, error))
+    return NULL;
   if (staff_id == NULL || pin == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH,
@@ -101,6 +105,9 @@ vp_cli_fail (VpCli        *cli,
       case VP_STORE_ERROR_LOCKED_OUT:
       case VP_STORE_ERROR_PERMISSION:
         return VP_CLI_EXIT_AUTH;
+      case VP_STORE_ERROR_DAMAGED:
+      case VP_STORE_ERROR_CORRUPT:
+        return VP_CLI_EXIT_DAMAGED;
       default:
         break;
       }
@@ -266,6 +273,13 @@ main (int    argc,
       if (g_str_equal (c->name, argv[i]))
         {
           ret = c->func (&cli, argc - i, argv + i);
+          if (cli.db != NULL)
+            {
+              g_auto(GStrv) warnings = vp_database_take_warnings (cli.db);
+
+              for (guint w = 0; warnings != NULL && warnings[w] != NULL; w++)
+                g_printerr ("%s: warning: %s\n", cli.prog, warnings[w]);
+            }
           g_clear_object (&cli.service);
           g_clear_object (&cli.db);
           return ret;

@@ -834,14 +834,15 @@ cmd_verify (VpCli *cli, int argc, char **argv)
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   if (!vp_journal_store_verify (cli->db, &checked, &bad, &error))
     {
-      if (bad > 0)
-        g_printerr ("%s: journal broken at entry %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
-                    " entries before it are intact)\n", cli->prog, bad, checked);
       if (opt_json)
         g_print ("{\"ok\":false,\"checked\":%" G_GINT64_FORMAT ",\"bad_seq\":%" G_GINT64_FORMAT "}\n",
                  checked, bad);
-      return vp_cli_fail (cli, error) == VP_CLI_EXIT_FAILED ? VP_CLI_EXIT_VERIFY
-                                                            : VP_CLI_EXIT_VERIFY;
+      /* One line: where it broke and why. */
+      if (bad > 0)
+        g_prefix_error (&error, "journal broken at entry %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                        " entries checked): ", bad, checked);
+      vp_cli_fail (cli, error);
+      return VP_CLI_EXIT_VERIFY;
     }
   if (opt_json)
     g_print ("{\"ok\":true,\"checked\":%" G_GINT64_FORMAT "}\n", checked);
@@ -930,8 +931,74 @@ cmd_backup (VpCli *cli, int argc, char **argv)
     return vp_cli_usage_error (cli, "backup", "give the DEST file");
   FAIL_IF (!vp_cli_open (cli, FALSE, &error));
   FAIL_IF (!vp_database_backup (cli->db, argv[1], &error));
-  g_print ("Backed up to %s\n", argv[1]);
+  g_print ("Backed up to %s (with %s.vankey and %s.anchor; keep them together, private)\n",
+           argv[1], argv[1], argv[1]);
+  if (vp_database_get_break (cli->db) != NULL)
+    g_printerr ("%s: warning: the backed-up journal has a break: %s\n", cli->prog,
+                vp_database_get_break (cli->db)->message);
   return VP_CLI_EXIT_OK;
+}
+
+static int
+cmd_restore (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean force = FALSE;
+  gint64 restored = 0;
+  GOptionEntry entries[] = {
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace even an intact database", NULL },
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "restore", "BACKUP", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "restore", "give the BACKUP file (from “backup DEST”)");
+  if (cli->db_path == NULL)
+    return vp_cli_usage_error (cli, "restore", "give the database to restore: --db PATH");
+  FAIL_IF (!vp_database_restore (cli->db_path, argv[1], force, &restored, &error));
+  g_print ("Restored %s from %s (journal up to entry %" G_GINT64_FORMAT ")\n", cli->db_path,
+           argv[1], restored);
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  if (vp_database_get_break (cli->db) != NULL)
+    {
+      g_printerr ("%s: restored, but nothing can be saved yet: %s; a supervisor must "
+                  "acknowledge it (acknowledge-break)\n", cli->prog,
+                  vp_database_get_break (cli->db)->message);
+      return VP_CLI_EXIT_PARTIAL;
+    }
+  return VP_CLI_EXIT_OK;
+}
+
+static int
+cmd_acknowledge_break (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *reason = NULL;
+  GOptionEntry entries[] = {
+    STAFF_ENTRIES,
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "What happened", "TEXT" },
+    JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "acknowledge-break", NULL, entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (reason == NULL)
+    return vp_cli_usage_error (cli, "acknowledge-break", "say what happened: --reason TEXT");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  if (vp_database_get_break (cli->db) == NULL)
+    {
+      g_print ("The journal has no break; nothing to acknowledge\n");
+      return VP_CLI_EXIT_OK;
+    }
+  if (opt_staff == NULL || opt_pin == NULL)
+    return vp_cli_usage_error (cli, "acknowledge-break", "a supervisor's --staff and --pin");
+  staff = vp_service_login (cli->service, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_acknowledge_break (cli->service, staff, reason, &error),
+                       &error);
 }
 
 static int
@@ -942,8 +1009,20 @@ cmd_check (VpCli *cli, int argc, char **argv)
   if (!vp_cli_parse (cli, "check", NULL, NULL, &argc, &argv))
     return VP_CLI_EXIT_USAGE;
   FAIL_IF (!vp_cli_open (cli, FALSE, &error));
-  FAIL_IF (!vp_database_check_integrity (cli->db, &error));
-  g_print ("Database integrity ok; %" G_GINT64_FORMAT " accounts, %" G_GINT64_FORMAT
+  if (!vp_database_check_integrity (cli->db, &error))
+    {
+      /* Remembered beside the key: nothing is written to it any more. */
+      vp_database_set_break (cli->db, error, 0);
+      return vp_cli_fail (cli, error);
+    }
+  if (vp_database_is_initialized (cli->db) && !vp_journal_store_verify (cli->db, NULL, NULL, &error))
+    return vp_cli_fail (cli, error);
+  if (vp_database_get_break (cli->db) != NULL)
+    {
+      g_printerr ("%s: %s\n", cli->prog, vp_database_get_break (cli->db)->message);
+      return VP_CLI_EXIT_DAMAGED;
+    }
+  g_print ("Database integrity ok; journal chain and anchor intact; %" G_GINT64_FORMAT " accounts, %" G_GINT64_FORMAT
            " journal entries, %" G_GINT64_FORMAT " waiting to sync\n",
            vp_account_store_count (cli->db), vp_journal_store_last_seq (cli->db),
            vp_outbox_store_count_pending (cli->db));
@@ -971,6 +1050,8 @@ const VpCliCommand vp_cli_core_commands[] = {
   { "journal", cmd_journal, "List journal entries" },
   { "receipt", cmd_receipt, "Show or print the receipt of a journal entry" },
   { "backup", cmd_backup, "Online backup of the database" },
-  { "check", cmd_check, "Database integrity check" },
+  { "check", cmd_check, "Database integrity, journal chain and anchor check" },
+  { "restore", cmd_restore, "Restore the database from a backup set" },
+  { "acknowledge-break", cmd_acknowledge_break, "Acknowledge a journal break (supervisor)" },
   { NULL, NULL, NULL }
 };

@@ -12,5 +12,6 @@
 #include "vp-tariff.h"
 #include "vp-signer.h"
 #include "vp-journal-entry.h"
+#include "vp-journal-ledger.h"
 #include "vp-pin.h"
 #include "vp-receipt.h"

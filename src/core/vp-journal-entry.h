@@ -27,6 +27,10 @@ typedef enum
   VP_JOURNAL_ERROR_HASH,        /* content does not match its hash */
   VP_JOURNAL_ERROR_SIGNATURE,   /* signature does not verify */
   VP_JOURNAL_ERROR_SEQ,         /* sequence gap or repeat */
+  VP_JOURNAL_ERROR_COLUMNS,     /* a helper column disagrees with the signed payload */
+  VP_JOURNAL_ERROR_TRUNCATED,   /* the journal is shorter than its anchored head */
+  VP_JOURNAL_ERROR_FORKED,      /* an anchored entry was replaced (rollback, seq reused) */
+  VP_JOURNAL_ERROR_ANCHOR,      /* the anchor file is missing, unreadable or not the van's */
 } VpJournalError;
 
 #define VP_JOURNAL_GENESIS_HASH \
@@ -50,6 +54,7 @@ typedef enum
 #define VP_KIND_SHIFT_OPEN       "shift.open"
 #define VP_KIND_SHIFT_CLOSE      "shift.close"
 #define VP_KIND_VOID             "void"
+#define VP_KIND_JOURNAL_BREAK    "journal.break"  /* a supervisor acknowledged a break */
 
 struct _VpJournalEntry
 {

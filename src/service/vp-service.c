@@ -270,3 +270,12 @@ vp_service_void (VpService     *self,
 {
   return vp_shift_store_void (self->db, supervisor, seq, reason, error);
 }
+
+VpJournalEntry *
+vp_service_acknowledge_break (VpService     *self,
+                              const VpStaff *supervisor,
+                              const char    *reason,
+                              GError       **error)
+{
+  return vp_journal_store_acknowledge_break (self->db, supervisor, reason, error);
+}

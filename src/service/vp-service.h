@@ -118,6 +118,11 @@ VpJournalEntry *vp_service_shift_close   (VpService     *self,
                                           const VpStaff *supervisor,
                                           VpMoney        counted,
                                           GError       **error);
+/* A supervisor acknowledges the journal break that blocks the van. */
+VpJournalEntry *vp_service_acknowledge_break (VpService     *self,
+                                              const VpStaff *supervisor,
+                                              const char    *reason,
+                                              GError       **error);
 VpJournalEntry *vp_service_void          (VpService     *self,
                                           const VpStaff *supervisor,
                                           gint64         seq,

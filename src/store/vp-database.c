@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "vp-database.h"
 #include "vp-migrations.h"
+#include "vp-journal-store.h"
 
 struct _VpDatabase
 {
@@ -24,12 +26,28 @@ struct _VpDatabase
   VpSigner   *signer;
   GHashTable *stmts;   /* SQL text → sqlite3_stmt* */
   GRecMutex   mutex;
+
+  /* The journal's anchor (DESIGN §4). */
+  char       *anchor_path;
+  char       *key_path;
+  char       *public_key;
+  VpAnchor   *anchor;         /* as checked at open */
+  GError     *broken;         /* set: nothing may be written */
+  gint64      broken_seq;
+  gboolean    read_only;
+  gboolean    acknowledging;  /* the one entry a broken journal takes */
+  gint64      pending_seq;    /* head of the transaction in progress */
+  char       *pending_hash;
+  gint64      pending_time;
+  GPtrArray  *warnings;
 };
 
 G_DEFINE_TYPE (VpDatabase, vp_database, G_TYPE_OBJECT)
 G_DEFINE_QUARK (vp-store-error-quark, vp_store_error)
 
 #define BUSY_TIMEOUT_MS   5000
+/* A wall clock more than this ahead of the last entry is warned about. */
+#define VP_CLOCK_JUMP_LIMIT_S (7 * 86400)
 /* Total time BEGIN IMMEDIATE may wait for another writer before the
  * operation fails with VP_STORE_ERROR_BUSY (20 retries of the 5 s busy
  * timeout would have blocked for over 100 s). */
@@ -46,6 +64,13 @@ vp_database_finalize (GObject *object)
   g_clear_pointer (&self->signer, vp_signer_free);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->van_id, g_free);
+  g_clear_pointer (&self->anchor_path, g_free);
+  g_clear_pointer (&self->key_path, g_free);
+  g_clear_pointer (&self->public_key, g_free);
+  g_clear_pointer (&self->anchor, vp_anchor_free);
+  g_clear_error (&self->broken);
+  g_clear_pointer (&self->pending_hash, g_free);
+  g_clear_pointer (&self->warnings, g_ptr_array_unref);
   g_rec_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (vp_database_parent_class)->finalize (object);
@@ -65,6 +90,7 @@ vp_database_init (VpDatabase *self)
   g_rec_mutex_init (&self->mutex);
   self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify)sqlite3_finalize);
+  self->warnings = g_ptr_array_new_with_free_func (g_free);
 }
 
 gint64
@@ -248,14 +274,292 @@ vp_database_commit (VpDatabase  *self,
     }
   if (self->van_id != NULL)
     maybe_crash ("VP_CRASH_AFTER_COMMIT");
+  if (self->pending_hash != NULL)
+    {
+      g_autoptr(VpAnchor) head = vp_anchor_new (self->van_id);
+      g_autoptr(GError) local_error = NULL;
+
+      head->head_seq = self->pending_seq;
+      g_free (head->head_hash);
+      head->head_hash = g_steal_pointer (&self->pending_hash);
+      head->head_time = self->pending_time;
+      /* The entry is committed whatever happens here: an anchor that lags
+       * behind the journal is harmless, one ahead of it is not. */
+      if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
+                             head, VP_ANCHOR_HEAD, &local_error))
+        g_warning ("%s", local_error->message);
+    }
   return TRUE;
 }
 
 void
 vp_database_rollback (VpDatabase *self)
 {
+  g_clear_pointer (&self->pending_hash, g_free);
   if (!sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void
+vp_database_note_head (VpDatabase *self,
+                       gint64      seq,
+                       const char *hash,
+                       gint64      device_time)
+{
+  g_autoptr(GDateTime) now_dt = NULL;
+  gint64 last = self->anchor ? self->anchor->head_time : 0;
+  /* last_hq_time (ms) is HQ's clock at the last sync (vp-sync-store.h). */
+  gint64 hq = vp_database_get_meta_int (self, "last_hq_time", 0) * 1000;
+  gint64 limit = vp_database_get_meta_int (self, "clock_jump_limit_s",
+                                           VP_CLOCK_JUMP_LIMIT_S) * G_USEC_PER_SEC;
+
+  g_free (self->pending_hash);
+  self->pending_hash = g_strdup (hash);
+  self->pending_seq = seq;
+  self->pending_time = device_time;
+
+  /* DESIGN §4: the clock is only warned about, never trusted to order
+   * anything (cards order by counter, the journal by seq). */
+  if (last > 0 && device_time < last - G_USEC_PER_SEC * 60)
+    g_ptr_array_add (self->warnings,
+                     g_strdup_printf (_("The clock went back %" G_GINT64_FORMAT " minutes since "
+                                        "the last entry; check the date and time"),
+                                      (last - device_time) / (60 * G_USEC_PER_SEC)));
+  else if (last > 0 && device_time > last + limit)
+    g_ptr_array_add (self->warnings,
+                     g_strdup_printf (_("The clock jumped %" G_GINT64_FORMAT " days ahead of the "
+                                        "last entry; check the date and time"),
+                                      (device_time - last) / (G_USEC_PER_SEC * G_GINT64_CONSTANT (86400))));
+  else if (hq > 0 && device_time < hq - G_USEC_PER_SEC * 60)
+    g_ptr_array_add (self->warnings,
+                     g_strdup (_("The clock is behind headquarters' time at the last sync; "
+                                 "check the date and time")));
+  if (self->anchor != NULL)
+    self->anchor->head_time = device_time;
+}
+
+char **
+vp_database_take_warnings (VpDatabase *self)
+{
+  char **ret;
+
+  if (self->warnings->len == 0)
+    return NULL;
+  g_ptr_array_add (self->warnings, NULL);
+  ret = (char **)g_ptr_array_steal (self->warnings, NULL);
+  return ret;
+}
+
+void
+vp_database_set_acknowledging (VpDatabase *self,
+                               gboolean    acknowledging)
+{
+  self->acknowledging = acknowledging;
+}
+
+gboolean
+vp_database_check_writable (VpDatabase  *self,
+                            GError     **error)
+{
+  if (self->broken == NULL || self->acknowledging)
+    return TRUE;
+  g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+               _("Nothing can be saved: %s. A supervisor must acknowledge this "
+                 "(vanpos-cli acknowledge-break) or restore the latest backup "
+                 "(vanpos-cli restore)"),
+               self->broken->message);
+  return FALSE;
+}
+
+const GError *
+vp_database_get_break (VpDatabase *self)
+{
+  return self->broken;
+}
+
+gint64
+vp_database_get_break_seq (VpDatabase *self)
+{
+  return self->broken_seq;
+}
+
+const VpAnchor *
+vp_database_get_anchor (VpDatabase *self)
+{
+  return self->anchor;
+}
+
+void
+vp_database_set_break (VpDatabase   *self,
+                       const GError *why,
+                       gint64        bad_seq)
+{
+  g_autoptr(VpAnchor) update = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->broken == NULL)
+    {
+      self->broken = g_error_copy (why);
+      self->broken_seq = bad_seq;
+    }
+  if (self->read_only || self->signer == NULL)
+    return;
+  update = vp_anchor_new (self->van_id);
+  update->broken = g_strdup (why->message);
+  update->broken_code = why->domain == VP_JOURNAL_ERROR ? why->code : 100;
+  update->broken_seq = bad_seq;
+  if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
+                         update, VP_ANCHOR_BREAK, &local_error))
+    g_warning ("%s", local_error->message);
+}
+
+static gboolean
+anchor_from_head (VpDatabase *self,
+                  VpAnchor   *a)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (sqlite3_prepare_v2 (self->db, "SELECT seq, hash, device_time FROM journal"
+                                    " ORDER BY seq DESC LIMIT 1", -1, &stmt, NULL) != SQLITE_OK)
+    return FALSE;
+  switch (sqlite3_step (stmt))
+    {
+    case SQLITE_ROW:
+      a->head_seq = a->verified_seq = sqlite3_column_int64 (stmt, 0);
+      g_free (a->head_hash);
+      g_free (a->verified_hash);
+      a->head_hash = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+      a->verified_hash = g_strdup (a->head_hash);
+      a->head_time = sqlite3_column_int64 (stmt, 2);
+      ok = TRUE;
+      break;
+    case SQLITE_DONE:
+      ok = TRUE;
+      break;
+    default:
+      break;
+    }
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+gboolean
+vp_database_reset_anchor (VpDatabase  *self,
+                          GError     **error)
+{
+  g_autoptr(VpAnchor) a = vp_anchor_new (self->van_id);
+
+  if (!anchor_from_head (self, a))
+    return vp_database_set_error (self, sqlite3_errcode (self->db), error);
+  /* HQ's head stays only while the journal still holds it. */
+  if (self->anchor != NULL && self->anchor->hq_seq <= a->head_seq)
+    {
+      a->hq_seq = self->anchor->hq_seq;
+      g_free (a->hq_hash);
+      a->hq_hash = g_strdup (self->anchor->hq_hash);
+    }
+  if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
+                         a, VP_ANCHOR_RESET | VP_ANCHOR_HEAD | VP_ANCHOR_VERIFIED | VP_ANCHOR_HQ |
+                         VP_ANCHOR_BREAK, error))
+    return FALSE;
+  g_clear_pointer (&self->anchor, vp_anchor_free);
+  self->anchor = g_steal_pointer (&a);
+  g_clear_error (&self->broken);
+  return vp_database_set_meta (self, "anchored", "1", error);
+}
+
+gboolean
+vp_database_anchor_hq (VpDatabase  *self,
+                       gint64       seq,
+                       const char  *hash,
+                       GError     **error)
+{
+  g_autoptr(VpAnchor) a = vp_anchor_new (self->van_id);
+
+  a->hq_seq = seq;
+  g_free (a->hq_hash);
+  a->hq_hash = g_strdup (hash);
+  return vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
+                           a, VP_ANCHOR_HQ, error);
+}
+
+/* At open (DESIGN §4): the anchor must be this van's, the journal must
+ * still hold every anchored head, and the entries after the last
+ * verified one must verify. Any break blocks writing until a supervisor
+ * acknowledges it. */
+static void
+check_anchor (VpDatabase *self)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(VpAnchor) a = NULL;
+  gint64 bad_seq = 0;
+
+  a = vp_anchor_load (self->anchor_path, self->public_key, &local_error);
+  if (a == NULL && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) &&
+      vp_database_get_meta (self, "anchored") == NULL)
+    {
+      /* A van from before anchors: anchor it now, verified from the
+       * start at the next step. */
+      g_clear_error (&local_error);
+      a = vp_anchor_new (self->van_id);
+      if (!anchor_from_head (self, a))
+        return;
+      g_free (a->verified_hash);
+      a->verified_hash = g_strdup (VP_JOURNAL_GENESIS_HASH);
+      a->verified_seq = 0;
+      if (!self->read_only &&
+          (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
+                              a, VP_ANCHOR_RESET | VP_ANCHOR_HEAD | VP_ANCHOR_VERIFIED |
+                              VP_ANCHOR_HQ | VP_ANCHOR_BREAK, &local_error) ||
+           !vp_database_set_meta (self, "anchored", "1", &local_error)))
+        {
+          g_warning ("%s", local_error->message);
+          return;
+        }
+    }
+  if (a == NULL)
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          g_clear_error (&local_error);
+          g_set_error (&local_error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_ANCHOR,
+                       _("the journal anchor %s is missing"), self->anchor_path);
+        }
+      vp_database_set_break (self, local_error, 0);
+      return;
+    }
+  if (g_strcmp0 (a->van_id, self->van_id) != 0)
+    {
+      g_set_error (&local_error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_ANCHOR,
+                   _("the journal anchor %s belongs to van %s"), self->anchor_path, a->van_id);
+      vp_database_set_break (self, local_error, 0);
+      return;
+    }
+  self->anchor = g_steal_pointer (&a);
+  if (self->anchor->broken != NULL)
+    {
+      g_set_error_literal (&self->broken, self->anchor->broken_code == 100 ? VP_STORE_ERROR
+                                                                           : VP_JOURNAL_ERROR,
+                           self->anchor->broken_code == 100 ? VP_STORE_ERROR_DAMAGED
+                                                            : self->anchor->broken_code,
+                           self->anchor->broken);
+      self->broken_seq = self->anchor->broken_seq;
+      return;
+    }
+  if (!vp_journal_store_check_anchor (self, self->anchor, &bad_seq, &local_error))
+    {
+      vp_database_set_break (self, local_error, bad_seq);
+      return;
+    }
+  if (!self->read_only)
+    {
+      g_autoptr(GError) save_error = NULL;
+
+      if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
+                             self->anchor, VP_ANCHOR_HEAD | VP_ANCHOR_VERIFIED, &save_error))
+        g_warning ("%s", save_error->message);
+    }
 }
 
 gint64
@@ -387,7 +691,61 @@ load_identity (VpDatabase  *self,
       g_prefix_error (error, _("Van %s: cannot load its journal key: "), van_id);
       return FALSE;
     }
+  self->public_key = vp_database_get_meta (self, "van_public_key");
+  if (self->public_key == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                   _("Van %s: the database has lost its public key; restore the latest backup "
+                     "(vanpos-cli restore)"), van_id);
+      return FALSE;
+    }
+  {
+    g_autofree char *own = vp_signer_public_key_pem (self->signer);
+
+    if (g_strcmp0 (g_strstrip (own), g_strstrip (self->public_key)) != 0)
+      {
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                     _("Van %s: the key %s is not this database's journal key"), van_id, key_path);
+        return FALSE;
+      }
+  }
   self->van_id = g_steal_pointer (&van_id);
+  return TRUE;
+}
+
+/* An empty or missing database file beside an existing van key or anchor
+ * is a lost database, never a new one (DESIGN §5). */
+static gboolean
+check_not_lost (const char  *path,
+                GError     **error)
+{
+  g_autofree char *key = key_path_for (path);
+  g_autofree char *anchor = vp_anchor_path_for (path);
+  GStatBuf st;
+
+  if (!g_file_test (key, G_FILE_TEST_EXISTS) && !g_file_test (anchor, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (g_stat (path, &st) != 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                   _("The database %s is missing but its van key is there; restore the latest "
+                     "backup with “vanpos-cli --db %s restore BACKUP”"), path, path);
+      return FALSE;
+    }
+  if (st.st_size == 0)
+    {
+      g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+      GStatBuf wst;
+
+      /* A new database in WAL mode may still hold everything in its -wal. */
+      if (g_stat (wal, &wst) == 0 && wst.st_size >= 512)
+        return TRUE;
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                   _("The database %s is empty (%lld bytes); nothing was written. "
+                     "Restore the latest backup with “vanpos-cli --db %s restore BACKUP”"),
+                   path, (long long)st.st_size, path);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -402,8 +760,14 @@ vp_database_open (const char          *path,
 
   g_return_val_if_fail (path != NULL, NULL);
 
+  if (!check_not_lost (path, error))
+    return NULL;
+
   self = g_object_new (VP_TYPE_DATABASE, NULL);
   self->path = g_strdup (path);
+  self->anchor_path = vp_anchor_path_for (path);
+  self->key_path = key_path_for (path);
+  self->read_only = (flags & VP_DATABASE_OPEN_READONLY) != 0;
 
   open_flags = SQLITE_OPEN_NOMUTEX;
   if (flags & VP_DATABASE_OPEN_READONLY)
@@ -452,6 +816,8 @@ vp_database_open (const char          *path,
 
   if (!load_identity (self, error))
     return NULL;
+  if (self->van_id != NULL)
+    check_anchor (self);
 
   return g_steal_pointer (&self);
 }
@@ -532,12 +898,18 @@ vp_database_init_van (VpDatabase  *self,
 
   self->signer = g_steal_pointer (&signer);
   self->van_id = g_strdup (van_id);
-  return TRUE;
+  self->public_key = g_strdup (pub);
+  g_clear_error (&self->broken);
+  return vp_database_reset_anchor (self, error);
 
 fail:
   vp_database_unlock (self);
   return FALSE;
 }
+
+static gboolean copy_file_private (const char  *src,
+                                   const char  *dest,
+                                   GError     **error);
 
 gboolean
 vp_database_backup (VpDatabase  *self,
@@ -548,12 +920,18 @@ vp_database_backup (VpDatabase  *self,
   sqlite3_backup *backup;
   int rc;
 
-  if (g_file_test (dest_path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
-                   _("Backup file %s already exists"), dest_path);
-      return FALSE;
-    }
+  {
+    g_autofree char *dest_key = key_path_for (dest_path);
+    g_autofree char *dest_anchor = vp_anchor_path_for (dest_path);
+
+    if (g_file_test (dest_path, G_FILE_TEST_EXISTS) || g_file_test (dest_key, G_FILE_TEST_EXISTS) ||
+        g_file_test (dest_anchor, G_FILE_TEST_EXISTS))
+      {
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
+                     _("Backup file %s (or its .vankey or .anchor) already exists"), dest_path);
+        return FALSE;
+      }
+  }
   rc = sqlite3_open_v2 (dest_path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc != SQLITE_OK)
     {
@@ -590,5 +968,184 @@ vp_database_backup (VpDatabase  *self,
       return FALSE;
     }
   sqlite3_close (dest);
+
+  /* A backup is restorable on its own (DESIGN §5): the van key (0600)
+   * and the anchor go with the database. */
+  if (self->van_id != NULL)
+    {
+      g_autofree char *dest_key = key_path_for (dest_path);
+      g_autofree char *dest_anchor = vp_anchor_path_for (dest_path);
+
+      if (!copy_file_private (self->key_path, dest_key, error) ||
+          (g_file_test (self->anchor_path, G_FILE_TEST_EXISTS) &&
+           !copy_file_private (self->anchor_path, dest_anchor, error)))
+        {
+          g_unlink (dest_key);
+          g_unlink (dest_anchor);
+          g_unlink (dest_path);
+          g_prefix_error (error, _("Backup to %s failed: "), dest_path);
+          return FALSE;
+        }
+    }
   return TRUE;
+}
+
+/* Copies src to a new dest (never replacing one) with mode 0600, synced. */
+static gboolean
+copy_file_private (const char  *src,
+                   const char  *dest,
+                   GError     **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  const char *p;
+  int fd;
+
+  if (!g_file_get_contents (src, &data, &len, error))
+    return FALSE;
+  fd = g_open (dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    goto fail;
+  p = data;
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        goto fail;
+      p += n;
+      len -= (gsize)n;
+    }
+  if (fsync (fd) != 0)
+    goto fail;
+  close (fd);
+  return TRUE;
+
+fail:
+  {
+    int e = errno;
+
+    if (fd >= 0)
+      {
+        close (fd);
+        g_unlink (dest);
+      }
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+                 e == ENOSPC ? _("The disk is full; cannot write %s") : _("Cannot write %s: %s"),
+                 dest, g_strerror (e));
+    return FALSE;
+  }
+}
+
+static gboolean
+same_file_contents (const char *a,
+                    const char *b)
+{
+  g_autofree char *da = NULL, *db = NULL;
+  gsize la = 0, lb = 0;
+
+  return g_file_get_contents (a, &da, &la, NULL) && g_file_get_contents (b, &db, &lb, NULL) &&
+         la == lb && memcmp (da, db, la) == 0;
+}
+
+gboolean
+vp_database_restore (const char  *path,
+                     const char  *backup_path,
+                     gboolean     force,
+                     gint64      *restored_seq,
+                     GError     **error)
+{
+  g_autoptr(VpDatabase) backup = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *backup_key = key_path_for (backup_path);
+  g_autofree char *backup_anchor = vp_anchor_path_for (backup_path);
+  g_autofree char *key = key_path_for (path);
+  g_autofree char *anchor = vp_anchor_path_for (path);
+  g_autofree char *tmp = g_strconcat (path, ".restore-tmp", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  gint64 n = 0, bad = 0;
+
+  if (!g_file_test (backup_key, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("%s has no van key beside it (%s); it is not a VanPOS backup set"),
+                   backup_path, backup_key);
+      return FALSE;
+    }
+  backup = vp_database_open (backup_path, VP_DATABASE_OPEN_READONLY | VP_DATABASE_OPEN_CHECK_INTEGRITY,
+                             &local_error);
+  /* A break a supervisor acknowledged in the backup does not make it
+   * unusable: verify reports it, but it sets no break. */
+  if (backup != NULL && vp_database_is_initialized (backup) &&
+      !vp_journal_store_verify (backup, &n, &bad, &local_error) &&
+      vp_database_get_break (backup) == NULL)
+    g_clear_error (&local_error);
+  if (backup == NULL || !vp_database_is_initialized (backup) || local_error != NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                   _("The backup %s cannot be restored: %s"), backup_path,
+                   local_error ? local_error->message : _("it has no van identity"));
+      return FALSE;
+    }
+  if (restored_seq)
+    *restored_seq = vp_journal_store_last_seq (backup);
+
+  if (g_file_test (key, G_FILE_TEST_EXISTS) && !same_file_contents (key, backup_key))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("The backup %s is of another van (its key differs from %s); nothing was "
+                     "changed"), backup_path, key);
+      return FALSE;
+    }
+  if (!force && g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(VpDatabase) current = NULL;
+      g_autoptr(GError) current_error = NULL;
+
+      current = vp_database_open (path, VP_DATABASE_OPEN_READONLY | VP_DATABASE_OPEN_CHECK_INTEGRITY,
+                                  &current_error);
+      if (current != NULL && vp_database_get_break (current) == NULL &&
+          (vp_journal_store_verify (current, NULL, NULL, NULL) ||
+           vp_database_get_break (current) == NULL))
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
+                       _("%s is intact; restoring would replace it (use --force)"), path);
+          return FALSE;
+        }
+    }
+  g_clear_object (&backup);
+
+  /* The backup's bytes into place: a copy beside the target, synced,
+   * then renamed over it, so a crash leaves one whole file. The stale
+   * -wal/-shm of the replaced database must not be replayed into it. */
+  g_unlink (tmp);
+  if (!copy_file_private (backup_path, tmp, error))
+    return FALSE;
+  if (g_unlink (wal) != 0 && errno != ENOENT)
+    goto io_fail;
+  if (g_unlink (shm) != 0 && errno != ENOENT)
+    goto io_fail;
+  if (g_rename (tmp, path) != 0)
+    goto io_fail;
+  if (!g_file_test (key, G_FILE_TEST_EXISTS) && !copy_file_private (backup_key, key, error))
+    return FALSE;
+  /* The van's own anchor remembers what the backup may lack; it is only
+   * taken from the backup when the van has none. */
+  if (!g_file_test (anchor, G_FILE_TEST_EXISTS) && g_file_test (backup_anchor, G_FILE_TEST_EXISTS) &&
+      !copy_file_private (backup_anchor, anchor, error))
+    return FALSE;
+  return TRUE;
+
+io_fail:
+  {
+    int e = errno;
+
+    g_unlink (tmp);
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+                 _("Cannot restore %s: %s"), path, g_strerror (e));
+    return FALSE;
+  }
 }

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "vp-core.h"
+#include "vp-anchor.h"
 
 G_BEGIN_DECLS
 
@@ -108,10 +109,59 @@ gboolean      vp_database_set_meta      (VpDatabase  *self,
 
 gboolean      vp_database_check_integrity (VpDatabase *self,
                                            GError    **error);
-/* Online backup to dest (a new file), via sqlite3_backup_*. */
+/* Online backup to dest (a new file), via sqlite3_backup_*, with the van
+ * key (dest.vankey, 0600) and the anchor (dest.anchor) beside it. */
 gboolean      vp_database_backup        (VpDatabase  *self,
                                          const char  *dest_path,
                                          GError     **error);
+
+/* Replaces the database at path with the backup set at backup_path
+ * (database + van key + anchor, from vp_database_backup) after checking
+ * the backup's integrity and journal. An intact database is only replaced
+ * with force. The van's existing anchor is kept, so entries the backup
+ * lacks show as a break at the next open. */
+gboolean      vp_database_restore       (const char  *path,
+                                         const char  *backup_path,
+                                         gboolean     force,
+                                         gint64      *restored_seq,
+                                         GError     **error);
+
+/* The journal head of the transaction in progress; written to the anchor
+ * file after its COMMIT (called by vp_journal_store_append). */
+void          vp_database_note_head     (VpDatabase  *self,
+                                         gint64       seq,
+                                         const char  *hash,
+                                         gint64       device_time);
+/* Fails with VP_STORE_ERROR_DAMAGED while the journal is broken (an
+ * unacknowledged break, DESIGN §4–5): nothing may be written. */
+gboolean      vp_database_check_writable (VpDatabase *self,
+                                          GError    **error);
+/* While set, the break does not block the journal.break entry. */
+void          vp_database_set_acknowledging (VpDatabase *self,
+                                             gboolean    acknowledging);
+/* The break that blocks writing, or NULL. */
+const GError *vp_database_get_break     (VpDatabase  *self);
+/* The first entry the break concerns (0: none in particular). */
+gint64        vp_database_get_break_seq (VpDatabase  *self);
+/* Records a break found by verify/check (also in the anchor file, so it
+ * outlives this process) and blocks writing. */
+void          vp_database_set_break     (VpDatabase   *self,
+                                         const GError *why,
+                                         gint64        bad_seq);
+/* After a supervisor acknowledged the break (or a restore): the anchor is
+ * replaced with the journal's current head, verified. */
+gboolean      vp_database_reset_anchor  (VpDatabase  *self,
+                                         GError     **error);
+/* Moves HQ's acknowledged head forward in the anchor. */
+gboolean      vp_database_anchor_hq     (VpDatabase  *self,
+                                         gint64       seq,
+                                         const char  *hash,
+                                         GError     **error);
+/* The anchor as loaded at open (NULL before init or when missing). */
+const VpAnchor *vp_database_get_anchor  (VpDatabase  *self);
+/* Warnings for the person at the van (clock set back or jumped), taken
+ * once: (transfer full) (nullable) a NULL-terminated array. */
+char        **vp_database_take_warnings (VpDatabase  *self);
 
 /* Test hook: the process aborts (as in a power cut) right before the
  * COMMIT of the next business transaction when VP_CRASH_BEFORE_COMMIT is set,

@@ -38,6 +38,52 @@ vp_journal_store_last_seq (VpDatabase *db)
   return vp_database_query_int (db, "SELECT coalesce (max (seq), 0) FROM journal", 0);
 }
 
+static char *
+account_number_by_id (VpDatabase  *db,
+                      gint64       account_id,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt = vp_database_prepare (db, "SELECT number FROM accounts WHERE id = ?1", error);
+  char *number = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    number = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
+                 _("There is no account %" PRId64), account_id);
+  else
+    vp_database_set_error (db, rc, error);
+  sqlite3_reset (stmt);
+  return number;
+}
+
+/* The callers still say what money they moved; the payload is what counts,
+ * and a disagreement is a bug in the operation, refused before signing. */
+static gboolean
+refs_agree (const char            *kind,
+            const VpJournalRefs   *refs,
+            const VpJournalLedger *ledger,
+            GError               **error)
+{
+  if (refs->amount != ledger->amount || g_strcmp0 (refs->method, ledger->method) != 0 ||
+      (refs->staff_id != NULL && g_strcmp0 (refs->staff_id, ledger->staff) != 0) ||
+      (refs->shift_id != 0 && refs->shift_id != ledger->shift))
+    {
+      g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_COLUMNS,
+                   "%s: the operation's figures (%s %" G_GINT64_FORMAT ") disagree with its"
+                   " payload (%s %" G_GINT64_FORMAT "); nothing was saved",
+                   kind, refs->method ? refs->method : "-", refs->amount,
+                   ledger->method ? ledger->method : "-", ledger->amount);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 VpJournalEntry *
 vp_journal_store_append (VpDatabase          *db,
                          const char          *kind,
@@ -50,6 +96,8 @@ vp_journal_store_append (VpDatabase          *db,
   g_autoptr(JsonNode) root = NULL;
   sqlite3_stmt *stmt;
   VpJournalRefs no_refs = { 0 };
+  VpJournalLedger ledger;
+  JsonObject *obj;
   int rc;
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
@@ -61,6 +109,8 @@ vp_journal_store_append (VpDatabase          *db,
                    _("This database has no van identity; run “vanpos-cli init --van VAN” first"));
       return NULL;
     }
+  if (!vp_database_check_writable (db, error))
+    return NULL;
   if (refs == NULL)
     refs = &no_refs;
 
@@ -72,6 +122,31 @@ vp_journal_store_append (VpDatabase          *db,
   e->monotonic_ms = g_get_monotonic_time () / 1000;
 
   root = json_builder_get_root (payload);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID,
+                   "%s: the payload is not a JSON object", kind);
+      return NULL;
+    }
+  /* Every helper column must be readable from the signed payload, so the
+   * payload names the staff, shift and account the entry belongs to. */
+  obj = json_node_get_object (root);
+  if (refs->staff_id != NULL && !json_object_has_member (obj, "staff"))
+    json_object_set_string_member (obj, "staff", refs->staff_id);
+  if (refs->shift_id != 0 && !json_object_has_member (obj, "shift"))
+    json_object_set_int_member (obj, "shift", refs->shift_id);
+  if (refs->account_id != 0 && !json_object_has_member (obj, "account"))
+    {
+      g_autofree char *number = account_number_by_id (db, refs->account_id, error);
+
+      if (number == NULL)
+        return NULL;
+      json_object_set_string_member (obj, "account", number);
+    }
+  if (!vp_journal_ledger_from_payload (kind, obj, &ledger, error))
+    return NULL;
+  if (!refs_agree (kind, refs, &ledger, error))
+    return NULL;
   gen = json_generator_new ();
   json_generator_set_root (gen, root);
   e->payload = json_generator_to_data (gen, NULL);
@@ -103,9 +178,9 @@ vp_journal_store_append (VpDatabase          *db,
 
   stmt = vp_database_prepare (db,
                               "INSERT INTO journal (" ENTRY_COLUMNS ", staff_id, shift_id,"
-                              " account_id, method, amount)"
+                              " account_id, method, amount, voids)"
                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                              " ?14, ?15)",
+                              " ?14, ?15, ?16)",
                               error);
   if (stmt == NULL)
     return NULL;
@@ -119,17 +194,34 @@ vp_journal_store_append (VpDatabase          *db,
   sqlite3_bind_text (stmt, 8, e->prev_hash, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 9, e->hash, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 10, e->signature, -1, SQLITE_STATIC);
-  if (refs->staff_id)
-    sqlite3_bind_text (stmt, 11, refs->staff_id, -1, SQLITE_STATIC);
-  if (refs->shift_id)
-    sqlite3_bind_int64 (stmt, 12, refs->shift_id);
-  if (refs->account_id)
-    sqlite3_bind_int64 (stmt, 13, refs->account_id);
-  if (refs->method)
-    sqlite3_bind_text (stmt, 14, refs->method, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 15, refs->amount);
-  rc = sqlite3_step (stmt);
-  sqlite3_reset (stmt);
+  /* The helper columns, from the payload as signed (it is parsed again
+   * so the columns are exactly what `verify` will derive). */
+  {
+    g_autoptr(JsonObject) signed_payload = vp_journal_entry_parse_payload (e);
+
+    if (signed_payload == NULL ||
+        !vp_journal_ledger_from_payload (kind, signed_payload, &ledger, error))
+      {
+        if (error != NULL && *error == NULL)
+          g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID,
+                       "%s: the payload does not parse", kind);
+        return NULL;
+      }
+    if (ledger.staff)
+      sqlite3_bind_text (stmt, 11, ledger.staff, -1, SQLITE_TRANSIENT);
+    if (ledger.shift)
+      sqlite3_bind_int64 (stmt, 12, ledger.shift);
+    if (refs->account_id)
+      sqlite3_bind_int64 (stmt, 13, refs->account_id);
+    if (ledger.method)
+      sqlite3_bind_text (stmt, 14, ledger.method, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (stmt, 15, ledger.amount);
+    if (ledger.voids)
+      sqlite3_bind_int64 (stmt, 16, ledger.voids);
+    rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+  }
   if (rc != SQLITE_DONE)
     {
       vp_database_set_error (db, rc, error);
@@ -148,6 +240,8 @@ vp_journal_store_append (VpDatabase          *db,
       return NULL;
     }
 
+  /* The anchor follows the commit (vp_database_commit). */
+  vp_database_note_head (db, e->seq, e->hash, e->device_time);
   return g_steal_pointer (&e);
 }
 
@@ -246,17 +340,82 @@ vp_journal_store_list_for_account (VpDatabase  *db,
   return ret;
 }
 
-gboolean
-vp_journal_store_verify (VpDatabase  *db,
-                         gint64      *n_checked,
-                         gint64      *bad_seq,
-                         GError     **error)
+#define WALK_COLUMNS \
+  ENTRY_COLUMNS ", staff_id, shift_id, account_id, method, amount, voids," \
+  " (SELECT number FROM accounts WHERE id = journal.account_id)"
+
+/* The helper columns beside an entry must say what its signed payload
+ * says (DESIGN §4): a total read from them is then a total of signed
+ * data. Entries before ledger_strict_from predate payloads that name
+ * their shift and staff; for them only what the payload names is held. */
+static gboolean
+check_columns (const VpJournalEntry *e,
+               sqlite3_stmt         *stmt,
+               gboolean              strict,
+               GError              **error)
+{
+  g_autoptr(JsonObject) payload = vp_journal_entry_parse_payload (e);
+  g_autoptr(GError) local_error = NULL;
+  VpJournalLedger l;
+  const char *staff = (const char *)sqlite3_column_text (stmt, 10);
+  gint64 shift = sqlite3_column_int64 (stmt, 11);
+  gboolean has_account = sqlite3_column_type (stmt, 12) != SQLITE_NULL;
+  const char *method = (const char *)sqlite3_column_text (stmt, 13);
+  gint64 amount = sqlite3_column_int64 (stmt, 14);
+  gint64 voids = sqlite3_column_int64 (stmt, 15);
+  const char *account_number = (const char *)sqlite3_column_text (stmt, 16);
+  const char *what = NULL;
+
+  if (payload == NULL)
+    what = "payload";
+  else if (!vp_journal_ledger_from_payload (e->kind, payload, &l, &local_error))
+    what = "payload";
+  else if (amount != l.amount || sqlite3_column_type (stmt, 14) != SQLITE_INTEGER)
+    what = "amount";
+  else if (g_strcmp0 (method, l.method) != 0)
+    what = "method";
+  else if (voids != l.voids)
+    what = "voids";
+  else if ((strict || l.staff != NULL) && g_strcmp0 (staff, l.staff) != 0)
+    what = "staff_id";
+  else if ((strict || json_object_has_member (payload, "shift")) && shift != l.shift)
+    what = "shift_id";
+  else if (has_account)
+    {
+      const char *signed_number = json_object_get_string_member_with_default (payload, "account",
+                                                                              NULL);
+
+      /* A provisional number is renamed when HQ assigns the real one. */
+      if (account_number == NULL ||
+          (g_strcmp0 (account_number, signed_number) != 0 &&
+           !(signed_number != NULL && vp_account_number_is_provisional (signed_number))))
+        what = "account_id";
+    }
+  if (what == NULL)
+    return TRUE;
+  g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_COLUMNS,
+               _("entry %" PRId64 ": the %s column does not match the signed entry%s%s"),
+               e->seq, what, local_error ? ": " : "", local_error ? local_error->message : "");
+  return FALSE;
+}
+
+/* Walks the chain after after_seq (whose hash is prev_hash): seq
+ * continuity, van, links, hashes, signatures and helper columns. */
+static gboolean
+verify_walk (VpDatabase  *db,
+             gint64       after_seq,
+             const char  *prev_hash,
+             gint64      *n_checked,
+             gint64      *bad_seq,
+             char       **last_hash,
+             GError     **error)
 {
   g_autofree char *pub = NULL;
-  g_autofree char *prev = g_strdup (VP_JOURNAL_GENESIS_HASH);
+  g_autofree char *prev = g_strdup (prev_hash);
   sqlite3_stmt *stmt = NULL;
-  gint64 expected_seq = 1;
+  gint64 expected_seq = after_seq + 1;
   gint64 checked = 0;
+  gint64 strict_from;
   gboolean ok = TRUE;
   int rc;
 
@@ -272,16 +431,19 @@ vp_journal_store_verify (VpDatabase  *db,
                    _("This database has no van identity"));
       return FALSE;
     }
+  strict_from = vp_database_get_meta_int (db, "ledger_strict_from", 1);
 
   vp_database_lock (db);
   /* A private statement: the walk must not be disturbed by the cache. */
   rc = sqlite3_prepare_v2 (vp_database_get_handle (db),
-                           "SELECT " ENTRY_COLUMNS " FROM journal ORDER BY seq", -1, &stmt, NULL);
+                           "SELECT " WALK_COLUMNS " FROM journal WHERE seq > ?1 ORDER BY seq",
+                           -1, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
       vp_database_unlock (db);
       return vp_database_set_error (db, rc, error);
     }
+  sqlite3_bind_int64 (stmt, 1, after_seq);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       g_autoptr(VpJournalEntry) e = entry_from_row (stmt);
@@ -305,7 +467,8 @@ vp_journal_store_verify (VpDatabase  *db,
           ok = FALSE;
           break;
         }
-      if (!vp_journal_entry_verify (e, prev, pub, error))
+      if (!vp_journal_entry_verify (e, prev, pub, error) ||
+          !check_columns (e, stmt, e->seq >= strict_from, error))
         {
           if (bad_seq)
             *bad_seq = e->seq;
@@ -324,7 +487,224 @@ vp_journal_store_verify (VpDatabase  *db,
 
   if (n_checked)
     *n_checked = checked;
+  if (ok && last_hash)
+    *last_hash = g_steal_pointer (&prev);
   return ok;
+}
+
+/* The hash of entry seq, or NULL if there is none. */
+static char *
+hash_at (VpDatabase *db,
+         gint64      seq)
+{
+  sqlite3_stmt *stmt = vp_database_prepare (db, "SELECT hash FROM journal WHERE seq = ?1", NULL);
+  char *hash = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, seq);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    hash = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  return hash;
+}
+
+/* The journal must still hold each anchored head as it was committed. */
+static gboolean
+check_head (VpDatabase  *db,
+            gint64       last_seq,
+            gint64       seq,
+            const char  *hash,
+            const char  *what,
+            gint64      *bad_seq,
+            GError     **error)
+{
+  g_autofree char *found = NULL;
+
+  if (seq <= 0)
+    return TRUE;
+  if (seq > last_seq)
+    {
+      g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_TRUNCATED,
+                   _("the journal is truncated: it ends at entry %" PRId64 " but %s entry %"
+                     PRId64 " (%.12s…); entries were deleted or the database rolled back"),
+                   last_seq, what, seq, hash);
+      *bad_seq = last_seq + 1;
+      return FALSE;
+    }
+  found = hash_at (db, seq);
+  if (g_strcmp0 (found, hash) != 0)
+    {
+      g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_FORKED,
+                   _("the journal forked: entry %" PRId64 " is not the one %s (%.12s…, now "
+                     "%.12s…); it was rolled back and its number reused"),
+                   seq, what, hash, found ? found : "?");
+      *bad_seq = seq;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vp_journal_store_check_anchor (VpDatabase  *db,
+                               VpAnchor    *anchor,
+                               gint64      *bad_seq,
+                               GError     **error)
+{
+  g_autofree char *last_hash = NULL;
+  gint64 last_seq = vp_journal_store_last_seq (db);
+  gint64 n = 0;
+
+  *bad_seq = 0;
+  if (!check_head (db, last_seq, anchor->head_seq, anchor->head_hash,
+                   _("the anchor records committed"), bad_seq, error) ||
+      !check_head (db, last_seq, anchor->hq_seq, anchor->hq_hash,
+                   _("headquarters acknowledged"), bad_seq, error) ||
+      !check_head (db, last_seq, anchor->verified_seq, anchor->verified_hash,
+                   _("the anchor records verified"), bad_seq, error))
+    return FALSE;
+  if (!verify_walk (db, anchor->verified_seq, anchor->verified_hash, &n, bad_seq, &last_hash,
+                    error))
+    return FALSE;
+  if (n > 0)
+    {
+      g_autofree char *head_hash = hash_at (db, last_seq);
+
+      anchor->verified_seq = last_seq;
+      g_free (anchor->verified_hash);
+      anchor->verified_hash = g_steal_pointer (&last_hash);
+      if (last_seq > anchor->head_seq)
+        {
+          anchor->head_seq = last_seq;
+          g_free (anchor->head_hash);
+          anchor->head_hash = g_steal_pointer (&head_hash);
+          anchor->head_time = vp_database_query_int (db, "SELECT device_time FROM journal"
+                                                         " ORDER BY seq DESC LIMIT 1", 0);
+        }
+    }
+  return TRUE;
+}
+
+/* A break acknowledged by a supervisor stays visible to verify but no
+ * longer blocks the van: the journal.break entry names it. */
+static gint64
+break_acknowledged_by (VpDatabase   *db,
+                       const GError *why,
+                       gint64        bad_seq)
+{
+  sqlite3_stmt *stmt;
+  gint64 ack = 0;
+
+  stmt = vp_database_prepare (db, "SELECT seq FROM journal WHERE kind = '" VP_KIND_JOURNAL_BREAK "'"
+                                  " AND json_extract (payload, '$.break_seq') = ?1"
+                                  " AND json_extract (payload, '$.break_code') = ?2"
+                                  " ORDER BY seq LIMIT 1", NULL);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, bad_seq);
+  sqlite3_bind_int64 (stmt, 2, why->domain == VP_JOURNAL_ERROR ? why->code : 100);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    ack = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return ack;
+}
+
+gboolean
+vp_journal_store_verify (VpDatabase  *db,
+                         gint64      *n_checked,
+                         gint64      *bad_seq,
+                         GError     **error)
+{
+  g_autoptr(GError) acknowledged = NULL;
+  g_autofree char *prev = g_strdup (VP_JOURNAL_GENESIS_HASH);
+  gint64 after = 0, total = 0, first_bad = 0;
+
+  if (bad_seq)
+    *bad_seq = 0;
+  /* Walk to the end: a break a supervisor acknowledged is reported but
+   * does not hide what follows it. */
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gint64 n = 0, bad = 0, ack;
+      sqlite3_stmt *stmt;
+
+      if (verify_walk (db, after, prev, &n, &bad, NULL, &local_error))
+        {
+          total += n;
+          break;
+        }
+      total += n;
+      if (local_error->domain != VP_JOURNAL_ERROR || bad <= 0 ||
+          (ack = break_acknowledged_by (db, local_error, bad)) == 0)
+        {
+          if (local_error->domain == VP_JOURNAL_ERROR)
+            vp_database_set_break (db, local_error, bad);
+          if (n_checked)
+            *n_checked = total;
+          if (bad_seq)
+            *bad_seq = bad;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (acknowledged == NULL)
+        {
+          g_prefix_error (&local_error, _("(acknowledged by a supervisor in entry %" PRId64 ") "), ack);
+          acknowledged = g_steal_pointer (&local_error);
+          first_bad = bad;
+        }
+      stmt = vp_database_prepare (db, "SELECT seq, hash FROM journal WHERE seq >= ?1"
+                                      " ORDER BY seq LIMIT 1", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, bad);
+      if (sqlite3_step (stmt) != SQLITE_ROW)
+        {
+          sqlite3_reset (stmt);
+          break;
+        }
+      after = sqlite3_column_int64 (stmt, 0);
+      g_free (prev);
+      prev = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+      sqlite3_reset (stmt);
+    }
+  if (n_checked)
+    *n_checked = total;
+
+  /* The whole chain is walked; now the anchored heads. */
+  if (vp_database_get_anchor (db) != NULL)
+    {
+      g_autoptr(GError) local_error = NULL;
+      const VpAnchor *a = vp_database_get_anchor (db);
+      gint64 last_seq = vp_journal_store_last_seq (db);
+      gint64 bad = 0;
+
+      if (!check_head (db, last_seq, a->head_seq, a->head_hash, _("the anchor records committed"),
+                       &bad, &local_error) ||
+          !check_head (db, last_seq, a->hq_seq, a->hq_hash, _("headquarters acknowledged"),
+                       &bad, &local_error))
+        {
+          vp_database_set_break (db, local_error, bad);
+          if (bad_seq)
+            *bad_seq = bad;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+  else if (vp_database_get_break (db) != NULL)
+    {
+      /* No anchor to compare with: the open-time check said why. */
+      g_propagate_error (error, g_error_copy (vp_database_get_break (db)));
+      return FALSE;
+    }
+  if (acknowledged != NULL)
+    {
+      if (bad_seq)
+        *bad_seq = first_bad;
+      g_propagate_error (error, g_steal_pointer (&acknowledged));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gint64
@@ -389,6 +769,17 @@ vp_outbox_store_ack (VpDatabase  *db,
       goto out;
     }
   ok = vp_database_commit (db, error);
+  if (ok)
+    {
+      g_autofree char *hash = hash_at (db, up_to_seq);
+      g_autoptr(GError) anchor_error = NULL;
+
+      /* HQ's acknowledged head is anchored too: a journal that later
+       * lacks it lost entries HQ holds. */
+      if (hash != NULL && vp_database_get_anchor (db) != NULL &&
+          !vp_database_anchor_hq (db, up_to_seq, hash, &anchor_error))
+        g_warning ("%s", anchor_error->message);
+    }
 out:
   vp_database_unlock (db);
   return ok;
@@ -449,4 +840,89 @@ vp_journal_entry_to_json (const VpJournalEntry *entry)
 
   json_generator_set_root (gen, node);
   return json_generator_to_data (gen, NULL);
+}
+
+typedef struct
+{
+  const VpStaff *supervisor;
+  const char    *reason;
+} AckData;
+
+static VpJournalEntry *
+acknowledge_tx (VpDatabase  *db,
+                gpointer     data,
+                GError     **error)
+{
+  AckData *d = data;
+  const GError *why = vp_database_get_break (db);
+  const VpAnchor *a = vp_database_get_anchor (db);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *head_hash = NULL;
+  gint64 head = vp_journal_store_last_seq (db);
+  VpJournalRefs refs = { 0 };
+
+  head_hash = hash_at (db, head);
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "break", why->message);
+  vp_json_add_int (b, "break_code", why->domain == VP_JOURNAL_ERROR ? why->code : 100);
+  vp_json_add_int (b, "break_seq", vp_database_get_break_seq (db));
+  vp_json_add_int (b, "journal_head_seq", head);
+  vp_json_add_string (b, "journal_head_hash", head_hash ? head_hash : VP_JOURNAL_GENESIS_HASH);
+  if (a != NULL)
+    {
+      vp_json_add_int (b, "anchor_head_seq", a->head_seq);
+      vp_json_add_string (b, "anchor_head_hash", a->head_hash);
+      vp_json_add_int (b, "hq_acked_seq", a->hq_seq);
+      vp_json_add_string (b, "hq_acked_hash", a->hq_hash);
+      if (a->head_seq > head)
+        vp_json_add_int (b, "entries_lost", a->head_seq - head);
+    }
+  vp_json_add_string (b, "reason", d->reason);
+  vp_json_add_string (b, "approved_by", d->supervisor->id);
+  vp_json_add_staff (b, d->supervisor);
+  json_builder_end_object (b);
+  refs.staff_id = d->supervisor->id;
+  return vp_journal_store_append (db, VP_KIND_JOURNAL_BREAK, b, &refs, error);
+}
+
+VpJournalEntry *
+vp_journal_store_acknowledge_break (VpDatabase    *db,
+                                    const VpStaff *supervisor,
+                                    const char    *reason,
+                                    GError       **error)
+{
+  AckData d = { supervisor, reason };
+  VpJournalEntry *entry;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, _("Acknowledging a journal break"),
+                              error))
+    return NULL;
+  if (reason == NULL || *reason == '\0' || !vp_validate_note (reason, 200, error))
+    {
+      if (error && *error == NULL)
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                     _("Say why the break is acknowledged (--reason)"));
+      return NULL;
+    }
+  if (vp_database_get_break (db) == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("The journal has no break to acknowledge"));
+      return NULL;
+    }
+  /* The break and what it lost become a signed entry, which reaches HQ
+   * at the next sync; the anchor then starts again from it. */
+  vp_database_set_acknowledging (db, TRUE);
+  entry = vp_store_run_tx (db, acknowledge_tx, &d, error);
+  vp_database_set_acknowledging (db, FALSE);
+  if (entry == NULL)
+    return NULL;
+  if (!vp_database_reset_anchor (db, error))
+    {
+      vp_journal_entry_free (entry);
+      return NULL;
+    }
+  return entry;
 }

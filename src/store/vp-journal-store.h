@@ -54,6 +54,22 @@ gboolean        vp_journal_store_verify   (VpDatabase  *db,
                                            gint64      *bad_seq,
                                            GError     **error);
 
+/* The open-time check (DESIGN §4): the journal still holds every head
+ * the anchor records, and the entries after the anchor's verified one
+ * verify; on success the anchor is moved to the journal's head. */
+gboolean        vp_journal_store_check_anchor (VpDatabase  *db,
+                                               VpAnchor    *anchor,
+                                               gint64      *bad_seq,
+                                               GError     **error);
+
+/* A supervisor acknowledges the break that blocks writing: a signed
+ * journal.break entry records it (and what was lost) for HQ, and the
+ * anchor starts again from it. */
+VpJournalEntry *vp_journal_store_acknowledge_break (VpDatabase    *db,
+                                                    const VpStaff *supervisor,
+                                                    const char    *reason,
+                                                    GError       **error);
+
 /* Outbox. */
 gint64          vp_outbox_store_count_pending (VpDatabase *db);
 /* Pending entries in seq order, at most limit. */

@@ -225,6 +225,23 @@ static const char *migrations[] = {
   "  staff_id    TEXT NOT NULL"
   ");"
   "CREATE UNIQUE INDEX trips_one_open ON trips ((ended_at IS NULL)) WHERE ended_at IS NULL;",
+
+  /* 2: only signed data counts (DESIGN §4). The helper columns are
+   * derived from the signed payload when an entry is appended and never
+   * change: a void no longer marks its target (voided_by, an UPDATE that
+   * left every total open to a plain UPDATE of the helper columns) but
+   * names it in its own row, once. Entries before ledger_strict_from were
+   * written before every payload carried its shift and account. */
+  "DROP TRIGGER journal_no_update;"
+  "ALTER TABLE journal ADD COLUMN voids INTEGER;"
+  "UPDATE journal SET voids = json_extract (payload, '$.voided_seq') WHERE kind = 'void';"
+  "ALTER TABLE journal DROP COLUMN voided_by;"
+  "CREATE UNIQUE INDEX journal_voids ON journal (voids) WHERE voids IS NOT NULL;"
+  "CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN"
+  "  SELECT RAISE (ABORT, 'journal entries are never rewritten');"
+  "END;"
+  "INSERT INTO meta (key, value)"
+  "  SELECT 'ledger_strict_from', coalesce (max (seq), 0) + 1 FROM journal;",
 };
 
 guint

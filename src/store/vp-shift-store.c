@@ -26,6 +26,7 @@ vp_shift_store_totals (VpDatabase    *db,
 {
   sqlite3_stmt *stmt;
   gboolean ok = FALSE;
+  gint64 open_seq, close_seq;
   int rc;
 
   memset (out, 0, sizeof *out);
@@ -34,8 +35,9 @@ vp_shift_store_totals (VpDatabase    *db,
 
   vp_database_lock (db);
   stmt = vp_database_prepare (db,
-                              "SELECT opened_by, opened_at, float, closed_at IS NULL,"
-                              " coalesce (z_number, 0), coalesce (counted, 0) FROM shifts WHERE id = ?1",
+                              "SELECT opened_by, opened_at, closed_at IS NULL,"
+                              " coalesce (z_number, 0), coalesce (counted, 0), open_seq,"
+                              " coalesce (close_seq, 0) FROM shifts WHERE id = ?1",
                               error);
   if (stmt == NULL)
     goto out;
@@ -54,40 +56,80 @@ vp_shift_store_totals (VpDatabase    *db,
   out->shift_id = shift_id;
   out->opened_by = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   out->opened_at = sqlite3_column_int64 (stmt, 1);
-  out->float_amount = sqlite3_column_int64 (stmt, 2);
-  out->open = sqlite3_column_int (stmt, 3);
-  out->z_number = sqlite3_column_int64 (stmt, 4);
-  out->counted = sqlite3_column_int64 (stmt, 5);
+  out->open = sqlite3_column_int (stmt, 2);
+  out->z_number = sqlite3_column_int64 (stmt, 3);
+  out->counted = sqlite3_column_int64 (stmt, 4);
+  open_seq = sqlite3_column_int64 (stmt, 5);
+  close_seq = sqlite3_column_int64 (stmt, 6);
   sqlite3_reset (stmt);
 
+  /* Only signed data counts (DESIGN §4): the totals are folded from the
+   * signed payloads of the shift's entries, from its shift.open entry on,
+   * with the one per-kind rule in src/core. */
   stmt = vp_database_prepare (db,
-                              "SELECT"
-                              " coalesce (sum (CASE WHEN method = 'cash' AND amount > 0 THEN amount END), 0),"
-                              " coalesce (sum (CASE WHEN method = 'cash' AND amount < 0 THEN -amount END), 0),"
-                              " coalesce (sum (CASE WHEN method = 'card' THEN amount END), 0),"
-                              " coalesce (sum (CASE WHEN method = 'mobile' THEN amount END), 0),"
-                              " count (CASE WHEN amount > 0 THEN 1 END),"
-                              " count (CASE WHEN kind = 'void' THEN 1 END)"
-                              " FROM journal WHERE shift_id = ?1",
+                              "SELECT seq, kind, payload FROM journal"
+                              " WHERE seq >= ?1 AND (?2 = 0 OR seq <= ?2) ORDER BY seq",
                               error);
   if (stmt == NULL)
     goto out;
-  sqlite3_bind_int64 (stmt, 1, shift_id);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
+  sqlite3_bind_int64 (stmt, 1, open_seq);
+  sqlite3_bind_int64 (stmt, 2, close_seq);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 seq = sqlite3_column_int64 (stmt, 0);
+      const char *kind = (const char *)sqlite3_column_text (stmt, 1);
+      const char *text = (const char *)sqlite3_column_text (stmt, 2);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonNode *root;
+      VpJournalLedger l;
+
+      if (!json_parser_load_from_data (parser, text, -1, NULL) ||
+          (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
+          !vp_journal_ledger_from_payload (kind, json_node_get_object (root), &l, error))
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
+                         _("Entry %" PRId64 " has an unreadable payload"), seq);
+          sqlite3_reset (stmt);
+          goto out;
+        }
+      if (seq == open_seq)
+        {
+          JsonObject *o = json_node_get_object (root);
+
+          if (g_strcmp0 (kind, VP_KIND_SHIFT_OPEN) != 0 || l.shift != shift_id ||
+              !json_object_has_member (o, "float"))
+            {
+              g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                           _("Shift %" PRId64 " does not start with its own opening entry (%"
+                             PRId64 "); run vanpos-cli verify"), shift_id, seq);
+              sqlite3_reset (stmt);
+              goto out;
+            }
+          out->float_amount = json_object_get_int_member (o, "float");
+        }
+      if (l.shift != shift_id)
+        continue;
+      if (g_strcmp0 (kind, VP_KIND_VOID) == 0)
+        out->voids++;
+      if (l.amount > 0)
+        out->transactions++;
+      if (g_strcmp0 (l.method, "cash") == 0 && l.amount > 0)
+        out->cash_in += l.amount;
+      else if (g_strcmp0 (l.method, "cash") == 0 && l.amount < 0)
+        out->cash_out -= l.amount;
+      else if (g_strcmp0 (l.method, "card") == 0)
+        out->card_in += l.amount;
+      else if (g_strcmp0 (l.method, "mobile") == 0)
+        out->mobile_in += l.amount;
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
     {
       vp_database_set_error (db, rc, error);
-      sqlite3_reset (stmt);
       goto out;
     }
-  out->cash_in = sqlite3_column_int64 (stmt, 0);
-  out->cash_out = sqlite3_column_int64 (stmt, 1);
-  out->card_in = sqlite3_column_int64 (stmt, 2);
-  out->mobile_in = sqlite3_column_int64 (stmt, 3);
-  out->transactions = sqlite3_column_int64 (stmt, 4);
-  out->voids = sqlite3_column_int64 (stmt, 5);
   out->expected_cash = out->float_amount + out->cash_in - out->cash_out;
-  sqlite3_reset (stmt);
   ok = TRUE;
 out:
   vp_database_unlock (db);
@@ -373,6 +415,7 @@ void_tx (VpDatabase  *db,
   VpJournalEntry *entry;
   sqlite3_stmt *stmt;
   gint64 shift_id, target_shift = 0, account_id = 0, voided_by = 0;
+  VpJournalLedger target_ledger;
   VpMoney amount = 0;
   g_autofree char *method = NULL;
 
@@ -382,19 +425,17 @@ void_tx (VpDatabase  *db,
   if (target == NULL)
     return NULL;
 
-  stmt = vp_database_prepare (db, "SELECT coalesce (shift_id, 0), coalesce (account_id, 0),"
-                                  " amount, method, coalesce (voided_by, 0) FROM journal WHERE seq = ?1",
+  stmt = vp_database_prepare (db, "SELECT coalesce (account_id, 0),"
+                                  " coalesce ((SELECT seq FROM journal v WHERE v.voids = ?1), 0)"
+                                  " FROM journal WHERE seq = ?1",
                               error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, d->seq);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      target_shift = sqlite3_column_int64 (stmt, 0);
-      account_id = sqlite3_column_int64 (stmt, 1);
-      amount = sqlite3_column_int64 (stmt, 2);
-      method = g_strdup ((const char *)sqlite3_column_text (stmt, 3));
-      voided_by = sqlite3_column_int64 (stmt, 4);
+      account_id = sqlite3_column_int64 (stmt, 0);
+      voided_by = sqlite3_column_int64 (stmt, 1);
     }
   sqlite3_reset (stmt);
 
@@ -405,17 +446,21 @@ void_tx (VpDatabase  *db,
                    d->seq, voided_by);
       return NULL;
     }
+  p = vp_journal_entry_parse_payload (target);
+  if (p == NULL || !vp_journal_ledger_from_payload (target->kind, p, &target_ledger, NULL))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
+                   _("Entry %" PRId64 " has an unreadable payload"), d->seq);
+      return NULL;
+    }
+  /* What is reversed is what the signed entry says it took. */
+  target_shift = target_ledger.shift;
+  amount = target_ledger.amount;
+  method = g_strdup (target_ledger.method);
   if (target_shift != shift_id)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
                    _("Only transactions of the open shift can be voided"));
-      return NULL;
-    }
-  p = vp_journal_entry_parse_payload (target);
-  if (p == NULL)
-    {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
-                   _("Entry %" PRId64 " has an unreadable payload"), d->seq);
       return NULL;
     }
   if (g_str_equal (target->kind, VP_KIND_PAY))
@@ -454,22 +499,10 @@ void_tx (VpDatabase  *db,
   refs.account_id = account_id;
   refs.method = method;
   refs.amount = -amount;
+  /* The void row names its target (journal.voids, unique): nothing in
+   * the voided entry's row changes. */
   entry = vp_journal_store_append (db, VP_KIND_VOID, b, &refs, error);
-  if (entry == NULL)
-    return NULL;
-
-  stmt = vp_database_prepare (db, "UPDATE journal SET voided_by = ?2 WHERE seq = ?1", error);
-  if (stmt == NULL)
-    goto fail;
-  sqlite3_bind_int64 (stmt, 1, d->seq);
-  sqlite3_bind_int64 (stmt, 2, entry->seq);
-  if (!vp_store_step_done (db, stmt, error))
-    goto fail;
   return entry;
-
-fail:
-  vp_journal_entry_free (entry);
-  return NULL;
 }
 
 VpJournalEntry *

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "vp-database.h"
+#include "vp-anchor.h"
 #include "vp-store-types.h"
 #include "vp-journal-store.h"
 #include "vp-staff-store.h"

@@ -1,0 +1,173 @@
+/* vp-journal-ledger.c: the money each journal entry kind moves.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "vp-journal-ledger.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "vp-journal-entry.h"
+#include "vp-money.h"
+
+static gboolean
+bad (GError    **error,
+     const char *kind,
+     const char *member,
+     const char *what)
+{
+  g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID,
+               _("%s payload: “%s” %s"), kind, member, what);
+  return FALSE;
+}
+
+/* An integer member; absent is 0 unless required. JSON reals and strings
+ * are refused: money is integer fen. */
+static gboolean
+get_int (JsonObject *o,
+         const char *kind,
+         const char *member,
+         gboolean    required,
+         gint64     *out,
+         GError    **error)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  *out = 0;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return required ? bad (error, kind, member, _("is missing")) : TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return bad (error, kind, member, _("is not an integer"));
+  *out = json_node_get_int (n);
+  return TRUE;
+}
+
+static gboolean
+get_money (JsonObject *o,
+           const char *kind,
+           const char *member,
+           gboolean    required,
+           VpMoney    *out,
+           GError    **error)
+{
+  if (!get_int (o, kind, member, required, out, error))
+    return FALSE;
+  if (*out < 0 || *out > VP_MONEY_MAX_TRANSACTION)
+    return bad (error, kind, member, _("is out of range"));
+  return TRUE;
+}
+
+static const char *
+get_string (JsonObject *o,
+            const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+static gboolean
+get_method (JsonObject  *o,
+            const char  *kind,
+            const char **out,
+            GError     **error)
+{
+  const char *m = get_string (o, "method");
+
+  if (m == NULL)
+    return bad (error, kind, "method", _("is missing"));
+  if (strcmp (m, "cash") != 0 && strcmp (m, "card") != 0 && strcmp (m, "mobile") != 0)
+    return bad (error, kind, "method", _("is not cash, card or mobile"));
+  *out = m;
+  return TRUE;
+}
+
+/* Money taken in under @member with the payload's method, if non-zero. */
+static gboolean
+taken (JsonObject      *o,
+       const char      *kind,
+       const char      *member,
+       VpJournalLedger *out,
+       GError         **error)
+{
+  if (!get_money (o, kind, member, TRUE, &out->amount, error))
+    return FALSE;
+  if (out->amount == 0)
+    return TRUE;
+  return get_method (o, kind, &out->method, error);
+}
+
+/**
+ * vp_journal_ledger_from_payload:
+ * @kind: the entry kind
+ * @payload: the entry's signed payload
+ * @out: (out caller-allocates): the figures; strings borrow from @payload
+ * @error: return location for a #GError
+ *
+ * Fails with %VP_JOURNAL_ERROR_INVALID when a member the kind's money
+ * depends on is missing or malformed. Kinds that move no money give
+ * amount 0 and no method.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+vp_journal_ledger_from_payload (const char      *kind,
+                                JsonObject      *payload,
+                                VpJournalLedger *out,
+                                GError         **error)
+{
+  g_return_val_if_fail (kind != NULL, FALSE);
+  g_return_val_if_fail (payload != NULL, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  memset (out, 0, sizeof *out);
+  out->staff = get_string (payload, "staff");
+  if (!get_int (payload, kind, "shift", FALSE, &out->shift, error))
+    return FALSE;
+  if (out->shift < 0)
+    return bad (error, kind, "shift", _("is out of range"));
+
+  if (strcmp (kind, VP_KIND_PAY) == 0 || strcmp (kind, VP_KIND_TOPUP_INTENT) == 0)
+    return taken (payload, kind, "amount", out, error);
+  if (strcmp (kind, VP_KIND_ACCOUNT_OPEN) == 0 || strcmp (kind, VP_KIND_CARD_REISSUE) == 0)
+    return taken (payload, kind, "fee", out, error);
+  if (strcmp (kind, VP_KIND_ACCOUNT_TRANSFER) == 0)
+    return taken (payload, kind, "arrears_settled", out, error);
+  if (strcmp (kind, VP_KIND_ACCOUNT_CLOSE) == 0)
+    {
+      const char *refund = get_string (payload, "refund");
+      VpMoney amount;
+
+      if (!get_money (payload, kind, "amount", TRUE, &amount, error))
+        return FALSE;
+      if (g_strcmp0 (refund, "cash") == 0 && amount > 0)
+        {
+          out->method = "cash";
+          out->amount = -amount;   /* paid out of the drawer */
+        }
+      return TRUE;
+    }
+  if (strcmp (kind, VP_KIND_VOID) == 0)
+    {
+      VpMoney amount;
+
+      if (!get_int (payload, kind, "voided_seq", TRUE, &out->voids, error))
+        return FALSE;
+      if (out->voids <= 0)
+        return bad (error, kind, "voided_seq", _("is out of range"));
+      if (!get_money (payload, kind, "amount", TRUE, &amount, error))
+        return FALSE;
+      if (amount != 0)
+        {
+          if (!get_method (payload, kind, &out->method, error))
+            return FALSE;
+          out->amount = -amount;
+        }
+      return TRUE;
+    }
+  return TRUE;
+}
