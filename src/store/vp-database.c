@@ -288,8 +288,36 @@ vp_database_commit (VpDatabase  *self,
       if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
                              head, VP_ANCHOR_HEAD, &local_error))
         g_warning ("%s", local_error->message);
+      if (self->anchor != NULL && head->head_seq >= self->anchor->head_seq)
+        {
+          self->anchor->head_seq = head->head_seq;
+          g_free (self->anchor->head_hash);
+          self->anchor->head_hash = g_strdup (head->head_hash);
+        }
     }
   return TRUE;
+}
+
+VpAnchor *
+vp_database_load_anchor (VpDatabase  *self,
+                         GError     **error)
+{
+  VpAnchor *a;
+
+  if (self->public_key == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_INITIALIZED,
+                   _("This database has no van identity"));
+      return NULL;
+    }
+  a = vp_anchor_load (self->anchor_path, self->public_key, error);
+  if (a == NULL && error != NULL && g_error_matches (*error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      g_clear_error (error);
+      g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_ANCHOR,
+                   _("the journal anchor %s is missing"), self->anchor_path);
+    }
+  return a;
 }
 
 void

@@ -157,6 +157,9 @@ gboolean      vp_database_anchor_hq     (VpDatabase  *self,
                                          gint64       seq,
                                          const char  *hash,
                                          GError     **error);
+/* The anchor file as it is now (other processes move it too). */
+VpAnchor     *vp_database_load_anchor   (VpDatabase  *self,
+                                         GError     **error);
 /* The anchor as loaded at open (NULL before init or when missing). */
 const VpAnchor *vp_database_get_anchor  (VpDatabase  *self);
 /* Warnings for the person at the van (clock set back or jumped), taken

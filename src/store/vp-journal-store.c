@@ -671,15 +671,17 @@ vp_journal_store_verify (VpDatabase  *db,
   if (n_checked)
     *n_checked = total;
 
-  /* The whole chain is walked; now the anchored heads. */
+  /* The whole chain is walked; now the anchored heads, as the anchor
+   * file has them now. */
   if (vp_database_get_anchor (db) != NULL)
     {
       g_autoptr(GError) local_error = NULL;
-      const VpAnchor *a = vp_database_get_anchor (db);
+      g_autoptr(VpAnchor) a = vp_database_load_anchor (db, &local_error);
       gint64 last_seq = vp_journal_store_last_seq (db);
       gint64 bad = 0;
 
-      if (!check_head (db, last_seq, a->head_seq, a->head_hash, _("the anchor records committed"),
+      if (a == NULL ||
+          !check_head (db, last_seq, a->head_seq, a->head_hash, _("the anchor records committed"),
                        &bad, &local_error) ||
           !check_head (db, last_seq, a->hq_seq, a->hq_hash, _("headquarters acknowledged"),
                        &bad, &local_error))
