@@ -408,6 +408,7 @@ apply_outcome (VpService         *self,
                const VpStaff     *staff,
                const VpTopup     *t,
                VpRecoveryOutcome  outcome,
+               const VpCardImage *image,
                const char        *why,
                GError           **error)
 {
@@ -424,8 +425,11 @@ apply_outcome (VpService         *self,
         g_setenv ("VP_CRASH_AFTER_COMMIT", "1", TRUE);
       return vp_topup_store_confirm (db, staff, t->intent_seq, error);
     }
+  /* decide() voids only a card it read: blank, or its record's counter. */
   if (outcome == VP_RECOVERY_VOIDED)
-    return vp_topup_store_void (db, staff, t->intent_seq, why, error);
+    return vp_topup_store_void (db, staff, t->intent_seq,
+                                image->has_record ? (gint64)image->record.counter : 0, why,
+                                error);
   return NULL;
 }
 
@@ -479,7 +483,7 @@ recover_with_card (VpService     *self,
                                 read_error ? read_error->message : NULL, &why);
       if (item->outcome != VP_RECOVERY_WAITING)
         {
-          entry = apply_outcome (self, NULL, t, item->outcome, why, error);
+          entry = apply_outcome (self, NULL, t, item->outcome, &image, why, error);
           if (entry == NULL)
             return FALSE;
           item->resolved_seq = entry->seq;
@@ -592,7 +596,7 @@ resolve_after_failure (VpService     *self,
                    cause->message, (long long)t->intent_seq, money, why, t->card_number);
       return NULL;
     }
-  entry = apply_outcome (self, staff, t, outcome, why, &save_error);
+  entry = apply_outcome (self, staff, t, outcome, &image, why, &save_error);
   if (entry == NULL)
     {
       g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
@@ -850,7 +854,7 @@ vp_service_card_topup (VpService       *self,
 
   /* Phase 3: the card holds it; so does the journal. */
   report (progress, progress_data, "confirm", 0.9);
-  confirm = apply_outcome (self, staff, t, VP_RECOVERY_CONFIRMED, NULL, &cause);
+  confirm = apply_outcome (self, staff, t, VP_RECOVERY_CONFIRMED, &after, NULL, &cause);
   if (confirm == NULL)
     {
       g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
