@@ -22,6 +22,7 @@ struct _VpSimCard
   VpSimFault fault;
   gsize      fault_bytes;
   guint      write_delay_ms;
+  gsize      failing_reads;  /* reads still to fail (read-fail:N) */
 };
 
 static void reader_iface_init (VpCardReaderInterface *iface);
@@ -90,6 +91,11 @@ vp_sim_fault_parse (const char  *text,
       *fault = VP_SIM_FAULT_CRASH_AFTER;
       arg = text + strlen ("crash-after:");
     }
+  else if (g_str_has_prefix (text, "read-fail:"))
+    {
+      *fault = VP_SIM_FAULT_READ_FAIL;
+      arg = text + strlen ("read-fail:");
+    }
   else if (g_str_equal (text, "write-error"))
     *fault = VP_SIM_FAULT_WRITE_ERROR;
   else if (g_str_equal (text, "mismatch"))
@@ -100,7 +106,7 @@ vp_sim_fault_parse (const char  *text,
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "Unknown simulated card fault “%s” (use pull-after:N, crash-after:N, "
-                   "write-error, mismatch, garbage or none)", text);
+                   "read-fail:N, write-error, mismatch, garbage or none)", text);
       return FALSE;
     }
   if (arg != NULL)
@@ -334,6 +340,7 @@ vp_sim_card_set_fault (VpSimCard *self,
   g_return_if_fail (VP_IS_SIM_CARD (self));
   self->fault = fault;
   self->fault_bytes = after_bytes;
+  self->failing_reads = 0;
 }
 
 /* --- VpCardReader ----------------------------------------------------------- */
@@ -380,6 +387,13 @@ sim_read (VpCardReader  *reader,
 
   if (path == NULL)
     return NULL;
+  if (self->failing_reads > 0)
+    {
+      self->failing_reads--;
+      g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO,
+                   "Cannot read the card (simulated transient read error)");
+      return NULL;
+    }
   if (self->fault == VP_SIM_FAULT_GARBAGE)
     {
       guint8 *noise = g_malloc (VP_CARD_IMAGE_SIZE);
@@ -477,6 +491,8 @@ sim_write (VpCardReader  *reader,
     }
   close (fd);
 
+  if (fault == VP_SIM_FAULT_READ_FAIL)
+    self->failing_reads = self->fault_bytes;
   if (fault == VP_SIM_FAULT_CRASH_AFTER)
     {
       g_printerr ("vanpos: simulated crash mid card write (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT

@@ -14,6 +14,9 @@
  *   write-error    the next write fails with IO, nothing stored
  *   mismatch       the next write stores one byte wrong (read-back mismatch)
  *   garbage        every read returns noise (an unreadable card)
+ *   read-fail:N    the next write stores everything, then the N reads
+ *                  after it fail with IO (a transient reader fault: the
+ *                  card holds the purchase but cannot be read back yet)
  * VANPOS_SIM_WRITE_DELAY_MS=D makes writes slow (D ms per 16 bytes) so a
  * test can SIGKILL the process mid-write.
  *
@@ -33,6 +36,7 @@ typedef enum
   VP_SIM_FAULT_WRITE_ERROR,
   VP_SIM_FAULT_MISMATCH,
   VP_SIM_FAULT_GARBAGE,
+  VP_SIM_FAULT_READ_FAIL,
 } VpSimFault;
 
 #define VP_TYPE_SIM_CARD (vp_sim_card_get_type ())

@@ -113,6 +113,9 @@ vp_cli_fail (VpCli        *cli,
       }
   if (error->domain == VP_JOURNAL_ERROR)
     return VP_CLI_EXIT_VERIFY;
+  /* The top-up took the money: kept as credit, or pending on the card. */
+  if (error->domain == VP_TOPUP_ERROR)
+    return VP_CLI_EXIT_PARTIAL;
   return VP_CLI_EXIT_FAILED;
 }
 

@@ -2,7 +2,7 @@
  *
  *   card read [--json]                  read and verify the card in the reader
  *   card topup ACCOUNT_NO (--amount A | --volume M3) --method M [--ref R]
- *              --staff ID --pin PIN [--json]
+ *              --staff ID --pin PIN [--progress] [--json]
  *   card reissue ACCOUNT_NO --fee A --method M [--ref R] [--reason TEXT]
  *              --staff ID --pin PIN [--json]
  *   card insert CARD_NO | card remove   (simulated reader)
@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vp-cli.h"
@@ -272,16 +273,31 @@ card_read (VpCli *cli, int argc, char **argv)
   return VP_CLI_EXIT_OK;
 }
 
-static void
-topup_progress (const char *stage, double fraction, gpointer user_data)
+
+void
+vp_cli_topup_progress (const char *stage,
+                       double      fraction,
+                       gpointer    user_data)
 {
-  if (!card_json)
-    g_printerr ("%s… %d%%\n", stage, (int)(fraction * 100));
+  static const char *const steps[] = { "card", "intent", "write", "verify", "confirm", "done" };
+  const VpCliTopupProgress *p = user_data;
+
+  if (p->json)
+    return;
+  if (g_strv_contains (steps, stage))
+    {
+      if (p->progress)
+        g_print ("%s… %d%%\n", stage, (int)(fraction * 100));
+    }
+  else
+    g_print ("%s\n", stage);
+  fflush (stdout);
 }
 
 static int
 card_topup (VpCli *cli, int argc, char **argv)
 {
+  VpCliTopupProgress progress = { FALSE, FALSE };
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) staff = NULL;
   g_autoptr(VpJournalEntry) entry = NULL;
@@ -294,6 +310,8 @@ card_topup (VpCli *cli, int argc, char **argv)
     { "volume", 0, 0, G_OPTION_ARG_STRING, &volume_text, "Volume to buy in m³", "M3" },
     { "method", 0, 0, G_OPTION_ARG_STRING, &method, "cash, card or mobile", "METHOD" },
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &progress.progress,
+      "Print each step (card, intent, write, verify, confirm) on stdout", NULL },
     CARD_STAFF_ENTRIES, CARD_COMMON_ENTRIES,
     { NULL }
   };
@@ -318,8 +336,9 @@ card_topup (VpCli *cli, int argc, char **argv)
   FAIL_IF (!open_card (cli, &error));
   staff = vp_cli_login (cli, card_staff, card_pin, &error);
   FAIL_IF (staff == NULL);
+  progress.json = card_json;
   entry = vp_service_topup (cli->service, staff, argv[1], amount, volume, m, ref,
-                            topup_progress, NULL, NULL, &error);
+                            vp_cli_topup_progress, &progress, NULL, &error);
   if (entry == NULL)
     return card_fail (cli, error);
   vp_cli_print_entry (entry, card_json);

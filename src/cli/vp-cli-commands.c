@@ -380,16 +380,11 @@ cmd_pay (VpCli *cli, int argc, char **argv)
                        &error);
 }
 
-static void
-topup_progress (const char *stage, double fraction, gpointer user_data)
-{
-  if (!opt_json)
-    g_printerr ("%s… %d%%\n", stage, (int)(fraction * 100));
-}
 
 static int
 cmd_topup (VpCli *cli, int argc, char **argv)
 {
+  VpCliTopupProgress progress = { FALSE, FALSE };
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) staff = NULL;
   g_autofree char *method = NULL;
@@ -404,6 +399,8 @@ cmd_topup (VpCli *cli, int argc, char **argv)
     { "volume", 0, 0, G_OPTION_ARG_STRING, &volume_text, "Volume to buy in m³", "M3" },
     { "method", 0, 0, G_OPTION_ARG_STRING, &method, "cash, card or mobile", "METHOD" },
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &progress.progress,
+      "Print each step (card, intent, write, verify, confirm) on stdout", NULL },
     STAFF_ENTRIES, JSON_ENTRY,
     { NULL }
   };
@@ -426,8 +423,9 @@ cmd_topup (VpCli *cli, int argc, char **argv)
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
+  progress.json = opt_json;
   return finish_entry (cli, vp_service_topup (cli->service, staff, argv[1], amount, volume, m, ref,
-                                              topup_progress, NULL, NULL, &error),
+                                              vp_cli_topup_progress, &progress, NULL, &error),
                        &error);
 }
 

@@ -69,6 +69,19 @@ gboolean  vp_cli_parse_method   (const char      *text,
                                  VpPaymentMethod *out,
                                  GError         **error);
 
+/* The top-up's progress (VpTopupProgress): the steps on stdout only
+ * with --progress; notes (an earlier top-up settled) on stdout unless
+ * --json. Never on stderr, which holds only the error line. */
+typedef struct
+{
+  gboolean progress;
+  gboolean json;
+} VpCliTopupProgress;
+
+void      vp_cli_topup_progress (const char   *stage,
+                                 double        fraction,
+                                 gpointer      user_data);
+
 /* Command tables, one per file. NULL-terminated. */
 extern const VpCliCommand vp_cli_core_commands[];
 extern const VpCliCommand vp_cli_card_commands[];

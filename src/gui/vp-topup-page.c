@@ -395,12 +395,26 @@ topup_done (GObject      *source,
   gtk_widget_set_visible (self->print_button, entry != NULL);
   self->receipt_seq = entry ? entry->seq : 0;
   vp_context_emit_changed (self->context);
+  if (entry == NULL && g_error_matches (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING))
+    {
+      /* The money is taken and the card may hold the purchase: never
+       * tell the resident it was not topped up, nor to pay again. */
+      g_autofree char *text = g_strdup_printf (_("Top-up pending: %s"), error->message);
+
+      gtk_progress_bar_set_text (self->progress_bar, _("Pending"));
+      vp_gui_set_value (self->insert_label, _("Insert the card again to finish (nothing to pay again)"));
+      vp_gui_show_message (self->message_label, text, TRUE);
+      return;
+    }
   if (entry == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Top-up failed: %s"), error->message);
 
       gtk_progress_bar_set_text (self->progress_bar, _("Failed"));
-      vp_gui_set_value (self->insert_label, _("The card was not topped up"));
+      vp_gui_set_value (self->insert_label, g_error_matches (error, VP_TOPUP_ERROR,
+                                                             VP_TOPUP_ERROR_VOIDED)
+                                              ? _("The card was not topped up; the money is kept as credit")
+                                              : _("The card was not topped up"));
       vp_gui_show_message (self->message_label, text, TRUE);
       return;
     }

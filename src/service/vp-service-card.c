@@ -5,8 +5,10 @@
  * current record → read back and verify → CONFIRM. Whenever a step after
  * INTENT fails, or the process died there, the card itself decides: a
  * valid record (MAC) with the intent's counter and amounts → CONFIRM,
- * a readable card without it → VOID (money kept as credit), no card →
- * the intent stays pending until the card is inserted again.
+ * a card that was read and whose counter is behind the purchase → VOID
+ * (money kept as credit). No card, another card or a card that cannot be
+ * read → the intent stays pending until the card is read: nothing may
+ * void a purchase that might be on the card.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,6 +28,8 @@
 #include "vp-service-card.h"
 #include "vp-sim-card.h"
 #include "vp-pcsc-card.h"
+
+G_DEFINE_QUARK (vp-topup-error-quark, vp_topup_error)
 
 typedef struct
 {
@@ -306,7 +310,10 @@ record_has_purchase (const VpCardRecord *r,
 
 /* What the card in the reader says about pending top-up t. image_ok:
  * the card was read and parsed into image; card_id: the reader's own
- * idea of which card it is (simulated reader), may be NULL. */
+ * idea of which card it is (simulated reader), may be NULL. VOIDED only
+ * when the card was read and shown not to hold the purchase: a card that
+ * could not be read (a reader fault, a torn or altered image) may hold
+ * it, so the top-up waits. */
 static VpRecoveryOutcome
 decide (const VpTopup     *t,
         gboolean           image_ok,
@@ -340,26 +347,42 @@ decide (const VpTopup     *t,
                                   t->card_number, (long long)t->counter, money);
           return VP_RECOVERY_CONFIRMED;
         }
-      *why = g_strdup_printf (_("card %s shows purchase %u, not %lld: the top-up never reached it; "
-                                "%s kept as credit"),
-                              t->card_number, r->counter, (long long)t->counter, money);
-      return VP_RECOVERY_VOIDED;
+      if ((gint64)r->counter < t->counter)
+        {
+          *why = g_strdup_printf (_("card %s shows purchase %u, not %lld: the top-up never reached "
+                                    "it; %s kept as credit"),
+                                  t->card_number, r->counter, (long long)t->counter, money);
+          return VP_RECOVERY_VOIDED;
+        }
+      /* The counter is at or past the purchase but the history does not
+       * show it: pushed out of the history by later purchases (it
+       * reached the card), or another purchase under its counter. */
+      if (r->n_history == 0 || (gint64)r->history[r->n_history - 1].counter > t->counter)
+        {
+          *why = g_strdup_printf (_("card %s is at purchase %u, past %lld (%s): confirmed"),
+                                  t->card_number, r->counter, (long long)t->counter, money);
+          return VP_RECOVERY_CONFIRMED;
+        }
+      *why = g_strdup_printf (_("card %s holds another purchase %lld than this van recorded; "
+                                "top-up left pending for a supervisor"),
+                              t->card_number, (long long)t->counter);
+      return VP_RECOVERY_WAITING;
     }
-  /* A blank or unreadable card cannot hold the purchase; void only when
+  /* A blank card that was read cannot hold the purchase; void only when
    * the reader knows this is the account's card. */
-  if (card_id != NULL && g_str_equal (card_id, t->card_number))
+  if (image_ok && card_id != NULL && g_str_equal (card_id, t->card_number))
     {
-      *why = g_strdup_printf (_("card %s has no valid record of purchase %lld (%s): the top-up never "
+      *why = g_strdup_printf (_("card %s is blank, without purchase %lld: the top-up never "
                                 "reached it; %s kept as credit"),
-                              t->card_number, (long long)t->counter,
-                              image_ok ? _("blank card") : read_problem, money);
+                              t->card_number, (long long)t->counter, money);
       return VP_RECOVERY_VOIDED;
     }
-  if (card_id != NULL)
+  if (card_id != NULL && !g_str_equal (card_id, t->card_number))
     *why = g_strdup_printf (_("waiting for card %s (the reader holds card %s)"), t->card_number,
                             card_id);
   else if (!image_ok)
-    *why = g_strdup_printf (_("waiting for card %s (the card in the reader cannot be read: %s)"),
+    *why = g_strdup_printf (_("waiting for card %s to be read (it may hold the purchase, but "
+                              "cannot be read: %s)"),
                             t->card_number, read_problem);
   else
     *why = g_strdup_printf (_("waiting for card %s (the reader holds a blank card)"),
@@ -385,6 +408,7 @@ apply_outcome (VpService         *self,
                const VpStaff     *staff,
                const VpTopup     *t,
                VpRecoveryOutcome  outcome,
+               const VpCardImage *image,
                const char        *why,
                GError           **error)
 {
@@ -401,8 +425,11 @@ apply_outcome (VpService         *self,
         g_setenv ("VP_CRASH_AFTER_COMMIT", "1", TRUE);
       return vp_topup_store_confirm (db, staff, t->intent_seq, error);
     }
+  /* decide() voids only a card it read: blank, or its record's counter. */
   if (outcome == VP_RECOVERY_VOIDED)
-    return vp_topup_store_void (db, staff, t->intent_seq, why, error);
+    return vp_topup_store_void (db, staff, t->intent_seq,
+                                image->has_record ? (gint64)image->record.counter : 0, why,
+                                error);
   return NULL;
 }
 
@@ -456,7 +483,7 @@ recover_with_card (VpService     *self,
                                 read_error ? read_error->message : NULL, &why);
       if (item->outcome != VP_RECOVERY_WAITING)
         {
-          entry = apply_outcome (self, NULL, t, item->outcome, why, error);
+          entry = apply_outcome (self, NULL, t, item->outcome, &image, why, error);
           if (entry == NULL)
             return FALSE;
           item->resolved_seq = entry->seq;
@@ -525,7 +552,10 @@ auto_insert (VpService       *self,
   return vp_sim_card_insert (sim, a->card_number, error);
 }
 
-/* After a failed write or verify: let the card decide. */
+/* After a failed write or verify: let the card decide. Always fails:
+ * VP_TOPUP_ERROR_PENDING while the card may hold the purchase (no card,
+ * unreadable, or the decision not saved), VP_TOPUP_ERROR_VOIDED once a
+ * read showed it does not; returns the CONFIRM entry if it does. */
 static VpJournalEntry *
 resolve_after_failure (VpService     *self,
                        VpCardReader  *reader,
@@ -538,20 +568,20 @@ resolve_after_failure (VpService     *self,
   g_autoptr(GError) owned_cause = cause;
   g_auto(VpCardImage) image = { 0 };
   g_autoptr(GError) read_error = NULL;
+  g_autoptr(GError) save_error = NULL;
   g_autofree char *card_id = NULL;
   g_autofree char *why = NULL;
   g_autofree char *money = vp_money_format (t->amount);
   VpJournalEntry *entry;
   VpRecoveryOutcome outcome;
   gboolean image_ok;
-  int code = cause->domain == VP_CARD_ERROR ? cause->code : VP_CARD_ERROR_IO;
 
   if (!vp_card_reader_is_present (reader))
     {
-      g_set_error (error, VP_CARD_ERROR, code,
-                   _("%s. Top-up #%lld (%s) is not settled yet: put card %s back "
-                     "into the reader — it is confirmed if the card holds it, otherwise the money "
-                     "is kept as credit"),
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("%s. Top-up #%lld (%s) is pending: put card %s back into the reader to "
+                     "finish — it is confirmed if the card holds it, otherwise the money is kept "
+                     "as credit (nothing to pay again)"),
                    cause->message, (long long)t->intent_seq, money, t->card_number);
       return NULL;
     }
@@ -560,20 +590,28 @@ resolve_after_failure (VpService     *self,
   outcome = decide (t, image_ok, &image, card_id, read_error ? read_error->message : NULL, &why);
   if (outcome == VP_RECOVERY_WAITING)
     {
-      g_set_error (error, VP_CARD_ERROR, code,
-                   _("%s. Top-up #%lld (%s) is not settled yet: %s"),
-                   cause->message, (long long)t->intent_seq, money, why);
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("%s. Top-up #%lld (%s) is pending, %s; insert card %s again to finish "
+                     "(nothing to pay again)"),
+                   cause->message, (long long)t->intent_seq, money, why, t->card_number);
       return NULL;
     }
-  entry = apply_outcome (self, staff, t, outcome, why, error);
+  entry = apply_outcome (self, staff, t, outcome, &image, why, &save_error);
   if (entry == NULL)
-    return NULL;
+    {
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("%s. Top-up #%lld (%s) is pending: %s, but saving that failed (%s); insert "
+                     "card %s again to finish (nothing to pay again)"),
+                   cause->message, (long long)t->intent_seq, money, why, save_error->message,
+                   t->card_number);
+      return NULL;
+    }
   if (outcome == VP_RECOVERY_CONFIRMED)
     {
       g_info ("card reported “%s” but holds the purchase; confirmed", cause->message);
       return entry;
     }
-  g_set_error (error, VP_CARD_ERROR, code,
+  g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_VOIDED,
                _("The card write failed (%s). Top-up #%lld was voided: %s is kept "
                  "as credit on account %s (void #%lld)"),
                cause->message, (long long)t->intent_seq, money, t->account_number,
@@ -730,7 +768,9 @@ vp_service_card_topup (VpService       *self,
   for (guint i = 0; i < recovered->len; i++)
     {
       VpRecoveryItem *item = g_ptr_array_index (recovered, i);
-      g_message ("%s", item->message);
+
+      /* A note for the operator, never mixed into the error output. */
+      report (progress, progress_data, item->message, 0.05);
     }
   if (recovered->len > 0)
     {
@@ -775,9 +815,17 @@ vp_service_card_topup (VpService       *self,
   intent = vp_topup_store_intent (db, staff, number, amount, volume, method, reference, error);
   if (intent == NULL)
     return NULL;
-  t = vp_topup_store_get (db, intent->seq, error);
+  t = vp_topup_store_get (db, intent->seq, &cause);
   if (t == NULL)
-    return NULL;
+    {
+      /* The money is on the journal; the card is untouched, so the
+       * next read of it voids the intent into credit. */
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("Top-up #%lld is recorded but could not be loaded back (%s); the card was "
+                     "not written: insert card %s again to settle it (nothing to pay again)"),
+                   (long long)intent->seq, cause->message, a->card_number);
+      return NULL;
+    }
 
   vp_card_record_add_purchase (&next, t->counter, t->volume, purchase_amount (t),
                                t->tariff_version, vp_database_now ());
@@ -806,12 +854,13 @@ vp_service_card_topup (VpService       *self,
 
   /* Phase 3: the card holds it; so does the journal. */
   report (progress, progress_data, "confirm", 0.9);
-  confirm = apply_outcome (self, staff, t, VP_RECOVERY_CONFIRMED, NULL, &cause);
+  confirm = apply_outcome (self, staff, t, VP_RECOVERY_CONFIRMED, &after, NULL, &cause);
   if (confirm == NULL)
     {
-      g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO,
-                   _("Card %s now holds purchase %lld, but saving the confirmation "
-                     "failed (%s); it is confirmed at the next card insert or start"),
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("Card %s was written and holds purchase %lld, but saving its confirmation "
+                     "failed (%s); the confirmation is pending: insert the card again to finish "
+                     "(nothing to pay again)"),
                    t->card_number, (long long)t->counter, cause->message);
       return NULL;
     }

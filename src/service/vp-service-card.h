@@ -13,6 +13,22 @@
 
 G_BEGIN_DECLS
 
+/* A top-up that took the money but could not finish says which way it
+ * ended (the CLI exits "done in part" for both). */
+#define VP_TOPUP_ERROR (vp_topup_error_quark ())
+
+typedef enum
+{
+  VP_TOPUP_ERROR_PENDING,  /* the money is taken and the card may hold the purchase (written
+                            * but not read back, pulled, or its CONFIRM not saved): the
+                            * top-up stays pending until the card is read — at the next
+                            * insert, start or top-up; nothing is to be paid again */
+  VP_TOPUP_ERROR_VOIDED,   /* the card was read and does not hold the purchase: VOID
+                            * journaled, the money kept as credit on the account */
+} VpTopupError;
+
+GQuark        vp_topup_error_quark        (void);
+
 /* Uses reader for every card operation. Without one, the service makes
  * a simulated reader on first use (VANPOS_CARD_DIR, else "<db path>.cards")
  * that puts the account's card into the reader by itself for a top-up
@@ -45,7 +61,7 @@ typedef enum
 {
   VP_RECOVERY_CONFIRMED,   /* the card holds the purchase: CONFIRM journaled */
   VP_RECOVERY_VOIDED,      /* the card does not: VOID, money kept as credit */
-  VP_RECOVERY_WAITING,     /* the account's card is not in the reader */
+  VP_RECOVERY_WAITING,     /* the account's card is not in the reader, or not readable */
 } VpRecoveryOutcome;
 
 typedef struct
@@ -66,9 +82,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpRecoveryItem, vp_recovery_item_free)
 
 /* Resolves every pending top-up INTENT whose card is in the reader by
  * reading it: the card shows the purchase (counter and amounts, valid
- * MAC) → CONFIRM; it does not → VOID, the money becomes credit. Top-ups
- * for cards not in the reader stay pending (WAITING). Call it at start
- * and at every card insert. Returns VpRecoveryItem*, possibly empty. */
+ * MAC), or a counter already past it → CONFIRM; the card was read and
+ * its counter is behind the purchase (or it is blank) → VOID, the money
+ * becomes credit. Nothing is voided without such a read: top-ups for
+ * cards not in the reader, or whose card cannot be read, stay pending
+ * (WAITING). Call it at start and at every card insert. Returns
+ * VpRecoveryItem*, possibly empty. */
 GPtrArray    *vp_service_recover_topups   (VpService     *self,
                                            GCancellable  *cancellable,
                                            GError       **error);

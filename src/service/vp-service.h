@@ -58,13 +58,19 @@ VpJournalEntry *vp_service_pay           (VpService       *self,
                                           const char      *reference,
                                           GError         **error);
 
-typedef void (*VpTopupProgress) (const char *stage,      /* "card", "intent", "write", "verify", "confirm", "done" */
+/* stage is "card", "intent", "write", "verify", "confirm" or "done";
+ * any other text is a one-line note for the operator (an earlier top-up
+ * settled when this card came in). */
+typedef void (*VpTopupProgress) (const char *stage,
                                  double      fraction,
                                  gpointer    user_data);
 
 /* Two-phase top-up: INTENT → card write → read back → CONFIRM
- * (or VOID with the money kept as credit). Returns the CONFIRM entry
- * (or, on a failed card write, sets error after journaling VOID). */
+ * (or VOID with the money kept as credit). Returns the CONFIRM entry.
+ * An error in VP_TOPUP_ERROR means the money was taken: VOIDED (the
+ * card was read without the purchase; kept as credit) or PENDING (the
+ * card may hold it; settled when the card is read again). Any other
+ * error: refused, nothing of this top-up written. */
 VpJournalEntry *vp_service_topup         (VpService       *self,
                                           const VpStaff   *staff,
                                           const char      *number,

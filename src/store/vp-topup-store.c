@@ -510,6 +510,7 @@ typedef struct
   const VpStaff *staff;
   gint64         intent_seq;
   gboolean       confirm;
+  gint64         card_counter;  /* VOID: what the card was read with */
   const char    *reason;
 } ResolveData;
 
@@ -544,6 +545,16 @@ resolve_tx (VpDatabase  *db,
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
                    _("Top-up %" PRId64 " is already %s"), d->intent_seq, state);
+      return NULL;
+    }
+  /* The card's word is needed to void: a purchase that might be on it
+   * is never turned into credit as well. */
+  if (!d->confirm && d->card_counter >= t->counter)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("Top-up %" PRId64 " cannot be voided: card %s was read at purchase %"
+                     PRId64 ", which is not behind its purchase %" PRId64),
+                   d->intent_seq, t->card_number, d->card_counter, t->counter);
       return NULL;
     }
   a = vp_account_store_load (db, t->account_number, TRUE, error);
@@ -613,7 +624,10 @@ resolve_tx (VpDatabase  *db,
   if (d->confirm)
     vp_json_add_int (b, "year_volume_after", year_used + t->volume);
   else
-    vp_json_add_string (b, "reason", d->reason);
+    {
+      vp_json_add_string (b, "reason", d->reason);
+      vp_json_add_int (b, "card_counter_read", d->card_counter);
+    }
   /* The resolution repeats how the purchase was priced and paid, so its
    * receipt and JSON stand on their own. */
   for (guint i = 0; intent_payload != NULL && i < G_N_ELEMENTS (copied_members); i++)
@@ -659,7 +673,7 @@ vp_topup_store_confirm (VpDatabase    *db,
                         gint64         intent_seq,
                         GError       **error)
 {
-  ResolveData d = { staff, intent_seq, TRUE, NULL };
+  ResolveData d = { staff, intent_seq, TRUE, 0, NULL };
 
   return vp_store_run_tx (db, resolve_tx, &d, error);
 }
@@ -668,10 +682,11 @@ VpJournalEntry *
 vp_topup_store_void (VpDatabase    *db,
                      const VpStaff *staff,
                      gint64         intent_seq,
+                     gint64         card_counter,
                      const char    *reason,
                      GError       **error)
 {
-  ResolveData d = { staff, intent_seq, FALSE, reason ? reason : "card not written" };
+  ResolveData d = { staff, intent_seq, FALSE, card_counter, reason ? reason : "card not written" };
 
   return vp_store_run_tx (db, resolve_tx, &d, error);
 }

@@ -55,10 +55,15 @@ VpJournalEntry *vp_topup_store_confirm (VpDatabase    *db,
                                         const VpStaff *staff,
                                         gint64         intent_seq,
                                         GError       **error);
-/* Journals VOID: the card never got it; the amount paid becomes credit. */
+/* Journals VOID: the card was read and does not hold the purchase; the
+ * amount paid becomes credit. card_counter is the purchase counter the
+ * card was read with (0 for a blank card): a counter at or past the
+ * purchase's is refused (STATE), as the card may hold it. Never call it
+ * for a card that could not be read: that top-up stays pending. */
 VpJournalEntry *vp_topup_store_void    (VpDatabase    *db,
                                         const VpStaff *staff,
                                         gint64         intent_seq,
+                                        gint64         card_counter,
                                         const char    *reason,
                                         GError       **error);
 VpTopup        *vp_topup_store_get     (VpDatabase  *db,

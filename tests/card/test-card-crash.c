@@ -92,7 +92,8 @@ run_cli (Van         *van,
 
   if (sigkill)
     {
-      GInputStream *es = g_subprocess_get_stderr_pipe (p);
+      /* The steps come on stdout with --progress. */
+      GInputStream *es = g_subprocess_get_stdout_pipe (p);
       g_autoptr(GDataInputStream) ds = g_data_input_stream_new (es);
       g_autofree char *line = NULL;
 
@@ -294,7 +295,7 @@ test_crash (gconstpointer data)
   van_setup (&van);
 
   rc = run_cli (&van, c->env, c->sigkill, &out, &err, "card", "topup", van.number, "--amount", "40",
-                "--method", "cash", "--staff", "op01", "--pin", "1234", NULL);
+                "--method", "cash", "--staff", "op01", "--pin", "1234", "--progress", NULL);
   g_test_message ("%s: exit %d, %s", c->name, rc, err);
   g_assert_cmpint (rc, ==, c->expect_exit);
   if (!c->sigkill)

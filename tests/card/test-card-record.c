@@ -254,16 +254,57 @@ test_key_hex (void)
   g_assert_cmpstr (hex, ==, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
 }
 
+/* A van whose clock ran a year ahead wrote purchase 4; the next van (or
+ * the same one, clock fixed) wrote purchase 5 with an earlier time. The
+ * order is the counters': the record is valid, encodes and parses, and
+ * only counters out of order are refused. */
+static void
+test_time_back_not_forged (void)
+{
+  const gint64 now = G_GINT64_CONSTANT (1795434040000000);
+  const gint64 year = G_GINT64_CONSTANT (366) * 24 * 3600 * G_USEC_PER_SEC;
+  g_autoptr(GError) error = NULL;
+  guint8 buf[VP_CARD_RECORD_SIZE];
+  VpCardRecord r = { 0 };
+  VpCardRecord back;
+
+  g_strlcpy (r.card_number, "880001000123", sizeof r.card_number);
+  g_strlcpy (r.account_number, "34010000007", sizeof r.account_number);
+  r.counter = 3;
+  r.time = now;
+  vp_card_record_add_purchase (&r, 4, 16780, 5000, 2, now + year);
+  vp_card_record_add_purchase (&r, 5, 6713, 2000, 2, now + 60 * G_USEC_PER_SEC);
+  vp_card_record_add_purchase (&r, 6, 3000, 1000, 2, now - year);
+  g_assert_true (vp_card_record_encode (&r, key, buf, &error));
+  g_assert_no_error (error);
+  g_assert_true (vp_card_record_parse (buf, sizeof buf, key, &back, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (back.counter, ==, 6);
+  g_assert_cmpuint (back.n_history, ==, 3);
+  g_assert_cmpint (back.history[0].counter, ==, 6);
+  g_assert_cmpint (back.history[0].time, ==, now - year);
+  g_assert_cmpint (back.history[1].time, ==, now + 60 * G_USEC_PER_SEC);
+  g_assert_cmpint (back.history[2].time, ==, now + year);
+
+  /* The counters still decide: a repeated counter is refused. */
+  r.history[1].counter = 6;
+  g_assert_false (vp_card_record_encode (&r, key, buf, &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FIELD);
+  g_assert_nonnull (strstr (error->message, "not decreasing"));
+}
+
 /* Random mutations, with and without a recomputed MAC: the parser never
  * crashes, every rejection says why, and whatever it accepts encodes
- * back to exactly the same bytes. */
+ * back to exactly the same bytes. Without a recomputed MAC every record
+ * that differs from the original is refused, each one (a single altered
+ * record let through is a forgery accepted). */
 static void
 test_mutations (void)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (20261123);
   VpCardRecord r;
   guint8 good[VP_CARD_RECORD_SIZE];
-  guint accepted = 0, rejected = 0;
+  guint accepted = 0, rejected = 0, altered_unsigned = 0, refused_unsigned = 0;
   guint n = g_test_slow () ? 200000 : 20000;
 
   sample (&r);
@@ -272,6 +313,8 @@ test_mutations (void)
     {
       guint8 b[VP_CARD_RECORD_SIZE];
       guint flips = g_rand_int_range (rand, 1, 6);
+      gboolean resigned = i % 2 == 0;
+      gboolean altered;
       VpCardRecord out;
       GError *error = NULL;
 
@@ -288,12 +331,18 @@ test_mutations (void)
             default: b[pos] = 0xff; break;
             }
         }
-      if (i % 2 == 0)
+      /* A byte set to the value it had alters nothing. */
+      altered = memcmp (b, good, sizeof b) != 0;
+      if (resigned)
         resign (b);
+      else if (altered)
+        altered_unsigned++;
       if (vp_card_record_parse (b, sizeof b, key, &out, &error))
         {
           guint8 again[VP_CARD_RECORD_SIZE];
 
+          if (!resigned && altered)
+            g_error ("mutation %u: an altered record without a valid MAC was accepted", i);
           g_assert_true (vp_card_record_encode (&out, key, again, NULL));
           g_assert_cmpmem (again, sizeof again, b, sizeof b);
           accepted++;
@@ -304,13 +353,20 @@ test_mutations (void)
           g_assert_true (error->domain == VP_CARD_RECORD_ERROR);
           g_assert_cmpuint (strlen (error->message), >, 10);
           g_error_free (error);
+          if (!resigned && altered)
+            refused_unsigned++;
+          /* The original bytes (nothing altered) are the valid record. */
+          g_assert_true (resigned || altered);
           rejected++;
         }
     }
-  g_test_message ("%u mutations: %u accepted (re-encoded identically), %u rejected",
-                  n, accepted, rejected);
-  /* Without the MAC nothing altered can pass. */
-  g_assert_cmpuint (rejected, >=, n / 2);
+  g_test_message ("%u mutations: %u accepted (re-encoded identically), %u rejected; "
+                  "%u altered without a MAC, %u of them refused",
+                  n, accepted, rejected, altered_unsigned, refused_unsigned);
+  /* Without the MAC nothing altered can pass: all of them, exactly. */
+  g_assert_cmpuint (refused_unsigned, ==, altered_unsigned);
+  g_assert_cmpuint (altered_unsigned, >, n / 2 - n / 20);
+  g_assert_cmpuint (accepted + rejected, ==, n);
   g_assert_cmpuint (accepted, >, 0);
 }
 
@@ -328,5 +384,6 @@ main (int argc, char **argv)
   g_test_add_func ("/card/record/image", test_image);
   g_test_add_func ("/card/record/key-hex", test_key_hex);
   g_test_add_func ("/card/record/mutations", test_mutations);
+  g_test_add_func ("/card/record/time-back-not-forged", test_time_back_not_forged);
   return g_test_run ();
 }

@@ -73,8 +73,9 @@ test_pulled_mid_write (CardFx *fx, gconstpointer data)
   vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_PULL_AFTER, 100);
   e = topup (fx, 3000, &error);
   g_assert_null (e);
-  g_assert_error (error, VP_CARD_ERROR, VP_CARD_ERROR_REMOVED);
-  g_assert_nonnull (strstr (error->message, "not settled yet"));
+  g_assert_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING);
+  g_assert_nonnull (strstr (error->message, "pulled out"));
+  g_assert_nonnull (strstr (error->message, "is pending"));
   g_clear_error (&error);
   g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM topups WHERE state = 'pending'"), ==, 1);
   g_assert_false (vp_card_reader_is_present (VP_CARD_READER (fx->sim)));
@@ -118,7 +119,7 @@ test_pulled_after_write (CardFx *fx, gconstpointer data)
   vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_PULL_AFTER, VP_CARD_RECORD_SIZE);
   e = topup (fx, 3000, &error);
   g_assert_null (e);
-  g_assert_error (error, VP_CARD_ERROR, VP_CARD_ERROR_REMOVED);
+  g_assert_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING);
   g_clear_error (&error);
   g_assert_true (vp_sim_card_insert (fx->sim, fx->card, &error));
   items = recover (fx);
@@ -137,7 +138,7 @@ test_write_error (CardFx *fx, gconstpointer data)
   vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_WRITE_ERROR, 0);
   e = topup (fx, 4000, &error);
   g_assert_null (e);
-  g_assert_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO);
+  g_assert_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_VOIDED);
   g_assert_nonnull (strstr (error->message, "¥40.00 is kept as credit"));
   g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM topups WHERE state = 'voided'"), ==, 1);
   fx_assert_consistent (fx);
@@ -152,8 +153,163 @@ test_readback_mismatch (CardFx *fx, gconstpointer data)
   vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_MISMATCH, 0);
   e = topup (fx, 4000, &error);
   g_assert_null (e);
-  g_assert_error (error, VP_CARD_ERROR, VP_CARD_ERROR_MISMATCH);
+  g_assert_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_VOIDED);
+  g_assert_nonnull (strstr (error->message, "different data than was written"));
   g_assert_nonnull (strstr (error->message, "kept as credit"));
+  fx_assert_consistent (fx);
+}
+
+static gint64
+count_state (CardFx     *fx,
+             const char *state)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM topups WHERE state = '%s'", state);
+
+  return fx_sql_int (fx, sql);
+}
+
+static VpMoney
+balance (CardFx *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpAccount) a = vp_account_store_get (fx->db, fx->number, &error);
+
+  g_assert_no_error (error);
+  return a->balance;
+}
+
+/* The whole record reached the card; reading it back failed twice (the
+ * verify and the decision after it): the card holds the purchase, so
+ * the top-up stays pending — not voided, no money credited — until the
+ * card is read. Then it is confirmed: one purchase, nothing credited. */
+static void
+test_readback_fails_transiently (CardFx *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) e = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  g_auto(VpCardImage) image = { 0 };
+  VpRecoveryItem *it;
+
+  vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_READ_FAIL, 2);
+  e = topup (fx, 3000, &error);
+  g_assert_null (e);
+  g_assert_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING);
+  g_assert_nonnull (strstr (error->message, "is pending"));
+  g_assert_nonnull (strstr (error->message, "nothing to pay again"));
+  g_assert_null (strstr (error->message, "voided"));
+  g_clear_error (&error);
+  g_assert_cmpint (count_state (fx, "pending"), ==, 1);
+  g_assert_cmpint (count_state (fx, "voided"), ==, 0);
+  g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM journal WHERE kind = 'topup.void'"), ==, 0);
+  g_assert_cmpint (balance (fx), ==, fx->balance0);
+
+  /* The card holds the purchase all along. */
+  g_assert_true (fx_card_image (fx, fx->card, &image, &error));
+  g_assert_cmpint (image.record.counter, ==, fx->counter0 + 1);
+
+  /* The card is read (insert / recovery): confirmed, once. */
+  items = recover (fx);
+  g_assert_cmpuint (items->len, ==, 1);
+  it = items->pdata[0];
+  g_assert_cmpint (it->outcome, ==, VP_RECOVERY_CONFIRMED);
+  g_clear_pointer (&items, g_ptr_array_unref);
+  items = recover (fx);
+  g_assert_cmpuint (items->len, ==, 0);
+  g_assert_cmpint (count_state (fx, "confirmed"), ==, 1);
+  g_assert_cmpint (count_state (fx, "voided"), ==, 0);
+  g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM journal WHERE kind = 'topup.intent'"), ==, 1);
+  g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM journal WHERE kind = 'topup.confirm'"), ==, 1);
+  /* Only the leftover fen of the purchase are credit, nothing more. */
+  g_assert_cmpint (balance (fx), ==,
+                   fx->balance0 + fx_sql_int (fx, "SELECT leftover FROM topups"));
+  fx_assert_consistent (fx);
+}
+
+/* One failed read-back: the decision's own read finds the purchase. */
+static void
+test_readback_fails_once (CardFx *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) e = NULL;
+
+  vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_READ_FAIL, 1);
+  e = topup (fx, 3000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->kind, ==, VP_KIND_TOPUP_CONFIRM);
+  g_assert_cmpint (count_state (fx, "confirmed"), ==, 1);
+  fx_assert_consistent (fx);
+}
+
+/* A pending top-up whose card reads as garbage is never voided; the
+ * next top-up with the card readable again settles it first. */
+static void
+test_unreadable_stays_pending (CardFx *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) e = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  VpRecoveryItem *it;
+
+  vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_READ_FAIL, 2);
+  e = topup (fx, 3000, &error);
+  g_assert_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING);
+  g_clear_error (&error);
+
+  vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_GARBAGE, 0);
+  items = recover (fx);
+  g_assert_cmpuint (items->len, ==, 1);
+  it = items->pdata[0];
+  g_assert_cmpint (it->outcome, ==, VP_RECOVERY_WAITING);
+  g_assert_cmpint (it->resolved_seq, ==, 0);
+  g_assert_nonnull (strstr (it->message, "cannot be read"));
+  g_assert_cmpint (count_state (fx, "pending"), ==, 1);
+  g_assert_cmpint (balance (fx), ==, fx->balance0);
+  g_clear_pointer (&items, g_ptr_array_unref);
+
+  vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_NONE, 0);
+  e = topup (fx, 2000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->kind, ==, VP_KIND_TOPUP_CONFIRM);
+  g_assert_cmpint (count_state (fx, "confirmed"), ==, 2);
+  g_assert_cmpint (count_state (fx, "voided"), ==, 0);
+  fx_assert_consistent (fx);
+}
+
+/* A top-up with the van's clock a year ahead, then one at the right
+ * time: the card orders them by counter and takes both. */
+static void
+test_clock_ahead_then_back (CardFx *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) e1 = NULL;
+  g_autoptr(VpJournalEntry) e2 = NULL;
+  g_autoptr(VpJournalEntry) e3 = NULL;
+  g_autofree char *ahead = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                            g_get_real_time () / G_USEC_PER_SEC + 366 * 24 * 3600);
+  g_auto(VpCardImage) image = { 0 };
+
+  g_setenv ("VP_FAKE_NOW", ahead, TRUE);
+  e1 = topup (fx, 3000, &error);
+  g_unsetenv ("VP_FAKE_NOW");
+  g_assert_no_error (error);
+  g_assert_cmpstr (e1->kind, ==, VP_KIND_TOPUP_CONFIRM);
+  e2 = topup (fx, 2000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e2->kind, ==, VP_KIND_TOPUP_CONFIRM);
+  e3 = topup (fx, 1000, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (fx_card_image (fx, fx->card, &image, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (image.record.counter, ==, fx->counter0 + 3);
+  g_assert_cmpint (image.record.history[2].counter, ==, fx->counter0 + 1);
+  g_assert_cmpint (image.record.history[2].time, >, image.record.history[1].time);
+  {
+    g_autoptr(VpCardReadout) r = vp_service_card_read (fx->svc, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (r->verified);
+  }
   fx_assert_consistent (fx);
 }
 
@@ -326,7 +482,7 @@ test_reissue (CardFx *fx, gconstpointer data)
   g_clear_pointer (&e, vp_journal_entry_free);
   vp_sim_card_set_fault (fx->sim, VP_SIM_FAULT_PULL_AFTER, 10);
   e = topup (fx, 3000, &error);
-  g_assert_error (error, VP_CARD_ERROR, VP_CARD_ERROR_REMOVED);
+  g_assert_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING);
   g_clear_error (&error);
   counter = fx->counter0 + 1;
 
@@ -588,6 +744,10 @@ main (int argc, char **argv)
   T ("pulled-after-write", test_pulled_after_write);
   T ("write-error", test_write_error);
   T ("readback-mismatch", test_readback_mismatch);
+  T ("readback-fails-transiently", test_readback_fails_transiently);
+  T ("readback-fails-once", test_readback_fails_once);
+  T ("unreadable-stays-pending", test_unreadable_stays_pending);
+  T ("clock-ahead-then-back", test_clock_ahead_then_back);
   T ("garbage-refused", test_garbage_refused);
   T ("wrong-card-refused", test_wrong_card_refused);
   T ("no-card-refused", test_no_card_refused);

@@ -265,8 +265,8 @@ test_pulled_mid_write (CardFx *fx, gconstpointer data)
   g_assert_null (e);
   g_assert_nonnull (error);
   g_test_message ("pulled: %s", error->message);
-  g_assert_true (error->domain == VP_CARD_ERROR);
-  g_assert_nonnull (strstr (error->message, "not settled yet"));
+  g_assert_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING);
+  g_assert_nonnull (strstr (error->message, "is pending"));
   g_clear_error (&error);
   g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM topups WHERE state = 'pending'"), ==, 1);
   stop_card ();   /* it stopped itself; wait until pcscd sees it gone */

@@ -725,7 +725,7 @@ test_push_credit_card_close (void)
   g_assert_no_error (error);
   intent = e->seq;
   vp_journal_entry_free (e);
-  e = vp_topup_store_void (van, op, intent, "card not written", &error);
+  e = vp_topup_store_void (van, op, intent, 0, "card not written", &error);
   g_assert_no_error (error);
   vp_journal_entry_free (e);
   e = vp_topup_store_intent (van, op, y, 2000, 0, VP_PAYMENT_CASH, NULL, &error);

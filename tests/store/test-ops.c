@@ -261,8 +261,15 @@ test_topup (void)
     g_assert_cmpuint (pending->len, ==, 1);
   }
 
-  /* VOID: never reached the card; the ¥65.50 becomes credit. */
-  r = vp_topup_store_void (env->db, env->op, intent_seq, "card removed", &error);
+  /* A card read at the purchase's counter may hold it: no VOID. */
+  r = vp_topup_store_void (env->db, env->op, intent_seq, 1, "card removed", &error);
+  g_assert_null (r);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE);
+  g_clear_error (&error);
+  expect_unchanged (env, 2);
+
+  /* VOID: the card read at counter 0, never reached; the ¥65.50 becomes credit. */
+  r = vp_topup_store_void (env->db, env->op, intent_seq, 0, "card removed", &error);
   g_assert_no_error (error);
   p = expect_entry (env, 2, r, VP_KIND_TOPUP_VOID);
   g_assert_cmpint (INT (p, "to_credit"), ==, 6550);
