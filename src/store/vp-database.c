@@ -170,11 +170,17 @@ vp_database_set_error (VpDatabase  *self,
   if (storage == VP_STORE_ERROR_FULL)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_FULL,
                  _("The disk is full; nothing was saved (%s)"),
-                 sys_errno != 0 && primary != SQLITE_FULL ? g_strerror (sys_errno) : msg);
+                 /* SQLite clears errno when it turns ENOSPC into SQLITE_FULL */
+                 g_strerror (sys_errno == EDQUOT ? EDQUOT : ENOSPC));
   else if (storage == VP_STORE_ERROR_READ_ONLY)
-    g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_READ_ONLY,
-                 _("This medium cannot be written (%s); nothing was saved"),
-                 sys_errno != 0 && primary != SQLITE_READONLY ? g_strerror (sys_errno) : msg);
+    {
+      /* SQLITE_READONLY carries no errno; the directory tells why. */
+      if (primary == SQLITE_READONLY)
+        sys_errno = directory_write_errno (self->path);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_READ_ONLY,
+                   _("This medium cannot be written (%s); nothing was saved"),
+                   sys_errno != 0 ? g_strerror (sys_errno) : msg);
+    }
   else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_BUSY,
                  _("The database is busy; try again (%s)"), msg);
