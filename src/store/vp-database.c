@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct _VpDatabase
    * medium and the database was opened for reading only: every write
    * fails with this error (see open_read_only_fallback). */
   GError     *read_only_cause;
+  int         fallback_lock_fd;  /* -1, or the fd holding the lock of way 3 */
 };
 
 G_DEFINE_TYPE (VpDatabase, vp_database, G_TYPE_OBJECT)
@@ -49,6 +51,8 @@ vp_database_finalize (GObject *object)
   g_clear_pointer (&self->stmts, g_hash_table_unref);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
+  if (self->fallback_lock_fd >= 0)
+    close (self->fallback_lock_fd);
   g_clear_pointer (&self->signer, vp_signer_free);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->van_id, g_free);
@@ -70,6 +74,7 @@ static void
 vp_database_init (VpDatabase *self)
 {
   g_rec_mutex_init (&self->mutex);
+  self->fallback_lock_fd = -1;
   self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify)sqlite3_finalize);
 }
@@ -512,12 +517,22 @@ load_identity (VpDatabase  *self,
  *    close, on a disk that has no room for one. It needs a writable file
  *    (a full disk), not a read-only medium: the exclusive lock cannot be
  *    taken through a read-only descriptor.
- * 3. immutable=1 (no locks, no -shm, the -wal ignored), only on a
- *    filesystem mounted read-only, where no process can change the file
- *    while we read it, and only if there is no -wal with content: an
- *    immutable open reads the database file alone and would miss commits
- *    still in the WAL. (The van's data directory is not shared with a
- *    writer through another, writable mount of the same filesystem.)
+ * 3. immutable=1 (no locks, no -shm, the -wal ignored), only if there is
+ *    no -wal with content (an immutable open reads the database file alone
+ *    and would miss commits still in the WAL), and only where no other
+ *    process can write the file while we read it:
+ *    - on a filesystem mounted read-only, where nothing can write it (the
+ *      van's data directory is not shared with a writer through another,
+ *      writable mount of the same filesystem); or
+ *    - on a read-only directory with a writable file: any writer would
+ *      first need a SHARED lock on the database file, so this process
+ *      takes a write lock on SQLite's whole lock range (PENDING, RESERVED
+ *      and SHARED bytes) through its own descriptor and keeps it until the
+ *      connection is closed. If another connection holds any lock, taking
+ *      it fails and so does the fallback. (POSIX locks are per process:
+ *      this excludes other processes, and the van uses one connection.)
+ *    A read-only file in a read-only directory with no -shm cannot be
+ *    locked against writers, and is refused.
  *
  * The connection keeps the error that made the normal open fail; every
  * write (vp_database_begin, any statement SQLite refuses as read-only)
@@ -595,26 +610,58 @@ has_wal_content (const char *path)
   return st.st_size > 0;
 }
 
-/* Opens path read-only by the first way that works (see above); SQLite's
- * result code for the caller, the connection in *db. */
+/* SQLite's lock bytes (os_unix.c: PENDING_BYTE, RESERVED_BYTE and the
+ * 510 SHARED bytes after them). */
+#define SQLITE_LOCK_RANGE_START 0x40000000
+#define SQLITE_LOCK_RANGE_LEN   512
+
 static int
-open_read_only_fallback (const char  *path,
-                         sqlite3    **db)
+lock_out_writers (const char *path)
+{
+  struct flock lock = { 0 };
+  int fd = open (path, O_RDWR | O_CLOEXEC);
+
+  if (fd < 0)
+    return -1;
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = SQLITE_LOCK_RANGE_START;
+  lock.l_len = SQLITE_LOCK_RANGE_LEN;
+  if (fcntl (fd, F_SETLK, &lock) != 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* Opens path read-only by the first way that works (see above); SQLite's
+ * result code for the caller, the connection in self->db. */
+static int
+open_read_only_fallback (VpDatabase *self,
+                         const char *path)
 {
   g_autofree char *uri = NULL;
   g_autofree char *immutable = NULL;
 
-  *db = NULL;
-  if (fallback_try (db, path, SQLITE_OPEN_READONLY, FALSE) ||
-      fallback_try (db, path, SQLITE_OPEN_READWRITE, TRUE))
+  if (fallback_try (&self->db, path, SQLITE_OPEN_READONLY, FALSE) ||
+      fallback_try (&self->db, path, SQLITE_OPEN_READWRITE, TRUE))
     return SQLITE_OK;
-  if (!on_read_only_filesystem (path) || has_wal_content (path))
+
+  if (!on_read_only_filesystem (path))
+    {
+      self->fallback_lock_fd = lock_out_writers (path);
+      if (self->fallback_lock_fd < 0)
+        return SQLITE_CANTOPEN;
+    }
+  /* Checked after locking: no writer can start a WAL from here on. */
+  if (has_wal_content (path))
     return SQLITE_CANTOPEN;
   uri = g_filename_to_uri (path, NULL, NULL);
   if (uri == NULL)
     return SQLITE_CANTOPEN;
   immutable = g_strconcat (uri, "?immutable=1", NULL);
-  if (fallback_try (db, immutable, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, FALSE))
+  if (fallback_try (&self->db, immutable, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, FALSE))
     return SQLITE_OK;
   return SQLITE_CANTOPEN;
 }
@@ -677,7 +724,7 @@ vp_database_open (const char          *path,
     open_flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
   if (flags & OPEN_FALLBACK)
-    rc = open_read_only_fallback (path, &self->db);
+    rc = open_read_only_fallback (self, path);
   else
     rc = sqlite3_open_v2 (path, &self->db, open_flags, NULL);
   if (rc != SQLITE_OK)

@@ -12,7 +12,8 @@
 # written (Read-only file system); nothing was saved").
 #
 # Needs root (mount). If the tmpfs cannot be mounted the test FAILS with
-# the reason: CI runs as root on the same kind of machine.
+# the reason: CI runs as root on the same kind of machine. The read-only
+# directory case runs the CLI as nobody (setpriv), as root writes anywhere.
 #
 # Usage: test-disk-full.py PATH/TO/vanpos-cli      (speaks TAP)
 #
@@ -279,8 +280,54 @@ def main():
     tap(seq == acked[-1] + 1, "writable again: pay works", seq)
 
 
+def read_only_directory():
+    """A directory the van's user cannot write (EACCES, not a read-only
+    mount): run as nobody, since root writes anywhere."""
+    d = tempfile.mkdtemp(prefix="vp-disk-acl-")
+    try:
+        os.chmod(d, 0o755)
+        van = os.path.join(d, "van")
+        os.mkdir(van)
+        shutil.chown(van, "nobody", "nogroup")
+        db = os.path.join(van, "van.db")
+        nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", CLI, "--db", db]
+
+        def as_nobody(*args):
+            e = dict(os.environ, LC_ALL="C.UTF-8")
+            p = subprocess.run(nobody + list(args), capture_output=True, text=True, env=e,
+                               timeout=120)
+            return p.returncode, p.stdout, p.stderr
+
+        ok = all(as_nobody(*a)[0] == 0 for a in (
+            ["init", "--van", "VAN01"],
+            ["demo", "--accounts", "5", "--seed", "3", "--pin-iterations", "1000"],
+            ["shift", "open", "--float", "100", *OP]))
+        tap(ok, "read-only directory: a van set up by nobody")
+        os.chmod(van, 0o555)
+        tap(not os.path.exists(db + "-shm") and not os.path.exists(db + "-wal"),
+            "read-only directory: no -shm or -wal left")
+        rc, out, err = as_nobody("verify")
+        tap(rc == 0 and out == "Journal intact: 1 entries, chain and signatures verified\n"
+            and err == "", "read-only directory: verify works", "rc=%d %r %r" % (rc, out, err))
+        rc, out, err = as_nobody("check")
+        tap(rc == 0 and out.startswith("Database integrity ok; 5 accounts, 1 journal entries")
+            and err == "", "read-only directory: check works", "rc=%d %r %r" % (rc, out, err))
+        rc, out, err = as_nobody("shift", "close", "--counted", "100", *OP)
+        tap(rc == 1 and out == "" and re.fullmatch(
+            r"vanpos-cli: (%s: )?This medium cannot be written \(Permission denied\);"
+            r" nothing was saved\n" % re.escape(db), err) is not None,
+            "read-only directory: shift close refused with one line", "rc=%d %r %r" % (rc, out, err))
+        os.chmod(van, 0o755)
+        rc, out, err = as_nobody("verify")
+        tap(rc == 0 and out == "Journal intact: 1 entries, chain and signatures verified\n",
+            "read-only directory: writable again, nothing changed", "rc=%d %r %r" % (rc, out, err))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 try:
     main()
+    read_only_directory()
 except Exception as e:  # a crash of the test itself is a failure, with its reason
     import traceback
     tap(False, "test raised %s" % type(e).__name__, traceback.format_exc())
