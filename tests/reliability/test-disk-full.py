@@ -147,6 +147,7 @@ def read_only_commands(label, acct, n_entries, backup_name):
         out)
     expect("%s: search works" % label, ["search", acct], 0, acct)
     expect("%s: report works" % label, ["report", "day"], 0, r"^Report ")
+    expect("%s: receipt works" % label, ["receipt", "2"], 0, r"VAN01-\d{8}-000002")
     expect("%s: sync status works" % label, ["sync", "status"], 0, r"journal: +%d entries" % n_entries)
     dest = os.path.join(TMP, backup_name)
     expect("%s: backup to another disk works" % label, ["backup", dest], 0,
