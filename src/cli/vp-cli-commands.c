@@ -1020,8 +1020,9 @@ cmd_check (VpCli *cli, int argc, char **argv)
       g_printerr ("%s: %s\n", cli->prog, vp_database_get_break (cli->db)->message);
       return VP_CLI_EXIT_DAMAGED;
     }
-  g_print ("Database integrity ok; journal chain and anchor intact; %" G_GINT64_FORMAT " accounts, %" G_GINT64_FORMAT
-           " journal entries, %" G_GINT64_FORMAT " waiting to sync\n",
+  g_print ("Database integrity ok; %" G_GINT64_FORMAT " accounts, %" G_GINT64_FORMAT
+           " journal entries, %" G_GINT64_FORMAT " waiting to sync; journal chain and anchor"
+           " intact\n",
            vp_account_store_count (cli->db), vp_journal_store_last_seq (cli->db),
            vp_outbox_store_count_pending (cli->db));
   return VP_CLI_EXIT_OK;

@@ -11,6 +11,8 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "vp-database.h"
@@ -40,6 +42,11 @@ struct _VpDatabase
   char       *pending_hash;
   gint64      pending_time;
   GPtrArray  *warnings;
+  /* Set when the normal open failed for lack of space or a read-only
+   * medium and the database was opened for reading only: every write
+   * fails with this error (see open_read_only_fallback). */
+  GError     *read_only_cause;
+  int         fallback_lock_fd;  /* -1, or the fd holding the lock of way 3 */
 };
 
 G_DEFINE_TYPE (VpDatabase, vp_database, G_TYPE_OBJECT)
@@ -61,6 +68,8 @@ vp_database_finalize (GObject *object)
   g_clear_pointer (&self->stmts, g_hash_table_unref);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
+  if (self->fallback_lock_fd >= 0)
+    close (self->fallback_lock_fd);
   g_clear_pointer (&self->signer, vp_signer_free);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->van_id, g_free);
@@ -71,6 +80,7 @@ vp_database_finalize (GObject *object)
   g_clear_error (&self->broken);
   g_clear_pointer (&self->pending_hash, g_free);
   g_clear_pointer (&self->warnings, g_ptr_array_unref);
+  g_clear_error (&self->read_only_cause);
   g_rec_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (vp_database_parent_class)->finalize (object);
@@ -88,6 +98,7 @@ static void
 vp_database_init (VpDatabase *self)
 {
   g_rec_mutex_init (&self->mutex);
+  self->fallback_lock_fd = -1;
   self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify)sqlite3_finalize);
   self->warnings = g_ptr_array_new_with_free_func (g_free);
@@ -103,6 +114,71 @@ vp_database_now (void)
   return g_get_real_time ();
 }
 
+static gboolean on_read_only_filesystem (const char *path);
+
+/* errno for "this directory cannot be written" (EROFS, EACCES …), or 0. */
+static int
+directory_write_errno (const char *path)
+{
+  g_autofree char *dir = NULL;
+
+  if (path == NULL)
+    return 0;
+  if (on_read_only_filesystem (path))
+    return EROFS;
+  dir = g_path_get_dirname (path);
+  return access (dir, W_OK) == 0 ? 0 : errno;
+}
+
+/* A full disk is not only SQLITE_FULL: growing the -shm (SHMSIZE),
+ * mapping or opening it, or writing and syncing the -wal fail as
+ * SQLITE_IOERR_* with errno ENOSPC. A read-only medium or directory shows
+ * as SQLITE_READONLY* or as an I/O or open error with EROFS/EACCES/EPERM;
+ * SQLite often tries a read-only open of the -shm after the read-write
+ * one, which leaves ENOENT, so the directory itself is asked too.
+ * Returns VP_STORE_ERROR_FULL, VP_STORE_ERROR_READ_ONLY or -1 (neither);
+ * *sys_errno is the errno that explains it. */
+static int
+storage_error_code (const char *path,
+                    int         rc,
+                    int        *sys_errno)
+{
+  int primary = rc & 0xff;
+
+  if (primary == SQLITE_FULL)
+    return VP_STORE_ERROR_FULL;
+  if (primary == SQLITE_READONLY && rc != SQLITE_READONLY_DBMOVED)
+    return VP_STORE_ERROR_READ_ONLY;
+  if (primary != SQLITE_IOERR && primary != SQLITE_CANTOPEN)
+    return -1;
+  switch (*sys_errno)
+    {
+    case ENOSPC:
+    case EDQUOT:
+      return VP_STORE_ERROR_FULL;
+    case EROFS:
+    case EACCES:
+    case EPERM:
+      return VP_STORE_ERROR_READ_ONLY;
+    default:
+      break;
+    }
+  /* Growing the -shm can only fail for want of room. */
+  if (rc == SQLITE_IOERR_SHMSIZE)
+    return VP_STORE_ERROR_FULL;
+  if (primary == SQLITE_CANTOPEN || rc == SQLITE_IOERR_SHMOPEN)
+    {
+      int dir_errno = directory_write_errno (path);
+
+      if (dir_errno == EROFS || dir_errno == EACCES || dir_errno == EPERM)
+        {
+          *sys_errno = dir_errno;
+          return VP_STORE_ERROR_READ_ONLY;
+        }
+    }
+  return -1;
+}
+
 gboolean
 vp_database_set_error (VpDatabase  *self,
                        int          rc,
@@ -110,10 +186,31 @@ vp_database_set_error (VpDatabase  *self,
 {
   int primary = rc & 0xff;
   const char *msg = self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
+  int sys_errno = self->db ? sqlite3_system_errno (self->db) : 0;
+  int storage = storage_error_code (self->path, rc, &sys_errno);
 
-  if (primary == SQLITE_FULL)
+  /* A read-only fallback connection refuses writes with SQLITE_READONLY;
+   * the reason the user needs is why it is read-only (disk full …). */
+  if (self->read_only_cause != NULL && primary == SQLITE_READONLY)
+    {
+      g_propagate_error (error, g_error_copy (self->read_only_cause));
+      return FALSE;
+    }
+
+  if (storage == VP_STORE_ERROR_FULL)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_FULL,
-                 _("The disk is full; nothing was saved (%s)"), msg);
+                 _("The disk is full; nothing was saved (%s)"),
+                 /* SQLite clears errno when it turns ENOSPC into SQLITE_FULL */
+                 g_strerror (sys_errno == EDQUOT ? EDQUOT : ENOSPC));
+  else if (storage == VP_STORE_ERROR_READ_ONLY)
+    {
+      /* SQLITE_READONLY carries no errno; the directory tells why. */
+      if (primary == SQLITE_READONLY)
+        sys_errno = directory_write_errno (self->path);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_READ_ONLY,
+                   _("This medium cannot be written (%s); nothing was saved"),
+                   sys_errno != 0 ? g_strerror (sys_errno) : msg);
+    }
   else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
     g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_BUSY,
                  _("The database is busy; try again (%s)"), msg);
@@ -231,6 +328,11 @@ vp_database_begin (VpDatabase  *self,
    * where another writer keeps winning the lock for longer than that. */
   gint64 deadline = g_get_monotonic_time () + BEGIN_DEADLINE_MS * G_GINT64_CONSTANT (1000);
 
+  if (self->read_only_cause != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->read_only_cause));
+      return FALSE;
+    }
   for (;;)
     {
       int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -287,7 +389,9 @@ vp_database_commit (VpDatabase  *self,
        * behind the journal is harmless, one ahead of it is not. */
       if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
                              head, VP_ANCHOR_HEAD, &local_error))
-        g_warning ("%s", local_error->message);
+        g_ptr_array_add (self->warnings,
+                         g_strdup_printf (_("saved, but the journal head could not be anchored: %s"),
+                                          local_error->message));
       if (self->anchor != NULL && head->head_seq >= self->anchor->head_seq)
         {
           self->anchor->head_seq = head->head_seq;
@@ -584,9 +688,11 @@ check_anchor (VpDatabase *self)
     {
       g_autoptr(GError) save_error = NULL;
 
+      /* Only saves the next start some work; a full disk must not make
+       * the read-only commands noisy. */
       if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
                              self->anchor, VP_ANCHOR_HEAD | VP_ANCHOR_VERIFIED, &save_error))
-        g_warning ("%s", save_error->message);
+        g_debug ("%s", save_error->message);
     }
 }
 
@@ -777,6 +883,212 @@ check_not_lost (const char  *path,
   return TRUE;
 }
 
+/* --- read-only fallback (issue 8) ----------------------------------------
+ *
+ * A full disk or a read-only medium must not take the read-only commands
+ * (verify, check, journal, reports, backup to another disk) down with the
+ * writing ones. A WAL database normally needs a -shm file it can create
+ * and grow; when the normal open fails for that reason, vp_database_open
+ * opens the database again for reading only, by the first of these that
+ * can read it:
+ *
+ * 1. SQLITE_OPEN_READONLY. SQLite shares an existing -shm that is large
+ *    enough, or, when the -shm exists but cannot be written (a medium
+ *    remounted read-only after a crash), reads the -wal into private
+ *    memory itself.
+ * 2. A read-write descriptor with PRAGMA locking_mode = EXCLUSIVE set
+ *    before the first read: SQLite then keeps the WAL index in heap
+ *    memory and never touches the -shm file. This is safe because the
+ *    exclusive lock on the database file keeps every other connection out
+ *    while this one is open (they wait, then fail busy), so a private
+ *    index cannot go stale; query_only and SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE
+ *    make sure this connection writes nothing, not even the checkpoint on
+ *    close, on a disk that has no room for one. It needs a writable file
+ *    (a full disk), not a read-only medium: the exclusive lock cannot be
+ *    taken through a read-only descriptor.
+ * 3. immutable=1 (no locks, no -shm, the -wal ignored), only if there is
+ *    no -wal with content (an immutable open reads the database file alone
+ *    and would miss commits still in the WAL), and only where no other
+ *    process can write the file while we read it:
+ *    - on a filesystem mounted read-only, where nothing can write it (the
+ *      van's data directory is not shared with a writer through another,
+ *      writable mount of the same filesystem); or
+ *    - on a read-only directory with a writable file: any writer would
+ *      first need a SHARED lock on the database file, so this process
+ *      takes a write lock on SQLite's whole lock range (PENDING, RESERVED
+ *      and SHARED bytes) through its own descriptor and keeps it until the
+ *      connection is closed. If another connection holds any lock, taking
+ *      it fails and so does the fallback. (POSIX locks are per process:
+ *      this excludes other processes, and the van uses one connection.)
+ *    A read-only file in a read-only directory with no -shm cannot be
+ *    locked against writers, and is refused.
+ *
+ * The connection keeps the error that made the normal open fail; every
+ * write (vp_database_begin, any statement SQLite refuses as read-only)
+ * fails with it, so a writing command says "disk full" or "cannot be
+ * written" and changes nothing. The schema must already be current: a
+ * read-only connection cannot migrate.
+ */
+#define OPEN_FIRST_TRY ((VpDatabaseOpenFlags)(1 << 16))  /* no fallback */
+#define OPEN_FALLBACK  ((VpDatabaseOpenFlags)(1 << 17))  /* the fallback itself */
+
+/* TRUE if the first read works and the schema is the current one. */
+static gboolean
+fallback_probe (sqlite3 *db)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    ok = sqlite3_column_int64 (stmt, 0) == vp_migrations_latest ();
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static gboolean
+fallback_try (sqlite3    **out,
+              const char  *filename,
+              int          open_flags,
+              gboolean     exclusive)
+{
+  sqlite3 *db = NULL;
+
+  if (sqlite3_open_v2 (filename, &db, open_flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    goto fail;
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  if (exclusive)
+    {
+      /* A medium that turned out read-only: no exclusive lock possible. */
+      if (sqlite3_db_readonly (db, "main") != 0)
+        goto fail;
+      sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+      if (sqlite3_exec (db, "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK ||
+          sqlite3_exec (db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    }
+  if (!fallback_probe (db))
+    goto fail;
+  *out = db;
+  return TRUE;
+
+fail:
+  g_debug ("read-only fallback %s%s: %s", filename, exclusive ? " (exclusive)" : "",
+           db ? sqlite3_errmsg (db) : "cannot open");
+  sqlite3_close_v2 (db);
+  return FALSE;
+}
+
+static gboolean
+on_read_only_filesystem (const char *path)
+{
+  struct statvfs st;
+
+  return statvfs (path, &st) == 0 && (st.f_flag & ST_RDONLY) != 0;
+}
+
+static gboolean
+has_wal_content (const char *path)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  GStatBuf st;
+
+  /* Cannot tell: assume it holds commits. */
+  if (g_stat (wal, &st) != 0)
+    return errno != ENOENT;
+  return st.st_size > 0;
+}
+
+/* SQLite's lock bytes (os_unix.c: PENDING_BYTE, RESERVED_BYTE and the
+ * 510 SHARED bytes after them). */
+#define SQLITE_LOCK_RANGE_START 0x40000000
+#define SQLITE_LOCK_RANGE_LEN   512
+
+static int
+lock_out_writers (const char *path)
+{
+  struct flock lock = { 0 };
+  int fd = open (path, O_RDWR | O_CLOEXEC);
+
+  if (fd < 0)
+    return -1;
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = SQLITE_LOCK_RANGE_START;
+  lock.l_len = SQLITE_LOCK_RANGE_LEN;
+  if (fcntl (fd, F_SETLK, &lock) != 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* Opens path read-only by the first way that works (see above); SQLite's
+ * result code for the caller, the connection in self->db. */
+static int
+open_read_only_fallback (VpDatabase *self,
+                         const char *path)
+{
+  g_autofree char *uri = NULL;
+  g_autofree char *immutable = NULL;
+
+  if (fallback_try (&self->db, path, SQLITE_OPEN_READONLY, FALSE) ||
+      fallback_try (&self->db, path, SQLITE_OPEN_READWRITE, TRUE))
+    return SQLITE_OK;
+
+  if (!on_read_only_filesystem (path))
+    {
+      self->fallback_lock_fd = lock_out_writers (path);
+      if (self->fallback_lock_fd < 0)
+        return SQLITE_CANTOPEN;
+    }
+  /* Checked after locking: no writer can start a WAL from here on. */
+  if (has_wal_content (path))
+    return SQLITE_CANTOPEN;
+  uri = g_filename_to_uri (path, NULL, NULL);
+  if (uri == NULL)
+    return SQLITE_CANTOPEN;
+  immutable = g_strconcat (uri, "?immutable=1", NULL);
+  if (fallback_try (&self->db, immutable, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, FALSE))
+    return SQLITE_OK;
+  return SQLITE_CANTOPEN;
+}
+
+/* The normal open, then, if it failed for want of space or a writable
+ * medium, the read-only fallback, which keeps the first error as its
+ * reason. If the fallback cannot read either, the first error stands. */
+static VpDatabase *
+open_with_fallback (const char          *path,
+                    VpDatabaseOpenFlags  flags,
+                    GError             **error)
+{
+  g_autoptr(GError) cause = NULL;
+  g_autoptr(GError) fallback_error = NULL;
+  VpDatabase *self;
+
+  self = vp_database_open (path, flags | OPEN_FIRST_TRY, &cause);
+  if (self != NULL)
+    return self;
+  if (!g_error_matches (cause, VP_STORE_ERROR, VP_STORE_ERROR_FULL) &&
+      !g_error_matches (cause, VP_STORE_ERROR, VP_STORE_ERROR_READ_ONLY))
+    {
+      g_propagate_error (error, g_steal_pointer (&cause));
+      return NULL;
+    }
+  self = vp_database_open (path, flags | VP_DATABASE_OPEN_READONLY | OPEN_FALLBACK,
+                           &fallback_error);
+  if (self == NULL)
+    {
+      g_debug ("%s: read-only fallback failed: %s", path, fallback_error->message);
+      g_propagate_error (error, g_steal_pointer (&cause));
+      return NULL;
+    }
+  g_debug ("%s: opened read-only: %s", path, cause->message);
+  self->read_only_cause = g_steal_pointer (&cause);
+  return self;
+}
+
 VpDatabase *
 vp_database_open (const char          *path,
                   VpDatabaseOpenFlags  flags,
@@ -788,8 +1100,12 @@ vp_database_open (const char          *path,
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!check_not_lost (path, error))
-    return NULL;
+  if (!(flags & (OPEN_FIRST_TRY | OPEN_FALLBACK)))
+    {
+      if (!check_not_lost (path, error))
+        return NULL;
+      return open_with_fallback (path, flags, error);
+    }
 
   self = g_object_new (VP_TYPE_DATABASE, NULL);
   self->path = g_strdup (path);
@@ -803,7 +1119,10 @@ vp_database_open (const char          *path,
   else
     open_flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
-  rc = sqlite3_open_v2 (path, &self->db, open_flags, NULL);
+  if (flags & OPEN_FALLBACK)
+    rc = open_read_only_fallback (self, path);
+  else
+    rc = sqlite3_open_v2 (path, &self->db, open_flags, NULL);
   if (rc != SQLITE_OK)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,

@@ -51,7 +51,10 @@ G_DECLARE_FINAL_TYPE (VpDatabase, vp_database, VP, DATABASE, GObject)
 
 GQuark        vp_store_error_quark      (void);
 
-/* Opens (creating if needed) and migrates the database. */
+/* Opens (creating if needed) and migrates the database. If that fails
+ * for want of space or a writable medium (VP_STORE_ERROR_FULL or
+ * VP_STORE_ERROR_READ_ONLY), the database is opened for reading only
+ * where that is safe, and every write then fails with that error. */
 VpDatabase   *vp_database_open          (const char          *path,
                                          VpDatabaseOpenFlags  flags,
                                          GError             **error);

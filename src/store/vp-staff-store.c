@@ -77,33 +77,92 @@ vp_staff_store_add (VpDatabase  *db,
   return ok;
 }
 
+static void
+set_locked_out (const char  *id,
+                gint64       locked_until,
+                gint64       now,
+                GError     **error)
+{
+  g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_LOCKED_OUT,
+               _("Staff %s is locked after %d wrong PINs; try again in %" PRId64
+                 " minutes or ask a supervisor"),
+               id, VP_STAFF_MAX_FAILED_PINS, (locked_until - now + 59) / 60);
+}
+
+/* Counts a PIN attempt (success resets the count). The count is the
+ * lockout: an attempt that is not recorded is a free guess. So it runs in
+ * its own BEGIN IMMEDIATE transaction, which waits for another writer
+ * through vp_database_begin's deadline instead of failing at the first
+ * SQLITE_BUSY, and a failure is returned so that the login fails too.
+ * A success only resets the count if no other process locked the staff
+ * member since the caller read locked_until; otherwise it fails as locked
+ * out. Call with the database lock held. */
 static gboolean
 record_attempt (VpDatabase  *db,
                 const char  *id,
                 gboolean     success,
-                gint64       now)
+                gint64       now,
+                GError     **error)
 {
+  sqlite3 *handle = vp_database_get_handle (db);
+  /* Inside a caller's transaction the write lock is the caller's. */
+  gboolean own_transaction = sqlite3_get_autocommit (handle);
   sqlite3_stmt *stmt;
+  gboolean ok;
+
+  if (own_transaction && !vp_database_begin (db, error))
+    return FALSE;
 
   if (success)
     stmt = vp_database_prepare (db,
-                                "UPDATE staff SET failed_pins = 0, locked_until = 0 WHERE id = ?1",
-                                NULL);
+                                "UPDATE staff SET failed_pins = 0, locked_until = 0"
+                                " WHERE id = ?1 AND locked_until <= ?3",
+                                error);
   else
     stmt = vp_database_prepare (db,
                                 "UPDATE staff SET failed_pins = failed_pins + 1,"
-                                " locked_until = CASE WHEN failed_pins + 1 >= ?2 THEN ?3"
+                                " locked_until = CASE WHEN failed_pins + 1 >= ?2 THEN ?4"
                                 " ELSE locked_until END WHERE id = ?1",
-                                NULL);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  if (!success)
+                                error);
+  ok = stmt != NULL;
+  if (ok)
     {
-      sqlite3_bind_int (stmt, 2, VP_STAFF_MAX_FAILED_PINS);
-      sqlite3_bind_int64 (stmt, 3, now + VP_STAFF_LOCKOUT_SECONDS);
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+      if (success)
+        sqlite3_bind_int64 (stmt, 3, now);
+      else
+        {
+          sqlite3_bind_int (stmt, 2, VP_STAFF_MAX_FAILED_PINS);
+          sqlite3_bind_int64 (stmt, 4, now + VP_STAFF_LOCKOUT_SECONDS);
+        }
+      ok = vp_store_step_done (db, stmt, error);
     }
-  return vp_store_step_done (db, stmt, NULL);
+  if (ok && success && sqlite3_changes (handle) != 1)
+    {
+      /* Locked by guesses from another process while this PIN was checked. */
+      gint64 locked_until = now + VP_STAFF_LOCKOUT_SECONDS;
+
+      stmt = vp_database_prepare (db, "SELECT locked_until FROM staff WHERE id = ?1", NULL);
+      if (stmt != NULL)
+        {
+          sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+          if (sqlite3_step (stmt) == SQLITE_ROW)
+            locked_until = sqlite3_column_int64 (stmt, 0);
+          sqlite3_reset (stmt);
+        }
+      set_locked_out (id, locked_until, now, error);
+      ok = FALSE;
+    }
+
+  if (!own_transaction)
+    return ok;
+  /* A plain COMMIT: vp_database_commit is for business transactions (its
+   * crash hooks and journal bookkeeping must not fire on a login). */
+  if (ok && !vp_database_exec (db, "COMMIT", error))
+    ok = FALSE;
+  if (!ok)
+    vp_database_rollback (db);
+  return ok;
 }
 
 VpStaff *
@@ -171,18 +230,21 @@ vp_staff_store_authenticate (VpDatabase  *db,
 
   if (locked_until > now)
     {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_LOCKED_OUT,
-                   _("Staff %s is locked after %d wrong PINs; try again in %" PRId64
-                     " minutes or ask a supervisor"),
-                   id, VP_STAFF_MAX_FAILED_PINS, (locked_until - now + 59) / 60);
+      set_locked_out (id, locked_until, now, error);
       return NULL;
     }
 
   if (!vp_pin_verify (pin, stored, &local_error))
     {
+      gboolean recorded;
+
+      /* A wrong PIN that could not be counted fails with the reason it
+       * was not counted (busy, disk full …), never as a mere wrong PIN. */
       vp_database_lock (db);
-      record_attempt (db, id, FALSE, now);
+      recorded = record_attempt (db, id, FALSE, now, error);
       vp_database_unlock (db);
+      if (!recorded)
+        return NULL;
       if (g_error_matches (local_error, VP_PIN_ERROR, VP_PIN_ERROR_MISMATCH))
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH, _("Wrong staff id or PIN"));
       else
@@ -190,8 +252,10 @@ vp_staff_store_authenticate (VpDatabase  *db,
       return NULL;
     }
 
+  /* The right PIN only signs in once its reset is recorded. */
   vp_database_lock (db);
-  record_attempt (db, id, TRUE, now);
+  if (!record_attempt (db, id, TRUE, now, error))
+    g_clear_pointer (&staff, vp_staff_free);
   vp_database_unlock (db);
   return g_steal_pointer (&staff);
 }

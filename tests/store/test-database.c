@@ -371,6 +371,163 @@ test_staff_lockout (void)
   }
 }
 
+/* Another connection holds the write lock; the van connection's busy
+ * handler (which replaces its busy timeout) counts each time SQLite finds
+ * the lock taken and, at the release_after-th time, lets the holder
+ * commit. Returning 0 hands SQLITE_BUSY back to the caller at once, as
+ * an expired busy timeout would: only a caller that retries gets through.
+ * No sleeps, no threads: the release happens at a counted point. */
+typedef struct
+{
+  sqlite3 *holder;
+  guint    calls;
+  guint    release_after;   /* 0: never */
+  gboolean held;
+} BusyHold;
+
+static int
+busy_release (void *data,
+              int   n_prior)
+{
+  BusyHold *h = data;
+
+  h->calls++;
+  if (h->held && h->release_after > 0 && h->calls >= h->release_after)
+    {
+      vp_test_raw_exec (h->holder, "COMMIT");
+      h->held = FALSE;
+    }
+  return 0;
+}
+
+static void
+busy_hold (BusyHold *h,
+           guint     release_after)
+{
+  vp_test_raw_exec (h->holder, "BEGIN IMMEDIATE");
+  vp_test_raw_exec (h->holder, "UPDATE meta SET value = value WHERE key = 'van_id'");
+  h->held = TRUE;
+  h->calls = 0;
+  h->release_after = release_after;
+}
+
+static gint64
+failed_pins (VpDatabase *db)
+{
+  return vp_test_query_int (db, "SELECT failed_pins FROM staff WHERE id = 'op01'");
+}
+
+/* Issue 8: wrong PINs tried while another process held the database were
+ * not counted (record_attempt ignored SQLITE_BUSY), so the lockout could
+ * be bypassed by guessing under contention. */
+static void
+test_staff_lockout_under_contention (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  g_autoptr(VpStaff) s = NULL;
+  BusyHold h = { .holder = vp_test_raw_open (env->path) };
+
+  sqlite3_busy_handler (vp_database_get_handle (env->db), busy_release, &h);
+  for (int i = 0; i < VP_STAFF_MAX_FAILED_PINS; i++)
+    {
+      /* Found busy twice, released at the second: the third try writes. */
+      busy_hold (&h, 2);
+      s = vp_staff_store_authenticate (env->db, "op01", "0000", &error);
+      g_assert_null (s);
+      g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH);
+      g_clear_error (&error);
+      g_assert_cmpint (failed_pins (env->db), ==, i + 1);
+      g_assert_cmpuint (h.calls, ==, 2);
+      g_assert_false (h.held);
+    }
+  /* Exactly five wrong PINs lock op01 out, the right PIN included. */
+  s = vp_staff_store_authenticate (env->db, "op01", "1234", &error);
+  g_assert_null (s);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_LOCKED_OUT);
+  sqlite3_busy_handler (vp_database_get_handle (env->db), NULL, NULL);
+  sqlite3_close (h.holder);
+}
+
+/* A right PIN that must reset the count waits for the lock; if the lock
+ * never clears, the login fails busy; it never succeeds with the reset
+ * unrecorded. A wrong PIN that cannot be counted fails busy, not as a
+ * mere wrong PIN. */
+static void
+test_staff_pin_busy (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  g_autoptr(VpStaff) s = NULL;
+  BusyHold h = { .holder = vp_test_raw_open (env->path) };
+
+  for (int i = 0; i < 2; i++)
+    {
+      s = vp_staff_store_authenticate (env->db, "op01", "0000", &error);
+      g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH);
+      g_clear_error (&error);
+    }
+  g_assert_cmpint (failed_pins (env->db), ==, 2);
+  sqlite3_busy_handler (vp_database_get_handle (env->db), busy_release, &h);
+
+  /* The lock clears at the third busy: signed in, count reset. */
+  busy_hold (&h, 3);
+  s = vp_staff_store_authenticate (env->db, "op01", "1234", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (s);
+  g_clear_pointer (&s, vp_staff_free);
+  g_assert_cmpint (failed_pins (env->db), ==, 0);
+  g_assert_cmpuint (h.calls, ==, 3);
+
+  s = vp_staff_store_authenticate (env->db, "op01", "0000", &error);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH);
+  g_clear_error (&error);
+  g_assert_cmpint (failed_pins (env->db), ==, 1);
+
+  /* The lock never clears (vp_database_begin's deadline runs out). */
+  busy_hold (&h, 0);
+  s = vp_staff_store_authenticate (env->db, "op01", "1234", &error);
+  g_assert_null (s);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_cmpuint (h.calls, >, 1);
+  s = vp_staff_store_authenticate (env->db, "op01", "0000", &error);
+  g_assert_null (s);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_BUSY);
+  g_clear_error (&error);
+  vp_test_raw_exec (h.holder, "ROLLBACK");
+  h.held = FALSE;
+  /* Neither attempt changed the count; the busy one was not a free guess
+   * either: the caller was told it did not go through. */
+  g_assert_cmpint (failed_pins (env->db), ==, 1);
+
+  sqlite3_busy_handler (vp_database_get_handle (env->db), NULL, NULL);
+  sqlite3_close (h.holder);
+}
+
+/* A van database opened read-only cannot count attempts: every login
+ * fails with the medium's reason, the right PIN too, and nothing changes. */
+static void
+test_staff_pin_read_only (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  g_autoptr(VpDatabase) ro = NULL;
+  g_autoptr(VpStaff) s = NULL;
+
+  ro = vp_database_open (env->path, VP_DATABASE_OPEN_READONLY, &error);
+  g_assert_no_error (error);
+  s = vp_staff_store_authenticate (ro, "op01", "0000", &error);
+  g_assert_null (s);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  s = vp_staff_store_authenticate (ro, "op01", "1234", &error);
+  g_assert_null (s);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  g_assert_cmpint (failed_pins (env->db), ==, 0);
+}
+
 static void
 test_roles (void)
 {
@@ -457,6 +614,9 @@ main (int   argc,
   g_test_add_func ("/database/demo-keeps-schema", test_demo_keeps_schema);
   g_test_add_func ("/staff/pin-auth", test_staff_pin_auth);
   g_test_add_func ("/staff/lockout", test_staff_lockout);
+  g_test_add_func ("/staff/lockout-under-contention", test_staff_lockout_under_contention);
+  g_test_add_func ("/staff/pin-busy", test_staff_pin_busy);
+  g_test_add_func ("/staff/pin-read-only", test_staff_pin_read_only);
   g_test_add_func ("/staff/roles", test_roles);
   return g_test_run ();
 }
