@@ -89,6 +89,19 @@ gboolean        vp_journal_entry_verify     (const VpJournalEntry *entry,
                                              const char           *public_key_pem,
                                              GError              **error);
 
+/* Checks a run of consecutive entries as vp_journal_entry_verify() would,
+ * one after the other, with the hashes and signatures spread over
+ * n_threads threads (0: one per processor). On failure *n_good is the
+ * index of the lowest bad entry and error is what
+ * vp_journal_entry_verify() says about it. */
+gboolean        vp_journal_verify_chain     (VpJournalEntry      **entries,
+                                             guint                 n_entries,
+                                             const char           *prev_hash,
+                                             VpVerifier           *verifier,
+                                             guint                 n_threads,
+                                             guint                *n_good,
+                                             GError              **error);
+
 /* "VAN01-20261123-000042" (local date of device_time). */
 char           *vp_journal_receipt_number   (const char *van_id,
                                              gint64      device_time,

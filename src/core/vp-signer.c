@@ -609,51 +609,96 @@ decode_signature (const char *b64,
   return TRUE;
 }
 
+struct _VpVerifier
+{
+  EVP_PKEY *pkey;
+};
+
 /**
- * vp_signature_verify:
+ * vp_verifier_new:
  * @public_key_pem: an Ed25519 SubjectPublicKeyInfo PEM key
+ * @error: return location for a #GError
+ *
+ * Parses @public_key_pem once, so that checking many signatures (a whole
+ * journal) does not pay for the PEM parse each time. Fails with
+ * %VP_SIGNER_ERROR_KEY if @public_key_pem is not an Ed25519 public key.
+ *
+ * Returns: (transfer full): a new #VpVerifier, or %NULL on error
+ */
+VpVerifier *
+vp_verifier_new (const char *public_key_pem,
+                 GError    **error)
+{
+  VpVerifier *verifier;
+  EVP_PKEY *pkey;
+
+  g_return_val_if_fail (public_key_pem != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  pkey = public_key_from_pem (public_key_pem, error);
+  if (pkey == NULL)
+    return NULL;
+
+  verifier = g_new0 (VpVerifier, 1);
+  verifier->pkey = pkey;
+  return verifier;
+}
+
+/**
+ * vp_verifier_free:
+ * @verifier: (nullable): a #VpVerifier
+ */
+void
+vp_verifier_free (VpVerifier *verifier)
+{
+  if (verifier == NULL)
+    return;
+
+  EVP_PKEY_free (verifier->pkey);
+  g_free (verifier);
+}
+
+/**
+ * vp_verifier_verify:
+ * @verifier: a #VpVerifier
  * @data: (array length=len): the signed bytes
  * @len: length of @data
  * @signature_b64: base64 signature from vp_signer_sign()
  * @error: return location for a #GError
  *
- * Fails with %VP_SIGNER_ERROR_KEY if @public_key_pem is not an Ed25519
- * public key, and %VP_SIGNER_ERROR_BAD_SIGNATURE if the signature is
- * malformed or does not match.
+ * Fails with %VP_SIGNER_ERROR_BAD_SIGNATURE if the signature is not the
+ * canonical base64 spelling of 64 bytes or does not match. Safe to call
+ * from several threads at once on the same @verifier: the key is only
+ * read, and each call has its own OpenSSL context.
  *
  * Returns: %TRUE if the signature verifies
  */
 gboolean
-vp_signature_verify (const char   *public_key_pem,
-                     const guint8 *data,
-                     gsize         len,
-                     const char   *signature_b64,
-                     GError      **error)
+vp_verifier_verify (VpVerifier   *verifier,
+                    const guint8 *data,
+                    gsize         len,
+                    const char   *signature_b64,
+                    GError      **error)
 {
   static const guint8 empty[1] = { 0 };
-  EVP_PKEY *pkey;
   EVP_MD_CTX *ctx = NULL;
   guint8 sig[ED25519_SIG_LEN];
   gboolean ret = FALSE;
 
-  g_return_val_if_fail (public_key_pem != NULL, FALSE);
+  g_return_val_if_fail (verifier != NULL, FALSE);
   g_return_val_if_fail (data != NULL || len == 0, FALSE);
   g_return_val_if_fail (signature_b64 != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  pkey = public_key_from_pem (public_key_pem, error);
-  if (pkey == NULL)
-    return FALSE;
 
   if (!decode_signature (signature_b64, sig))
     {
       g_set_error_literal (error, VP_SIGNER_ERROR, VP_SIGNER_ERROR_BAD_SIGNATURE,
                            _("The signature is not a base64 Ed25519 signature"));
-      goto out;
+      return FALSE;
     }
 
   ctx = EVP_MD_CTX_new ();
-  if (ctx == NULL || EVP_DigestVerifyInit (ctx, NULL, NULL, NULL, pkey) != 1)
+  if (ctx == NULL || EVP_DigestVerifyInit (ctx, NULL, NULL, NULL, verifier->pkey) != 1)
     {
       set_crypto_error (error, VP_SIGNER_ERROR_CRYPTO, _("Could not verify the signature"));
       goto out;
@@ -671,8 +716,43 @@ vp_signature_verify (const char   *public_key_pem,
 
 out:
   EVP_MD_CTX_free (ctx);
-  EVP_PKEY_free (pkey);
   return ret;
+}
+
+/**
+ * vp_signature_verify:
+ * @public_key_pem: an Ed25519 SubjectPublicKeyInfo PEM key
+ * @data: (array length=len): the signed bytes
+ * @len: length of @data
+ * @signature_b64: base64 signature from vp_signer_sign()
+ * @error: return location for a #GError
+ *
+ * Fails with %VP_SIGNER_ERROR_KEY if @public_key_pem is not an Ed25519
+ * public key, and %VP_SIGNER_ERROR_BAD_SIGNATURE if the signature is
+ * malformed or does not match. To check many signatures with one key,
+ * use a #VpVerifier.
+ *
+ * Returns: %TRUE if the signature verifies
+ */
+gboolean
+vp_signature_verify (const char   *public_key_pem,
+                     const guint8 *data,
+                     gsize         len,
+                     const char   *signature_b64,
+                     GError      **error)
+{
+  g_autoptr(VpVerifier) verifier = NULL;
+
+  g_return_val_if_fail (public_key_pem != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (signature_b64 != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  verifier = vp_verifier_new (public_key_pem, error);
+  if (verifier == NULL)
+    return FALSE;
+
+  return vp_verifier_verify (verifier, data, len, signature_b64, error);
 }
 
 /**

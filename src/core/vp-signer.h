@@ -43,6 +43,19 @@ gboolean  vp_signature_verify        (const char   *public_key_pem,
                                       const char   *signature_b64,
                                       GError      **error);
 
+/* A public key parsed once for many verifications. One VpVerifier may be
+ * used by several threads at once. */
+typedef struct _VpVerifier VpVerifier;
+
+VpVerifier *vp_verifier_new          (const char   *public_key_pem,
+                                      GError      **error);
+gboolean  vp_verifier_verify         (VpVerifier   *verifier,
+                                      const guint8 *data,
+                                      gsize         len,
+                                      const char   *signature_b64,
+                                      GError      **error);
+void      vp_verifier_free           (VpVerifier   *verifier);
+
 /* SHA-256 helpers. */
 char     *vp_sha256_hex              (const guint8 *data,
                                       gsize         len);
@@ -51,5 +64,6 @@ gboolean  vp_hex_decode              (const char   *hex,
                                       gsize         out_len);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpSigner, vp_signer_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpVerifier, vp_verifier_free)
 
 G_END_DECLS

@@ -10,9 +10,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include "vp-account-number.h"
 #include "vp-journal-entry.h"
 #include "vp-money.h"
@@ -23,8 +20,6 @@
 /* Master data writers take this lock shared, the master pull exclusive,
  * so a pull never passes a change_seq whose transaction is still open. */
 #define MASTER_LOCK "7002"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
 
 void
 vp_hq_reply_clear (VpHqReply *reply)
@@ -1167,39 +1162,17 @@ db_failed (VpHqReply *reply,
 
 /* The van's key, parsed once per batch: OpenSSL 3 decodes a PEM key in
  * a few hundred µs, more than the Ed25519 check itself. */
-static EVP_PKEY *
-load_public_key (const char *pem)
-{
-  BIO *bio = BIO_new_mem_buf (pem, -1);
-  EVP_PKEY *key = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
-
-  BIO_free (bio);
-  if (key != NULL && EVP_PKEY_id (key) != EVP_PKEY_ED25519)
-    g_clear_pointer (&key, EVP_PKEY_free);
-  return key;
-}
-
-/* Ed25519 over the 32 raw hash bytes, as vp_journal_entry_seal signs. */
+/* Ed25519 over the 32 raw hash bytes, as vp_journal_entry_seal signs;
+ * the signature spelling is the core's rule (canonical base64 only). */
 static gboolean
-signature_ok (EVP_PKEY             *key,
+signature_ok (VpVerifier           *verifier,
               const VpJournalEntry *entry)
 {
-  g_autofree guchar *sig = NULL;
   guint8 raw[32];
-  gsize sig_len = 0;
-  EVP_MD_CTX *ctx;
-  gboolean ok;
 
   if (entry->signature == NULL || !vp_hex_decode (entry->hash, raw, sizeof raw))
     return FALSE;
-  sig = g_base64_decode (entry->signature, &sig_len);
-  if (sig_len != 64)
-    return FALSE;
-  ctx = EVP_MD_CTX_new ();
-  ok = EVP_DigestVerifyInit (ctx, NULL, NULL, NULL, key) == 1 &&
-       EVP_DigestVerify (ctx, sig, sig_len, raw, sizeof raw) == 1;
-  EVP_MD_CTX_free (ctx);
-  return ok;
+  return vp_verifier_verify (verifier, raw, sizeof raw, entry->signature, NULL);
 }
 
 /* Ed25519 checks are ~0.1 ms each, most of a batch's CPU: the new
@@ -1207,12 +1180,12 @@ signature_ok (EVP_PKEY             *key,
  * entries->pdata[from + i]. */
 typedef struct
 {
-  EVP_PKEY  *key;
-  GPtrArray *entries;
-  guint      from;
-  guint      step;
-  guint      offset;
-  gboolean  *ok;
+  VpVerifier *key;
+  GPtrArray  *entries;
+  guint       from;
+  guint       step;
+  guint       offset;
+  gboolean   *ok;
 } SigJob;
 
 static gpointer
@@ -1226,9 +1199,9 @@ sig_worker (gpointer data)
 }
 
 static gboolean *
-check_signatures (EVP_PKEY  *key,
-                  GPtrArray *entries,
-                  guint      from)
+check_signatures (VpVerifier *key,
+                  GPtrArray  *entries,
+                  guint       from)
 {
   guint n = entries->len - from;
   guint n_threads = CLAMP (g_get_num_processors (), 1, 8);
@@ -1326,7 +1299,7 @@ push_in_tx (PGconn     *conn,
   Ctx c = { conn, van, 0, 0, 0, NULL, 0 };
   const char *pv[] = { van };
   const char *public_key;
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(VpVerifier) key = NULL;
   g_autofree gboolean *sig_ok = NULL;
   guint sig_from = 0;
   gint64 highest;
@@ -1432,7 +1405,7 @@ push_in_tx (PGconn     *conn,
   for (guint i = 0; i < entries->len; i++)
     if (((VpJournalEntry *) entries->pdata[i])->seq > highest)
       {
-        key = load_public_key (public_key);
+        key = vp_verifier_new (public_key, NULL);
         if (key == NULL)
           {
             vp_hq_reply_error (reply, 500, "internal",

@@ -340,6 +340,61 @@ vp_journal_store_list_for_account (VpDatabase  *db,
   return ret;
 }
 
+/* Rows are read in batches and each batch's hashes and signatures are
+ * checked on every core: signatures are nearly all of verify's cost. */
+#define VERIFY_BATCH 4096
+
+typedef struct
+{
+  GPtrArray  *entries;    /* read, not yet checked */
+  char       *prev;       /* hash the first of them must link to */
+  const char *pub;
+  VpVerifier *verifier;   /* NULL if pub does not parse … */
+  GError     *key_error;  /* … and why */
+  gint64      checked;
+} VerifyBatch;
+
+/* Checks and empties the batch. On failure *bad_seq names the first bad
+ * entry, as the per-row walk did. */
+static gboolean
+verify_batch_flush (VerifyBatch *b,
+                    gint64      *bad_seq,
+                    GError     **error)
+{
+  VpJournalEntry **e = (VpJournalEntry **) b->entries->pdata;
+  guint n_good = 0;
+
+  if (b->entries->len == 0)
+    return TRUE;
+
+  /* A key that does not parse fails the first entry that reaches its
+   * signature, with the per-entry check's own words. */
+  if (b->verifier == NULL)
+    {
+      if (bad_seq)
+        *bad_seq = e[0]->seq;
+      if (!vp_journal_entry_verify (e[0], b->prev, b->pub, error))
+        return FALSE;
+      g_propagate_prefixed_error (error, g_steal_pointer (&b->key_error),
+                                  _("entry %lld: "), (long long) e[0]->seq);
+      return FALSE;
+    }
+
+  if (!vp_journal_verify_chain (e, b->entries->len, b->prev, b->verifier, 0, &n_good, error))
+    {
+      b->checked += n_good;
+      if (bad_seq)
+        *bad_seq = e[n_good]->seq;
+      return FALSE;
+    }
+
+  b->checked += n_good;
+  g_free (b->prev);
+  b->prev = g_strdup (e[n_good - 1]->hash);
+  g_ptr_array_set_size (b->entries, 0);
+  return TRUE;
+}
+
 #define WALK_COLUMNS \
   ENTRY_COLUMNS ", staff_id, shift_id, account_id, method, amount, voids," \
   " (SELECT number FROM accounts WHERE id = journal.account_id)"
@@ -400,7 +455,8 @@ check_columns (const VpJournalEntry *e,
 }
 
 /* Walks the chain after after_seq (whose hash is prev_hash): seq
- * continuity, van, links, hashes, signatures and helper columns. */
+ * continuity, van, links, hashes, signatures and helper columns, and
+ * names the first bad entry. */
 static gboolean
 verify_walk (VpDatabase  *db,
              gint64       after_seq,
@@ -411,10 +467,13 @@ verify_walk (VpDatabase  *db,
              GError     **error)
 {
   g_autofree char *pub = NULL;
-  g_autofree char *prev = g_strdup (prev_hash);
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_journal_entry_free);
+  g_autoptr(VpVerifier) verifier = NULL;
+  g_autoptr(GError) row_error = NULL;   /* the first seq/van/column fault */
+  VerifyBatch vb = { batch, g_strdup (prev_hash), NULL, NULL, NULL, 0 };
   sqlite3_stmt *stmt = NULL;
   gint64 expected_seq = after_seq + 1;
-  gint64 checked = 0;
+  gint64 row_bad = 0;
   gint64 strict_from;
   gboolean ok = TRUE;
   int rc;
@@ -427,11 +486,16 @@ verify_walk (VpDatabase  *db,
   pub = vp_database_get_meta (db, "van_public_key");
   if (pub == NULL)
     {
+      g_free (vb.prev);
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_INITIALIZED,
                    _("This database has no van identity"));
       return FALSE;
     }
   strict_from = vp_database_get_meta_int (db, "ledger_strict_from", 1);
+  /* A key that does not parse is reported at the first entry, below. */
+  verifier = vp_verifier_new (pub, &vb.key_error);
+  vb.pub = pub;
+  vb.verifier = verifier;
 
   vp_database_lock (db);
   /* A private statement: the walk must not be disturbed by the cache. */
@@ -441,6 +505,8 @@ verify_walk (VpDatabase  *db,
   if (rc != SQLITE_OK)
     {
       vp_database_unlock (db);
+      g_free (vb.prev);
+      g_clear_error (&vb.key_error);
       return vp_database_set_error (db, rc, error);
     }
   sqlite3_bind_int64 (stmt, 1, after_seq);
@@ -450,45 +516,60 @@ verify_walk (VpDatabase  *db,
 
       if (e->seq != expected_seq)
         {
-          g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_SEQ,
+          g_set_error (&row_error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_SEQ,
                        _("entry %" PRId64 ": expected seq %" PRId64
                          " (entries are missing)"), e->seq, expected_seq);
-          if (bad_seq)
-            *bad_seq = expected_seq;
-          ok = FALSE;
+          row_bad = expected_seq;
           break;
         }
       if (g_strcmp0 (e->van_id, vp_database_get_van_id (db)) != 0)
         {
-          g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID,
+          g_set_error (&row_error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID,
                        _("entry %" PRId64 ": belongs to van %s"), e->seq, e->van_id);
-          if (bad_seq)
-            *bad_seq = e->seq;
-          ok = FALSE;
+          row_bad = e->seq;
           break;
         }
-      if (!vp_journal_entry_verify (e, prev, pub, error) ||
-          !check_columns (e, stmt, e->seq >= strict_from, error))
+      /* A column fault is reported after the entry's own chain checks:
+       * an altered payload is a hash fault first. */
+      if (!check_columns (e, stmt, e->seq >= strict_from, &row_error))
         {
-          if (bad_seq)
-            *bad_seq = e->seq;
+          row_bad = e->seq;
+          g_ptr_array_add (batch, g_steal_pointer (&e));
+          break;
+        }
+      g_ptr_array_add (batch, g_steal_pointer (&e));
+      if (batch->len == VERIFY_BATCH && !verify_batch_flush (&vb, bad_seq, error))
+        {
           ok = FALSE;
           break;
         }
-      g_free (prev);
-      prev = g_strdup (e->hash);
       expected_seq++;
-      checked++;
     }
-  if (ok && rc != SQLITE_DONE)
+  /* Entries before the row fault (or a read error) are checked first. */
+  if (ok)
+    ok = verify_batch_flush (&vb, bad_seq, error);
+  if (ok && row_error != NULL)
+    {
+      if (bad_seq)
+        *bad_seq = row_bad;
+      /* The faulty row itself passed the chain checks and was counted. */
+      if (row_bad <= expected_seq && g_error_matches (row_error, VP_JOURNAL_ERROR,
+                                                      VP_JOURNAL_ERROR_COLUMNS))
+        vb.checked--;
+      g_propagate_error (error, g_steal_pointer (&row_error));
+      ok = FALSE;
+    }
+  else if (ok && rc != SQLITE_DONE && rc != SQLITE_ROW)
     ok = vp_database_set_error (db, rc, error);
   sqlite3_finalize (stmt);
   vp_database_unlock (db);
 
   if (n_checked)
-    *n_checked = checked;
+    *n_checked = vb.checked;
   if (ok && last_hash)
-    *last_hash = g_steal_pointer (&prev);
+    *last_hash = g_steal_pointer (&vb.prev);
+  g_free (vb.prev);
+  g_clear_error (&vb.key_error);
   return ok;
 }
 
