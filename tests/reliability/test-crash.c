@@ -427,9 +427,9 @@ test_sigkill_loop (Fixture      *f,
       /* Unique amounts, so each payment in the journal names its attempt. */
       a.amount = 100 + i;
       a.outcome = (Outcome)(i % N_OUTCOMES);
-      /* KILL_IN_COMMIT's delays step through 0–3.8 ms, about as long as
+      /* KILL_IN_COMMIT's delays step through 0–5.7 ms, about twice as long as
        * a COMMIT with its fsync takes. */
-      out = run_pay (f, a.amount, a.outcome, (i / N_OUTCOMES) % 20 * 200);
+      out = run_pay (f, a.amount, a.outcome, (i / N_OUTCOMES) % 20 * 300);
       if (a.outcome == FINISH)
         {
           g_autoptr(JsonObject) ack = parse_object (out);
