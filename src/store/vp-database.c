@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -320,6 +321,23 @@ vp_database_dup_public_key_pem (VpDatabase *self)
   return vp_signer_public_key_pem (self->signer);
 }
 
+/* A test that must kill the process at an exact point stops it there:
+ * VP_STOP_AT lists points ("begin,before-commit,after-commit"), each is
+ * a SIGSTOP the test answers with SIGKILL or SIGCONT. */
+static void
+maybe_stop (VpDatabase *self,
+            const char *point)
+{
+  const char *v = g_getenv ("VP_STOP_AT");
+  g_auto(GStrv) points = NULL;
+
+  if (v == NULL || *v == '\0' || self->van_id == NULL)
+    return;
+  points = g_strsplit (v, ",", -1);
+  if (g_strv_contains ((const char * const *)points, point))
+    raise (SIGSTOP);
+}
+
 gboolean
 vp_database_begin (VpDatabase  *self,
                    GError     **error)
@@ -338,7 +356,10 @@ vp_database_begin (VpDatabase  *self,
       int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
       if (rc == SQLITE_OK)
-        return TRUE;
+        {
+          maybe_stop (self, "begin");
+          return TRUE;
+        }
       if ((rc & 0xff) != SQLITE_BUSY || g_get_monotonic_time () >= deadline)
         return vp_database_set_error (self, rc, error);
       g_usleep (g_random_int_range (10, 50) * 1000);
@@ -367,6 +388,7 @@ vp_database_commit (VpDatabase  *self,
   /* Only business transactions of an initialised van, never migrations. */
   if (self->van_id != NULL)
     maybe_crash ("VP_CRASH_BEFORE_COMMIT");
+  maybe_stop (self, "before-commit");
   rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
@@ -376,6 +398,7 @@ vp_database_commit (VpDatabase  *self,
     }
   if (self->van_id != NULL)
     maybe_crash ("VP_CRASH_AFTER_COMMIT");
+  maybe_stop (self, "after-commit");
   if (self->pending_hash != NULL)
     {
       g_autoptr(VpAnchor) head = vp_anchor_new (self->van_id);

@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "vp-test-util.h"
 
@@ -131,6 +132,75 @@ test_van_key_mode (void)
   g_assert_true (vp_database_is_initialized (db));
 }
 
+/* What an injection would change: every table's rows and the schema. */
+static char *
+db_fingerprint (VpDatabase *db)
+{
+  g_autofree char *schema = vp_test_query_text (db, "SELECT group_concat (name || ':' || coalesce (sql, ''), ';')"
+                                                    " FROM (SELECT * FROM sqlite_schema ORDER BY name)");
+  g_autofree char *accounts = vp_test_query_text (db, "SELECT group_concat (number || holder || estate"
+                                                      " || balance || status || card_counter, ';')"
+                                                      " FROM (SELECT * FROM accounts ORDER BY id)");
+  g_autofree char *staff = vp_test_query_text (db, "SELECT group_concat (id || role || pin_hash || failed_pins,"
+                                                   " ';') FROM (SELECT * FROM staff ORDER BY id)");
+
+  g_autofree char *all = g_strconcat (schema, "\n", accounts, "\n", staff, NULL);
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, all, -1);
+
+  /* Counts to read in a failure, a digest for the rest. */
+  return g_strdup_printf ("journal %" G_GINT64_FORMAT " outbox %" G_GINT64_FORMAT " bills %" G_GINT64_FORMAT
+                          " accounts %" G_GINT64_FORMAT " staff failed PINs %" G_GINT64_FORMAT " sha256 %s",
+                          vp_test_query_int (db, "SELECT count (*) FROM journal"),
+                          vp_test_query_int (db, "SELECT count (*) FROM outbox"),
+                          vp_test_query_int (db, "SELECT count (*) FROM bills"),
+                          vp_test_query_int (db, "SELECT count (*) FROM accounts"),
+                          vp_test_query_int (db, "SELECT sum (failed_pins) FROM staff"),
+                          digest);
+}
+
+/* Runs the CLI on env's database and asserts its exact exit code, stderr
+ * and (unless NULL) stdout; the database must be left as it was. */
+static void
+expect_cli (VpTestEnv  *env,
+            int         exit_code,
+            const char *expected_err,
+            const char *expected_out,
+            ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *arg;
+  int status = -1;
+  va_list ap;
+
+  before = db_fingerprint (env->db);
+  g_clear_object (&env->db);
+  g_ptr_array_add (argv, vp_test_cli_path ());
+  g_ptr_array_add (argv, g_strdup ("--db"));
+  g_ptr_array_add (argv, g_strdup (env->path));
+  va_start (ap, expected_out);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, exit_code);
+  g_assert_cmpstr (err, ==, expected_err);
+  if (expected_out != NULL)
+    g_assert_cmpstr (out, ==, expected_out);
+
+  vp_test_env_reopen (env);
+  after = db_fingerprint (env->db);
+  g_assert_cmpstr (after, ==, before);
+}
+
 static void
 test_sql_injection_inert (void)
 {
@@ -143,11 +213,17 @@ test_sql_injection_inert (void)
     "光明社区 ') OR 1=1 --",
     "x\"; DELETE FROM journal; --",
     "a) UNION SELECT * FROM staff --",
+    "*",
+    "%",
+    "\"a\" NEAR \"b\"",
   };
-  gint64 n = vp_account_store_count (env->db);
-  g_autofree char *schema = vp_test_query_text (env->db, "SELECT group_concat (name) FROM sqlite_schema");
+  g_autoptr(VpJournalEntry) shift = vp_shift_store_open (env->db, env->op, 10000, NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
 
-  g_assert_cmpint (n, ==, 50);
+  g_assert_nonnull (shift);
+  g_assert_cmpint (vp_account_store_count (env->db), ==, 50);
+  before = db_fingerprint (env->db);
   for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
     {
       g_autoptr(GError) error = NULL;
@@ -158,11 +234,14 @@ test_sql_injection_inert (void)
       /* Nothing matches literally, so nothing comes back. */
       g_assert_cmpuint (r->len, ==, 0);
     }
+  after = db_fingerprint (env->db);
+  g_assert_cmpstr (after, ==, before);
 
-  /* A name with SQL in it is refused as a name or stored literally. */
+  /* A name with SQL in it is stored literally, as typed. */
   {
     g_autoptr(GError) error = NULL;
     g_autoptr(VpJournalEntry) e = NULL;
+    g_autoptr(VpAccount) a = NULL;
     VpOpenAccountRequest r = { 0 };
 
     r.holder = "张三'); DROP TABLE accounts;--";
@@ -174,31 +253,44 @@ test_sql_injection_inert (void)
     r.service = VP_SERVICE_GAS;
     r.meter = VP_METER_POSTPAID;
     e = vp_account_store_open (env->db, env->op, &r, &error);
-    if (e != NULL)
-      {
-        g_autoptr(VpAccount) a = vp_test_get_account (env->db, "P-VAN01-000001");
-        g_assert_cmpstr (a->holder, ==, r.holder);
-      }
-    else
-      g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID);
+    g_assert_no_error (error);
+    g_assert_nonnull (e);
+    g_assert_cmpint (e->seq, ==, 2);
+    a = vp_test_get_account (env->db, "P-VAN01-000001");
+    g_assert_cmpstr (a->holder, ==, r.holder);
+    g_assert_cmpstr (a->estate, ==, r.estate);
+    g_assert_cmpint (vp_account_store_count (env->db), ==, 51);
+    g_assert_cmpint (vp_journal_store_last_seq (env->db), ==, 2);
   }
+  /* And found literally, as the only match. */
   {
-    g_autofree char *schema2 = vp_test_query_text (env->db, "SELECT group_concat (name) FROM sqlite_schema");
-    g_assert_cmpstr (schema, ==, schema2);
-  }
-  g_assert_cmpint (vp_account_store_count (env->db), >=, 50);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) r = vp_account_store_search (env->db, "张三'); DROP TABLE accounts;--", 0, 100,
+                                                      &error);
 
-  /* Through the CLI as well. */
-  {
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    int status = -1;
-
-    g_clear_object (&env->db);
-    out = run_cli (env->path, &status, &err, "search", "'; DROP TABLE accounts; --", "--json", NULL);
-    vp_test_env_reopen (env);
-    g_assert_cmpint (vp_account_store_count (env->db), >=, 50);
+    g_assert_no_error (error);
+    g_assert_cmpuint (r->len, ==, 1);
+    g_assert_cmpstr (((VpAccount *)r->pdata[0])->number, ==, "P-VAN01-000001");
   }
+
+  /* Through the CLI: the exact refusal, and nothing changed. */
+  expect_cli (env, 3,
+              "vanpos-cli: no account matches “'; DROP TABLE accounts; --” (searched numbers,"
+              " cards, phones, names, pinyin initials and addresses)\n",
+              "{\"query\":\"'; DROP TABLE accounts; --\",\"count\":0,\"results\":[]}\n",
+              "search", "'; DROP TABLE accounts; --", "--json", NULL);
+  expect_cli (env, 1, "vanpos-cli: An account number has 11 digits\n", "", "account", "1' OR '1'='1",
+              NULL);
+  expect_cli (env, 1, "vanpos-cli: An account number has 11 digits\n", "", "pay", "x'; DELETE FROM journal; --", "1.00", "--method", "cash",
+              "--staff", "op01", "--pin", "1234", NULL);
+  expect_cli (env, 4, "vanpos-cli: Wrong staff id or PIN\n", "", "pay", "P-VAN01-000001", "1.00",
+              "--method", "cash", "--staff", "op01' OR '1'='1", "--pin", "1234", NULL);
+  expect_cli (env, 4, "vanpos-cli: Wrong staff id or PIN (a PIN is 4–8 digits)\n", "", "pay",
+              "P-VAN01-000001", "1.00",
+              "--method", "cash", "--staff", "op01", "--pin", "1' OR '1'='1", NULL);
+  expect_cli (env, 2, "vanpos-cli receipt: SEQ must be a positive whole number"
+              " (see “vanpos-cli receipt --help”)\n", "", "receipt", "1 OR 1=1", NULL);
+  g_assert_cmpint (vp_account_store_count (env->db), ==, 51);
 }
 
 static void
