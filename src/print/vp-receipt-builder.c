@@ -152,6 +152,13 @@ vp_receipt_build_shift_report (JsonObject *o,
       vp_receipt_add_separator (r);
       vp_receipt_add_pair (r, _("HQ acknowledged entries"), n, FALSE);
       money (r, o, "hq_acked_amount", _("HQ acknowledged total"), FALSE);
+      if (has_int (o, "hq_acked_seq") && str (o, "hq_acked_hash"))
+        {
+          g_autofree char *head = g_strdup_printf ("#%" G_GINT64_FORMAT " %.12s",
+                                                   json_object_get_int_member (o, "hq_acked_seq"),
+                                                   str (o, "hq_acked_hash"));
+          vp_receipt_add_pair (r, _("HQ acknowledged head"), head, FALSE);
+        }
     }
   pair (r, o, "staff", _("Supervisor"));
   return g_steal_pointer (&r);
@@ -311,6 +318,13 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
   vp_receipt_add_separator (r);
   pair (r, o, "staff", _("Staff"));
   vp_receipt_add_pair (r, _("Verification code"), code, TRUE);
+  /* The journal head this entry extends (DESIGN §4): a receipt the van
+   * later cannot show in its journal proves the journal was cut. */
+  {
+    g_autofree char *head = g_strdup_printf ("#%" G_GINT64_FORMAT " %.12s", entry->seq - 1,
+                                             entry->prev_hash ? entry->prev_hash : "");
+    vp_receipt_add_pair (r, _("Journal head"), head, FALSE);
+  }
   vp_receipt_add_feed (r);
   return g_steal_pointer (&r);
 }

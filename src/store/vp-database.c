@@ -817,9 +817,14 @@ vp_database_check_integrity (VpDatabase  *self,
     return vp_database_set_error (self, rc, error);
   if (g_strcmp0 (result, "ok") != 0)
     {
+      /* One line: SQLite lists every damaged cell. */
+      g_auto(GStrv) lines = g_strsplit (result, "\n", 3);
+      const char *first = lines[0] && g_str_has_prefix (lines[0], "***") && lines[1] ? lines[1]
+                                                                                  : lines[0];
+
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
-                   _("Database integrity check failed: %s; restore the latest backup"),
-                   result);
+                   _("Database integrity check failed (%s); restore the latest backup"),
+                   first ? first : "?");
       return FALSE;
     }
   return TRUE;
@@ -1507,6 +1512,24 @@ vp_database_restore (const char  *path,
   if (!g_file_test (anchor, G_FILE_TEST_EXISTS) && g_file_test (backup_anchor, G_FILE_TEST_EXISTS) &&
       !copy_file_private (backup_anchor, anchor, error))
     return FALSE;
+  /* A break the anchor recorded was the replaced file's; its heads stay,
+   * so what the backup lacks is named again at the next open. */
+  {
+    g_autoptr(VpSigner) signer = vp_signer_load (key, NULL);
+    g_autofree char *pub = signer ? vp_signer_public_key_pem (signer) : NULL;
+    g_autoptr(VpAnchor) a = pub ? vp_anchor_load (anchor, pub, NULL) : NULL;
+
+    if (a != NULL && a->broken != NULL)
+      {
+        g_clear_pointer (&a->broken, g_free);
+        a->broken_code = -1;
+        a->broken_seq = 0;
+        if (!vp_anchor_update (anchor, key, signer, pub, a,
+                               VP_ANCHOR_RESET | VP_ANCHOR_HEAD | VP_ANCHOR_VERIFIED |
+                               VP_ANCHOR_HQ | VP_ANCHOR_BREAK, error))
+          return FALSE;
+      }
+  }
   return TRUE;
 
 io_fail:

@@ -270,6 +270,16 @@ close_tx (VpDatabase  *db,
   /* HQ's acknowledgement at the last sync (meta written by vp-sync-store). */
   vp_json_add_int (b, "hq_acked_entries", vp_database_get_meta_int (db, "hq_acked_entries", 0));
   vp_json_add_money (b, "hq_acked_amount", vp_database_get_meta_int (db, "hq_acked_amount", 0));
+  /* DESIGN §4: the Z names the head HQ acknowledged, from the anchor. */
+  {
+    g_autoptr(VpAnchor) anchor = vp_database_load_anchor (db, NULL);
+
+    if (anchor != NULL)
+      {
+        vp_json_add_int (b, "hq_acked_seq", anchor->hq_seq);
+        vp_json_add_string (b, "hq_acked_hash", anchor->hq_hash);
+      }
+  }
   vp_json_add_staff (b, d->staff);
   json_builder_end_object (b);
 
