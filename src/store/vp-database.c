@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <glib/gi18n-lib.h>
@@ -477,12 +478,12 @@ vp_database_note_head (VpDatabase *self,
    * anything (cards order by counter, the journal by seq). */
   if (last > 0 && device_time < last - G_USEC_PER_SEC * 60)
     g_ptr_array_add (self->warnings,
-                     g_strdup_printf (_("The clock went back %" G_GINT64_FORMAT " minutes since "
+                     g_strdup_printf (_("The clock went back %" PRId64 " minutes since "
                                         "the last entry; check the date and time"),
                                       (last - device_time) / (60 * G_USEC_PER_SEC)));
   else if (last > 0 && device_time > last + limit)
     g_ptr_array_add (self->warnings,
-                     g_strdup_printf (_("The clock jumped %" G_GINT64_FORMAT " days ahead of the "
+                     g_strdup_printf (_("The clock jumped %" PRId64 " days ahead of the "
                                         "last entry; check the date and time"),
                                       (device_time - last) / (G_USEC_PER_SEC * G_GINT64_CONSTANT (86400))));
   else if (hq > 0 && device_time < hq - G_USEC_PER_SEC * 60)
