@@ -649,11 +649,13 @@ check_anchor (VpDatabase *self)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(VpAnchor) a = NULL;
+  g_autofree char *anchored = NULL;
   gint64 bad_seq = 0;
 
   a = vp_anchor_load (self->anchor_path, self->public_key, &local_error);
+  anchored = vp_database_get_meta (self, "anchored");
   if (a == NULL && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) &&
-      vp_database_get_meta (self, "anchored") == NULL)
+      anchored == NULL)
     {
       /* A van from before anchors: anchor it now, verified from the
        * start at the next step. */
