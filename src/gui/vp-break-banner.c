@@ -119,6 +119,7 @@ acknowledge_activated (GtkWidget  *widget,
   VpBreakBanner *self = VP_BREAK_BANNER (widget);
   g_autofree char *reason = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->reason_entry))));
   g_autoptr(GError) error = NULL;
+  g_autofree char *what = NULL;
   GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (widget));
   VpSupervisorDialog *dialog;
   AckData *d;
@@ -140,9 +141,11 @@ acknowledge_activated (GtkWidget  *widget,
       return;
     }
   vp_gui_show_message (self->message_label, NULL, FALSE);
+  /* The supervisor sees what they sign for. */
+  what = g_strdup_printf (_("Acknowledge the journal break: “%s”"), reason);
   d = g_new0 (AckData, 1);
   d->reason = g_steal_pointer (&reason);
-  dialog = vp_supervisor_dialog_new (parent, self->context, _("Acknowledge the journal break"));
+  dialog = vp_supervisor_dialog_new (parent, self->context, what);
   g_object_set_data_full (G_OBJECT (dialog), "ack-data", d, (GDestroyNotify)ack_data_free);
   g_signal_connect_object (dialog, "approved", G_CALLBACK (supervisor_approved), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));

@@ -136,7 +136,7 @@ load_done (GObject      *source,
   vp_gui_grid_row (self->summary_grid, 1, 0, _("Credit carried"), credit);
   vp_gui_grid_row (self->summary_grid, 2, 0, _("Last reading"), reading);
   vp_gui_grid_row (self->summary_grid, 3, 0, _("Card"), card);
-  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  gtk_widget_set_sensitive (self->confirm_button, !self->refused);
   choices_changed (self);
 }
 
@@ -232,7 +232,7 @@ change_done (GObject      *source,
   g_autofree char *text = NULL;
 
   self->busy = FALSE;
-  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  gtk_widget_set_sensitive (self->confirm_button, !self->refused);
   if (r == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);

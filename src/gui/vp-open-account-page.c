@@ -195,7 +195,7 @@ open_done (GObject      *source,
   const char *number;
 
   self->busy = FALSE;
-  gtk_widget_set_sensitive (self->open_button, TRUE);
+  gtk_widget_set_sensitive (self->open_button, !self->refused);
   if (entry == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);

@@ -231,7 +231,7 @@ show_form (VpPayPage *self,
       g_autofree char *text = vp_money_format_plain (total);
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), text);
     }
-  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  gtk_widget_set_sensitive (self->confirm_button, !self->refused);
   vp_keypad_set_target (self->keypad, GTK_EDITABLE (self->amount_entry));
   gtk_widget_grab_focus (self->amount_entry);
 }
@@ -331,7 +331,7 @@ pay_done (GObject      *source,
   g_autoptr(VpJournalEntry) entry = vp_service_run_finish (VP_SERVICE (source), result, &error);
 
   self->busy = FALSE;
-  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  gtk_widget_set_sensitive (self->confirm_button, !self->refused);
   if (entry == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);
