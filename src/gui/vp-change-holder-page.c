@@ -40,9 +40,18 @@ struct _VpChangeHolderPage
   gboolean      has_card;
   gboolean      busy;
   GCancellable *cancellable;
+  gboolean      refused;      /* the journal-break refusal is shown */
 };
 
 G_DEFINE_FINAL_TYPE (VpChangeHolderPage, vp_change_holder_page, GTK_TYPE_BOX)
+
+/* A broken journal refuses money here, before anything is entered. */
+static void
+guard_money (VpChangeHolderPage *self)
+{
+  self->refused = vp_gui_guard_money (GTK_WIDGET (self), self->context, self->message_label,
+                                      self->refused, "change-holder.confirm", NULL);
+}
 
 static const char * const settle_labels[] = { N_("Settle arrears now"), N_("Carry arrears"), NULL };
 static const char * const method_labels[] = { N_("Cash"), N_("Card"), N_("Mobile"), NULL };
@@ -127,7 +136,7 @@ load_done (GObject      *source,
   vp_gui_grid_row (self->summary_grid, 1, 0, _("Credit carried"), credit);
   vp_gui_grid_row (self->summary_grid, 2, 0, _("Last reading"), reading);
   vp_gui_grid_row (self->summary_grid, 3, 0, _("Card"), card);
-  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  gtk_widget_set_sensitive (self->confirm_button, !self->refused);
   choices_changed (self);
 }
 
@@ -223,7 +232,7 @@ change_done (GObject      *source,
   g_autofree char *text = NULL;
 
   self->busy = FALSE;
-  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  gtk_widget_set_sensitive (self->confirm_button, !self->refused);
   if (r == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);
@@ -370,6 +379,9 @@ vp_change_holder_page_set_context (VpChangeHolderPage *self,
                                    VpContext          *context)
 {
   g_set_object (&self->context, context);
+  g_signal_connect_object (context, "notify::journal-break", G_CALLBACK (guard_money),
+                           self, G_CONNECT_SWAPPED);
+  guard_money (self);
 }
 
 void
@@ -389,6 +401,7 @@ vp_change_holder_page_load (VpChangeHolderPage *self,
   vp_gui_clear_box (self->summary_grid);
   vp_gui_set_value (self->account_label, number);
   vp_gui_show_message (self->message_label, NULL, FALSE);
+  guard_money (self);
   gtk_widget_set_sensitive (self->confirm_button, FALSE);
   choices_changed (self);
   if (self->cancellable)

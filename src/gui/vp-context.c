@@ -19,6 +19,7 @@ struct _VpContext
   VpService  *service;
   VpStaff    *staff;
   GSettings  *settings;   /* NULL: schema not installed */
+  char       *journal_break;  /* the break's message, NULL: none */
 
   /* In-memory settings when there is no schema. */
   char       *database_path;
@@ -29,8 +30,8 @@ struct _VpContext
 
 G_DEFINE_FINAL_TYPE (VpContext, vp_context, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_STAFF, N_PROPS };
-enum { CHANGED, N_SIGNALS };
+enum { PROP_0, PROP_STAFF, PROP_JOURNAL_BREAK, N_PROPS };
+enum { CHANGED, WARNING, N_SIGNALS };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -48,6 +49,9 @@ vp_context_get_property (GObject    *object,
     case PROP_STAFF:
       g_value_set_pointer (value, self->staff);
       break;
+    case PROP_JOURNAL_BREAK:
+      g_value_set_string (value, self->journal_break);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -61,6 +65,7 @@ vp_context_finalize (GObject *object)
   g_clear_object (&self->service);
   g_clear_object (&self->db);
   g_clear_pointer (&self->staff, vp_staff_free);
+  g_clear_pointer (&self->journal_break, g_free);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->database_path, g_free);
   g_clear_pointer (&self->hq_url, g_free);
@@ -79,10 +84,15 @@ vp_context_class_init (VpContextClass *klass)
   properties[PROP_STAFF] =
     g_param_spec_pointer ("staff", NULL, NULL,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_JOURNAL_BREAK] =
+    g_param_spec_string ("journal-break", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[WARNING] = g_signal_new ("warning", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -129,12 +139,28 @@ open_checked (const char  *path,
 }
 
 static void
+set_journal_break (VpContext  *self,
+                   const char *message)
+{
+  if (g_strcmp0 (self->journal_break, message) == 0)
+    return;
+  g_free (self->journal_break);
+  self->journal_break = g_strdup (message);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_JOURNAL_BREAK]);
+}
+
+static void
 use_database (VpContext  *self,
               VpDatabase *db)
 {
+  const GError *broken;
+
   g_clear_object (&self->service);
   g_set_object (&self->db, db);
+  /* No worker touches db yet: reading its break here is safe. */
+  broken = vp_database_get_break (db);
   self->service = vp_service_new (db);
+  set_journal_break (self, broken ? broken->message : NULL);
 }
 
 static void
@@ -299,11 +325,81 @@ vp_context_set_idle_lock_seconds (VpContext *self,
     self->idle_lock_seconds = seconds;
 }
 
+const char *
+vp_context_get_journal_break (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), NULL);
+  return self->journal_break;
+}
+
 void
 vp_context_emit_changed (VpContext *self)
 {
   g_return_if_fail (VP_IS_CONTEXT (self));
   g_signal_emit (self, signals[CHANGED], 0);
+}
+
+/* One job of vp_context_run(): the caller's job and callback, and what the
+ * store had to say after it (taken on the worker, which owns the database;
+ * read on the main thread once the task completed). */
+typedef struct
+{
+  VpContext          *context;
+  VpServiceFunc       func;
+  gpointer            data;
+  GDestroyNotify      data_free;
+  GAsyncReadyCallback callback;
+  gpointer            user_data;
+  gboolean            ran;   /* FALSE: cancelled before it started */
+  char              **warnings;
+  char               *journal_break;
+} RunJob;
+
+static void
+run_job_free (RunJob *job)
+{
+  if (job->data_free && job->data)
+    job->data_free (job->data);
+  g_clear_object (&job->context);
+  g_strfreev (job->warnings);
+  g_free (job->journal_break);
+  g_free (job);
+}
+
+static gpointer
+run_job_func (VpService     *service,
+              gpointer       data,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  RunJob *job = data;
+  VpDatabase *db = vp_service_get_database (service);
+  gpointer result = job->func (service, job->data, cancellable, error);
+  const GError *broken = vp_database_get_break (db);
+
+  /* Clock warnings come from a commit and are taken once: whichever
+   * screen committed, the person at the van sees them. */
+  job->warnings = vp_database_take_warnings (db);
+  job->journal_break = broken ? g_strdup (broken->message) : NULL;
+  job->ran = TRUE;
+  return result;
+}
+
+static void
+run_job_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  RunJob *job = user_data;
+  /* The task (holding job as its data) outlives this callback. */
+  VpContext *self = job->context;
+
+  if (job->callback)
+    job->callback (source, result, job->user_data);
+  if (job->ran)
+    set_journal_break (self, job->journal_break);
+  for (guint i = 0; job->warnings && job->warnings[i]; i++)
+    g_signal_emit (self, signals[WARNING], 0, job->warnings[i]);
 }
 
 void
@@ -316,10 +412,19 @@ vp_context_run (VpContext           *self,
                 GAsyncReadyCallback  callback,
                 gpointer             user_data)
 {
+  RunJob *job;
+
   g_return_if_fail (VP_IS_CONTEXT (self));
   g_return_if_fail (self->service != NULL);
-  vp_service_run_async (self->service, func, data, data_free, result_free,
-                        cancellable, callback, user_data);
+  job = g_new0 (RunJob, 1);
+  job->context = g_object_ref (self);
+  job->func = func;
+  job->data = data;
+  job->data_free = data_free;
+  job->callback = callback;
+  job->user_data = user_data;
+  vp_service_run_async (self->service, run_job_func, job, (GDestroyNotify)run_job_free,
+                        result_free, cancellable, run_job_done, job);
 }
 
 gpointer

@@ -49,6 +49,11 @@ guint          vp_context_get_idle_lock_seconds (VpContext *self);
 void           vp_context_set_idle_lock_seconds (VpContext *self,
                                                  guint      seconds);
 
+/* The journal break that blocks every write (DESIGN §4–5), as one line,
+ * or NULL. Follows the database after every job run by vp_context_run();
+ * emits notify::journal-break when it changes. */
+const char    *vp_context_get_journal_break (VpContext *self);
+
 /* Something was written: screens showing counters reload. */
 void           vp_context_emit_changed   (VpContext   *self);
 
@@ -63,7 +68,10 @@ char          *vp_context_print_receipt_finish (VpContext     *self,
                                                 GAsyncResult  *result,
                                                 GError       **error);
 
-/* vp_service_run_async() on the context's service. */
+/* vp_service_run_async() on the context's service. Every job goes
+ * through here, so after each one (on the worker) the context takes the
+ * store's clock warnings, emitted as "warning" (one string each) after
+ * callback ran, and notes the journal break state. */
 void           vp_context_run            (VpContext           *self,
                                           VpServiceFunc        func,
                                           gpointer             data,

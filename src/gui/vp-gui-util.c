@@ -303,3 +303,28 @@ vp_gui_print_receipt (gpointer  context,
   vp_gui_show_message (label, _("Printing…"), FALSE);
   vp_context_print_receipt_async (context, seq, printed, g_object_ref (label));
 }
+
+gboolean
+vp_gui_guard_money (GtkWidget  *page,
+                    gpointer    context,
+                    GtkLabel   *label,
+                    gboolean    shown,
+                    const char *action,
+                    ...)
+{
+  gboolean broken = vp_context_get_journal_break (context) != NULL;
+  va_list args;
+
+  va_start (args, action);
+  for (const char *a = action; a != NULL; a = va_arg (args, const char *))
+    gtk_widget_action_set_enabled (page, a, !broken);
+  va_end (args);
+  /* Said here, before anything is typed or a card is touched, not only
+   * by the store when the money is already in hand. */
+  if (broken)
+    vp_gui_show_message (label, _("No money can be taken until a supervisor acknowledges "
+                                  "the journal break (banner at the top)"), TRUE);
+  else if (shown)
+    vp_gui_show_message (label, NULL, FALSE);
+  return broken;
+}

@@ -63,4 +63,14 @@ GtkLabel   *vp_gui_grid_row          (GtkWidget   *grid,
                                       int          column,
                                       const char  *title,
                                       const char  *value);
+/* While the journal is broken (context's journal-break) disables the
+ * page's money actions (NULL-terminated names) and says why in label;
+ * once it is not, enables them and clears label if shown (what the last
+ * call returned). Returns whether the journal is broken. */
+gboolean    vp_gui_guard_money       (GtkWidget   *page,
+                                      gpointer     context,
+                                      GtkLabel    *label,
+                                      gboolean     shown,
+                                      const char  *action,
+                                      ...) G_GNUC_NULL_TERMINATED;
 G_END_DECLS

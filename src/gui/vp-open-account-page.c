@@ -38,9 +38,18 @@ struct _VpOpenAccountPage
   GtkWidget   *visit_check;
   GtkWidget   *card_check;
   gboolean     busy;
+  gboolean      refused;      /* the journal-break refusal is shown */
 };
 
 G_DEFINE_FINAL_TYPE (VpOpenAccountPage, vp_open_account_page, GTK_TYPE_BOX)
+
+/* A broken journal refuses money here, before anything is entered. */
+static void
+guard_money (VpOpenAccountPage *self)
+{
+  self->refused = vp_gui_guard_money (GTK_WIDGET (self), self->context, self->message_label,
+                                      self->refused, "open-account.submit", NULL);
+}
 
 static const char * const service_labels[] = { N_("Gas"), N_("Water"), NULL };
 static const char * const meter_labels[] = { N_("Prepaid card"), N_("Post-paid"), NULL };
@@ -186,7 +195,7 @@ open_done (GObject      *source,
   const char *number;
 
   self->busy = FALSE;
-  gtk_widget_set_sensitive (self->open_button, TRUE);
+  gtk_widget_set_sensitive (self->open_button, !self->refused);
   if (entry == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);
@@ -348,6 +357,9 @@ vp_open_account_page_set_context (VpOpenAccountPage *self,
                                   VpContext         *context)
 {
   g_set_object (&self->context, context);
+  g_signal_connect_object (context, "notify::journal-break", G_CALLBACK (guard_money),
+                           self, G_CONNECT_SWAPPED);
+  guard_money (self);
 }
 
 void
@@ -365,6 +377,7 @@ vp_open_account_page_reset (VpOpenAccountPage *self)
   gtk_check_button_set_active (GTK_CHECK_BUTTON (self->card_check), TRUE);
   if (!self->busy)
     vp_gui_show_message (self->message_label, NULL, FALSE);
+  guard_money (self);
   choices_changed (self);
   gtk_widget_grab_focus (self->fields[F_HOLDER]->entry);
 }

@@ -43,9 +43,18 @@ struct _VpPayPage
   gboolean      busy;
   gint64        receipt_seq;
   GCancellable *cancellable;
+  gboolean      refused;      /* the journal-break refusal is shown */
 };
 
 G_DEFINE_FINAL_TYPE (VpPayPage, vp_pay_page, GTK_TYPE_BOX)
+
+/* A broken journal refuses money here, before anything is entered. */
+static void
+guard_money (VpPayPage *self)
+{
+  self->refused = vp_gui_guard_money (GTK_WIDGET (self), self->context, self->message_label,
+                                      self->refused, "pay.confirm", NULL);
+}
 
 static const char * const method_labels[] = { N_("Cash"), N_("Card"), N_("Mobile"), NULL };
 
@@ -222,7 +231,7 @@ show_form (VpPayPage *self,
       g_autofree char *text = vp_money_format_plain (total);
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), text);
     }
-  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  gtk_widget_set_sensitive (self->confirm_button, !self->refused);
   vp_keypad_set_target (self->keypad, GTK_EDITABLE (self->amount_entry));
   gtk_widget_grab_focus (self->amount_entry);
 }
@@ -322,7 +331,7 @@ pay_done (GObject      *source,
   g_autoptr(VpJournalEntry) entry = vp_service_run_finish (VP_SERVICE (source), result, &error);
 
   self->busy = FALSE;
-  gtk_widget_set_sensitive (self->confirm_button, TRUE);
+  gtk_widget_set_sensitive (self->confirm_button, !self->refused);
   if (entry == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);
@@ -500,6 +509,9 @@ vp_pay_page_set_context (VpPayPage *self,
                          VpContext *context)
 {
   g_set_object (&self->context, context);
+  g_signal_connect_object (context, "notify::journal-break", G_CALLBACK (guard_money),
+                           self, G_CONNECT_SWAPPED);
+  guard_money (self);
 }
 
 void
@@ -525,6 +537,7 @@ vp_pay_page_load (VpPayPage  *self,
   gtk_editable_set_text (GTK_EDITABLE (self->reference_entry), "");
   vp_gui_toggle_group_set (self->methods, VP_PAYMENT_CASH);
   vp_gui_show_message (self->message_label, NULL, FALSE);
+  guard_money (self);
   gtk_widget_set_sensitive (self->confirm_button, FALSE);
   vp_context_run (self->context, load_job, g_strdup (number), g_free,
                   (GDestroyNotify)pay_view_free, self->cancellable, load_done, g_object_ref (self));

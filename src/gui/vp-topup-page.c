@@ -49,9 +49,18 @@ struct _VpTopupPage
   VpVolume      volume;
   gboolean      busy;
   gint64        receipt_seq;
+  gboolean      refused;      /* the journal-break refusal is shown */
 };
 
 G_DEFINE_FINAL_TYPE (VpTopupPage, vp_topup_page, GTK_TYPE_BOX)
+
+/* A broken journal refuses money here, before anything is entered. */
+static void
+guard_money (VpTopupPage *self)
+{
+  self->refused = vp_gui_guard_money (GTK_WIDGET (self), self->context, self->message_label,
+                                      self->refused, "topup.confirm", "topup.write", NULL);
+}
 
 static const char * const mode_labels[] = { N_("By amount"), N_("By volume"), NULL };
 static const char * const method_labels[] = { N_("Cash"), N_("Card"), N_("Mobile"), NULL };
@@ -191,6 +200,7 @@ quote_done (GObject      *source,
       return;
     }
   vp_gui_show_message (self->message_label, NULL, FALSE);
+  guard_money (self);
   show_quote (self, q);
 }
 
@@ -626,6 +636,9 @@ vp_topup_page_set_context (VpTopupPage *self,
                            VpContext   *context)
 {
   g_set_object (&self->context, context);
+  g_signal_connect_object (context, "notify::journal-break", G_CALLBACK (guard_money),
+                           self, G_CONNECT_SWAPPED);
+  guard_money (self);
 }
 
 void
@@ -647,6 +660,7 @@ vp_topup_page_load (VpTopupPage *self,
   gtk_editable_set_text (GTK_EDITABLE (self->reference_entry), "");
   vp_gui_clear_box (self->quote_grid);
   vp_gui_show_message (self->message_label, NULL, FALSE);
+  guard_money (self);
   g_clear_handle_id (&self->quote_source, g_source_remove);
   self->quote_ok = FALSE;
   mode_changed (self);

@@ -14,6 +14,7 @@
 
 #include "vp-window.h"
 #include "vp-gui-util.h"
+#include "vp-break-banner.h"
 #include "vp-log-dialog.h"
 #include "vp-login-page.h"
 #include "vp-home-page.h"
@@ -41,6 +42,7 @@ struct _VpWindow
   AdwStatusPage      *error_page;
   AdwStatusPage      *opening_page;
   GtkStack           *content_stack;
+  VpBreakBanner      *break_banner;
   VpLoginPage        *login_page;
   VpHomePage         *home_page;
   VpSearchPage       *search_page;
@@ -62,6 +64,10 @@ struct _VpWindow
 };
 
 G_DEFINE_FINAL_TYPE (VpWindow, vp_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void context_warning (VpContext  *context,
+                             const char *text,
+                             VpWindow   *self);
 
 static void
 update_header (VpWindow *self)
@@ -372,6 +378,7 @@ vp_window_class_init (VpWindowClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = vp_window_dispose;
 
+  g_type_ensure (VP_TYPE_BREAK_BANNER);
   g_type_ensure (VP_TYPE_LOGIN_PAGE);
   g_type_ensure (VP_TYPE_HOME_PAGE);
   g_type_ensure (VP_TYPE_SEARCH_PAGE);
@@ -395,6 +402,7 @@ vp_window_class_init (VpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, opening_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, break_banner);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, login_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, home_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, search_page);
@@ -463,6 +471,7 @@ vp_window_new (gpointer   application,
   VpWindow *self = g_object_new (VP_TYPE_WINDOW, "application", application, NULL);
 
   self->context = g_object_ref (context);
+  vp_break_banner_set_context (self->break_banner, context);
   vp_login_page_set_context (self->login_page, context);
   vp_home_page_set_context (self->home_page, context);
   vp_search_page_set_context (self->search_page, context);
@@ -477,6 +486,7 @@ vp_window_new (gpointer   application,
   vp_sync_page_set_context (self->sync_page, context);
   g_signal_connect_swapped (context, "notify::staff", G_CALLBACK (staff_changed), self);
   g_signal_connect_swapped (context, "changed", G_CALLBACK (context_changed), self);
+  g_signal_connect (context, "warning", G_CALLBACK (context_warning), self);
   update_header (self);
   return self;
 }
@@ -535,16 +545,40 @@ toast_dismissed (AdwToast *toast,
   g_timeout_add_full (G_PRIORITY_DEFAULT, 50, name_toasts, g_object_ref (self), g_object_unref);
 }
 
+static void
+add_toast (VpWindow   *self,
+           const char *text,
+           guint       timeout,
+           gboolean    urgent)
+{
+  AdwToast *toast = adw_toast_new (text);
+
+  adw_toast_set_timeout (toast, timeout);
+  if (urgent)
+    adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed), self, 0);
+  adw_toast_overlay_add_toast (self->toasts, toast);
+  name_toasts (self);
+}
+
 void
 vp_window_toast (VpWindow   *self,
                  const char *text)
 {
-  AdwToast *toast = adw_toast_new (text);
+  add_toast (self, text, 4, FALSE);
+}
 
-  adw_toast_set_timeout (toast, 4);
-  g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed), self, 0);
-  adw_toast_overlay_add_toast (self->toasts, toast);
-  name_toasts (self);
+/* A clock warning from the store after a commit (DESIGN §4): whichever
+ * screen committed, it shows at once and stays longer than an outcome. */
+static void
+context_warning (VpContext  *context,
+                 const char *text,
+                 VpWindow   *self)
+{
+  g_autofree char *line = g_strdup_printf (_("Warning: %s"), text);
+
+  g_message ("%s", text);
+  add_toast (self, line, 10, TRUE);
 }
 
 void
