@@ -978,13 +978,34 @@ apply_reissue (Ctx        *c,
   return add_balance (c, e->account, carried, error);
 }
 
+/* A van whose journal broke (cut, forked, tampered, restored from an
+ * older backup) reports it with a signed journal.break entry once a
+ * supervisor acknowledged it (DESIGN §4): the utility reviews every one. */
+static gboolean
+apply_journal_break (Ctx        *c,
+                     JsonObject *p,
+                     Effect     *e,
+                     GError    **error)
+{
+  const char *what = json_object_get_string_member_with_default (p, "break", "?");
+  gint64 lost = json_object_get_int_member_with_default (p, "entries_lost", 0);
+  g_autofree char *reason = NULL;
+
+  reason = g_strdup_printf ("journal break acknowledged by %s (%" G_GINT64_FORMAT
+                            " entries lost): %.300s",
+                            json_object_get_string_member_with_default (p, "approved_by", "?"),
+                            lost, what);
+  effect_note (e, "journal break reported; flagged for review");
+  return flag_review (c, NULL, reason, error);
+}
+
 /* Shifts, trips and service logs are stored only. */
 static gboolean
 stored_only (const char *k)
 {
   return !(g_str_equal (k, VP_KIND_VOID) || g_str_has_prefix (k, "topup.") ||
            g_str_has_prefix (k, "account.") || g_str_equal (k, VP_KIND_CREDIT_MOVE) ||
-           g_str_equal (k, VP_KIND_CARD_REISSUE));
+           g_str_equal (k, VP_KIND_CARD_REISSUE) || g_str_equal (k, VP_KIND_JOURNAL_BREAK));
 }
 
 static gboolean
@@ -1006,6 +1027,8 @@ apply_other (Ctx        *c,
     return apply_move (c, k, p, e, error);
   if (g_str_equal (k, VP_KIND_CARD_REISSUE))
     return apply_reissue (c, p, e, error);
+  if (g_str_equal (k, VP_KIND_JOURNAL_BREAK))
+    return apply_journal_break (c, p, e, error);
   return TRUE;
 }
 

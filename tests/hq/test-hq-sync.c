@@ -678,6 +678,39 @@ test_push_transfer_flagged (void)
   day_last_seq++;
 }
 
+/* A break a supervisor acknowledged on the van reaches HQ as a signed
+ * journal.break entry and is flagged for review (issue 8). */
+static void
+test_push_journal_break (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) why = g_error_new_literal (VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_ANCHOR,
+                                               "the journal anchor is missing");
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
+  g_autoptr(HqResp) r = NULL;
+  gint64 flags_before = hq_pg_int (pg, "SELECT count (*) FROM review_flags");
+  JsonObject *res;
+  VpJournalEntry *e;
+
+  vp_database_set_break (van, why, 0);
+  e = vp_journal_store_acknowledge_break (van, sup, "anchor lost with the old disk", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (e->kind, ==, VP_KIND_JOURNAL_BREAK);
+  g_assert_cmpint (e->seq, ==, day_last_seq + 1);
+  vp_journal_entry_free (e);
+  g_assert_null (vp_database_get_break (van));
+
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  res = json_array_get_object_element (json_object_get_array_member (r->json, "results"), 0);
+  g_assert_nonnull (strstr (json_object_get_string_member (res, "detail"), "journal break"));
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags"), ==, flags_before + 1);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags WHERE reason LIKE"
+                                  " 'journal break acknowledged by sup01 (0 entries lost):"
+                                  " the journal anchor is missing'"), ==, 1);
+  day_last_seq++;
+}
+
 static void
 assert_same_balance (const char *number)
 {
@@ -953,7 +986,9 @@ test_status_export (void)
           g_assert_cmpint (json_object_get_int_member (v, "amount"), ==,
                            van_int (g_strdup_printf ("SELECT sum (amount) FROM journal WHERE seq <= %"
                                                      G_GINT64_FORMAT, day_last_seq)));
-          g_assert_cmpint (json_object_get_int_member (v, "conflicts"), ==, 2);
+          /* The two conflicts of the earlier pushes and the reported
+           * journal break. */
+          g_assert_cmpint (json_object_get_int_member (v, "conflicts"), ==, 3);
         }
     }
   g_assert_true (found);
@@ -1070,6 +1105,7 @@ main (int    argc,
   g_test_add_func ("/hq/push/wrong-key", test_push_wrong_key);
   g_test_add_func ("/hq/push/paid-elsewhere", test_push_paid_elsewhere);
   g_test_add_func ("/hq/push/transfer-flagged", test_push_transfer_flagged);
+  g_test_add_func ("/hq/push/journal-break", test_push_journal_break);
   g_test_add_func ("/hq/push/credit-card-close", test_push_credit_card_close);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
