@@ -82,6 +82,18 @@ vp_cli_login (VpCli       *cli,
    * the PIN is even checked. */
   if (!vp_database_check_writable (cli->db, error))
     return NULL;
+  /* The app checks the file when it starts; the CLI before it writes
+   * (about 80 ms at 20,000 accounts). Damage found is remembered beside
+   * the key, so later commands refuse at once. */
+  if (!cli->integrity_checked)
+    {
+      if (!vp_database_check_integrity (cli->db, error))
+        {
+          vp_database_set_break (cli->db, *error, 0);
+          return NULL;
+        }
+      cli->integrity_checked = TRUE;
+    }
   if (staff_id == NULL || pin == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH,

@@ -14,6 +14,7 @@ typedef struct
   const char *prog;
   VpDatabase *db;        /* opened lazily by vp_cli_open */
   VpService  *service;
+  gboolean    integrity_checked;
 } VpCli;
 
 /* Exit codes, stable for scripts. */

@@ -995,6 +995,15 @@ vp_journal_store_acknowledge_break (VpDatabase    *db,
                    _("The journal has no break to acknowledge"));
       return NULL;
     }
+  /* A damaged file is not a journal question: only a restore mends it. */
+  if (vp_database_get_break (db)->domain != VP_JOURNAL_ERROR)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                   _("The database file is damaged (%s); it cannot be acknowledged, restore "
+                     "the latest backup (vanpos-cli restore)"),
+                   vp_database_get_break (db)->message);
+      return NULL;
+    }
   /* The break and what it lost become a signed entry, which reaches HQ
    * at the next sync; the anchor then starts again from it. */
   vp_database_set_acknowledging (db, TRUE);

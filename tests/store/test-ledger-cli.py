@@ -213,6 +213,27 @@ expect("and pay is refused from then on", db, ["pay", acct, "1.00", "--method", 
        EXIT_DAMAGED, err_re=r"restore")
 tap(journal_len(db) == n, "nothing was written", journal_len(db))
 
+# --- 4b. Damage nobody checked for: the CLI checks before it writes -------
+db2 = new_van("damaged-unchecked")
+acct2 = postpaid(db2)
+tap(pay(db2, acct2, "7.00") is not None, "a payment")
+con = sqlite3.connect(db2)
+con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'accounts_holder'").fetchone()[0]
+con.close()
+with open(db2, "r+b") as f:
+    f.seek((root - 1) * page + 100)
+    f.write(b"\xde\xad\xbe\xef" * 200)
+n = journal_len(db2)
+expect("pay on a damaged file is refused without a check first", db2,
+       ["pay", acct2, "1.00", "--method", "cash"] + OP, EXIT_DAMAGED,
+       err_re=r"integrity check failed .*restore")
+tap(journal_len(db2) == n, "nothing was written", journal_len(db2))
+expect("a damaged file cannot be acknowledged away", db2,
+       ["acknowledge-break", "--reason", "ignore it"] + SUP, EXIT_DAMAGED,
+       err_re=r"cannot be acknowledged, restore")
+tap(journal_len(db2) == n, "still nothing written", journal_len(db2))
+
 # --- 5. Restore from the backup set --------------------------------------
 os.unlink(db + ".vankey")
 rc, out, err = expect("restore puts the backup in place and names the lost entry", db,
