@@ -987,14 +987,17 @@ apply_journal_break (Ctx        *c,
                      Effect     *e,
                      GError    **error)
 {
-  const char *what = json_object_get_string_member_with_default (p, "break", "?");
+  g_autofree char *what = g_utf8_make_valid (json_object_get_string_member_with_default (p, "break", "?"), -1);
   gint64 lost = json_object_get_int_member_with_default (p, "entries_lost", 0);
   g_autofree char *reason = NULL;
 
+  /* Cut on a character, not a byte: PostgreSQL refuses half a character. */
+  g_autofree char *short_what = g_utf8_substring (what, 0, MIN (300, g_utf8_strlen (what, -1)));
+
   reason = g_strdup_printf ("journal break acknowledged by %s (%" G_GINT64_FORMAT
-                            " entries lost): %.300s",
+                            " entries lost): %s",
                             json_object_get_string_member_with_default (p, "approved_by", "?"),
-                            lost, what);
+                            lost, short_what);
   effect_note (e, "journal break reported; flagged for review");
   return flag_review (c, NULL, reason, error);
 }

@@ -367,9 +367,15 @@ vp_anchor_update (const char     *path,
   ssize_t n;
   int fd;
 
-  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  /* Only a reset (init, acknowledge, restore) makes a new anchor: an
+   * anchor that went missing or bad under a running van is a break. */
+  fd = g_open (path, O_RDWR | O_CLOEXEC | ((what & VP_ANCHOR_RESET) ? O_CREAT : 0), 0600);
   if (fd < 0)
-    return io_error (error, path, errno);
+    {
+      if (errno == ENOENT)
+        return anchor_error (error, path, _("is missing"));
+      return io_error (error, path, errno);
+    }
   /* Processes sharing the database (the app and the CLI) take turns. */
   while (flock (fd, LOCK_EX) != 0)
     if (errno != EINTR)
@@ -403,10 +409,13 @@ vp_anchor_update (const char     *path,
 
   if (!fresh)
     cur = newest_slot (path, buf, public_key_pem, trusted, trusted_slot, &cur_slot, &gen, NULL);
+  if (cur == NULL && !(what & VP_ANCHOR_RESET))
+    {
+      close (fd);
+      return anchor_error (error, path, _("is not signed by this van's key"));
+    }
   if (cur == NULL || (what & VP_ANCHOR_RESET))
     {
-      /* A missing or unreadable anchor is only ever replaced whole: the
-       * open-time check reports it before anything else writes one. */
       g_clear_pointer (&cur, vp_anchor_free);
       cur = vp_anchor_new (update->van_id);
       what |= VP_ANCHOR_RESET | VP_ANCHOR_HEAD | VP_ANCHOR_VERIFIED | VP_ANCHOR_HQ |
@@ -424,7 +433,10 @@ vp_anchor_update (const char     *path,
     set_pair (&cur->verified_seq, &cur->verified_hash, update->verified_seq, update->verified_hash);
   if ((what & VP_ANCHOR_HQ) && ((what & VP_ANCHOR_RESET) || update->hq_seq >= cur->hq_seq))
     set_pair (&cur->hq_seq, &cur->hq_hash, update->hq_seq, update->hq_hash);
-  if ((what & VP_ANCHOR_BREAK) && ((what & VP_ANCHOR_RESET) || update->broken != NULL))
+  /* The first break stands until it is acknowledged or restored: a later
+   * one must not replace it (a damaged file is not a truncation). */
+  if ((what & VP_ANCHOR_BREAK) &&
+      ((what & VP_ANCHOR_RESET) || (update->broken != NULL && cur->broken == NULL)))
     {
       g_free (cur->broken);
       cur->broken = g_strdup (update->broken);
@@ -492,4 +504,39 @@ fail:
     close (fd);
     return io_error (error, path, e);
   }
+}
+
+/* As vp_anchor_load, but a slot this process wrote itself and that is
+ * unchanged is not verified again: cheap enough for every write. */
+VpAnchor *
+vp_anchor_load_cached (const char *path,
+                       const char *public_key_pem,
+                       GError    **error)
+{
+  g_autofree char *buf = NULL;
+  g_autofree char *trusted = NULL;
+  guint trusted_slot = 0, slot = 0;
+  guint64 gen = 0;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &buf, &len, error))
+    return NULL;
+  if (len != N_SLOTS * SLOT_SIZE)
+    {
+      anchor_error (error, path, _("is not an anchor file"));
+      return NULL;
+    }
+  g_mutex_lock (&last_lock);
+  if (last_writes != NULL)
+    {
+      LastWrite *w = g_hash_table_lookup (last_writes, path);
+
+      if (w != NULL)
+        {
+          trusted = g_memdup2 (w->bytes, SLOT_SIZE);
+          trusted_slot = w->slot;
+        }
+    }
+  g_mutex_unlock (&last_lock);
+  return newest_slot (path, buf, public_key_pem, trusted, trusted_slot, &slot, &gen, error);
 }

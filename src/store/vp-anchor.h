@@ -51,6 +51,9 @@ char     *vp_anchor_path_for   (const char *db_path);
 VpAnchor *vp_anchor_load       (const char *path,
                                 const char *public_key_pem,
                                 GError    **error);
+VpAnchor *vp_anchor_load_cached (const char *path,
+                                 const char *public_key_pem,
+                                 GError    **error);
 /* Merges @update's fields named by @what into the file under the lock
  * and writes it atomically (fsync + rename). */
 gboolean  vp_anchor_update     (const char     *path,

@@ -40,6 +40,7 @@ struct _VpDatabase
   gint64      broken_seq;
   gboolean    read_only;
   gboolean    acknowledging;  /* the one entry a broken journal takes */
+  gint64      schema_before;  /* user_version before this open migrated */
   gint64      pending_seq;    /* head of the transaction in progress */
   char       *pending_hash;
   gint64      pending_time;
@@ -413,14 +414,21 @@ vp_database_commit (VpDatabase  *self,
        * behind the journal is harmless, one ahead of it is not. */
       if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
                              head, VP_ANCHOR_HEAD, &local_error))
-        g_ptr_array_add (self->warnings,
-                         g_strdup_printf (_("saved, but the journal head could not be anchored: %s"),
-                                          local_error->message));
+        {
+          g_ptr_array_add (self->warnings,
+                           g_strdup_printf (_("saved, but the journal head could not be anchored: %s"),
+                                            local_error->message));
+          /* The anchor went missing or bad under a running van: nothing
+           * more is taken until a supervisor looks. */
+          if (local_error->domain == VP_JOURNAL_ERROR && self->broken == NULL)
+            self->broken = g_error_copy (local_error);
+        }
       if (self->anchor != NULL && head->head_seq >= self->anchor->head_seq)
         {
           self->anchor->head_seq = head->head_seq;
           g_free (self->anchor->head_hash);
           self->anchor->head_hash = g_strdup (head->head_hash);
+          self->anchor->head_time = head->head_time;
         }
     }
   return TRUE;
@@ -490,8 +498,6 @@ vp_database_note_head (VpDatabase *self,
     g_ptr_array_add (self->warnings,
                      g_strdup (_("The clock is behind headquarters' time at the last sync; "
                                  "check the date and time")));
-  if (self->anchor != NULL)
-    self->anchor->head_time = device_time;
 }
 
 char **
@@ -517,7 +523,36 @@ gboolean
 vp_database_check_writable (VpDatabase  *self,
                             GError     **error)
 {
-  if (self->broken == NULL || self->acknowledging)
+  if (self->acknowledging)
+    return TRUE;
+  /* Another process (verify, check, the CLI beside the app) may have
+   * recorded a break since this one opened. */
+  if (self->broken == NULL && self->anchor != NULL && self->public_key != NULL)
+    {
+      g_autoptr(GError) load_error = NULL;
+      g_autoptr(VpAnchor) now = vp_anchor_load_cached (self->anchor_path, self->public_key,
+                                                       &load_error);
+
+      if (now == NULL)
+        {
+          self->broken = g_steal_pointer (&load_error);
+          if (g_error_matches (self->broken, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            {
+              g_clear_error (&self->broken);
+              g_set_error (&self->broken, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_ANCHOR,
+                           _("the journal anchor %s is missing"), self->anchor_path);
+            }
+        }
+      else if (now->broken != NULL)
+        {
+          g_set_error_literal (&self->broken, now->broken_code == 100 ? VP_STORE_ERROR
+                                                                      : VP_JOURNAL_ERROR,
+                               now->broken_code == 100 ? VP_STORE_ERROR_DAMAGED : now->broken_code,
+                               now->broken);
+          self->broken_seq = now->broken_seq;
+        }
+    }
+  if (self->broken == NULL)
     return TRUE;
   g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
                _("Nothing can be saved: %s. A supervisor must acknowledge this "
@@ -560,13 +595,19 @@ vp_database_set_break (VpDatabase   *self,
     }
   if (self->read_only || self->signer == NULL)
     return;
+  /* A busy database or an I/O hiccup blocks this process only; what is
+   * remembered beside the key is a journal fault or a damaged file. */
+  if (why->domain != VP_JOURNAL_ERROR &&
+      !g_error_matches (why, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT) &&
+      !g_error_matches (why, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED))
+    return;
   update = vp_anchor_new (self->van_id);
   update->broken = g_strdup (why->message);
   update->broken_code = why->domain == VP_JOURNAL_ERROR ? why->code : 100;
   update->broken_seq = bad_seq;
   if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
                          update, VP_ANCHOR_BREAK, &local_error))
-    g_warning ("%s", local_error->message);
+    g_debug ("%s", local_error->message);
 }
 
 static gboolean
@@ -600,6 +641,24 @@ anchor_from_head (VpDatabase *self,
   return ok;
 }
 
+static gboolean
+hash_of_seq_is (VpDatabase *self,
+                gint64      seq,
+                const char *hash)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean same = FALSE;
+
+  if (sqlite3_prepare_v2 (self->db, "SELECT hash FROM journal WHERE seq = ?1", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, seq);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    same = g_strcmp0 ((const char *)sqlite3_column_text (stmt, 0), hash) == 0;
+  sqlite3_finalize (stmt);
+  return same;
+}
+
 gboolean
 vp_database_reset_anchor (VpDatabase  *self,
                           GError     **error)
@@ -608,8 +667,24 @@ vp_database_reset_anchor (VpDatabase  *self,
 
   if (!anchor_from_head (self, a))
     return vp_database_set_error (self, sqlite3_errcode (self->db), error);
-  /* HQ's head stays only while the journal still holds it. */
-  if (self->anchor != NULL && self->anchor->hq_seq <= a->head_seq)
+  /* Verified stays where the chain was last walked (if the journal still
+   * holds it), so the next open walks what no check has seen yet. */
+  g_free (a->verified_hash);
+  if (self->anchor != NULL && self->anchor->verified_seq <= a->head_seq &&
+      (self->anchor->verified_seq == 0 ||
+       hash_of_seq_is (self, self->anchor->verified_seq, self->anchor->verified_hash)))
+    {
+      a->verified_seq = self->anchor->verified_seq;
+      a->verified_hash = g_strdup (self->anchor->verified_hash);
+    }
+  else
+    {
+      a->verified_seq = 0;
+      a->verified_hash = g_strdup (VP_JOURNAL_GENESIS_HASH);
+    }
+  /* HQ's head stays only while the journal still holds it, as HQ has it. */
+  if (self->anchor != NULL && self->anchor->hq_seq > 0 && self->anchor->hq_seq <= a->head_seq &&
+      hash_of_seq_is (self, self->anchor->hq_seq, self->anchor->hq_hash))
     {
       a->hq_seq = self->anchor->hq_seq;
       g_free (a->hq_hash);
@@ -655,7 +730,7 @@ check_anchor (VpDatabase *self)
   a = vp_anchor_load (self->anchor_path, self->public_key, &local_error);
   anchored = vp_database_get_meta (self, "anchored");
   if (a == NULL && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) &&
-      anchored == NULL)
+      anchored == NULL && self->schema_before > 0 && self->schema_before < 2)
     {
       /* A van from before anchors: anchor it now, verified from the
        * start at the next step. */
@@ -1189,6 +1264,7 @@ vp_database_open (const char          *path,
         return NULL;
     }
 
+  self->schema_before = vp_database_query_int (self, "PRAGMA user_version", 0);
   if (!(flags & VP_DATABASE_OPEN_READONLY) && !vp_migrations_run (self, error))
     return NULL;
 
@@ -1285,6 +1361,17 @@ fail:
   return FALSE;
 }
 
+static void
+unlink_backup_set (const char *dest_path)
+{
+  g_autofree char *key = key_path_for (dest_path);
+  g_autofree char *anchor = vp_anchor_path_for (dest_path);
+
+  g_unlink (dest_path);
+  g_unlink (key);
+  g_unlink (anchor);
+}
+
 static gboolean copy_file_private (const char  *src,
                                    const char  *dest,
                                    GError     **error);
@@ -1310,12 +1397,30 @@ vp_database_backup (VpDatabase  *self,
         return FALSE;
       }
   }
+  /* The key and the anchor first: an anchor copied before the snapshot
+   * can only lag the database it goes with, never lead it. */
+  if (self->van_id != NULL)
+    {
+      g_autofree char *dest_key = key_path_for (dest_path);
+      g_autofree char *dest_anchor = vp_anchor_path_for (dest_path);
+
+      if (!copy_file_private (self->key_path, dest_key, error) ||
+          (g_file_test (self->anchor_path, G_FILE_TEST_EXISTS) &&
+           !copy_file_private (self->anchor_path, dest_anchor, error)))
+        {
+          g_unlink (dest_key);
+          g_unlink (dest_anchor);
+          g_prefix_error (error, _("Backup to %s failed: "), dest_path);
+          return FALSE;
+        }
+    }
   rc = sqlite3_open_v2 (dest_path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc != SQLITE_OK)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
                    _("Cannot create backup %s: %s"), dest_path, sqlite3_errstr (rc));
       sqlite3_close (dest);
+      unlink_backup_set (dest_path);
       return FALSE;
     }
 
@@ -1327,7 +1432,7 @@ vp_database_backup (VpDatabase  *self,
                    _("Cannot start backup: %s"), sqlite3_errmsg (dest));
       vp_database_unlock (self);
       sqlite3_close (dest);
-      g_unlink (dest_path);
+      unlink_backup_set (dest_path);
       return FALSE;
     }
   do
@@ -1342,29 +1447,10 @@ vp_database_backup (VpDatabase  *self,
                                                                      : VP_STORE_ERROR_SQLITE,
                    _("Backup to %s failed: %s"), dest_path, sqlite3_errstr (rc));
       sqlite3_close (dest);
-      g_unlink (dest_path);
+      unlink_backup_set (dest_path);
       return FALSE;
     }
   sqlite3_close (dest);
-
-  /* A backup is restorable on its own (DESIGN §5): the van key (0600)
-   * and the anchor go with the database. */
-  if (self->van_id != NULL)
-    {
-      g_autofree char *dest_key = key_path_for (dest_path);
-      g_autofree char *dest_anchor = vp_anchor_path_for (dest_path);
-
-      if (!copy_file_private (self->key_path, dest_key, error) ||
-          (g_file_test (self->anchor_path, G_FILE_TEST_EXISTS) &&
-           !copy_file_private (self->anchor_path, dest_anchor, error)))
-        {
-          g_unlink (dest_key);
-          g_unlink (dest_anchor);
-          g_unlink (dest_path);
-          g_prefix_error (error, _("Backup to %s failed: "), dest_path);
-          return FALSE;
-        }
-    }
   return TRUE;
 }
 
@@ -1445,6 +1531,7 @@ vp_database_restore (const char  *path,
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_autofree char *shm = g_strconcat (path, "-shm", NULL);
   gint64 n = 0, bad = 0;
+  gboolean had_anchor;
 
   if (!g_file_test (backup_key, G_FILE_TEST_EXISTS))
     {
@@ -1512,20 +1599,32 @@ vp_database_restore (const char  *path,
     return FALSE;
   /* The van's own anchor remembers what the backup may lack; it is only
    * taken from the backup when the van has none. */
-  if (!g_file_test (anchor, G_FILE_TEST_EXISTS) && g_file_test (backup_anchor, G_FILE_TEST_EXISTS) &&
+  had_anchor = g_file_test (anchor, G_FILE_TEST_EXISTS);
+  if (!had_anchor && g_file_test (backup_anchor, G_FILE_TEST_EXISTS) &&
       !copy_file_private (backup_anchor, anchor, error))
     return FALSE;
-  /* A break the anchor recorded was the replaced file's; its heads stay,
-   * so what the backup lacks is named again at the next open. */
+  /* A restore is itself a break for HQ to hear of: when the van had no
+   * anchor of its own (nothing rules out entries after the backup) or had
+   * a break recorded (the replaced file's), a supervisor acknowledges the
+   * restore with a journal.break entry. The heads stay, so entries the
+   * backup lacks are counted as lost. */
   {
     g_autoptr(VpSigner) signer = vp_signer_load (key, NULL);
     g_autofree char *pub = signer ? vp_signer_public_key_pem (signer) : NULL;
     g_autoptr(VpAnchor) a = pub ? vp_anchor_load (anchor, pub, NULL) : NULL;
+    g_autofree char *why = NULL;
 
     if (a != NULL && a->broken != NULL)
+      why = g_strdup_printf (_("the database was restored from %s after: %s"), backup_path,
+                             a->broken);
+    else if (a != NULL && !had_anchor)
+      why = g_strdup_printf (_("the database was restored from %s without the van's own anchor; "
+                               "entries after the backup cannot be ruled out"), backup_path);
+    if (why != NULL)
       {
-        g_clear_pointer (&a->broken, g_free);
-        a->broken_code = -1;
+        g_free (a->broken);
+        a->broken = g_steal_pointer (&why);
+        a->broken_code = VP_JOURNAL_ERROR_ANCHOR;
         a->broken_seq = 0;
         if (!vp_anchor_update (anchor, key, signer, pub, a,
                                VP_ANCHOR_RESET | VP_ANCHOR_HEAD | VP_ANCHOR_VERIFIED |

@@ -98,6 +98,7 @@ vp_journal_store_append (VpDatabase          *db,
   VpJournalRefs no_refs = { 0 };
   VpJournalLedger ledger;
   JsonObject *obj;
+  gint64 resolved_account_id = 0;
   int rc;
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
@@ -135,6 +136,21 @@ vp_journal_store_append (VpDatabase          *db,
     json_object_set_string_member (obj, "staff", refs->staff_id);
   if (refs->shift_id != 0 && !json_object_has_member (obj, "shift"))
     json_object_set_int_member (obj, "shift", refs->shift_id);
+  if (refs->account_id == 0 && json_object_has_member (obj, "account") &&
+      JSON_NODE_HOLDS_VALUE (json_object_get_member (obj, "account")))
+    {
+      /* The column must name every account the payload names. */
+      sqlite3_stmt *lookup = vp_database_prepare (db, "SELECT id FROM accounts WHERE number = ?1",
+                                                  error);
+
+      if (lookup == NULL)
+        return NULL;
+      sqlite3_bind_text (lookup, 1, json_object_get_string_member (obj, "account"), -1,
+                         SQLITE_TRANSIENT);
+      if (sqlite3_step (lookup) == SQLITE_ROW)
+        resolved_account_id = sqlite3_column_int64 (lookup, 0);
+      sqlite3_reset (lookup);
+    }
   if (refs->account_id != 0 && !json_object_has_member (obj, "account"))
     {
       g_autofree char *number = account_number_by_id (db, refs->account_id, error);
@@ -213,6 +229,8 @@ vp_journal_store_append (VpDatabase          *db,
       sqlite3_bind_int64 (stmt, 12, ledger.shift);
     if (refs->account_id)
       sqlite3_bind_int64 (stmt, 13, refs->account_id);
+    else if (resolved_account_id)
+      sqlite3_bind_int64 (stmt, 13, resolved_account_id);
     if (ledger.method)
       sqlite3_bind_text (stmt, 14, ledger.method, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64 (stmt, 15, ledger.amount);
@@ -404,7 +422,23 @@ verify_batch_flush (VerifyBatch *b,
  * data. Entries before ledger_strict_from predate payloads that name
  * their shift and staff; for them only what the payload names is held. */
 static gboolean
-check_columns (const VpJournalEntry *e,
+account_exists (VpDatabase *db,
+                const char *number)
+{
+  sqlite3_stmt *stmt = vp_database_prepare (db, "SELECT 1 FROM accounts WHERE number = ?1", NULL);
+  gboolean found = FALSE;
+
+  if (stmt == NULL || number == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, number, -1, SQLITE_TRANSIENT);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return found;
+}
+
+static gboolean
+check_columns (VpDatabase           *db,
+               const VpJournalEntry *e,
                sqlite3_stmt         *stmt,
                gboolean              strict,
                GError              **error)
@@ -435,6 +469,10 @@ check_columns (const VpJournalEntry *e,
     what = "staff_id";
   else if ((strict || json_object_has_member (payload, "shift")) && shift != l.shift)
     what = "shift_id";
+  else if (!has_account && strict && json_object_has_member (payload, "account") &&
+           JSON_NODE_HOLDS_VALUE (json_object_get_member (payload, "account")) &&
+           account_exists (db, json_object_get_string_member (payload, "account")))
+    what = "account_id";
   else if (has_account)
     {
       const char *signed_number = json_object_get_string_member_with_default (payload, "account",
@@ -531,7 +569,7 @@ verify_walk (VpDatabase  *db,
         }
       /* A column fault is reported after the entry's own chain checks:
        * an altered payload is a hash fault first. */
-      if (!check_columns (e, stmt, e->seq >= strict_from, &row_error))
+      if (!check_columns (db, e, stmt, e->seq >= strict_from, &row_error))
         {
           row_bad = e->seq;
           g_ptr_array_add (batch, g_steal_pointer (&e));
@@ -626,6 +664,110 @@ check_head (VpDatabase  *db,
   return TRUE;
 }
 
+/* A break acknowledged by a supervisor stays visible to verify but no
+ * longer blocks the van: the journal.break entry names it. */
+static gint64
+break_acknowledged_by (VpDatabase   *db,
+                       const GError *why,
+                       gint64        bad_seq)
+{
+  sqlite3_stmt *stmt;
+  gint64 ack = 0;
+
+  stmt = vp_database_prepare (db, "SELECT seq FROM journal WHERE kind = '" VP_KIND_JOURNAL_BREAK "'"
+                                  " AND json_extract (payload, '$.break_seq') = ?1"
+                                  " AND json_extract (payload, '$.break_code') = ?2"
+                                  " AND seq > ?1 ORDER BY seq LIMIT 1", NULL);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, bad_seq);
+  sqlite3_bind_int64 (stmt, 2, why->domain == VP_JOURNAL_ERROR ? why->code : 100);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    ack = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return ack;
+}
+
+
+/* Walks after after_seq to the end. A fault a supervisor acknowledged
+ * (a later journal.break entry names it) is passed in *acknowledged and
+ * the walk goes on past it, checking what follows; any other fault stops
+ * it with *bad_seq. On success *last_hash is the last entry's hash. */
+static gboolean
+walk_tolerant (VpDatabase  *db,
+               gint64       after_seq,
+               const char  *prev_hash,
+               gint64      *n_checked,
+               gint64      *bad_seq,
+               char       **last_hash,
+               GError     **acknowledged,
+               GError     **error)
+{
+  g_autofree char *prev = g_strdup (prev_hash);
+  gint64 after = after_seq, total = 0;
+
+  if (bad_seq)
+    *bad_seq = 0;
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *walked_hash = NULL;
+      gint64 n = 0, bad = 0, ack;
+      gboolean skip;
+      sqlite3_stmt *stmt;
+
+      if (verify_walk (db, after, prev, &n, &bad, &walked_hash, &local_error))
+        {
+          total += n;
+          if (last_hash)
+            *last_hash = g_steal_pointer (&walked_hash);
+          break;
+        }
+      total += n;
+      if (local_error->domain != VP_JOURNAL_ERROR || bad <= 0 ||
+          (ack = break_acknowledged_by (db, local_error, bad)) == 0)
+        {
+          if (n_checked)
+            *n_checked = total;
+          if (bad_seq)
+            *bad_seq = bad;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      /* A missing entry or a bad link: the next entry is still checked
+       * in full. A bad entry itself is passed over. */
+      skip = !g_error_matches (local_error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_SEQ) &&
+             !g_error_matches (local_error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_PREV_HASH);
+      if (acknowledged != NULL && *acknowledged == NULL)
+        {
+          g_prefix_error (&local_error, _("(acknowledged by a supervisor in entry %" PRId64 ") "),
+                          ack);
+          *acknowledged = g_steal_pointer (&local_error);
+          if (bad_seq)
+            *bad_seq = bad;
+        }
+      stmt = vp_database_prepare (db, "SELECT seq, hash, prev_hash FROM journal WHERE seq >= ?1"
+                                      " ORDER BY seq LIMIT 1", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, bad);
+      if (sqlite3_step (stmt) != SQLITE_ROW)
+        {
+          sqlite3_reset (stmt);
+          if (last_hash)
+            *last_hash = g_strdup (prev);
+          break;
+        }
+      after = sqlite3_column_int64 (stmt, 0) - (skip ? 0 : 1);
+      g_free (prev);
+      prev = g_strdup ((const char *)sqlite3_column_text (stmt, skip ? 1 : 2));
+      sqlite3_reset (stmt);
+    }
+  if (n_checked)
+    *n_checked = total;
+  return TRUE;
+}
+
 gboolean
 vp_journal_store_check_anchor (VpDatabase  *db,
                                VpAnchor    *anchor,
@@ -644,8 +786,8 @@ vp_journal_store_check_anchor (VpDatabase  *db,
       !check_head (db, last_seq, anchor->verified_seq, anchor->verified_hash,
                    _("the anchor records verified"), bad_seq, error))
     return FALSE;
-  if (!verify_walk (db, anchor->verified_seq, anchor->verified_hash, &n, bad_seq, &last_hash,
-                    error))
+  if (!walk_tolerant (db, anchor->verified_seq, anchor->verified_hash, &n, bad_seq, &last_hash,
+                      NULL, error))
     return FALSE;
   if (n > 0)
     {
@@ -666,30 +808,6 @@ vp_journal_store_check_anchor (VpDatabase  *db,
   return TRUE;
 }
 
-/* A break acknowledged by a supervisor stays visible to verify but no
- * longer blocks the van: the journal.break entry names it. */
-static gint64
-break_acknowledged_by (VpDatabase   *db,
-                       const GError *why,
-                       gint64        bad_seq)
-{
-  sqlite3_stmt *stmt;
-  gint64 ack = 0;
-
-  stmt = vp_database_prepare (db, "SELECT seq FROM journal WHERE kind = '" VP_KIND_JOURNAL_BREAK "'"
-                                  " AND json_extract (payload, '$.break_seq') = ?1"
-                                  " AND json_extract (payload, '$.break_code') = ?2"
-                                  " ORDER BY seq LIMIT 1", NULL);
-  if (stmt == NULL)
-    return 0;
-  sqlite3_bind_int64 (stmt, 1, bad_seq);
-  sqlite3_bind_int64 (stmt, 2, why->domain == VP_JOURNAL_ERROR ? why->code : 100);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    ack = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return ack;
-}
-
 gboolean
 vp_journal_store_verify (VpDatabase  *db,
                          gint64      *n_checked,
@@ -697,57 +815,22 @@ vp_journal_store_verify (VpDatabase  *db,
                          GError     **error)
 {
   g_autoptr(GError) acknowledged = NULL;
-  g_autofree char *prev = g_strdup (VP_JOURNAL_GENESIS_HASH);
-  gint64 after = 0, total = 0, first_bad = 0;
+  g_autoptr(GError) walk_error = NULL;
+  gint64 total = 0, first_bad = 0;
 
   if (bad_seq)
     *bad_seq = 0;
-  /* Walk to the end: a break a supervisor acknowledged is reported but
-   * does not hide what follows it. */
-  for (;;)
+  if (!walk_tolerant (db, 0, VP_JOURNAL_GENESIS_HASH, &total, &first_bad, NULL, &acknowledged,
+                      &walk_error))
     {
-      g_autoptr(GError) local_error = NULL;
-      gint64 n = 0, bad = 0, ack;
-      sqlite3_stmt *stmt;
-
-      if (verify_walk (db, after, prev, &n, &bad, NULL, &local_error))
-        {
-          total += n;
-          break;
-        }
-      total += n;
-      if (local_error->domain != VP_JOURNAL_ERROR || bad <= 0 ||
-          (ack = break_acknowledged_by (db, local_error, bad)) == 0)
-        {
-          if (local_error->domain == VP_JOURNAL_ERROR)
-            vp_database_set_break (db, local_error, bad);
-          if (n_checked)
-            *n_checked = total;
-          if (bad_seq)
-            *bad_seq = bad;
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      if (acknowledged == NULL)
-        {
-          g_prefix_error (&local_error, _("(acknowledged by a supervisor in entry %" PRId64 ") "), ack);
-          acknowledged = g_steal_pointer (&local_error);
-          first_bad = bad;
-        }
-      stmt = vp_database_prepare (db, "SELECT seq, hash FROM journal WHERE seq >= ?1"
-                                      " ORDER BY seq LIMIT 1", error);
-      if (stmt == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (stmt, 1, bad);
-      if (sqlite3_step (stmt) != SQLITE_ROW)
-        {
-          sqlite3_reset (stmt);
-          break;
-        }
-      after = sqlite3_column_int64 (stmt, 0);
-      g_free (prev);
-      prev = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
-      sqlite3_reset (stmt);
+      if (walk_error->domain == VP_JOURNAL_ERROR)
+        vp_database_set_break (db, walk_error, first_bad);
+      if (n_checked)
+        *n_checked = total;
+      if (bad_seq)
+        *bad_seq = first_bad;
+      g_propagate_error (error, g_steal_pointer (&walk_error));
+      return FALSE;
     }
   if (n_checked)
     *n_checked = total;
@@ -1011,10 +1094,13 @@ vp_journal_store_acknowledge_break (VpDatabase    *db,
   vp_database_set_acknowledging (db, FALSE);
   if (entry == NULL)
     return NULL;
-  if (!vp_database_reset_anchor (db, error))
-    {
-      vp_journal_entry_free (entry);
-      return NULL;
-    }
+  /* The acknowledgement is committed: a failure to re-anchor is told,
+   * not turned into a failure of what was saved. */
+  {
+    g_autoptr(GError) anchor_error = NULL;
+
+    if (!vp_database_reset_anchor (db, &anchor_error))
+      g_warning ("%s", anchor_error->message);
+  }
   return entry;
 }

@@ -240,6 +240,13 @@ static const char *migrations[] = {
   "CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal BEGIN"
   "  SELECT RAISE (ABORT, 'journal entries are never rewritten');"
   "END;"
+  /* INSERT OR REPLACE deletes the old row without firing the delete
+   * trigger: an entry is only ever added after the last one. */
+  "CREATE TRIGGER journal_append_only BEFORE INSERT ON journal"
+  "  WHEN new.seq <= (SELECT coalesce (max (seq), 0) FROM journal)"
+  "    OR EXISTS (SELECT 1 FROM journal WHERE uuid = new.uuid OR hash = new.hash) BEGIN"
+  "  SELECT RAISE (ABORT, 'journal entries are never rewritten');"
+  "END;"
   "INSERT INTO meta (key, value)"
   "  SELECT 'ledger_strict_from', coalesce (max (seq), 0) + 1 FROM journal;",
 };

@@ -434,6 +434,152 @@ test_anchor_missing_or_forged (void)
   assert_refuses_writing (env, VP_JOURNAL_ERROR_ANCHOR);
 }
 
+static void
+test_anchor_deleted_under_running_van (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = make_journal ();
+  g_autofree char *anchor = g_strconcat (env->path, ".anchor", NULL);
+  g_autoptr(VpJournalEntry) e = NULL;
+
+  /* Deleted while the van runs: the next sale must not re-anchor a
+   * journal someone may have cut meanwhile. */
+  g_assert_cmpint (g_unlink (anchor), ==, 0);
+  e = append_one (env, &error);
+  g_assert_null (e);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED);
+  g_assert_cmpint (vp_journal_store_last_seq (env->db), ==, 6);
+  g_assert_false (g_file_test (anchor, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_break_seen_by_running_van (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = make_journal ();
+  g_autoptr(VpDatabase) other = NULL;
+  g_autoptr(GError) why = g_error_new_literal (VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_COLUMNS,
+                                               "entry 2: the amount column does not match");
+
+  /* `vanpos-cli verify` beside the running app finds a break. */
+  other = vp_database_open (env->path, VP_DATABASE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  vp_database_set_break (other, why, 2);
+  g_clear_object (&other);
+  g_assert_null (vp_database_get_break (env->db));
+  {
+    g_autoptr(VpJournalEntry) e = append_one (env, &error);
+    g_assert_null (e);
+    g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED);
+  }
+  assert_refuses_writing (env, VP_JOURNAL_ERROR_COLUMNS);
+}
+
+static void
+test_entry_cannot_acknowledge_itself (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = make_journal ();
+  gint64 bad = -1;
+
+  /* The ¥25.00 sale rewritten as an acknowledgement of its own fault. */
+  tamper (env, "UPDATE journal SET kind = 'journal.break',"
+               " payload = '{\"break_seq\":2,\"break_code\":2,\"staff\":\"op01\",\"shift\":1}',"
+               " method = NULL, amount = 0 WHERE seq = 2");
+  g_assert_false (vp_journal_store_verify (env->db, NULL, &bad, &error));
+  g_assert_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_HASH);
+  g_assert_null (strstr (error->message, "acknowledged"));
+  g_assert_cmpint (bad, ==, 2);
+  g_clear_error (&error);
+  assert_refuses_writing (env, VP_JOURNAL_ERROR_HASH);
+}
+
+static void
+test_insert_or_replace_refused (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = make_journal ();
+  g_autofree char *before = vp_test_query_text (env->db, "SELECT quote (account_id) || hash"
+                                                        " FROM journal WHERE seq = 2");
+  g_autofree char *after = NULL;
+  sqlite3 *raw = vp_test_raw_open (env->path);
+  char *msg = NULL;
+
+  /* REPLACE deletes the old row without the delete trigger firing. */
+  g_assert_cmpint (sqlite3_exec (raw, "INSERT OR REPLACE INTO journal SELECT seq, uuid, van_id,"
+                                      " kind, payload, device_time, monotonic_ms, prev_hash, hash,"
+                                      " signature, staff_id, shift_id, NULL, method, amount, voids"
+                                      " FROM journal WHERE seq = 2", NULL, NULL, &msg),
+                   ==, SQLITE_CONSTRAINT);
+  g_assert_nonnull (strstr (msg, "never rewritten"));
+  sqlite3_free (msg);
+  sqlite3_close (raw);
+  after = vp_test_query_text (env->db, "SELECT quote (account_id) || hash FROM journal WHERE seq = 2");
+  g_assert_cmpstr (before, ==, after);
+
+  /* With the trigger dropped too, verify names the missing account. */
+  tamper (env, "DROP TRIGGER journal_append_only;"
+               " INSERT OR REPLACE INTO journal SELECT seq, uuid, van_id, kind, payload, device_time,"
+               " monotonic_ms, prev_hash, hash, signature, staff_id, shift_id, NULL, method, amount,"
+               " voids FROM journal WHERE seq = 2");
+  g_assert_false (vp_journal_store_verify (env->db, NULL, NULL, &error));
+  g_assert_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_COLUMNS);
+  g_assert_nonnull (strstr (error->message, "account_id"));
+}
+
+static void
+test_damage_not_overwritten (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = make_journal ();
+  g_autoptr(GError) damaged = g_error_new_literal (VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
+                                                   "Database integrity check failed (x)");
+  g_autoptr(GError) cut = g_error_new_literal (VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_TRUNCATED,
+                                               "the journal is truncated");
+  g_autoptr(VpJournalEntry) ack = NULL;
+  g_autoptr(VpDatabase) other = NULL;
+
+  vp_database_set_break (env->db, damaged, 0);
+  other = vp_database_open (env->path, VP_DATABASE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  vp_database_set_break (other, cut, 0);   /* already broken: kept as it was */
+  g_clear_object (&other);
+  vp_test_env_reopen (env);
+  assert_refuses_writing (env, -1);
+  g_assert_error ((GError *)vp_database_get_break (env->db), VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED);
+  ack = vp_journal_store_acknowledge_break (env->db, env->sup, "ignore", &error);
+  g_assert_null (ack);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED);
+}
+
+static void
+test_restore_without_own_anchor (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = make_journal ();
+  g_autofree char *backup = g_build_filename (env->dir, "b.db", NULL);
+  g_autofree char *anchor = g_strconcat (env->path, ".anchor", NULL);
+  g_autoptr(VpJournalEntry) ack = NULL;
+
+  g_assert_true (vp_database_backup (env->db, backup, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(VpJournalEntry) e = append_one (env, &error);
+    g_assert_no_error (error);
+  }
+  /* Whoever removes the van's anchor cannot roll the van back quietly. */
+  g_clear_object (&env->db);
+  g_assert_cmpint (g_unlink (anchor), ==, 0);
+  g_assert_true (vp_database_restore (env->path, backup, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  vp_test_env_reopen (env);
+  assert_refuses_writing (env, VP_JOURNAL_ERROR_ANCHOR);
+  g_assert_nonnull (strstr (vp_database_get_break (env->db)->message, "without the van's own anchor"));
+  ack = vp_journal_store_acknowledge_break (env->db, env->sup, "laptop rebuilt", &error);
+  g_assert_no_error (error);
+  g_assert_null (vp_database_get_break (env->db));
+}
+
 /* Each helper column alone, set to a wrong value with the triggers
  * dropped: verify names the entry, the totals still come from the signed
  * payloads, and nothing more is written. */
@@ -739,6 +885,12 @@ main (int   argc,
   g_test_add_func ("/journal/rolled-back-and-reused", test_rolled_back_and_reused);
   g_test_add_func ("/journal/anchor-missing-or-forged", test_anchor_missing_or_forged);
   g_test_add_func ("/journal/every-column-immutable", test_every_column_immutable);
+  g_test_add_func ("/journal/anchor-deleted-under-running-van", test_anchor_deleted_under_running_van);
+  g_test_add_func ("/journal/break-seen-by-running-van", test_break_seen_by_running_van);
+  g_test_add_func ("/journal/entry-cannot-acknowledge-itself", test_entry_cannot_acknowledge_itself);
+  g_test_add_func ("/journal/insert-or-replace-refused", test_insert_or_replace_refused);
+  g_test_add_func ("/journal/damage-not-overwritten", test_damage_not_overwritten);
+  g_test_add_func ("/journal/restore-without-own-anchor", test_restore_without_own_anchor);
   g_test_add_data_func ("/journal/column/amount", "UPDATE journal SET amount = 100 WHERE seq = 2",
                         test_helper_column_tampered);
   g_test_add_data_func ("/journal/column/method", "UPDATE journal SET method = 'card' WHERE seq = 2",

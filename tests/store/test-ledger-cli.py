@@ -243,9 +243,13 @@ tap(out.startswith("Restored %s from " % db), "restore says what it did", out)
 tap(os.stat(db + ".vankey").st_mode & 0o777 == 0o600, "the key is back, 0600")
 tap(journal_len(db) == 2, "the journal is the backup's", journal_len(db))
 expect("pay waits for the acknowledgement", db, ["pay", acct, "1.00", "--method", "cash"] + OP,
-       EXIT_DAMAGED, err_re=r"truncated")
-expect("a supervisor acknowledges the lost entry", db,
-       ["acknowledge-break", "--reason", "restored after disk damage"] + SUP, 0)
+       EXIT_DAMAGED, err_re=r"restored from .*damaged-backup\.db after: Database integrity check")
+rc, out, err = expect("a supervisor acknowledges the restore and the lost entry", db,
+                      ["acknowledge-break", "--reason", "restored after disk damage", "--json"] + SUP,
+                      0)
+ack = json.loads(out) if rc == 0 else {}
+tap(ack.get("entries_lost") == 1 and ack.get("anchor_head_seq") == 3
+    and ack.get("journal_head_seq") == 2, "the acknowledgement counts the entry the backup lacks", ack)
 tap(pay(db, acct, "9.00") == 4, "the van takes money again")
 expect("verify: intact", db, ["verify"], 0, out_re=r"^Journal intact: 4 entries")
 expect("restore over an intact database needs --force", db,
