@@ -188,6 +188,8 @@ vp_cli_print_entry (const VpJournalEntry *entry,
   if (json_object_has_member (o, "account") && !json_object_get_null_member (o, "account"))
     g_print ("  %-16s %s %s\n", "account", json_object_get_string_member (o, "account"),
              json_object_get_string_member_with_default (o, "holder", ""));
+  print_money_member (o, "credit_applied", "credit applied");
+  print_money_member (o, "credit_used", "credit used");
   print_money_member (o, "amount", "amount");
   print_money_member (o, "charged", "charged");
   if (json_object_has_member (o, "volume"))

@@ -1,7 +1,7 @@
 /* vp-cli-card.c: IC-card commands.
  *
  *   card read [--json]                  read and verify the card in the reader
- *   card topup ACCOUNT_NO (--amount A | --volume M3) --method M [--ref R]
+ *   card topup ACCOUNT_NO (--amount A | --volume M3) --method M [--ref R] [--from-credit]
  *              --staff ID --pin PIN [--progress] [--json]
  *   card reissue ACCOUNT_NO --fee A --method M [--ref R] [--reason TEXT]
  *              --staff ID --pin PIN [--json]
@@ -305,8 +305,11 @@ card_topup (VpCli *cli, int argc, char **argv)
   VpPaymentMethod m;
   VpMoney amount = 0;
   VpVolume volume = 0;
+  gboolean from_credit = FALSE;
   GOptionEntry entries[] = {
     { "amount", 0, 0, G_OPTION_ARG_STRING, &amount_text, "Money to spend", "AMOUNT" },
+    { "from-credit", 0, 0, G_OPTION_ARG_NONE, &from_credit,
+      "Pay with the account's credit first (--method only for the rest)", NULL },
     { "volume", 0, 0, G_OPTION_ARG_STRING, &volume_text, "Volume to buy in m³", "M3" },
     { "method", 0, 0, G_OPTION_ARG_STRING, &method, "cash, card or mobile", "METHOD" },
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
@@ -332,13 +335,16 @@ card_topup (VpCli *cli, int argc, char **argv)
       if (volume <= 0)
         return vp_cli_usage_error (cli, "card topup", "the volume must be more than 0 m³");
     }
-  FAIL_IF (!vp_cli_parse_method (method, &m, &error));
+  if (method != NULL || !from_credit)
+    FAIL_IF (!vp_cli_parse_method (method, &m, &error));
   FAIL_IF (!open_card (cli, &error));
   staff = vp_cli_login (cli, card_staff, card_pin, &error);
   FAIL_IF (staff == NULL);
   progress.json = card_json;
-  entry = vp_service_topup (cli->service, staff, argv[1], amount, volume, m, ref,
-                            vp_cli_topup_progress, &progress, NULL, &error);
+  entry = vp_service_card_topup_full (cli->service, staff, argv[1], amount, volume,
+                                      from_credit ? VP_TOPUP_FROM_CREDIT : 0,
+                                      method != NULL ? &m : NULL, ref,
+                                      vp_cli_topup_progress, &progress, NULL, &error);
   if (entry == NULL)
     return card_fail (cli, error);
   vp_cli_print_entry (entry, card_json);

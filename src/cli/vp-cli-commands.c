@@ -380,6 +380,49 @@ cmd_pay (VpCli *cli, int argc, char **argv)
                        &error);
 }
 
+static int
+cmd_settle_credit (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  GOptionEntry entries[] = { STAFF_ENTRIES, JSON_ENTRY, { NULL } };
+
+  if (!vp_cli_parse (cli, "settle-credit", "ACCOUNT_NO", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return vp_cli_usage_error (cli, "settle-credit", "give one ACCOUNT_NO");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_settle_from_credit (cli->service, staff, argv[1], &error),
+                       &error);
+}
+
+static int
+cmd_refund_credit (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *reason = NULL;
+  VpMoney amount;
+  GOptionEntry entries[] = {
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why the credit is refunded", "TEXT" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "refund-credit", "ACCOUNT_NO AMOUNT", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 3)
+    return vp_cli_usage_error (cli, "refund-credit", "give ACCOUNT_NO and AMOUNT");
+  FAIL_IF (!parse_amount_arg (argv[2], "the amount", TRUE, &amount, &error));
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_refund_credit (cli->service, staff, argv[1], amount, reason,
+                                                      &error),
+                       &error);
+}
 
 static int
 cmd_topup (VpCli *cli, int argc, char **argv)
@@ -394,8 +437,11 @@ cmd_topup (VpCli *cli, int argc, char **argv)
   VpPaymentMethod m;
   VpMoney amount = 0;
   VpVolume volume = 0;
+  gboolean from_credit = FALSE;
   GOptionEntry entries[] = {
     { "amount", 0, 0, G_OPTION_ARG_STRING, &amount_text, "Money to spend", "AMOUNT" },
+    { "from-credit", 0, 0, G_OPTION_ARG_NONE, &from_credit,
+      "Pay with the account's credit first (--method only for the rest)", NULL },
     { "volume", 0, 0, G_OPTION_ARG_STRING, &volume_text, "Volume to buy in m³", "M3" },
     { "method", 0, 0, G_OPTION_ARG_STRING, &method, "cash, card or mobile", "METHOD" },
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
@@ -419,13 +465,17 @@ cmd_topup (VpCli *cli, int argc, char **argv)
       if (volume <= 0)
         return vp_cli_usage_error (cli, "topup", "the volume must be more than 0 m³");
     }
-  FAIL_IF (!vp_cli_parse_method (method, &m, &error));
+  if (method != NULL || !from_credit)
+    FAIL_IF (!vp_cli_parse_method (method, &m, &error));
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
   progress.json = opt_json;
-  return finish_entry (cli, vp_service_topup (cli->service, staff, argv[1], amount, volume, m, ref,
-                                              vp_cli_topup_progress, &progress, NULL, &error),
+  return finish_entry (cli, vp_service_card_topup_full (cli->service, staff, argv[1], amount, volume,
+                                                        from_credit ? VP_TOPUP_FROM_CREDIT : 0,
+                                                        method != NULL ? &m : NULL, ref,
+                                                        vp_cli_topup_progress, &progress, NULL,
+                                                        &error),
                        &error);
 }
 
@@ -1036,6 +1086,8 @@ const VpCliCommand vp_cli_core_commands[] = {
   { "account", cmd_account, "Show one account with its open bills" },
   { "pay", cmd_pay, "Pay post-paid bills (oldest first; surplus becomes credit)" },
   { "topup", cmd_topup, "Top up a prepaid IC card by amount or volume" },
+  { "settle-credit", cmd_settle_credit, "Pay open bills from the account's credit (no money)" },
+  { "refund-credit", cmd_refund_credit, "Refund credit in cash, account stays open (supervisor)" },
   { "open-account", cmd_open_account, "Open a new (provisional) account" },
   { "transfer", cmd_transfer, "Change the account holder (过户)" },
   { "move-credit", cmd_move_credit, "Move credit from one account to another" },

@@ -45,6 +45,8 @@ typedef enum
 #define VP_KIND_ACCOUNT_TRANSFER "account.transfer"   /* change of holder */
 #define VP_KIND_ACCOUNT_CLOSE    "account.close"
 #define VP_KIND_CREDIT_MOVE      "credit.move"
+#define VP_KIND_CREDIT_SETTLE    "credit.settle"  /* open bills paid from credit, no money */
+#define VP_KIND_CREDIT_REFUND    "credit.refund"  /* credit paid out in cash, account stays open */
 #define VP_KIND_CARD_REISSUE     "card.reissue"
 #define VP_KIND_LOG_CONSULTATION "log.consultation"
 #define VP_KIND_LOG_VISIT        "log.visit"

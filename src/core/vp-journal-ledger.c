@@ -137,6 +137,23 @@ vp_journal_ledger_from_payload (const char      *kind,
     return taken (payload, kind, "fee", out, error);
   if (strcmp (kind, VP_KIND_ACCOUNT_TRANSFER) == 0)
     return taken (payload, kind, "arrears_settled", out, error);
+  /* Bills paid from the account's credit: no money crosses the desk. */
+  if (strcmp (kind, VP_KIND_CREDIT_SETTLE) == 0)
+    return TRUE;
+  if (strcmp (kind, VP_KIND_CREDIT_REFUND) == 0)
+    {
+      VpMoney amount;
+
+      if (!get_money (payload, kind, "amount", TRUE, &amount, error))
+        return FALSE;
+      if (amount == 0)
+        return bad (error, kind, "amount", _("is zero"));
+      if (g_strcmp0 (get_string (payload, "method"), "cash") != 0)
+        return bad (error, kind, "method", _("is not cash"));
+      out->method = "cash";
+      out->amount = -amount;   /* paid out of the drawer */
+      return TRUE;
+    }
   if (strcmp (kind, VP_KIND_ACCOUNT_CLOSE) == 0)
     {
       const char *refund = get_string (payload, "refund");

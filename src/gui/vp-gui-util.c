@@ -105,6 +105,8 @@ vp_gui_kind_label (const char *kind)
     { VP_KIND_ACCOUNT_TRANSFER, N_("Change of holder") },
     { VP_KIND_ACCOUNT_CLOSE, N_("Account closed") },
     { VP_KIND_CREDIT_MOVE, N_("Credit moved") },
+    { VP_KIND_CREDIT_SETTLE, N_("Bills paid from credit") },
+    { VP_KIND_CREDIT_REFUND, N_("Credit refund") },
     { VP_KIND_CARD_REISSUE, N_("Card reissued") },
     { VP_KIND_LOG_CONSULTATION, N_("Consultation") },
     { VP_KIND_LOG_VISIT, N_("Home visit") },

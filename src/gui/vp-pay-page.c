@@ -19,6 +19,7 @@ struct _VpPayPage
   GtkBox        parent_instance;
   GtkStack     *stack;
   GtkLabel     *account_label;
+  GtkLabel     *position_label;
   GtkWidget    *bills_box;
   GtkWidget    *amount_entry;
   GtkWidget    *method_box;
@@ -39,6 +40,7 @@ struct _VpPayPage
   GPtrArray    *methods;      /* GtkToggleButton*, in VpPaymentMethod order */
   GPtrArray    *bill_checks;  /* GtkCheckButton*, oldest first */
   GArray       *bill_dues;    /* VpMoney per bill */
+  VpMoney       credit_applied; /* the account's credit that pays its oldest bills */
   gboolean      syncing;      /* re-entrancy guard while checks cascade */
   gboolean      busy;
   gint64        receipt_seq;
@@ -95,7 +97,7 @@ typedef struct
 {
   VpStaff        *staff;
   char           *number;
-  VpMoney         amount;
+  VpMoney         amount;         /* 0: settle from credit alone */
   VpPaymentMethod method;
   char           *reference;
 } PayData;
@@ -117,6 +119,8 @@ pay_job (VpService     *service,
 {
   PayData *d = data;
 
+  if (d->amount == 0)
+    return vp_service_settle_from_credit (service, d->staff, d->number, error);
   return vp_service_pay (service, d->staff, d->number, d->amount, d->method, d->reference, error);
 }
 
@@ -186,6 +190,9 @@ bill_toggled (GtkCheckButton *check,
     if (gtk_check_button_get_active (self->bill_checks->pdata[i]))
       sum += g_array_index (self->bill_dues, VpMoney, i);
   self->syncing = FALSE;
+  /* The store applies the credit to the oldest bills first: money is
+   * needed only for the rest. */
+  sum = MAX (sum - self->credit_applied, 0);
   text = sum > 0 ? vp_money_format_plain (sum) : g_strdup ("");
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), text);
 }
@@ -198,8 +205,34 @@ show_form (VpPayPage *self,
   g_autofree char *arrears = vp_money_format (a->arrears);
   g_autofree char *title = g_strdup_printf (_("%s · %s — arrears %s"), a->holder, a->number, arrears);
   VpMoney total = 0;
+  VpPosition pos;
 
+  vp_position_compute (a->arrears, a->balance, &pos);
+  self->credit_applied = pos.credit_applied;
   vp_gui_set_value (self->account_label, title);
+  /* The account position, before any amount is typed (DESIGN §3). */
+  if (a->balance > 0)
+    {
+      g_autofree char *credit = vp_money_format (a->balance);
+      g_autofree char *applied = vp_money_format (pos.credit_applied);
+      g_autofree char *due = vp_money_format (pos.due);
+      g_autofree char *left = vp_money_format (pos.credit_left);
+      g_autofree char *line = NULL;
+
+      if (pos.credit_applied == 0)
+        line = g_strdup_printf (_("Credit %s; no open bills: a payment adds to it."), credit);
+      else if (pos.due > 0)
+        line = g_strdup_printf (_("Credit %s pays %s of the bills first; %s left to pay."),
+                                credit, applied, due);
+      else
+        line = g_strdup_printf (_("Credit %s pays all bills (%s); %s stays as credit. "
+                                  "Leave the amount empty to settle from credit."),
+                                credit, applied, left);
+      vp_gui_set_value (self->position_label, line);
+      gtk_widget_set_visible (GTK_WIDGET (self->position_label), TRUE);
+    }
+  else
+    gtk_widget_set_visible (GTK_WIDGET (self->position_label), FALSE);
   vp_gui_clear_box (self->bills_box);
   g_ptr_array_set_size (self->bill_checks, 0);
   g_array_set_size (self->bill_dues, 0);
@@ -226,9 +259,9 @@ show_form (VpPayPage *self,
       g_array_append_val (self->bill_dues, due);
       total += due;
     }
-  if (total > 0)
+  if (total - self->credit_applied > 0)
     {
-      g_autofree char *text = vp_money_format_plain (total);
+      g_autofree char *text = vp_money_format_plain (total - self->credit_applied);
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), text);
     }
   gtk_widget_set_sensitive (self->confirm_button, !self->refused);
@@ -300,6 +333,11 @@ show_receipt (VpPayPage      *self,
 
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Receipt number"), receipt);
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Verification code"), code);
+  if (json_object_get_int_member_with_default (p, "credit_applied", 0) > 0)
+    {
+      g_autofree char *applied = vp_money_format (json_object_get_int_member (p, "credit_applied"));
+      vp_gui_grid_row (self->receipt_grid, row++, 0, _("Credit applied"), applied);
+    }
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Amount paid"), amount);
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Method"),
                    vp_gui_method_label (current_method (self)));
@@ -358,13 +396,18 @@ confirm_activated (GtkWidget  *widget,
 
   if (self->busy || self->number == NULL)
     return;
-  if (!vp_gui_parse_amount (GTK_EDITABLE (self->amount_entry), _("Amount"), &amount, &error))
+  /* Credit that pays every bill needs no money: an empty amount settles
+   * from credit (its own kind, nothing in the drawer). */
+  if (self->credit_applied > 0 &&
+      *gtk_editable_get_text (GTK_EDITABLE (self->amount_entry)) == '\0')
+    amount = 0;
+  else if (!vp_gui_parse_amount (GTK_EDITABLE (self->amount_entry), _("Amount"), &amount, &error))
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);
       gtk_widget_grab_focus (self->amount_entry);
       return;
     }
-  if (method == VP_PAYMENT_CASH && *tendered_text)
+  if (amount > 0 && method == VP_PAYMENT_CASH && *tendered_text)
     {
       VpMoney tendered;
 
@@ -380,7 +423,7 @@ confirm_activated (GtkWidget  *widget,
           return;
         }
     }
-  if (method != VP_PAYMENT_CASH)
+  if (amount > 0 && method != VP_PAYMENT_CASH)
     {
       g_autofree char *ref = g_strstrip (g_strdup (reference));
 
@@ -465,6 +508,7 @@ vp_pay_page_class_init (VpPayPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/vanpos/VanPos/ui/vp-pay-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VpPayPage, stack);
   gtk_widget_class_bind_template_child (widget_class, VpPayPage, account_label);
+  gtk_widget_class_bind_template_child (widget_class, VpPayPage, position_label);
   gtk_widget_class_bind_template_child (widget_class, VpPayPage, bills_box);
   gtk_widget_class_bind_template_child (widget_class, VpPayPage, amount_entry);
   gtk_widget_class_bind_template_child (widget_class, VpPayPage, method_box);
@@ -529,6 +573,8 @@ vp_pay_page_load (VpPayPage  *self,
 
   gtk_stack_set_visible_child_name (self->stack, "form");
   vp_gui_set_value (self->account_label, number);
+  gtk_widget_set_visible (GTK_WIDGET (self->position_label), FALSE);
+  self->credit_applied = 0;
   vp_gui_clear_box (self->bills_box);
   g_ptr_array_set_size (self->bill_checks, 0);
   g_array_set_size (self->bill_dues, 0);

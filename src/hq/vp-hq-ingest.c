@@ -544,6 +544,7 @@ apply_pay (Ctx        *c,
                      json_object_get_array_member (p, "bills") : NULL;
   const char *number = str_member (p, "account");
   VpMoney credit = int_member (p, "to_credit");
+  VpMoney credit_applied = int_member (p, "credit_applied");
   VpMoney extra = 0;
   GPtrArray *cached;
 
@@ -625,6 +626,17 @@ apply_pay (Ctx        *c,
   json_builder_set_member_name (e->applied, "credit");
   json_builder_add_int_value (e->applied, credit + extra);
   add_delta (c->pending->balance, e->account, credit + extra);
+  if (credit_applied > 0)
+    {
+      /* The account's credit paid bills on the van: HQ's credit goes down
+       * by as much (what HQ no longer has is flagged). The deltas so far
+       * are written first so the check sees HQ's real balance. */
+      json_builder_set_member_name (e->applied, "credit_used");
+      json_builder_add_int_value (e->applied, credit_applied);
+      if (!pending_flush (c, error))
+        return FALSE;
+      return take_balance (c, e, e->account, credit_applied, error);
+    }
   return TRUE;
 }
 
@@ -657,7 +669,7 @@ apply_void (Ctx        *c,
   applied = json_from_string (PQgetvalue (res, 0, 1), NULL);
   a = applied && JSON_NODE_HOLDS_OBJECT (applied) ? json_node_get_object (applied) : NULL;
 
-  if (g_str_equal (kind, "pay") && a != NULL)
+  if ((g_str_equal (kind, VP_KIND_PAY) || g_str_equal (kind, VP_KIND_CREDIT_SETTLE)) && a != NULL)
     {
       JsonArray *bills = json_object_has_member (a, "bills") ?
                          json_object_get_array_member (a, "bills") : NULL;
@@ -679,6 +691,9 @@ apply_void (Ctx        *c,
                 return FALSE;
             }
         }
+      /* The credit the payment used comes back. */
+      if (!add_balance (c, e->account, int_member (a, "credit_used"), error))
+        return FALSE;
       return take_balance (c, e, e->account, int_member (a, "credit"), error);
     }
   if (g_str_equal (kind, "account.open"))
@@ -702,8 +717,14 @@ apply_topup (Ctx        *c,
     return FALSE;
   if (g_str_equal (kind, VP_KIND_TOPUP_INTENT))
     {
+      /* Credit used for the purchase leaves the account now; a VOID
+       * gives back the whole funds (to_credit). */
       e->amount = int_member (p, "amount");
-      return TRUE;
+      if (e->account == NULL)
+        return TRUE;
+      json_builder_set_member_name (e->applied, "credit_used");
+      json_builder_add_int_value (e->applied, int_member (p, "credit_used"));
+      return take_balance (c, e, e->account, int_member (p, "credit_used"), error);
     }
   if (e->account == NULL)
     return TRUE;
@@ -942,6 +963,26 @@ apply_move (Ctx        *c,
   return TRUE;
 }
 
+/* credit.refund (src/store/vp-bill-store.c): credit paid out in cash,
+ * the account stays open. */
+static gboolean
+apply_refund (Ctx        *c,
+              JsonObject *p,
+              Effect     *e,
+              GError    **error)
+{
+  VpMoney amount = int_member (p, "amount");
+
+  e->amount = -amount;
+  if (!need_account (c, e, str_member (p, "account"), error))
+    return FALSE;
+  if (e->account == NULL)
+    return TRUE;
+  json_builder_set_member_name (e->applied, "refunded");
+  json_builder_add_int_value (e->applied, amount);
+  return take_balance (c, e, e->account, amount, error);
+}
+
 /* card.reissue (src/store/vp-card-store.c): old card blocked, new card
  * with the counter carried; top-ups still pending on the lost card are
  * kept as credit (credit_carried). */
@@ -1008,7 +1049,8 @@ stored_only (const char *k)
 {
   return !(g_str_equal (k, VP_KIND_VOID) || g_str_has_prefix (k, "topup.") ||
            g_str_has_prefix (k, "account.") || g_str_equal (k, VP_KIND_CREDIT_MOVE) ||
-           g_str_equal (k, VP_KIND_CARD_REISSUE) || g_str_equal (k, VP_KIND_JOURNAL_BREAK));
+           g_str_equal (k, VP_KIND_CARD_REISSUE) || g_str_equal (k, VP_KIND_JOURNAL_BREAK) ||
+           g_str_equal (k, VP_KIND_CREDIT_REFUND));
 }
 
 static gboolean
@@ -1030,6 +1072,8 @@ apply_other (Ctx        *c,
     return apply_move (c, k, p, e, error);
   if (g_str_equal (k, VP_KIND_CARD_REISSUE))
     return apply_reissue (c, p, e, error);
+  if (g_str_equal (k, VP_KIND_CREDIT_REFUND))
+    return apply_refund (c, p, e, error);
   if (g_str_equal (k, VP_KIND_JOURNAL_BREAK))
     return apply_journal_break (c, p, e, error);
   return TRUE;
@@ -1045,7 +1089,8 @@ apply_entry (Ctx                  *c,
   const char *k = entry->kind;
 
   json_builder_begin_object (e->applied);
-  if (g_str_equal (k, VP_KIND_PAY))
+  /* Bills paid from credit alone are a payment of no money. */
+  if (g_str_equal (k, VP_KIND_PAY) || g_str_equal (k, VP_KIND_CREDIT_SETTLE))
     {
       if (!apply_pay (c, p, e, error))
         return FALSE;
@@ -1410,7 +1455,8 @@ push_in_tx (PGconn     *conn,
         g_autoptr(JsonNode) node = NULL;
         const char *number;
 
-        if (entry->seq <= highest || g_strcmp0 (entry->kind, VP_KIND_PAY) != 0)
+        if (entry->seq <= highest || (g_strcmp0 (entry->kind, VP_KIND_PAY) != 0 &&
+                                      g_strcmp0 (entry->kind, VP_KIND_CREDIT_SETTLE) != 0))
           continue;
         node = json_from_string (entry->payload, NULL);
         number = node && JSON_NODE_HOLDS_OBJECT (node) ?

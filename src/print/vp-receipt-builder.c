@@ -91,6 +91,8 @@ kind_title (const char *kind)
     { VP_KIND_ACCOUNT_TRANSFER, N_("Change of holder") },
     { VP_KIND_ACCOUNT_CLOSE, N_("Account closed") },
     { VP_KIND_CREDIT_MOVE, N_("Credit transfer") },
+    { VP_KIND_CREDIT_SETTLE, N_("Bills paid from credit") },
+    { VP_KIND_CREDIT_REFUND, N_("Credit refund") },
     { VP_KIND_CARD_REISSUE, N_("Card reissued") },
     { VP_KIND_LOG_CONSULTATION, N_("Consultation") },
     { VP_KIND_LOG_VISIT, N_("Home visit") },
@@ -217,11 +219,14 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
       pair (r, o, "card_number", _("Card"));
     }
 
-  if (g_str_equal (kind, VP_KIND_PAY))
+  if (g_str_equal (kind, VP_KIND_PAY) || g_str_equal (kind, VP_KIND_CREDIT_SETTLE))
     {
       JsonArray *bills = json_object_has_member (o, "bills") ? json_object_get_array_member (o, "bills") : NULL;
 
       money (r, o, "arrears_before", _("Arrears before"), FALSE);
+      /* The account position (DESIGN §3): credit pays first, money the rest. */
+      money (r, o, "credit_before", _("Credit before"), FALSE);
+      money (r, o, "credit_applied", _("Credit applied"), FALSE);
       for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
         {
           JsonObject *b = json_array_get_object_element (bills, i);
@@ -232,6 +237,14 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
       money (r, o, "to_credit", _("To credit"), FALSE);
       money (r, o, "arrears_after", _("Arrears left"), FALSE);
       money (r, o, "credit_after", _("Credit now"), FALSE);
+    }
+  else if (g_str_equal (kind, VP_KIND_CREDIT_REFUND))
+    {
+      money (r, o, "credit_before", _("Credit before"), FALSE);
+      money (r, o, "amount", _("Refunded in cash"), TRUE);
+      money (r, o, "credit_after", _("Credit now"), FALSE);
+      pair (r, o, "reason", _("Reason"));
+      pair (r, o, "approved_by", _("Approved by"));
     }
   else if (g_str_equal (kind, VP_KIND_TOPUP_INTENT) || g_str_equal (kind, VP_KIND_TOPUP_CONFIRM) ||
            g_str_equal (kind, VP_KIND_TOPUP_VOID))
@@ -253,6 +266,7 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
           g_autofree char *c = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "counter"));
           vp_receipt_add_pair (r, _("Purchase no."), c, FALSE);
         }
+      money (r, o, "credit_used", _("Paid from credit"), FALSE);
       money (r, o, "amount", _("Paid"), TRUE);
       money (r, o, "to_credit", _("To credit"), FALSE);
       money (r, o, "credit_after", _("Credit now"), FALSE);

@@ -712,6 +712,24 @@ vp_service_card_topup (VpService       *self,
                        GCancellable    *cancellable,
                        GError         **error)
 {
+  return vp_service_card_topup_full (self, staff, number, amount, volume, 0, &method, reference,
+                                     progress, progress_data, cancellable, error);
+}
+
+VpJournalEntry *
+vp_service_card_topup_full (VpService             *self,
+                            const VpStaff         *staff,
+                            const char            *number,
+                            VpMoney                amount,
+                            VpVolume               volume,
+                            VpTopupFlags           flags,
+                            const VpPaymentMethod *method,
+                            const char            *reference,
+                            VpTopupProgress        progress,
+                            gpointer               progress_data,
+                            GCancellable          *cancellable,
+                            GError               **error)
+{
   VpDatabase *db = vp_service_get_database (self);
   CardState *cs = get_state (self);
   g_autoptr(VpAccount) a = NULL;
@@ -812,7 +830,8 @@ vp_service_card_topup (VpService       *self,
 
   /* Phase 1: the money and the reserved counter are on the journal. */
   report (progress, progress_data, "intent", 0.1);
-  intent = vp_topup_store_intent (db, staff, number, amount, volume, method, reference, error);
+  intent = vp_topup_store_intent_full (db, staff, number, amount, volume,
+                                       (flags & VP_TOPUP_FROM_CREDIT) != 0, method, reference, error);
   if (intent == NULL)
     return NULL;
   t = vp_topup_store_get (db, intent->seq, &cause);

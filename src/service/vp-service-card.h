@@ -151,5 +151,20 @@ VpJournalEntry *vp_service_card_topup     (VpService       *self,
                                            gpointer         progress_data,
                                            GCancellable    *cancellable,
                                            GError         **error);
+/* As vp_service_card_topup(); VP_TOPUP_FROM_CREDIT pays with the
+ * account's credit first (vp_topup_store_intent_full()): method may be
+ * NULL when the credit covers the whole purchase. */
+VpJournalEntry *vp_service_card_topup_full (VpService             *self,
+                                            const VpStaff         *staff,
+                                            const char            *number,
+                                            VpMoney                amount,
+                                            VpVolume               volume,
+                                            VpTopupFlags           flags,
+                                            const VpPaymentMethod *method,
+                                            const char            *reference,
+                                            VpTopupProgress        progress,
+                                            gpointer               progress_data,
+                                            GCancellable          *cancellable,
+                                            GError               **error);
 
 G_END_DECLS

@@ -157,6 +157,26 @@ vp_service_pay (VpService       *self,
 }
 
 VpJournalEntry *
+vp_service_settle_from_credit (VpService     *self,
+                               const VpStaff *staff,
+                               const char    *number,
+                               GError       **error)
+{
+  return vp_bill_store_settle_from_credit (self->db, staff, number, error);
+}
+
+VpJournalEntry *
+vp_service_refund_credit (VpService     *self,
+                          const VpStaff *supervisor,
+                          const char    *number,
+                          VpMoney        amount,
+                          const char    *reason,
+                          GError       **error)
+{
+  return vp_bill_store_refund_credit (self->db, supervisor, number, amount, reason, error);
+}
+
+VpJournalEntry *
 vp_service_topup (VpService       *self,
                   const VpStaff   *staff,
                   const char      *number,

@@ -58,6 +58,25 @@ VpJournalEntry *vp_service_pay           (VpService       *self,
                                           const char      *reference,
                                           GError         **error);
 
+/* Pays open bills from the account's credit alone (kind credit.settle,
+ * no money taken). */
+VpJournalEntry *vp_service_settle_from_credit (VpService     *self,
+                                               const VpStaff *staff,
+                                               const char    *number,
+                                               GError       **error);
+/* Pays out credit in cash without closing the account (supervisor). */
+VpJournalEntry *vp_service_refund_credit (VpService     *self,
+                                          const VpStaff *supervisor,
+                                          const char    *number,
+                                          VpMoney        amount,
+                                          const char    *reason,
+                                          GError       **error);
+
+typedef enum
+{
+  VP_TOPUP_FROM_CREDIT = 1 << 0,   /* the account's credit pays first */
+} VpTopupFlags;
+
 /* stage is "card", "intent", "write", "verify", "confirm" or "done";
  * any other text is a one-line note for the operator (an earlier top-up
  * settled when this card came in). */

@@ -279,6 +279,8 @@ typedef struct
   const char     *number;
   VpMoney         amount;
   VpVolume        volume;
+  gboolean        from_credit;
+  gboolean        has_method;
   VpPaymentMethod method;
   const char     *reference;
 } IntentData;
@@ -297,6 +299,8 @@ intent_tx (VpDatabase  *db,
   VpVolume year_used, free_used;
   VpQuote q;
   VpMoney paid;
+  VpMoney credit_used = 0;
+  VpMoney money;
   sqlite3_stmt *stmt;
   gint64 shift_id;
 
@@ -339,13 +343,39 @@ intent_tx (VpDatabase  *db,
   year_position (a, g_date_time_get_year (now), &year_used, &free_used);
   /* By amount the resident pays what they asked; by volume the quote. */
   paid = d->amount > 0 ? d->amount : q.amount;
+  /* Credit first, then money for the rest. The credit leaves the account
+   * now, so a pending top-up cannot spend it twice; a VOID gives back
+   * the whole purchase (credit used and money) as credit. */
+  if (d->from_credit)
+    credit_used = MIN (MAX (a->balance, 0), paid);
+  money = paid - credit_used;
+  if (money > 0 && !d->has_method)
+    {
+      g_autofree char *have = vp_money_format (credit_used);
+      g_autofree char *rest = vp_money_format (money);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("Credit covers %s; give a payment method for the other %s"), have, rest);
+      return NULL;
+    }
+  if (credit_used > 0 && !vp_account_store_set_balance (db, a->id, a->balance - credit_used, error))
+    return NULL;
 
   json_builder_begin_object (b);
   vp_json_add_account (b, a);
   vp_json_add_string (b, "card_number", a->card_number);
   vp_json_add_int (b, "counter", a->card_counter + 1);
-  vp_json_add_money (b, "amount", paid);
-  vp_json_add_payment (b, d->method, d->reference);
+  /* amount is the money taken (what the drawer counts); the purchase is
+   * paid with funds = amount + credit_used. */
+  vp_json_add_money (b, "amount", money);
+  if (money > 0)
+    vp_json_add_payment (b, d->method, d->reference);
+  if (d->from_credit)
+    {
+      vp_json_add_money (b, "credit_used", credit_used);
+      vp_json_add_money (b, "funds", paid);
+      vp_json_add_money (b, "credit_before", a->balance);
+      vp_json_add_money (b, "credit_after", a->balance - credit_used);
+    }
   vp_json_add_int (b, "year_volume_before", year_used);
   add_quote (b, &q);
   vp_json_add_staff (b, d->staff);
@@ -355,8 +385,8 @@ intent_tx (VpDatabase  *db,
   refs.staff_id = d->staff->id;
   refs.shift_id = shift_id;
   refs.account_id = a->id;
-  refs.method = vp_payment_method_to_string (d->method);
-  refs.amount = paid;
+  refs.method = money > 0 ? vp_payment_method_to_string (d->method) : NULL;
+  refs.amount = money;
   entry = vp_journal_store_append (db, VP_KIND_TOPUP_INTENT, b, &refs, error);
   if (entry == NULL)
     return NULL;
@@ -373,6 +403,8 @@ intent_tx (VpDatabase  *db,
   sqlite3_bind_text (stmt, 3, a->card_number, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 4, a->card_counter + 1);
   sqlite3_bind_int64 (stmt, 5, q.volume);
+  /* topups.amount is the purchase's funds (money + credit used): what the
+   * card is bought with and what a VOID returns as credit. */
   sqlite3_bind_int64 (stmt, 6, paid);
   sqlite3_bind_int64 (stmt, 7, paid - q.amount);
   sqlite3_bind_int (stmt, 8, q.tariff_version);
@@ -395,12 +427,34 @@ vp_topup_store_intent (VpDatabase      *db,
                        const char      *reference,
                        GError         **error)
 {
-  IntentData d = { staff, number, amount, volume, method, reference };
+  return vp_topup_store_intent_full (db, staff, number, amount, volume, FALSE, &method, reference,
+                                     error);
+}
+
+VpJournalEntry *
+vp_topup_store_intent_full (VpDatabase            *db,
+                            const VpStaff         *staff,
+                            const char            *number,
+                            VpMoney                amount,
+                            VpVolume               volume,
+                            gboolean               from_credit,
+                            const VpPaymentMethod *method,
+                            const char            *reference,
+                            GError               **error)
+{
+  IntentData d = { staff, number, amount, volume, from_credit, method != NULL,
+                   method ? *method : VP_PAYMENT_CASH, reference };
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("A top-up"), error) ||
-      !vp_store_check_payment (method, reference, error))
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("A top-up"), error))
+    return NULL;
+  if (method == NULL && !from_credit)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("Give a payment method"));
+      return NULL;
+    }
+  if (method != NULL && !vp_store_check_payment (*method, reference, error))
     return NULL;
   return vp_store_run_tx (db, intent_tx, &d, error);
 }
@@ -521,7 +575,7 @@ resolve_tx (VpDatabase  *db,
 {
   static const char *copied_members[] = { "method", "reference", "tariff_version", "charged",
                                           "leftover", "free_volume", "discount", "concession",
-                                          "tiers" };
+                                          "tiers", "credit_used", "funds" };
   ResolveData *d = data;
   g_autoptr(VpJournalEntry) intent = NULL;
   g_autoptr(JsonObject) intent_payload = NULL;
@@ -533,6 +587,7 @@ resolve_tx (VpDatabase  *db,
   VpJournalRefs refs = { 0 };
   VpJournalEntry *entry;
   VpMoney credit = 0;
+  VpMoney credit_used = 0;
   VpMoney balance_after;
   VpVolume year_used, free_used;
   sqlite3_stmt *stmt;
@@ -565,6 +620,8 @@ resolve_tx (VpDatabase  *db,
   if (intent == NULL)
     return NULL;
   intent_payload = vp_journal_entry_parse_payload (intent);
+  if (intent_payload != NULL)
+    credit_used = json_object_get_int_member_with_default (intent_payload, "credit_used", 0);
 
   if (d->confirm)
     {
@@ -618,7 +675,9 @@ resolve_tx (VpDatabase  *db,
   vp_json_add_string (b, "card_number", t->card_number);
   vp_json_add_int (b, "counter", t->counter);
   vp_json_add_int (b, "volume", t->volume);
-  vp_json_add_money (b, "amount", t->amount);
+  /* amount: the money the intent took (t->amount also holds the credit
+   * it used). */
+  vp_json_add_money (b, "amount", t->amount - credit_used);
   vp_json_add_money (b, "to_credit", credit);
   vp_json_add_money (b, "credit_after", balance_after);
   if (d->confirm)

@@ -21,7 +21,7 @@ typedef struct
   char    *card_number;
   gint64   counter;        /* card purchase counter after this top-up */
   VpVolume volume;
-  VpMoney  amount;
+  VpMoney  amount;         /* funds: money taken + credit used */
   VpMoney  leftover;
   int      tariff_version;
   gint64   created_at;
@@ -49,6 +49,20 @@ VpJournalEntry *vp_topup_store_intent  (VpDatabase      *db,
                                         VpPaymentMethod  method,
                                         const char      *reference,
                                         GError         **error);
+/* As vp_topup_store_intent(); with from_credit the account's credit pays
+ * first (payload credit_used, funds = amount + credit_used; "amount" is
+ * the money taken) and the money only the rest: method may be NULL when
+ * the credit covers it all (else INVALID). The credit leaves the account
+ * at once; CONFIRM credits the leftover, VOID the whole funds. */
+VpJournalEntry *vp_topup_store_intent_full (VpDatabase            *db,
+                                            const VpStaff         *staff,
+                                            const char            *number,
+                                            VpMoney                amount,
+                                            VpVolume               volume,
+                                            gboolean               from_credit,
+                                            const VpPaymentMethod *method,
+                                            const char            *reference,
+                                            GError               **error);
 /* Journals CONFIRM: the card now holds the purchase. Leftover fen become
  * credit; the annual volume advances. staff may be NULL for recovery. */
 VpJournalEntry *vp_topup_store_confirm (VpDatabase    *db,

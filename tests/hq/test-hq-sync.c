@@ -368,8 +368,10 @@ test_push_day (void)
   /* HQ applied the payments like the van did. */
   {
     g_autofree char *sql = g_strdup_printf ("SELECT sum (paid) FROM bills WHERE account = '%s'", post_a);
+    /* The ¥123.45 and the credit the account held (issue 9: credit is
+     * applied in every payment). */
     g_assert_cmpint (hq_pg_int (pg, sql), ==, van_int (g_strdup_printf (
-      "SELECT min (12345, sum (b.amount)) FROM bills b JOIN accounts a ON a.id = b.account_id"
+      "SELECT sum (b.paid) FROM bills b JOIN accounts a ON a.id = b.account_id"
       " WHERE a.number = '%s'", post_a)));
     g_free (sql);
     /* The voided payment left B's bills as they were. */
@@ -793,6 +795,141 @@ test_push_credit_card_close (void)
   g_assert_cmpint (hq_pg_int (pg, sql), ==, 2);
 }
 
+static gint64
+van_arrears (const char *number)
+{
+  return van_int (g_strdup_printf ("SELECT coalesce (sum (b.amount - b.paid), 0) FROM bills b JOIN"
+                                   " accounts a ON a.id = b.account_id WHERE a.number = '%s'", number));
+}
+
+static void
+assert_same_bills (const char *number)
+{
+  g_autofree char *hq_sql = g_strdup_printf ("SELECT coalesce (sum (paid), 0) FROM bills"
+                                             " WHERE account = '%s'", number);
+  g_autofree char *van_sql = g_strdup_printf ("SELECT coalesce (sum (b.paid), 0) FROM bills b JOIN"
+                                              " accounts a ON a.id = b.account_id"
+                                              " WHERE a.number = '%s'", number);
+
+  g_assert_cmpint (hq_pg_int (pg, hq_sql), ==, van_int (van_sql));
+}
+
+static VpJournalEntry *
+ok_entry (VpJournalEntry *e,
+          GError         *error)
+{
+  g_assert_no_error (error);
+  g_assert_nonnull (e);
+  return e;
+}
+
+/* The account position (issue 9): credit applied in a payment, bills
+ * settled from credit, a credit refund, top-ups paid from credit (one
+ * confirmed, one voided): HQ consumes the credit as the van did. */
+static void
+test_push_credit_position (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
+  g_autoptr(HqResp) r = NULL;
+  g_autofree char *used = g_strdup_printf ("'%s', '%s', '%s', '%s'", post_a, post_b, post_c, prepaid);
+  g_autofree char *p1 = NULL, *p2 = NULL, *z = NULL;
+  VpPaymentMethod cash = VP_PAYMENT_CASH;
+  VpJournalEntry *e;
+  gint64 r1, r2, c1, q_credit, n_new, intent;
+
+  p1 = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                                    " status = 'active' AND number NOT IN (%s) AND"
+                                    " (SELECT sum (amount - paid) FROM bills b WHERE b.account_id = a.id)"
+                                    " >= 2 ORDER BY a.number LIMIT 1", used));
+  p2 = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                                    " status = 'active' AND number NOT IN ('%s', '%s') AND"
+                                    " (SELECT sum (amount - paid) FROM bills b WHERE b.account_id = a.id)"
+                                    " >= 1 ORDER BY a.number LIMIT 1", post_c, p1));
+  z = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE status = 'active' AND"
+                                   " number NOT IN (%s, '%s', '%s') AND NOT EXISTS (SELECT 1 FROM bills b"
+                                   " WHERE b.account_id = a.id AND b.paid < b.amount)"
+                                   " ORDER BY a.number LIMIT 1", used, p1, p2));
+  r1 = van_arrears (p1);
+  r2 = van_arrears (p2);
+  assert_same_balance (p1);
+  assert_same_balance (p2);
+  assert_same_balance (z);
+  assert_same_balance (prepaid);
+
+  if (vp_shift_store_current (van) == 0)
+    vp_journal_entry_free (ok_entry (vp_shift_store_open (van, op, 10000, &error), error));
+  /* Money paid into an account without bills is credit to hand round. */
+  vp_journal_entry_free (ok_entry (vp_bill_store_pay (van, op, z, 100000, VP_PAYMENT_CASH, NULL,
+                                                      &error), error));
+  /* p1 holds credit and arrears; paying the net plus ¥45.92 leaves
+   * only credit. */
+  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, z, p1, r1 / 2, &error),
+                                   error));
+  c1 = van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", p1));
+  e = ok_entry (vp_bill_store_pay (van, op, p1, r1 - MIN (c1, r1) + 4592, VP_PAYMENT_CASH, NULL,
+                                   &error), error);
+  {
+    g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (e);
+
+    g_assert_cmpint (json_object_get_int_member (p, "credit_applied"), ==, MIN (c1, r1));
+    g_assert_cmpint (json_object_get_int_member (p, "arrears_after"), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (p, "credit_after"), ==, c1 - MIN (c1, r1) + 4592);
+  }
+  vp_journal_entry_free (e);
+  /* p2 (the demo van has few accounts with open bills: post_b, whose
+   * payment was voided, may be it): credit covering its bills and ¥10.00 more, settled from credit;
+   * a supervisor refunds ¥5.00 of what is left. */
+  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, z, p2, r2 + 1000, &error),
+                                   error));
+  vp_journal_entry_free (ok_entry (vp_bill_store_settle_from_credit (van, op, p2, &error), error));
+  vp_journal_entry_free (ok_entry (vp_bill_store_refund_credit (van, sup, p2, 500, "moving", &error),
+                                   error));
+  /* A top-up bought with all the credit and ¥10.00 cash, confirmed; then
+   * one with ¥15.00 credit and ¥5.00 cash that never reached the card. */
+  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, z, prepaid, 5000, &error),
+                                   error));
+  q_credit = van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", prepaid));
+  e = ok_entry (vp_topup_store_intent_full (van, op, prepaid, q_credit + 1000, 0, TRUE, &cash, NULL,
+                                            &error), error);
+  intent = e->seq;
+  vp_journal_entry_free (e);
+  vp_journal_entry_free (ok_entry (vp_topup_store_confirm (van, op, intent, &error), error));
+  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, z, prepaid, 1500, &error),
+                                   error));
+  e = ok_entry (vp_topup_store_intent_full (van, op, prepaid, 2000, 0, TRUE, &cash, NULL, &error),
+                error);
+  intent = e->seq;
+  vp_journal_entry_free (e);
+  {
+    g_autoptr(VpTopup) t = vp_topup_store_get (van, intent, &error);
+
+    g_assert_no_error (error);
+    vp_journal_entry_free (ok_entry (vp_topup_store_void (van, op, intent, t->counter - 1,
+                                                          "card removed", &error), error));
+  }
+  n_new = vp_journal_store_last_seq (van) - day_last_seq;
+
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) n_new);
+  day_last_seq += n_new;
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "amount"), ==,
+                   van_int ("SELECT sum (amount) FROM journal"));
+  assert_same_balance (p1);
+  assert_same_balance (p2);
+  assert_same_balance (z);
+  assert_same_balance (prepaid);
+  assert_same_bills (p1);
+  assert_same_bills (p2);
+  g_assert_cmpint (van_arrears (p2),
+                   ==, 0);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags WHERE reason LIKE 'credit%'"),
+                   ==, 0);
+}
+
 static void
 test_http_malformed (void)
 {
@@ -1107,6 +1244,7 @@ main (int    argc,
   g_test_add_func ("/hq/push/transfer-flagged", test_push_transfer_flagged);
   g_test_add_func ("/hq/push/journal-break", test_push_journal_break);
   g_test_add_func ("/hq/push/credit-card-close", test_push_credit_card_close);
+  g_test_add_func ("/hq/push/credit-position", test_push_credit_position);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);

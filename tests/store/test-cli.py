@@ -115,7 +115,7 @@ try:
     tap(query("SELECT count(*) FROM accounts")[0][0] == 400, "demo wrote 400 accounts")
 
     postpaid = query("SELECT a.number, sum(b.amount - b.paid) FROM accounts a JOIN bills b"
-                     " ON b.account_id = a.id WHERE b.paid < b.amount GROUP BY a.id"
+                     " ON b.account_id = a.id WHERE b.paid < b.amount AND a.balance = 0 GROUP BY a.id"
                      " HAVING count(*) >= 2 ORDER BY a.number LIMIT 1")[0]
     prepaid = query("SELECT number FROM accounts WHERE meter = 'prepaid' AND tariff_class = 'residential'"
                     " AND service = 'gas' ORDER BY number LIMIT 1")[0][0]

@@ -887,11 +887,13 @@ test_void (void)
   e = open_shift (env, 0);
   g_clear_pointer (&e, vp_journal_entry_free);
 
+  /* The earlier payment took the ¥1.50 credit too (DESIGN §3): 2026-09
+   * has 1150 paid, 5850 open; ¥80.00 pays it all, ¥21.50 to credit. */
   pay = vp_bill_store_pay (env->db, env->op, acct, 8000, VP_PAYMENT_CASH, NULL, &error);
   g_assert_no_error (error);
   a = vp_test_get_account (env->db, acct);
   g_assert_cmpint (a->arrears, ==, 0);
-  g_assert_cmpint (a->balance, ==, 150 + 2000);
+  g_assert_cmpint (a->balance, ==, 8000 - 5850);
   g_clear_pointer (&a, vp_account_free);
 
   e = vp_shift_store_void (env->db, env->sup, pay->seq, "wrong account", &error);
@@ -904,9 +906,9 @@ test_void (void)
   g_clear_pointer (&e, vp_journal_entry_free);
   /* Bills and credit as before the payment. */
   a = vp_test_get_account (env->db, acct);
-  g_assert_cmpint (a->arrears, ==, 6000);
-  g_assert_cmpint (a->balance, ==, 150);
-  g_assert_cmpint (bill_paid (env, acct, "2026-09"), ==, 1000);
+  g_assert_cmpint (a->arrears, ==, 5850);
+  g_assert_cmpint (a->balance, ==, 0);
+  g_assert_cmpint (bill_paid (env, acct, "2026-09"), ==, 1150);
   g_assert_cmpint (bill_paid (env, acct, "2026-10"), ==, 0);
   g_assert_true (vp_shift_store_totals (env->db, 0, &t, &error));
   g_assert_cmpint (t.voids, ==, 1);
