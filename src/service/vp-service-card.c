@@ -738,6 +738,13 @@ vp_service_card_topup (VpService       *self,
   a = vp_account_store_get (db, number, error);
   if (a == NULL)
     return NULL;
+  /* Closing blocks the card too: say why, not "lost or stolen". */
+  if (a->status == VP_ACCOUNT_CLOSED)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("Account %s is closed; it cannot be topped up"), a->number);
+      return NULL;
+    }
   if (a->card_number == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,

@@ -727,6 +727,7 @@ test_push_credit_card_close (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
   g_autoptr(HqResp) r = NULL;
   g_autofree char *x = NULL;
   g_autofree char *y = NULL;
@@ -751,7 +752,8 @@ test_push_credit_card_close (void)
       g_assert_no_error (error);
       vp_journal_entry_free (e);
     }
-  e = vp_account_store_move_credit (van, op, x, y, moved, &error);
+  /* x and y have different holders: a supervisor approves the move. */
+  e = vp_account_store_move_credit (van, op, sup, x, y, moved, &error);
   g_assert_no_error (error);
   vp_journal_entry_free (e);
   e = vp_topup_store_intent (van, op, x, 3000, 0, VP_PAYMENT_CASH, NULL, &error);
@@ -769,7 +771,7 @@ test_push_credit_card_close (void)
   vp_journal_entry_free (e);
   new_card = van_string (g_strdup_printf ("SELECT card_number FROM accounts WHERE number = '%s'", y));
   g_assert_cmpstr (new_card, !=, old_card);
-  e = vp_account_store_close (van, op, y, NULL, &error);
+  e = vp_account_store_close (van, op, sup, y, NULL, &error);
   g_assert_no_error (error);
   vp_journal_entry_free (e);
   n_new = vp_journal_store_last_seq (van) - day_last_seq;
