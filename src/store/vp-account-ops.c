@@ -179,9 +179,12 @@ open_tx (VpDatabase  *db,
       if (!r->override_duplicate)
         {
           g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
-                       _("Account %s already has %s at this address; a second account "
-                         "needs a supervisor's override"),
-                       duplicate, vp_service_kind_to_string (r->service));
+                       r->service == VP_SERVICE_WATER
+                       ? _("Account %s already has water at this address; a second account "
+                           "needs a supervisor's override")
+                       : _("Account %s already has gas at this address; a second account "
+                           "needs a supervisor's override"),
+                       duplicate);
           return NULL;
         }
       approver = vp_staff_approver (d->staff, r->approver,
