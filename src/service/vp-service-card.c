@@ -930,8 +930,13 @@ vp_service_card_read (VpService     *self,
   if (vp_card_store_is_blocked (db, image.record.card_number))
     {
       out->account = vp_account_store_get (db, image.record.account_number, NULL);
-      out->problem = g_strdup_printf (_("Card %s is blocked (reported lost or stolen); keep it"),
-                                      image.record.card_number);
+      /* Closing an account blocks its card too: say which it was. */
+      if (out->account != NULL && out->account->status == VP_ACCOUNT_CLOSED)
+        out->problem = g_strdup_printf (_("Card %s belongs to closed account %s; keep it"),
+                                        image.record.card_number, out->account->number);
+      else
+        out->problem = g_strdup_printf (_("Card %s is blocked (reported lost or stolen); keep it"),
+                                        image.record.card_number);
       return g_steal_pointer (&out);
     }
   out->account = vp_account_store_get_by_card (db, image.record.card_number, NULL);

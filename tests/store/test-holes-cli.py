@@ -225,6 +225,12 @@ closing = query(db, "SELECT a.number, a.balance FROM accounts a WHERE a.meter = 
                     " WHERE b.account_id = a.id AND b.paid < b.amount) ORDER BY a.id LIMIT 1",
                 acct)[0]
 closed, credit = closing
+# A purchase on its card first, so the card holds a record to read later.
+o = ok_json("topup ¥10.00 before closing", db, ["topup", closed, "--amount", "10", "--method", "cash"] + OP)
+credit += o.get("leftover", 0)
+card = query(db, "SELECT card_number FROM accounts WHERE number = ?", closed)[0][0]
+tap(query(db, "SELECT balance FROM accounts WHERE number = ?", closed) == [(credit,)],
+    "credit %d fen after the top-up's leftover" % credit)
 cash_before = expected_cash(db)
 
 # 7. A cash refund needs a supervisor.
@@ -244,6 +250,13 @@ err = refused("a top-up on a closed account", db,
               ["topup", closed, "--amount", "10", "--method", "cash"] + OP, EXIT_FAILED,
               re.escape(closed) + ".*closed")
 tap("lost" not in err and "stolen" not in err, "not called lost or stolen", err)
+
+run(db, "card", "insert", card)
+rc, out, err = run(db, "card", "read", "--json")
+o = json.loads(out) if out.strip() else {}
+tap(rc == EXIT_FAILED and one_line(err) and "closed account " + closed in err and "lost" not in err
+    and "closed account" in (o.get("problem") or ""), "card read: the card of a closed account",
+    "rc=%d\nstdout: %s\nstderr: %s" % (rc, out, err))
 
 rc, out, err = run(db, "account", closed)
 tap(rc == 0 and "CLOSED" in out, "account says CLOSED", out + err)
