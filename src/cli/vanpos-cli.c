@@ -103,6 +103,27 @@ vp_cli_login (VpCli       *cli,
   return vp_service_login (cli->service, staff_id, pin, error);
 }
 
+gboolean
+vp_cli_login_approver (VpCli       *cli,
+                       const char  *staff_id,
+                       const char  *pin,
+                       VpStaff    **out,
+                       GError     **error)
+{
+  *out = NULL;
+  if (staff_id == NULL && pin == NULL)
+    return TRUE;
+  if (staff_id == NULL || pin == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH,
+                   "An approval needs both --approve-staff ID and --approve-pin PIN");
+      return FALSE;
+    }
+  /* The role is the store's to check: it names what needed approving. */
+  *out = vp_service_login (cli->service, staff_id, pin, error);
+  return *out != NULL;
+}
+
 int
 vp_cli_fail (VpCli        *cli,
              const GError *error)

@@ -15,11 +15,18 @@
 
 static char *opt_staff;
 static char *opt_pin;
+static char *opt_approve_staff;
+static char *opt_approve_pin;
 static gboolean opt_json;
 
 #define STAFF_ENTRIES \
   { "staff", 0, 0, G_OPTION_ARG_STRING, &opt_staff, "Staff id", "ID" }, \
   { "pin", 0, 0, G_OPTION_ARG_STRING, &opt_pin, "Staff PIN", "PIN" }
+/* Every supervisor approval: the supervisor signs in beside the operator. */
+#define APPROVE_ENTRIES \
+  { "approve-staff", 0, 0, G_OPTION_ARG_STRING, &opt_approve_staff, \
+    "Approving supervisor's staff id", "SUP" }, \
+  { "approve-pin", 0, 0, G_OPTION_ARG_STRING, &opt_approve_pin, "Approving supervisor's PIN", "PIN" }
 #define JSON_ENTRY \
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "Print one JSON object", NULL }
 
@@ -43,6 +50,15 @@ parse_amount_arg (const char *text,
       return FALSE;
     }
   return TRUE;
+}
+
+/* NULL when the approval options are well formed, else the usage text. */
+static const char *
+approve_usage (void)
+{
+  if ((opt_approve_staff == NULL) != (opt_approve_pin == NULL))
+    return "give both --approve-staff SUP and --approve-pin PIN";
+  return NULL;
 }
 
 /* error is passed by address: the operation call in the same argument
@@ -223,6 +239,7 @@ account_to_json (VpCli *cli, const VpAccount *a, gboolean full)
   I ("year_volume", a->tariff_year ? a->year_volume : 0);
   I ("last_reading", a->last_reading);
   S ("status", vp_account_status_to_string (a->status));
+  B ("closed", a->status == VP_ACCOUNT_CLOSED);
   if (full)
     {
       g_autoptr(GPtrArray) bills = vp_account_store_list_bills (cli->db, a->id, TRUE, NULL);
@@ -255,8 +272,10 @@ print_account_line (const VpAccount *a)
   g_autofree char *bal = vp_money_format (a->balance);
   g_autofree char *arr = vp_money_format (a->arrears);
 
-  g_print ("%-16s %-6s %-24s %-11s %-8s credit %s arrears %s\n", a->number, a->holder, a->address,
-           a->phone, vp_meter_type_to_string (a->meter), bal, arr);
+  /* "CLOSED" at the end, so the columns scripts read stay where they were. */
+  g_print ("%-16s %-6s %-24s %-11s %-8s credit %s arrears %s%s\n", a->number, a->holder, a->address,
+           a->phone, vp_meter_type_to_string (a->meter), bal, arr,
+           a->status == VP_ACCOUNT_CLOSED ? "  CLOSED" : "");
 }
 
 static int
@@ -487,7 +506,8 @@ cmd_open_account (VpCli *cli, int argc, char **argv)
   g_autofree char *name = NULL, *id_number = NULL, *phone = NULL, *estate = NULL;
   g_autofree char *building = NULL, *unit = NULL, *room = NULL, *service = NULL, *meter = NULL;
   g_autofree char *klass = NULL, *expiry = NULL, *fee = NULL, *method = NULL, *ref = NULL;
-  gboolean elderly = FALSE, visit = FALSE, card = FALSE;
+  gboolean elderly = FALSE, visit = FALSE, card = FALSE, override = FALSE;
+  g_autoptr(VpStaff) approver = NULL;
   VpOpenAccountRequest r = { 0 };
   GOptionEntry entries[] = {
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Holder's name", "N" },
@@ -507,7 +527,9 @@ cmd_open_account (VpCli *cli, int argc, char **argv)
     { "fee", 0, 0, G_OPTION_ARG_STRING, &fee, "Opening fee and deposit (default 0)", "AMOUNT" },
     { "method", 0, 0, G_OPTION_ARG_STRING, &method, "How the fee is paid", "METHOD" },
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference", "REF" },
-    STAFF_ENTRIES, JSON_ENTRY,
+    { "override-duplicate", 0, 0, G_OPTION_ARG_NONE, &override,
+      "Open a second account for the service at this address (supervisor approves)", NULL },
+    STAFF_ENTRIES, APPROVE_ENTRIES, JSON_ENTRY,
     { NULL }
   };
 
@@ -543,9 +565,17 @@ cmd_open_account (VpCli *cli, int argc, char **argv)
   if (r.fee > 0)
     FAIL_IF (!vp_cli_parse_method (method, &r.method, &error));
   r.reference = ref;
+  if (approve_usage ())
+    return vp_cli_usage_error (cli, "open-account", "%s", approve_usage ());
+  if (opt_approve_staff && !override)
+    return vp_cli_usage_error (cli, "open-account",
+                               "--approve-staff approves only --override-duplicate");
+  r.override_duplicate = override;
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
+  FAIL_IF (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, &approver, &error));
+  r.approver = approver;
   return finish_entry (cli, vp_service_open_account (cli->service, staff, &r, &error), &error);
 }
 
@@ -597,19 +627,23 @@ cmd_move_credit (VpCli *cli, int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) staff = NULL;
+  g_autoptr(VpStaff) approver = NULL;
   VpMoney amount;
-  GOptionEntry entries[] = { STAFF_ENTRIES, JSON_ENTRY, { NULL } };
+  GOptionEntry entries[] = { STAFF_ENTRIES, APPROVE_ENTRIES, JSON_ENTRY, { NULL } };
 
   if (!vp_cli_parse (cli, "move-credit", "FROM_NO TO_NO AMOUNT", entries, &argc, &argv))
     return VP_CLI_EXIT_USAGE;
   if (argc != 4)
     return vp_cli_usage_error (cli, "move-credit", "give FROM_NO, TO_NO and AMOUNT");
+  if (approve_usage ())
+    return vp_cli_usage_error (cli, "move-credit", "%s", approve_usage ());
   FAIL_IF (!parse_amount_arg (argv[3], "the amount", TRUE, &amount, &error));
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
-  return finish_entry (cli, vp_service_move_credit (cli->service, staff, argv[1], argv[2], amount,
-                                                    &error),
+  FAIL_IF (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, &approver, &error));
+  return finish_entry (cli, vp_service_move_credit (cli->service, staff, approver, argv[1], argv[2],
+                                                    amount, &error),
                        &error);
 }
 
@@ -620,10 +654,11 @@ cmd_close_account (VpCli *cli, int argc, char **argv)
   g_autoptr(VpStaff) staff = NULL;
   g_autofree char *refund = NULL;
   g_autofree char *to = NULL;
+  g_autoptr(VpStaff) approver = NULL;
   GOptionEntry entries[] = {
     { "refund", 0, 0, G_OPTION_ARG_STRING, &refund, "Refund the credit: cash", "cash" },
     { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Move the credit to this account", "NO" },
-    STAFF_ENTRIES, JSON_ENTRY,
+    STAFF_ENTRIES, APPROVE_ENTRIES, JSON_ENTRY,
     { NULL }
   };
 
@@ -635,10 +670,14 @@ cmd_close_account (VpCli *cli, int argc, char **argv)
     return vp_cli_usage_error (cli, "close-account", "give exactly one of --refund cash and --to NO");
   if (refund != NULL && !g_str_equal (refund, "cash"))
     return vp_cli_usage_error (cli, "close-account", "--refund takes only “cash”");
+  if (approve_usage ())
+    return vp_cli_usage_error (cli, "close-account", "%s", approve_usage ());
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
-  return finish_entry (cli, vp_service_close_account (cli->service, staff, argv[1], to, &error),
+  FAIL_IF (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, &approver, &error));
+  return finish_entry (cli, vp_service_close_account (cli->service, staff, approver, argv[1], to,
+                                                      &error),
                        &error);
 }
 
@@ -797,11 +836,12 @@ cmd_void (VpCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) staff = NULL;
   g_autofree char *reason = NULL;
+  g_autoptr(VpStaff) approver = NULL;
   gint64 seq;
   char *end = NULL;
   GOptionEntry entries[] = {
     { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why it is voided", "TEXT" },
-    STAFF_ENTRIES, JSON_ENTRY,
+    STAFF_ENTRIES, APPROVE_ENTRIES, JSON_ENTRY,
     { NULL }
   };
 
@@ -814,10 +854,18 @@ cmd_void (VpCli *cli, int argc, char **argv)
     return vp_cli_usage_error (cli, "void", "SEQ must be a positive whole number");
   if (reason == NULL)
     return vp_cli_usage_error (cli, "void", "--reason TEXT is required");
+  if (approve_usage ())
+    return vp_cli_usage_error (cli, "void", "%s", approve_usage ());
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
-  return finish_entry (cli, vp_service_void (cli->service, staff, seq, reason, &error), &error);
+  FAIL_IF (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, &approver, &error));
+  /* --staff alone: that supervisor asks and approves (the old form). */
+  if (approver == NULL)
+    return finish_entry (cli, vp_service_void (cli->service, staff, seq, reason, &error), &error);
+  return finish_entry (cli, vp_service_void_requested (cli->service, staff, approver, seq, reason,
+                                                       &error),
+                       &error);
 }
 
 /* --- reports and checks ------------------------------------------------------ */

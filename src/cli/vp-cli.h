@@ -55,6 +55,15 @@ VpStaff  *vp_cli_login          (VpCli        *cli,
                                  const char   *staff_id,
                                  const char   *pin,
                                  GError      **error);
+/* Authenticates the approving supervisor of --approve-staff/--approve-pin
+ * (every approval takes these two): *out NULL and TRUE when neither is
+ * given; AUTH when only one is or the PIN is wrong. Call after
+ * vp_cli_login. */
+gboolean  vp_cli_login_approver (VpCli        *cli,
+                                 const char   *staff_id,
+                                 const char   *pin,
+                                 VpStaff     **out,
+                                 GError      **error);
 /* Prints "vanpos-cli: <message>" and returns the matching exit code. */
 int       vp_cli_fail           (VpCli        *cli,
                                  const GError *error);

@@ -224,9 +224,12 @@ vp_validate_id_number (const char  *id_number,
       return FALSE;
     }
 
+  /* A lowercase x is the same check character (residents type it so);
+   * vp_id_number_normalize() gives the stored form. */
   if (strlen (id_number) != ID_NUMBER_LEN ||
       !ascii_digits (id_number, ID_NUMBER_LEN - 1) ||
-      !(g_ascii_isdigit (id_number[ID_NUMBER_LEN - 1]) || id_number[ID_NUMBER_LEN - 1] == 'X'))
+      !(g_ascii_isdigit (id_number[ID_NUMBER_LEN - 1]) ||
+        g_ascii_toupper (id_number[ID_NUMBER_LEN - 1]) == 'X'))
     {
       g_set_error (error, VP_VALIDATE_ERROR, VP_VALIDATE_ERROR_INVALID,
                    _("A resident ID number has 17 digits followed by a digit or X"));
@@ -249,7 +252,7 @@ vp_validate_id_number (const char  *id_number,
       return FALSE;
     }
 
-  if (vp_id_number_check_char (id_number) != id_number[ID_NUMBER_LEN - 1])
+  if (vp_id_number_check_char (id_number) != g_ascii_toupper (id_number[ID_NUMBER_LEN - 1]))
     {
       g_set_error (error, VP_VALIDATE_ERROR, VP_VALIDATE_ERROR_INVALID,
                    _("The ID number “%s” is mistyped (wrong check digit)"), id_number);
@@ -257,6 +260,21 @@ vp_validate_id_number (const char  *id_number,
     }
 
   return TRUE;
+}
+
+char *
+vp_id_number_normalize (const char *id_number)
+{
+  char *out;
+  gsize len;
+
+  g_return_val_if_fail (id_number != NULL, NULL);
+
+  out = g_strdup (id_number);
+  len = strlen (out);
+  if (len == ID_NUMBER_LEN && out[len - 1] == 'x')
+    out[len - 1] = 'X';
+  return out;
 }
 
 char *

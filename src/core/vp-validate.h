@@ -27,9 +27,13 @@ gboolean vp_validate_name       (const char *name,
  * (0 + 2–3 digit area code, optional '-', 7–8 digits). */
 gboolean vp_validate_phone      (const char *phone,
                                  GError    **error);
-/* 18 character resident ID (GB 11643, ISO 7064 MOD 11-2 check, 'X' allowed). */
+/* 18 character resident ID (GB 11643, ISO 7064 MOD 11-2 check, 'X' or 'x'
+ * allowed as the check character). */
 gboolean vp_validate_id_number  (const char *id_number,
                                  GError    **error);
+/* The stored form of an ID number: a final lowercase 'x' becomes 'X'.
+ * Anything else is copied as it is. */
+char    *vp_id_number_normalize (const char *id_number);
 /* The check character ('0'–'9' or 'X') for the first 17 digits. */
 char     vp_id_number_check_char (const char *first17);
 /* "110101********1234": keeps the first 6 and last 4. */

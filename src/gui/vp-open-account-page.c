@@ -12,6 +12,7 @@
 #include "vp-form-field.h"
 #include "vp-gui-util.h"
 #include "vp-keypad.h"
+#include "vp-supervisor-dialog.h"
 
 enum
 {
@@ -158,6 +159,7 @@ add_check (VpOpenAccountPage *self,
 typedef struct
 {
   VpStaff *staff;
+  VpStaff *approver;   /* the supervisor who allowed a second account here */
   char    *text[N_FIELDS];
   VpOpenAccountRequest request;
 } OpenData;
@@ -166,6 +168,7 @@ static void
 open_data_free (OpenData *d)
 {
   g_clear_pointer (&d->staff, vp_staff_free);
+  g_clear_pointer (&d->approver, vp_staff_free);
   for (guint i = 0; i < N_FIELDS; i++)
     g_free (d->text[i]);
   g_free (d);
@@ -180,6 +183,31 @@ open_job (VpService     *service,
   OpenData *d = data;
 
   return vp_service_open_account (service, d->staff, &d->request, error);
+}
+
+static void submit (VpOpenAccountPage *self,
+                    const VpStaff     *approver);
+
+static void
+duplicate_approved (VpSupervisorDialog *dialog,
+                    VpStaff            *supervisor,
+                    VpOpenAccountPage  *self)
+{
+  submit (self, supervisor);
+}
+
+/* The address already has an account for the service: say which, and
+ * let a supervisor allow the second one (a flat split in two, say). */
+static void
+ask_duplicate_override (VpOpenAccountPage *self,
+                        const char        *message)
+{
+  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self)));
+  g_autofree char *what = g_strdup_printf (_("Open a second account at this address: %s"), message);
+  VpSupervisorDialog *dialog = vp_supervisor_dialog_new (parent, self->context, what);
+
+  g_signal_connect_object (dialog, "approved", G_CALLBACK (duplicate_approved), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -199,6 +227,8 @@ open_done (GObject      *source,
   if (entry == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);
+      if (g_error_matches (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS))
+        ask_duplicate_override (self, error->message);
       return;
     }
   p = vp_journal_entry_parse_payload (entry);
@@ -216,7 +246,13 @@ submit_activated (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *param)
 {
-  VpOpenAccountPage *self = VP_OPEN_ACCOUNT_PAGE (widget);
+  submit (VP_OPEN_ACCOUNT_PAGE (widget), NULL);
+}
+
+static void
+submit (VpOpenAccountPage *self,
+        const VpStaff     *approver)
+{
   gboolean ok = TRUE;
   OpenData *d;
 
@@ -237,6 +273,12 @@ submit_activated (GtkWidget  *widget,
 
   d = g_new0 (OpenData, 1);
   d->staff = vp_context_dup_staff (self->context);
+  if (approver != NULL)
+    {
+      d->approver = vp_staff_copy (approver);
+      d->request.approver = d->approver;
+      d->request.override_duplicate = TRUE;
+    }
   for (guint i = 0; i < N_FIELDS; i++)
     d->text[i] = vp_form_field_dup_text (self->fields[i]);
   d->request.holder = d->text[F_HOLDER];

@@ -317,6 +317,7 @@ load_done (GObject      *source,
 typedef struct
 {
   VpStaff *staff;
+  VpStaff *requester;  /* void: the signed-in staff member who asked */
   VpMoney  amount;
   gint64   seq;
   char    *reason;
@@ -327,6 +328,7 @@ static void
 shift_data_free (ShiftData *d)
 {
   g_clear_pointer (&d->staff, vp_staff_free);
+  g_clear_pointer (&d->requester, vp_staff_free);
   g_free (d->reason);
   g_free (d);
 }
@@ -346,7 +348,8 @@ shift_job (VpService     *service,
     case 1:
       return vp_service_shift_close (service, d->staff, d->amount, error);
     default:
-      return vp_service_void (service, d->staff, d->seq, d->reason, error);
+      return vp_service_void_requested (service, d->requester ? d->requester : d->staff, d->staff,
+                                        d->seq, d->reason, error);
     }
 }
 
@@ -523,6 +526,7 @@ void_activated (GtkWidget  *widget,
   d = g_new0 (ShiftData, 1);
   d->seq = self->void_seq;
   d->reason = g_steal_pointer (&reason);
+  d->requester = vp_context_dup_staff (self->context);
   d->what = 2;
   vp_gui_show_message (self->message_label, NULL, FALSE);
   ask_supervisor (self, d, what);

@@ -756,6 +756,13 @@ vp_service_card_topup_full (VpService             *self,
   a = vp_account_store_get (db, number, error);
   if (a == NULL)
     return NULL;
+  /* Closing blocks the card too: say why, not "lost or stolen". */
+  if (a->status == VP_ACCOUNT_CLOSED)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("Account %s is closed; it cannot be topped up"), a->number);
+      return NULL;
+    }
   if (a->card_number == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
@@ -942,8 +949,13 @@ vp_service_card_read (VpService     *self,
   if (vp_card_store_is_blocked (db, image.record.card_number))
     {
       out->account = vp_account_store_get (db, image.record.account_number, NULL);
-      out->problem = g_strdup_printf (_("Card %s is blocked (reported lost or stolen); keep it"),
-                                      image.record.card_number);
+      /* Closing an account blocks its card too: say which it was. */
+      if (out->account != NULL && out->account->status == VP_ACCOUNT_CLOSED)
+        out->problem = g_strdup_printf (_("Card %s belongs to closed account %s; keep it"),
+                                        image.record.card_number, out->account->number);
+      else
+        out->problem = g_strdup_printf (_("Card %s is blocked (reported lost or stolen); keep it"),
+                                        image.record.card_number);
       return g_steal_pointer (&out);
     }
   out->account = vp_account_store_get_by_card (db, image.record.card_number, NULL);

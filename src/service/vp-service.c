@@ -215,22 +215,25 @@ vp_service_change_holder (VpService                   *self,
 VpJournalEntry *
 vp_service_move_credit (VpService     *self,
                         const VpStaff *staff,
+                        const VpStaff *approver,
                         const char    *from_number,
                         const char    *to_number,
                         VpMoney        amount,
                         GError       **error)
 {
-  return vp_account_store_move_credit (self->db, staff, from_number, to_number, amount, error);
+  return vp_account_store_move_credit (self->db, staff, approver, from_number, to_number, amount,
+                                       error);
 }
 
 VpJournalEntry *
 vp_service_close_account (VpService     *self,
                           const VpStaff *staff,
+                          const VpStaff *approver,
                           const char    *number,
                           const char    *to_number,
                           GError       **error)
 {
-  return vp_account_store_close (self->db, staff, number, to_number, error);
+  return vp_account_store_close (self->db, staff, approver, number, to_number, error);
 }
 
 VpJournalEntry *
@@ -289,6 +292,17 @@ vp_service_void (VpService     *self,
                  GError       **error)
 {
   return vp_shift_store_void (self->db, supervisor, seq, reason, error);
+}
+
+VpJournalEntry *
+vp_service_void_requested (VpService     *self,
+                           const VpStaff *requester,
+                           const VpStaff *supervisor,
+                           gint64         seq,
+                           const char    *reason,
+                           GError       **error)
+{
+  return vp_shift_store_void_requested (self->db, requester, supervisor, seq, reason, error);
 }
 
 VpJournalEntry *

@@ -109,14 +109,18 @@ VpJournalEntry *vp_service_change_holder (VpService                   *self,
                                           const VpStaff               *staff,
                                           const VpChangeHolderRequest *request,
                                           GError                     **error);
+/* approver: the supervisor who approves (NULL: none given); see
+ * vp_account_store_move_credit() and vp_account_store_close(). */
 VpJournalEntry *vp_service_move_credit   (VpService     *self,
                                           const VpStaff *staff,
+                                          const VpStaff *approver,
                                           const char    *from_number,
                                           const char    *to_number,
                                           VpMoney        amount,
                                           GError       **error);
 VpJournalEntry *vp_service_close_account (VpService     *self,
                                           const VpStaff *staff,
+                                          const VpStaff *approver,
                                           const char    *number,
                                           const char    *to_number,
                                           GError       **error);
@@ -153,6 +157,13 @@ VpJournalEntry *vp_service_void          (VpService     *self,
                                           gint64         seq,
                                           const char    *reason,
                                           GError       **error);
+/* A void asked for by requester (any staff) and approved by supervisor. */
+VpJournalEntry *vp_service_void_requested (VpService     *self,
+                                           const VpStaff *requester,
+                                           const VpStaff *supervisor,
+                                           gint64         seq,
+                                           const char    *reason,
+                                           GError       **error);
 
 G_END_DECLS
 

@@ -53,8 +53,6 @@ validate_open_request (const VpOpenAccountRequest *r,
                        _("A low-income account needs its certificate's expiry date"));
           return FALSE;
         }
-      if (!vp_validate_date (r->concession_expiry, error))
-        return FALSE;
     }
   if (r->fee < 0 || r->fee > VP_MONEY_MAX_TRANSACTION)
     {
@@ -72,6 +70,73 @@ validate_open_request (const VpOpenAccountRequest *r,
   return TRUE;
 }
 
+gboolean
+vp_account_store_check_certificate (VpDatabase  *db,
+                                    const char  *expiry,
+                                    GError     **error)
+{
+  g_autoptr(GDateTime) now = vp_store_local_datetime (vp_database_now ());
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+
+  if (expiry == NULL || *expiry == '\0')
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("A low-income account needs its certificate's expiry date"));
+      return FALSE;
+    }
+  if (!vp_validate_date (expiry, error))
+    return FALSE;
+  /* yyyy-mm-dd compares as text. A certificate that ends today would
+   * give the concession for a few hours at most: it must still run. */
+  if (strcmp (expiry, today) <= 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("The low-income certificate expired on %s (today is %s); "
+                     "ask for the renewed certificate"), expiry, today);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+vp_account_store_find_at_address (VpDatabase     *db,
+                                  const char     *estate,
+                                  const char     *building,
+                                  const char     *unit,
+                                  const char     *room,
+                                  VpServiceKind   service,
+                                  GError        **error)
+{
+  sqlite3_stmt *stmt;
+  char *number = NULL;
+  int rc;
+
+  stmt = vp_database_prepare (db, "SELECT number FROM accounts WHERE estate = ?1 AND building = ?2"
+                                  " AND unit = ?3 AND room = ?4 AND service = ?5"
+                                  " AND status != 'closed' ORDER BY id LIMIT 1",
+                              error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, estate, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, building, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, unit ? unit : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, room, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, vp_service_kind_to_string (service), -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    number = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
+                   "Looking up the address failed: %s", sqlite3_errstr (rc));
+      return NULL;
+    }
+  if (number == NULL)
+    number = g_strdup ("");
+  return number;
+}
+
 typedef struct
 {
   const VpStaff              *staff;
@@ -87,16 +152,46 @@ open_tx (VpDatabase  *db,
   const VpOpenAccountRequest *r = d->r;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(VpAccount) a = g_new0 (VpAccount, 1);
-  g_autofree char *masked = vp_mask_id_number (r->id_number);
+  g_autofree char *id_number = vp_id_number_normalize (r->id_number);
+  g_autofree char *masked = vp_mask_id_number (id_number);
+  g_autofree char *duplicate = NULL;
   g_autoptr(GDateTime) now = vp_store_local_datetime (vp_database_now ());
+  const VpStaff *approver = NULL;
   VpJournalRefs refs = { 0 };
   VpJournalEntry *entry;
   sqlite3_stmt *stmt;
   gint64 shift_id = 0;
   gint64 seq;
 
+  if (r->tariff_class == VP_TARIFF_CLASS_LOW_INCOME &&
+      !vp_account_store_check_certificate (db, r->concession_expiry, error))
+    return NULL;
   if (r->fee > 0 && (shift_id = vp_shift_store_require_open (db, error)) == 0)
     return NULL;
+  /* One address has one gas (or water) account: a second one is mostly a
+   * resident already known under another name or a mistyped room. */
+  duplicate = vp_account_store_find_at_address (db, r->estate, r->building, r->unit, r->room,
+                                                r->service, error);
+  if (duplicate == NULL)
+    return NULL;
+  if (*duplicate != '\0')
+    {
+      if (!r->override_duplicate)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
+                       r->service == VP_SERVICE_WATER
+                       ? _("Account %s already has water at this address; a second account "
+                           "needs a supervisor's override")
+                       : _("Account %s already has gas at this address; a second account "
+                           "needs a supervisor's override"),
+                       duplicate);
+          return NULL;
+        }
+      approver = vp_staff_approver (d->staff, r->approver,
+                                    _("A second account at one address"), error);
+      if (approver == NULL)
+        return NULL;
+    }
 
   seq = next_meta_counter (db, "provisional_seq", error);
   if (seq == 0)
@@ -105,7 +200,7 @@ open_tx (VpDatabase  *db,
   a->number = vp_account_number_make_provisional (vp_database_get_van_id (db), seq);
   a->holder = g_strdup (r->holder);
   a->phone = g_strdup (r->phone);
-  a->id_number = g_strdup (r->id_number);
+  a->id_number = g_strdup (id_number);
   a->estate = g_strdup (r->estate);
   a->building = g_strdup (r->building);
   a->unit = g_strdup (r->unit ? r->unit : "");
@@ -154,6 +249,11 @@ open_tx (VpDatabase  *db,
   vp_json_add_money (b, "fee", r->fee);
   if (r->fee > 0)
     vp_json_add_payment (b, r->method, r->reference);
+  if (approver != NULL)
+    {
+      vp_json_add_string (b, "duplicate_of", duplicate);
+      vp_json_add_string (b, "approved_by", approver->id);
+    }
   vp_json_add_staff (b, d->staff);
   json_builder_end_object (b);
 
@@ -196,6 +296,10 @@ vp_account_store_open (VpDatabase                 *db,
   if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Opening an account"), error) ||
       !validate_open_request (request, error))
     return NULL;
+  if (request->approver != NULL &&
+      vp_staff_approver (staff, request->approver, _("A second account at one address"),
+                         error) == NULL)
+    return NULL;
   return vp_store_run_tx (db, open_tx, &d, error);
 }
 
@@ -217,7 +321,8 @@ change_tx (VpDatabase  *db,
   g_autoptr(VpAccount) a = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autofree char *old_masked = NULL;
-  g_autofree char *new_masked = vp_mask_id_number (r->new_id_number);
+  g_autofree char *new_id = vp_id_number_normalize (r->new_id_number);
+  g_autofree char *new_masked = vp_mask_id_number (new_id);
   g_autofree char *initials = vp_pinyin_initials (r->new_holder);
   VpJournalRefs refs = { 0 };
   sqlite3_stmt *stmt;
@@ -227,7 +332,7 @@ change_tx (VpDatabase  *db,
   a = vp_account_store_load (db, r->number, FALSE, error);
   if (a == NULL)
     return NULL;
-  if (g_strcmp0 (a->id_number, r->new_id_number) == 0)
+  if (g_strcmp0 (a->id_number, new_id) == 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
                    _("The new holder is the current holder (same ID number)"));
@@ -265,7 +370,7 @@ change_tx (VpDatabase  *db,
   sqlite3_bind_text (stmt, 2, r->new_holder, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, initials, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, r->new_phone, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, r->new_id_number, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, new_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 6, r->final_reading);
   sqlite3_bind_int64 (stmt, 7, vp_database_now ());
   if (!vp_store_step_done (db, stmt, error))
@@ -285,7 +390,7 @@ change_tx (VpDatabase  *db,
   json_builder_begin_object (b);
   vp_json_add_string (b, "name", r->new_holder);
   vp_json_add_string (b, "phone", r->new_phone);
-  vp_json_add_string (b, "id_number", r->new_id_number);
+  vp_json_add_string (b, "id_number", new_id);
   vp_json_add_string (b, "id_masked", new_masked);
   json_builder_end_object (b);
   vp_json_add_int (b, "final_reading", r->final_reading);
@@ -342,11 +447,24 @@ vp_account_store_change_holder (VpDatabase                  *db,
 typedef struct
 {
   const VpStaff *staff;
+  const VpStaff *approver;  /* NULL: none given */
   const char    *from;
   const char    *to;
   VpMoney        amount;   /* move: amount; close: unused */
   gboolean       close;
 } MoveData;
+
+/* The same person holds both accounts: the ID numbers agree, or, where
+ * one is not recorded (old master data), the name and phone do. */
+static gboolean
+same_holder (const VpAccount *a,
+             const VpAccount *b)
+{
+  if (a->id_number != NULL && *a->id_number != '\0' &&
+      b->id_number != NULL && *b->id_number != '\0')
+    return g_ascii_strcasecmp (a->id_number, b->id_number) == 0;
+  return g_strcmp0 (a->holder, b->holder) == 0 && g_strcmp0 (a->phone, b->phone) == 0;
+}
 
 static VpJournalEntry *
 move_tx (VpDatabase  *db,
@@ -361,6 +479,8 @@ move_tx (VpDatabase  *db,
   VpMoney amount = d->amount;
   VpMoney from_after;
   VpMoney to_after = 0;
+  const VpStaff *approver = NULL;
+  const char *what = NULL;
   gint64 shift_id = 0;
   sqlite3_stmt *stmt;
 
@@ -418,6 +538,20 @@ move_tx (VpDatabase  *db,
       return NULL;
     }
 
+  /* Money leaving the resident's hands or going to someone else's
+   * account is approved by a supervisor, checked here where the
+   * amount and both holders are known. */
+  if (d->close && to == NULL && amount > 0)
+    what = _("A cash refund");
+  else if (to != NULL && amount > 0 && !same_holder (from, to))
+    what = _("Moving credit to another holder");
+  if (what != NULL || d->approver != NULL)
+    {
+      approver = vp_staff_approver (d->staff, d->approver, what ? what : _("Moving credit"), error);
+      if (approver == NULL)
+        return NULL;
+    }
+
   from_after = from->balance - amount;
   if (!vp_account_store_set_balance (db, from->id, from_after, error))
     return NULL;
@@ -457,6 +591,8 @@ move_tx (VpDatabase  *db,
     }
   if (d->close)
     vp_json_add_string (b, "refund", to != NULL ? "transfer" : "cash");
+  if (approver != NULL)
+    vp_json_add_string (b, "approved_by", approver->id);
   vp_json_add_staff (b, d->staff);
   json_builder_end_object (b);
 
@@ -475,16 +611,18 @@ move_tx (VpDatabase  *db,
 VpJournalEntry *
 vp_account_store_move_credit (VpDatabase    *db,
                               const VpStaff *staff,
+                              const VpStaff *approver,
                               const char    *from_number,
                               const char    *to_number,
                               VpMoney        amount,
                               GError       **error)
 {
-  MoveData d = { staff, from_number, to_number, amount, FALSE };
+  MoveData d = { staff, approver, from_number, to_number, amount, FALSE };
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
   if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Moving credit"), error) ||
+      (approver != NULL && vp_staff_approver (staff, approver, _("Moving credit"), error) == NULL) ||
       !vp_store_check_amount (amount, _("The amount to move"), error))
     return NULL;
   if (to_number == NULL)
@@ -498,15 +636,18 @@ vp_account_store_move_credit (VpDatabase    *db,
 VpJournalEntry *
 vp_account_store_close (VpDatabase    *db,
                         const VpStaff *staff,
+                        const VpStaff *approver,
                         const char    *number,
                         const char    *to_number,
                         GError       **error)
 {
-  MoveData d = { staff, number, to_number, 0, TRUE };
+  MoveData d = { staff, approver, number, to_number, 0, TRUE };
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Closing an account"), error))
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Closing an account"), error) ||
+      (approver != NULL &&
+       vp_staff_approver (staff, approver, _("Closing an account"), error) == NULL))
     return NULL;
   return vp_store_run_tx (db, move_tx, &d, error);
 }

@@ -72,9 +72,17 @@ typedef struct
   VpPaymentMethod method;
   const char   *reference;          /* card/mobile payment reference */
   gboolean      issue_card;         /* prepaid: issue a new card number */
+  /* A second account for the same service at the same address (estate,
+   * building, unit, room) is refused (VP_STORE_ERROR_EXISTS) unless
+   * override_duplicate, approved by a supervisor (approver, or the staff
+   * member opening it when a supervisor; PERMISSION otherwise). */
+  gboolean      override_duplicate;
+  const VpStaff *approver;          /* NULL: none given */
 } VpOpenAccountRequest;
 
-/* Opens a provisional account P-<van>-<seq>; HQ assigns the real number. */
+/* Opens a provisional account P-<van>-<seq>; HQ assigns the real number.
+ * id_number is stored normalised (vp_id_number_normalize()); a low-income
+ * certificate must run past the van's date. */
 VpJournalEntry *vp_account_store_open  (VpDatabase                 *db,
                                         const VpStaff              *staff,
                                         const VpOpenAccountRequest *request,
@@ -97,19 +105,43 @@ VpJournalEntry *vp_account_store_change_holder (VpDatabase                  *db,
                                                 const VpStaff               *staff,
                                                 const VpChangeHolderRequest *request,
                                                 GError                     **error);
-/* Moves credit from one account to another (a resident moving house). */
+/* Moves credit from one account to another (a resident moving house).
+ * To another holder's account (another ID number; where one is not
+ * recorded, another name or phone) it needs a
+ * supervisor's approval: approver, or staff when staff is a supervisor;
+ * VP_STORE_ERROR_PERMISSION otherwise. The payload names "approved_by". */
 VpJournalEntry *vp_account_store_move_credit   (VpDatabase    *db,
                                                 const VpStaff *staff,
+                                                const VpStaff *approver,
                                                 const char    *from_number,
                                                 const char    *to_number,
                                                 VpMoney        amount,
                                                 GError       **error);
 /* Closes an account; its credit is refunded in cash (to_number NULL) or
- * moved to to_number. Open bills must be settled first. */
+ * moved to to_number. Open bills must be settled first. A cash refund of
+ * more than nothing, or credit moved to another holder, needs a
+ * supervisor's approval as for vp_account_store_move_credit. */
 VpJournalEntry *vp_account_store_close         (VpDatabase    *db,
                                                 const VpStaff *staff,
+                                                const VpStaff *approver,
                                                 const char    *number,
                                                 const char    *to_number,
                                                 GError       **error);
+
+/* A low-income certificate's expiry (yyyy-mm-dd): a real date after the
+ * van's date. VP_STORE_ERROR_INVALID (or VP_VALIDATE_ERROR) otherwise.
+ * Every place a certificate is given checks it with this. */
+gboolean   vp_account_store_check_certificate (VpDatabase  *db,
+                                               const char  *expiry,
+                                               GError     **error);
+/* The number of an account (not closed) for service at this address;
+ * "" when there is none, NULL on error. */
+char      *vp_account_store_find_at_address   (VpDatabase    *db,
+                                               const char    *estate,
+                                               const char    *building,
+                                               const char    *unit,
+                                               const char    *room,
+                                               VpServiceKind  service,
+                                               GError       **error);
 
 G_END_DECLS

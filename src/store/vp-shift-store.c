@@ -342,6 +342,9 @@ reverse_pay (VpDatabase  *db,
 {
   JsonArray *bills = json_object_get_array_member (p, "bills");
   VpMoney to_credit = json_object_get_int_member_with_default (p, "to_credit", 0);
+  /* The bills' "paid" includes what the account's credit paid: un-paying
+   * them gives that credit back. */
+  VpMoney credit_applied = json_object_get_int_member_with_default (p, "credit_applied", 0);
   sqlite3_stmt *stmt;
   VpMoney balance = 0;
 
@@ -358,7 +361,7 @@ reverse_pay (VpDatabase  *db,
                    _("The credit from this payment has been used since; it cannot be voided"));
       return FALSE;
     }
-  if (!vp_account_store_set_balance (db, account_id, balance - to_credit, error))
+  if (!vp_account_store_set_balance (db, account_id, balance - to_credit + credit_applied, error))
     return FALSE;
 
   stmt = vp_database_prepare (db, "UPDATE bills SET paid = paid - ?2 WHERE id = ?1 AND paid >= ?2",
@@ -412,12 +415,20 @@ reverse_open (VpDatabase  *db,
   return vp_store_step_done (db, stmt, error);
 }
 
+typedef struct
+{
+  const VpStaff *requester;
+  const VpStaff *staff;      /* the approving supervisor */
+  gint64         seq;
+  const char    *reason;
+} VoidData;
+
 static VpJournalEntry *
 void_tx (VpDatabase  *db,
          gpointer     data,
          GError     **error)
 {
-  ShiftData *d = data;
+  VoidData *d = data;
   g_autoptr(VpJournalEntry) target = NULL;
   g_autoptr(JsonObject) p = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -500,6 +511,7 @@ void_tx (VpDatabase  *db,
   if (method)
     vp_json_add_string (b, "method", method);
   vp_json_add_string (b, "reason", d->reason);
+  vp_json_add_string (b, "requested_by", d->requester->id);
   vp_json_add_string (b, "approved_by", d->staff->id);
   vp_json_add_staff (b, d->staff);
   json_builder_end_object (b);
@@ -522,11 +534,23 @@ vp_shift_store_void (VpDatabase    *db,
                      const char    *reason,
                      GError       **error)
 {
-  ShiftData d = { supervisor, 0, seq, reason };
+  return vp_shift_store_void_requested (db, supervisor, supervisor, seq, reason, error);
+}
+
+VpJournalEntry *
+vp_shift_store_void_requested (VpDatabase    *db,
+                               const VpStaff *requester,
+                               const VpStaff *supervisor,
+                               gint64         seq,
+                               const char    *reason,
+                               GError       **error)
+{
+  VoidData d = { requester, supervisor, seq, reason };
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
-  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, _("Voiding a transaction"), error))
+  if (!vp_staff_require_role (requester, VP_ROLE_OPERATOR, _("Voiding a transaction"), error) ||
+      !vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, _("Voiding a transaction"), error))
     return NULL;
   if (reason == NULL || !vp_validate_note (reason, 200, error) || *reason == '\0')
     {

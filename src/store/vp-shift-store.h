@@ -27,11 +27,20 @@ gboolean        vp_shift_store_totals  (VpDatabase    *db,
 gint64          vp_shift_store_current (VpDatabase    *db);
 
 /* Reversing entry for a payment or account opening of the open shift.
- * Needs a supervisor. */
+ * Needs a supervisor, who both asks and approves. */
 VpJournalEntry *vp_shift_store_void    (VpDatabase    *db,
                                         const VpStaff *supervisor,
                                         gint64         seq,
                                         const char    *reason,
                                         GError       **error);
+/* The same, asked for by requester (any signed-in staff) and approved by
+ * supervisor (VP_STORE_ERROR_PERMISSION unless a supervisor). The payload
+ * names both: "requested_by" and "approved_by". */
+VpJournalEntry *vp_shift_store_void_requested (VpDatabase    *db,
+                                               const VpStaff *requester,
+                                               const VpStaff *supervisor,
+                                               gint64         seq,
+                                               const char    *reason,
+                                               GError       **error);
 
 G_END_DECLS

@@ -315,3 +315,27 @@ vp_staff_require_role (const VpStaff *staff,
     }
   return TRUE;
 }
+
+const VpStaff *
+vp_staff_approver (const VpStaff *staff,
+                   const VpStaff *approver,
+                   const char    *what,
+                   GError       **error)
+{
+  if (approver != NULL)
+    {
+      if (approver->role != VP_ROLE_SUPERVISOR)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_PERMISSION,
+                       _("%s needs a supervisor's approval; %s is an operator"), what, approver->id);
+          return NULL;
+        }
+      return approver;
+    }
+  if (staff != NULL && staff->role == VP_ROLE_SUPERVISOR)
+    return staff;
+  g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_PERMISSION,
+               _("%s needs a supervisor's approval; %s is an operator"), what,
+               staff != NULL ? staff->id : "?");
+  return NULL;
+}

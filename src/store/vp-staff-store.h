@@ -35,5 +35,14 @@ gboolean   vp_staff_require_role       (const VpStaff *staff,
                                         VpRole         role,
                                         const char    *what,
                                         GError       **error);
+/* The supervisor who approves what staff asks for (a cash refund, credit
+ * moved to another holder, a void, a second account at one address):
+ * approver when given, else staff itself when staff is a supervisor.
+ * VP_STORE_ERROR_PERMISSION when the approver is not a supervisor or no
+ * supervisor is at hand: an operator's PIN alone never approves. */
+const VpStaff *vp_staff_approver       (const VpStaff *staff,
+                                        const VpStaff *approver,
+                                        const char    *what,
+                                        GError       **error);
 
 G_END_DECLS

@@ -306,9 +306,16 @@ intent_tx (VpDatabase  *db,
 
   if ((shift_id = vp_shift_store_require_open (db, error)) == 0)
     return NULL;
-  a = vp_account_store_load (db, d->number, FALSE, error);
+  a = vp_account_store_load (db, d->number, TRUE, error);
   if (a == NULL)
     return NULL;
+  /* Closing blocks the card too: say why, not "lost or stolen". */
+  if (a->status == VP_ACCOUNT_CLOSED)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("Account %s is closed; it cannot be topped up"), a->number);
+      return NULL;
+    }
   if (a->card_number == NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
@@ -343,6 +350,17 @@ intent_tx (VpDatabase  *db,
   year_position (a, g_date_time_get_year (now), &year_used, &free_used);
   /* By amount the resident pays what they asked; by volume the quote. */
   paid = d->amount > 0 ? d->amount : q.amount;
+  /* A purchase advances the card's counter: it must buy something and
+   * cost something (0.001 m³ rounds to ¥0.00). */
+  if (paid < 1 || q.volume <= 0)
+    {
+      g_autofree char *vol = vp_volume_format (q.volume);
+      g_autofree char *cost = vp_money_format (paid);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("The top-up is too small (%s for %s): it must buy some volume and cost "
+                     "at least ¥0.01"), cost, vol);
+      return NULL;
+    }
   /* Credit first, then money for the rest. The credit leaves the account
    * now, so a pending top-up cannot spend it twice; a VOID gives back
    * the whole purchase (credit used and money) as credit. */

@@ -76,9 +76,17 @@ test_id_number (void)
   g_assert_nonnull (x_id);
   assert_id (x_id, -1);
 
+  /* A lowercase x is accepted and stored as X (issue 9). */
   lower = g_strdup (x_id);
   lower[17] = 'x';
-  assert_id (lower, VP_VALIDATE_ERROR_INVALID);
+  assert_id (lower, -1);
+  {
+    g_autofree char *norm = vp_id_number_normalize (lower);
+    g_autofree char *digits = vp_id_number_normalize (b);
+
+    g_assert_cmpstr (norm, ==, x_id);
+    g_assert_cmpstr (digits, ==, b);
+  }
 
   wrong = g_strdup (b);
   wrong[17] = wrong[17] == '0' ? '1' : '0';

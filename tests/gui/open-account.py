@@ -64,5 +64,30 @@ def flow():
     g.check(len(new) == 1 and 'open' in new[0].get('kind', ''),
             'journal got %r' % [e.get('kind') for e in new])
 
+    # A second gas account at the same address: refused naming the first,
+    # and the supervisor dialog asks for the override (issue 9).
+    p = g.nav('New account')
+    g.set_text('Holder name', '周丽', within=p)
+    g.set_text('ID number', g.id_number(seq='386'), within=p)
+    g.set_text('Phone', '13912345679', within=p)
+    g.set_text('Estate', '天鹅湖畔', within=p)
+    g.set_text('Building', '9', within=p)
+    g.set_text('Unit', '2', within=p)
+    g.set_text('Room', '301', within=p)
+    g.toggle_on('Gas', within=p)
+    g.toggle_on('Post-paid', within=p)
+    g.toggle_on('Residential', within=p)
+    g.press('Open account', within=p)
+    dlg = g.dialog('Supervisor approval')
+    g.screenshot('duplicate')
+    g.check(len(g.journal()) == len(before) + 1, 'the refused second account wrote to the journal')
+    g.press('%s (sup01)' % g.staff_name('sup01'), within=dlg)
+    g.keypad('9876', within=dlg, target='Supervisor PIN')
+    g.press('Approve', within=dlg)
+    g.wait_until(lambda: len(g.journal()) == len(before) + 2, 'the second account')
+    e = g.journal()[-1]
+    g.check(e.get('duplicate_of') == a['number'] and e.get('approved_by') == 'sup01'
+            and e.get('staff') == 'op01', 'second account entry %r' % e)
+
 
 g.run(flow)

@@ -43,6 +43,9 @@ def flow():
     g.check(v.get('kind') == 'void', 'journal kind %r' % v.get('kind'))
     g.check(v.get('voided_seq') == pay_entry['seq'], 'voided seq %r, expected %r'
             % (v.get('voided_seq'), pay_entry['seq']))
+    # Who asked (the signed-in operator) and who approved (issue 9).
+    g.check(v.get('requested_by') == 'op01' and v.get('approved_by') == 'sup01',
+            'requested_by %r, approved_by %r' % (v.get('requested_by'), v.get('approved_by')))
     g.check(v.get('staff') == 'sup01', 'approved by %r' % v.get('staff'))
     g.check(g.account(number)['arrears'] == start['arrears'],
             'arrears %d after the void, expected %d' % (g.account(number)['arrears'],

@@ -729,6 +729,7 @@ test_push_credit_card_close (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
   g_autoptr(HqResp) r = NULL;
   g_autofree char *x = NULL;
   g_autofree char *y = NULL;
@@ -753,7 +754,8 @@ test_push_credit_card_close (void)
       g_assert_no_error (error);
       vp_journal_entry_free (e);
     }
-  e = vp_account_store_move_credit (van, op, x, y, moved, &error);
+  /* x and y have different holders: a supervisor approves the move. */
+  e = vp_account_store_move_credit (van, op, sup, x, y, moved, &error);
   g_assert_no_error (error);
   vp_journal_entry_free (e);
   e = vp_topup_store_intent (van, op, x, 3000, 0, VP_PAYMENT_CASH, NULL, &error);
@@ -771,7 +773,7 @@ test_push_credit_card_close (void)
   vp_journal_entry_free (e);
   new_card = van_string (g_strdup_printf ("SELECT card_number FROM accounts WHERE number = '%s'", y));
   g_assert_cmpstr (new_card, !=, old_card);
-  e = vp_account_store_close (van, op, y, NULL, &error);
+  e = vp_account_store_close (van, op, sup, y, NULL, &error);
   g_assert_no_error (error);
   vp_journal_entry_free (e);
   n_new = vp_journal_store_last_seq (van) - day_last_seq;
@@ -865,7 +867,7 @@ test_push_credit_position (void)
                                                       &error), error));
   /* p1 holds credit and arrears; paying the net plus ¥45.92 leaves
    * only credit. */
-  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, z, p1, r1 / 2, &error),
+  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, sup, z, p1, r1 / 2, &error),
                                    error));
   c1 = van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", p1));
   e = ok_entry (vp_bill_store_pay (van, op, p1, r1 - MIN (c1, r1) + 4592, VP_PAYMENT_CASH, NULL,
@@ -881,14 +883,14 @@ test_push_credit_position (void)
   /* p2 (the demo van has few accounts with open bills: post_b, whose
    * payment was voided, may be it): credit covering its bills and ¥10.00 more, settled from credit;
    * a supervisor refunds ¥5.00 of what is left. */
-  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, z, p2, r2 + 1000, &error),
+  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, sup, z, p2, r2 + 1000, &error),
                                    error));
   vp_journal_entry_free (ok_entry (vp_bill_store_settle_from_credit (van, op, p2, &error), error));
   vp_journal_entry_free (ok_entry (vp_bill_store_refund_credit (van, sup, p2, 500, "moving", &error),
                                    error));
   /* A top-up bought with all the credit and ¥10.00 cash, confirmed; then
    * one with ¥15.00 credit and ¥5.00 cash that never reached the card. */
-  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, z, prepaid, 5000, &error),
+  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, sup, z, prepaid, 5000, &error),
                                    error));
   q_credit = van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", prepaid));
   e = ok_entry (vp_topup_store_intent_full (van, op, prepaid, q_credit + 1000, 0, TRUE, &cash, NULL,
@@ -896,7 +898,7 @@ test_push_credit_position (void)
   intent = e->seq;
   vp_journal_entry_free (e);
   vp_journal_entry_free (ok_entry (vp_topup_store_confirm (van, op, intent, &error), error));
-  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, z, prepaid, 1500, &error),
+  vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, sup, z, prepaid, 1500, &error),
                                    error));
   e = ok_entry (vp_topup_store_intent_full (van, op, prepaid, 2000, 0, TRUE, &cash, NULL, &error),
                 error);

@@ -21,6 +21,7 @@ TMP = tempfile.mkdtemp(prefix="vp-cli-test-")
 DB = os.path.join(TMP, "van.db")
 OP = ["--staff", "op01", "--pin", "1234"]
 SUP = ["--staff", "sup01", "--pin", "9876"]
+APPROVE = ["--approve-staff", "sup01", "--approve-pin", "9876"]
 
 results = []
 
@@ -177,12 +178,13 @@ try:
 
     a, b = rich[0][0], rich[1][0]
     bal_a, bal_b = rich[0][1], rich[1][1]
-    o = ok_json("move-credit --json", "move-credit", a, b, "1.00", *OP, "--json")
+    # a and b have different holders: a supervisor approves (issue 9).
+    o = ok_json("move-credit --json", "move-credit", a, b, "1.00", *OP, *APPROVE, "--json")
     entry_fields("move-credit", o, "credit.move")
     tap(o is not None and o["balance_before"] == bal_a and o["balance_after"] == bal_a - 100
         and o["to_balance_before"] == bal_b and o["to_balance_after"] == bal_b + 100,
         "move-credit shows both balances", o)
-    o = ok_json("close-account --to --json", "close-account", a, "--to", b, *OP, "--json")
+    o = ok_json("close-account --to --json", "close-account", a, "--to", b, *OP, *APPROVE, "--json")
     entry_fields("close-account", o, "account.close")
     tap(o is not None and o["balance_after"] == 0 and o["to_balance_after"] == bal_b + bal_a,
         "close-account moves the rest", o)

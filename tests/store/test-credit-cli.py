@@ -171,8 +171,9 @@ try:
             "--json", *OP)
     settle = owing[0]
     arrears, _ = position(settle)
+    # Another holder's account: a supervisor approves the move.
     ok_json("move credit", "move-credit", nobills, settle, "%d.%02d" % divmod(arrears + 1000, 100),
-            "--json", *OP)
+            "--json", *OP, "--approve-staff", "sup01", "--approve-pin", "9876")
     refused("settle-credit: no account", ["settle-credit"] + OP, EXIT_USAGE, r"ACCOUNT_NO")
     refused("settle-credit: unknown account", ["settle-credit", UNKNOWN] + OP, EXIT_NOT_FOUND,
             r"^vanpos-cli: ")
@@ -230,7 +231,7 @@ try:
                     " AND tariff_class = 'residential' AND status = 'active' ORDER BY number"
                     " LIMIT 1")[0][0]
     ok_json("move credit to the prepaid account", "move-credit", nobills, prepaid, "50.00", "--json",
-            *OP)
+            *OP, "--approve-staff", "sup01", "--approve-pin", "9876")
     _, credit = position(prepaid)
     cash0 = expected_cash()
     o = ok_json("topup ¥20.00 from credit", "topup", prepaid, "--amount", "20.00", "--from-credit",

@@ -200,6 +200,30 @@ test_pay_worked_example (void)
   g_assert_cmpint (bill_paid (env, more, "2026-08"), ==, 20222);
 }
 
+/* Voiding a payment that used credit gives the credit back: the account
+ * is exactly as before the payment (arrears ¥402.22, credit ¥148.14). */
+static void
+test_void_gives_credit_back (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = vp_test_env_new (0);
+  g_autofree char *acct = postpaid (env, 3409000031, 14814);
+  g_autoptr(VpJournalEntry) e = NULL;
+  g_autoptr(VpJournalEntry) v = NULL;
+
+  add_bill (env, acct, "2026-07", 20000);
+  add_bill (env, acct, "2026-08", 20222);
+  open_shift (env);
+  e = vp_bill_store_pay (env->db, env->op, acct, 30000, VP_PAYMENT_CASH, NULL, &error);
+  g_assert_no_error (error);
+  expect_position (env, acct, 0, 4592);   /* 14814 + 30000 - 40222 */
+  v = vp_shift_store_void (env->db, env->sup, e->seq, "wrong account", &error);
+  g_assert_no_error (error);
+  expect_position (env, acct, 40222, 14814);
+  g_assert_cmpint (bill_paid (env, acct, "2026-07"), ==, 0);
+  g_assert_cmpint (bill_paid (env, acct, "2026-08"), ==, 0);
+}
+
 /* Credit larger than the arrears: it pays every bill; all the money
  * goes to credit. */
 static void
@@ -485,6 +509,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/credit/pay-worked-example", test_pay_worked_example);
   g_test_add_func ("/credit/pay-credit-exceeds-arrears", test_pay_credit_exceeds_arrears);
+  g_test_add_func ("/credit/void-gives-credit-back", test_void_gives_credit_back);
   g_test_add_func ("/credit/pay-partial-several-bills", test_pay_partial_several_bills);
   g_test_add_func ("/credit/settle-from-credit", test_settle_from_credit);
   g_test_add_func ("/credit/refund", test_refund_credit);

@@ -465,6 +465,7 @@ test_open_account (void)
   r = open_request ("马超", "11010519491231002X");
   r.issue_card = FALSE;
   r.meter = VP_METER_POSTPAID;
+  r.room = "603";   /* 602 has its gas account now */
   e = vp_account_store_open (env->db, env->op, &r, &error);
   g_assert_no_error (error);
   p = expect_entry (env, 1, e, VP_KIND_ACCOUNT_OPEN);
@@ -614,7 +615,7 @@ test_move_credit_and_close (void)
   g_autoptr(VpAccount) a = NULL;
   gint64 seq = 0;
 
-  e = vp_account_store_move_credit (env->db, env->op, from, to, 3000, &error);
+  e = vp_account_store_move_credit (env->db, env->op, NULL, from, to, 3000, &error);
   g_assert_no_error (error);
   p = expect_entry (env, seq++, e, VP_KIND_CREDIT_MOVE);
   g_assert_cmpint (INT (p, "amount"), ==, 3000);
@@ -626,13 +627,13 @@ test_move_credit_and_close (void)
   g_clear_pointer (&e, vp_journal_entry_free);
 
   /* Insufficient credit, same account, zero: refused. */
-  e = vp_account_store_move_credit (env->db, env->op, from, to, 2001, &error);
+  e = vp_account_store_move_credit (env->db, env->op, NULL, from, to, 2001, &error);
   g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INSUFFICIENT);
   g_clear_error (&error);
-  e = vp_account_store_move_credit (env->db, env->op, from, from, 100, &error);
+  e = vp_account_store_move_credit (env->db, env->op, NULL, from, from, 100, &error);
   g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID);
   g_clear_error (&error);
-  e = vp_account_store_move_credit (env->db, env->op, from, to, 0, &error);
+  e = vp_account_store_move_credit (env->db, env->op, NULL, from, to, 0, &error);
   g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID);
   g_clear_error (&error);
   g_assert_null (e);
@@ -642,7 +643,7 @@ test_move_credit_and_close (void)
   g_clear_pointer (&a, vp_account_free);
 
   /* Close, moving the rest of the credit. */
-  e = vp_account_store_close (env->db, env->op, from, to, &error);
+  e = vp_account_store_close (env->db, env->op, NULL, from, to, &error);
   g_assert_no_error (error);
   p = expect_entry (env, seq++, e, VP_KIND_ACCOUNT_CLOSE);
   g_assert_cmpint (INT (p, "amount"), ==, 2000);
@@ -659,17 +660,17 @@ test_move_credit_and_close (void)
   g_assert_cmpint (a->balance, ==, 5100);
   g_clear_pointer (&a, vp_account_free);
   /* A closed account takes nothing more. */
-  e = vp_account_store_move_credit (env->db, env->op, to, from, 100, &error);
+  e = vp_account_store_move_credit (env->db, env->op, NULL, to, from, 100, &error);
   g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE);
   g_clear_error (&error);
 
   /* Closing refuses arrears. */
   add_bill (env, owing, "2026-10", 999);
-  e = vp_account_store_close (env->db, env->op, owing, NULL, &error);
+  e = vp_account_store_close (env->db, env->op, NULL, owing, NULL, &error);
   g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE);
   g_clear_error (&error);
   /* A cash refund needs an open shift. */
-  e = vp_account_store_close (env->db, env->op, carded, NULL, &error);
+  e = vp_account_store_close (env->db, env->op, NULL, carded, NULL, &error);
   g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE);
   g_clear_error (&error);
   g_assert_null (e);
@@ -680,10 +681,18 @@ test_move_credit_and_close (void)
     g_auto(VpShiftTotals) t = { 0 };
 
     seq++;
-    e = vp_account_store_close (env->db, env->op, carded, NULL, &error);
+    /* A cash refund: the operator's PIN alone is refused (issue 9). */
+    e = vp_account_store_close (env->db, env->op, NULL, carded, NULL, &error);
+    g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_PERMISSION);
+    g_clear_error (&error);
+    g_assert_null (e);
+    expect_unchanged (env, seq);
+    e = vp_account_store_close (env->db, env->op, env->sup, carded, NULL, &error);
     g_assert_no_error (error);
     p = expect_entry (env, seq++, e, VP_KIND_ACCOUNT_CLOSE);
     g_assert_cmpstr (json_object_get_string_member (p, "refund"), ==, "cash");
+    g_assert_cmpstr (json_object_get_string_member (p, "approved_by"), ==, "sup01");
+    g_assert_cmpstr (json_object_get_string_member (p, "staff"), ==, "op01");
     g_assert_cmpint (INT (p, "amount"), ==, 700);
     a = vp_test_get_account (env->db, carded);
     g_assert_cmpint (a->status, ==, VP_ACCOUNT_CLOSED);
