@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "vp-database.h"
 #include "vp-store-types.h"
 
@@ -23,6 +25,9 @@ gboolean        vp_shift_store_totals  (VpDatabase    *db,
                                         gint64         shift_id,
                                         VpShiftTotals *out,
                                         GError       **error);
+/* The X report's members, also the Z report's payload. */
+void            vp_shift_totals_add_json (const VpShiftTotals *totals,
+                                          JsonBuilder         *builder);
 /* Id of the open shift, 0 if none. */
 gint64          vp_shift_store_current (VpDatabase    *db);
 

@@ -15,4 +15,5 @@
 #include "vp-shift-store.h"
 #include "vp-service-log-store.h"
 #include "vp-report-store.h"
+#include "vp-figures.h"
 #include "vp-demo.h"
