@@ -17,6 +17,7 @@ typedef struct
   VpMoney         amount;
   VpPaymentMethod method;
   const char     *reference;
+  VpMoney         tendered;   /* cash handed over; 0: not recorded */
 } PayData;
 
 static VpJournalEntry *
@@ -48,6 +49,11 @@ pay_tx (VpDatabase  *db,
   vp_json_add_account (b, a);
   vp_json_add_money (b, "amount", d->amount);
   vp_json_add_payment (b, d->method, d->reference);
+  if (d->tendered > 0)
+    {
+      vp_json_add_money (b, "tendered", d->tendered);
+      vp_json_add_money (b, "change", d->tendered - d->amount);
+    }
   vp_json_add_money (b, "arrears_before", a->arrears);
   json_builder_set_member_name (b, "bills");
   json_builder_begin_array (b);
@@ -117,5 +123,35 @@ vp_bill_store_pay (VpDatabase      *db,
       !vp_store_check_amount (amount, _("The payment"), error) ||
       !vp_store_check_payment (method, reference, error))
     return NULL;
+  return vp_store_run_tx (db, pay_tx, &d, error);
+}
+
+/* A cash payment with the cash handed over and the change given back
+ * recorded in the signed payload (issue 9). */
+VpJournalEntry *
+vp_bill_store_pay_tendered (VpDatabase      *db,
+                            const VpStaff   *staff,
+                            const char      *number,
+                            VpMoney          amount,
+                            VpMoney          tendered,
+                            GError         **error)
+{
+  PayData d = { staff, number, amount, VP_PAYMENT_CASH, NULL, tendered };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Taking a payment"), error) ||
+      !vp_store_check_amount (amount, _("The payment"), error) ||
+      !vp_store_check_amount (tendered, _("The cash tendered"), error))
+    return NULL;
+  if (tendered < amount)
+    {
+      g_autofree char *t = vp_money_format (tendered);
+      g_autofree char *a = vp_money_format (amount);
+
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("The cash tendered (%s) is less than the payment (%s)"), t, a);
+      return NULL;
+    }
   return vp_store_run_tx (db, pay_tx, &d, error);
 }

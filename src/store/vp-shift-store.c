@@ -123,6 +123,98 @@ out:
   return ok;
 }
 
+void
+vp_shift_info_free (VpShiftInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->opened_by);
+  g_free (info->closed_by);
+  g_free (info);
+}
+
+GPtrArray *
+vp_shift_store_list (VpDatabase  *db,
+                     GError     **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_shift_info_free);
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+  int rc;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db,
+                              "SELECT id, opened_by, opened_at, open_seq, closed_by,"
+                              " coalesce (closed_at, 0), coalesce (close_seq, 0), coalesce (z_number, 0),"
+                              " float, coalesce (expected, 0), coalesce (counted, 0)"
+                              " FROM shifts ORDER BY id DESC",
+                              error);
+  if (stmt == NULL)
+    goto out;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      VpShiftInfo *s = g_new0 (VpShiftInfo, 1);
+
+      s->id = sqlite3_column_int64 (stmt, 0);
+      s->opened_by = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+      s->opened_at = sqlite3_column_int64 (stmt, 2);
+      s->open_seq = sqlite3_column_int64 (stmt, 3);
+      s->closed_by = g_strdup ((const char *)sqlite3_column_text (stmt, 4));
+      s->closed_at = sqlite3_column_int64 (stmt, 5);
+      s->close_seq = sqlite3_column_int64 (stmt, 6);
+      s->z_number = sqlite3_column_int64 (stmt, 7);
+      s->float_amount = sqlite3_column_int64 (stmt, 8);
+      s->expected = sqlite3_column_int64 (stmt, 9);
+      s->counted = sqlite3_column_int64 (stmt, 10);
+      g_ptr_array_add (list, s);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      vp_database_set_error (db, rc, error);
+      goto out;
+    }
+  ok = TRUE;
+out:
+  vp_database_unlock (db);
+  return ok ? g_steal_pointer (&list) : NULL;
+}
+
+gint64
+vp_shift_store_z_seq (VpDatabase  *db,
+                      gint64       z_number,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 seq = 0;
+  int rc;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), 0);
+
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db, "SELECT coalesce (close_seq, 0) FROM shifts WHERE z_number = ?1",
+                              error);
+  if (stmt == NULL)
+    {
+      vp_database_unlock (db);
+      return 0;
+    }
+  sqlite3_bind_int64 (stmt, 1, z_number);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    seq = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    vp_database_set_error (db, rc, error);
+  else if (seq == 0)
+    g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
+                 _("There is no Z report %" PRId64), z_number);
+  vp_database_unlock (db);
+  return seq;
+}
+
 typedef struct
 {
   const VpStaff *staff;

@@ -16,4 +16,5 @@
 #include "vp-service-log-store.h"
 #include "vp-report-store.h"
 #include "vp-figures.h"
+#include "vp-cash-store.h"
 #include "vp-demo.h"
