@@ -197,8 +197,9 @@ vp_receipt_build_shift_report (JsonObject *o,
       for (guint i = 0; voided != NULL && i < json_array_get_length (voided); i++)
         {
           JsonObject *v = json_array_get_object_element (voided, i);
-          g_autofree char *label = g_strdup_printf (_("  Voided #%" G_GINT64_FORMAT),
-                                                    json_object_get_int_member (v, "seq"));
+          g_autofree char *what = g_strdup_printf (_("Voided #%" PRId64),
+                                                   json_object_get_int_member (v, "seq"));
+          g_autofree char *label = g_strconcat ("  ", what, NULL);
           money (r, v, "amount", label, FALSE);
         }
     }
