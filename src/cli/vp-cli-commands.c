@@ -1001,6 +1001,22 @@ cmd_report (VpCli *cli, int argc, char **argv)
                ", home visits %" G_GINT64_FORMAT "\n",
                r->trips, r->consultations, r->fee_transactions, r->applications, r->home_visits);
       g_print ("  collected %s (cash %s, card %s, mobile %s)\n", c, cc, ck, cm);
+      {
+        g_autofree char *dr = vp_money_format (r->figures->total.drops);
+        g_autofree char *pi = vp_money_format (r->figures->total.paid_in);
+        g_autofree char *po = vp_money_format (r->figures->total.paid_out);
+
+        g_print ("  cash drops %s, paid in %s, paid out %s, voids %" G_GINT64_FORMAT "\n",
+                 dr, pi, po, r->voids);
+        for (guint i = 0; i < r->figures->voided->len; i++)
+          {
+            VpVoided *v = r->figures->voided->pdata[i];
+            g_autofree char *a = vp_money_format (v->amount);
+
+            g_print ("  voided %s %s %s by void #%" G_GINT64_FORMAT "\n", v->receipt, v->kind, a,
+                     v->void_seq);
+          }
+      }
       for (guint i = 0; i < r->days->len; i++)
         {
           VpReportDay *d = r->days->pdata[i];
