@@ -377,11 +377,13 @@ cmd_pay (VpCli *cli, int argc, char **argv)
   g_autoptr(VpStaff) staff = NULL;
   g_autofree char *method = NULL;
   g_autofree char *ref = NULL;
+  g_autofree char *tendered_text = NULL;
   VpPaymentMethod m;
-  VpMoney amount;
+  VpMoney amount, tendered;
   GOptionEntry entries[] = {
     { "method", 0, 0, G_OPTION_ARG_STRING, &method, "cash, card or mobile", "METHOD" },
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
+    { "tendered", 0, 0, G_OPTION_ARG_STRING, &tendered_text, "Cash handed over (cash only; change is recorded)", "AMOUNT" },
     STAFF_ENTRIES, JSON_ENTRY,
     { NULL }
   };
@@ -392,9 +394,27 @@ cmd_pay (VpCli *cli, int argc, char **argv)
     return vp_cli_usage_error (cli, "pay", "give ACCOUNT_NO and AMOUNT");
   FAIL_IF (!parse_amount_arg (argv[2], "the amount", TRUE, &amount, &error));
   FAIL_IF (!vp_cli_parse_method (method, &m, &error));
+  if (tendered_text != NULL)
+    {
+      if (m != VP_PAYMENT_CASH)
+        return vp_cli_usage_error (cli, "pay", "--tendered is for cash payments only");
+      FAIL_IF (!parse_amount_arg (tendered_text, "the cash tendered", TRUE, &tendered, &error));
+      if (tendered < amount)
+        {
+          g_autofree char *t = vp_money_format (tendered);
+          g_autofree char *a = vp_money_format (amount);
+
+          g_set_error (&error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                       "The cash tendered (%s) is less than the payment (%s)", t, a);
+          return vp_cli_fail (cli, error);
+        }
+    }
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
+  if (tendered_text != NULL)
+    return finish_entry (cli, vp_service_pay_tendered (cli->service, staff, argv[1], amount, tendered,
+                                                       &error), &error);
   return finish_entry (cli, vp_service_pay (cli->service, staff, argv[1], amount, m, ref, &error),
                        &error);
 }
@@ -738,6 +758,17 @@ cmd_trip (VpCli *cli, int argc, char **argv)
   return finish_entry (cli, vp_service_trip_end (cli->service, staff, estate, &error), &error);
 }
 
+static char *
+format_time (gint64 usec)
+{
+  g_autoptr(GDateTime) secs = NULL;
+
+  if (usec == 0)
+    return g_strdup ("-");
+  secs = g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC);
+  return g_date_time_format (secs, "%Y-%m-%d %H:%M:%S");
+}
+
 static void
 print_totals (const VpShiftTotals *t)
 {
@@ -747,11 +778,143 @@ print_totals (const VpShiftTotals *t)
   g_autofree char *ca = vp_money_format (t->card_in);
   g_autofree char *mo = vp_money_format (t->mobile_in);
   g_autofree char *ex = vp_money_format (t->expected_cash);
+  g_autofree char *dr = vp_money_format (t->drops);
+  g_autofree char *pi = vp_money_format (t->paid_in);
+  g_autofree char *po = vp_money_format (t->paid_out);
+  g_autofree char *opened = format_time (t->opened_at);
+  const VpFigures *fg = t->figures;
 
   g_print ("X report — shift %" G_GINT64_FORMAT " opened by %s\n", t->shift_id, t->opened_by);
   g_print ("  float %s  cash in %s  cash out %s  card %s  mobile %s\n", f, ci, co, ca, mo);
+  g_print ("  cash drops %s  paid in %s  paid out %s\n", dr, pi, po);
   g_print ("  expected cash in drawer %s  transactions %" G_GINT64_FORMAT "  voids %" G_GINT64_FORMAT "\n",
            ex, t->transactions, t->voids);
+  g_print ("  opened %s", opened);
+  if (fg != NULL && fg->first_seq != 0)
+    g_print ("  receipts %s – %s", fg->first_receipt, fg->last_receipt);
+  g_print ("\n");
+  for (guint i = 0; fg != NULL && i < fg->voided->len; i++)
+    {
+      VpVoided *v = fg->voided->pdata[i];
+      g_autofree char *a = vp_money_format (v->amount);
+
+      g_print ("  voided #%" G_GINT64_FORMAT " %s %s %s by void #%" G_GINT64_FORMAT " (%s)\n",
+               v->seq, v->kind, a, v->method ? v->method : "", v->void_seq,
+               v->reason ? v->reason : "");
+    }
+}
+
+/* shift list: every shift, newest first, with its Z. */
+static int
+shift_list (VpCli *cli)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) shifts = NULL;
+
+  FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+  shifts = vp_shift_store_list (cli->db, &error);
+  FAIL_IF (shifts == NULL);
+  if (opt_json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "shifts");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < shifts->len; i++)
+        {
+          VpShiftInfo *s = shifts->pdata[i];
+
+          json_builder_begin_object (b);
+#define I(k, v) G_STMT_START { json_builder_set_member_name (b, k); json_builder_add_int_value (b, v); } G_STMT_END
+#define S(k, v) G_STMT_START { json_builder_set_member_name (b, k); \
+                               if (v) json_builder_add_string_value (b, v); \
+                               else json_builder_add_null_value (b); } G_STMT_END
+          I ("shift", s->id);
+          S ("opened_by", s->opened_by);
+          I ("opened_at", s->opened_at);
+          I ("open_seq", s->open_seq);
+          json_builder_set_member_name (b, "open");
+          json_builder_add_boolean_value (b, s->close_seq == 0);
+          if (s->close_seq != 0)
+            {
+              I ("z_number", s->z_number);
+              S ("closed_by", s->closed_by);
+              I ("closed_at", s->closed_at);
+              I ("close_seq", s->close_seq);
+              I ("float", s->float_amount);
+              I ("expected_cash", s->expected);
+              I ("counted", s->counted);
+              I ("difference", s->counted - s->expected);
+            }
+#undef I
+#undef S
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      vp_cli_print_json (root);
+      return VP_CLI_EXIT_OK;
+    }
+  for (guint i = 0; i < shifts->len; i++)
+    {
+      VpShiftInfo *s = shifts->pdata[i];
+      g_autofree char *opened = format_time (s->opened_at);
+
+      if (s->close_seq == 0)
+        {
+          g_print ("shift %" G_GINT64_FORMAT "  open   by %s since %s\n", s->id, s->opened_by, opened);
+          continue;
+        }
+      {
+        g_autofree char *closed = format_time (s->closed_at);
+        g_autofree char *ex = vp_money_format (s->expected);
+        g_autofree char *co = vp_money_format (s->counted);
+        g_autofree char *di = vp_money_format (s->counted - s->expected);
+
+        g_print ("shift %" G_GINT64_FORMAT "  Z %" G_GINT64_FORMAT "  %s – %s  by %s/%s"
+                 "  expected %s  counted %s  difference %s  (receipt %" G_GINT64_FORMAT ")\n",
+                 s->id, s->z_number, opened, closed, s->opened_by,
+                 s->closed_by ? s->closed_by : "", ex, co, di, s->close_seq);
+      }
+    }
+  return VP_CLI_EXIT_OK;
+}
+
+/* shift z N: reprints Z report number N (its signed entry). */
+static int
+shift_z (VpCli      *cli,
+         const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) entry = NULL;
+  char *end = NULL;
+  gint64 z = g_ascii_strtoll (text, &end, 10);
+  gint64 seq;
+
+  if (end == text || *end != '\0' || z <= 0)
+    return vp_cli_usage_error (cli, "shift", "the Z number must be a positive whole number");
+  FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+  seq = vp_shift_store_z_seq (cli->db, z, &error);
+  FAIL_IF (seq == 0);
+  if (opt_json)
+    {
+      entry = vp_journal_store_get (cli->db, seq, &error);
+      FAIL_IF (entry == NULL);
+      vp_cli_print_entry (entry, TRUE);
+    }
+  else
+    {
+      g_autoptr(VpReceipt) r = vp_service_build_receipt (cli->service, seq, &error);
+      g_autofree char *out = NULL;
+
+      FAIL_IF (r == NULL);
+      out = vp_receipt_render_text (r, VP_PRINT_COLUMNS_58MM);
+      g_print ("%s", out);
+    }
+  return VP_CLI_EXIT_OK;
 }
 
 static int
@@ -769,10 +932,18 @@ cmd_shift (VpCli *cli, int argc, char **argv)
     { NULL }
   };
 
-  if (!vp_cli_parse (cli, "shift", "open|close|x", entries, &argc, &argv))
+  if (!vp_cli_parse (cli, "shift", "open|close|x|list|z N", entries, &argc, &argv))
     return VP_CLI_EXIT_USAGE;
+  if (argc == 2 && g_str_equal (argv[1], "list"))
+    return shift_list (cli);
+  if (argc >= 2 && g_str_equal (argv[1], "z"))
+    {
+      if (argc != 3)
+        return vp_cli_usage_error (cli, "shift", "give the Z number: shift z N");
+      return shift_z (cli, argv[2]);
+    }
   if (argc != 2)
-    return vp_cli_usage_error (cli, "shift", "say open, close or x");
+    return vp_cli_usage_error (cli, "shift", "say open, close, x, list or z N");
 
   if (g_str_equal (argv[1], "x"))
     {
@@ -788,17 +959,7 @@ cmd_shift (VpCli *cli, int argc, char **argv)
           g_autoptr(JsonNode) root = NULL;
 
           json_builder_begin_object (b);
-#define I(k, v) G_STMT_START { json_builder_set_member_name (b, k); json_builder_add_int_value (b, v); } G_STMT_END
-          I ("shift", t.shift_id);
-          I ("float", t.float_amount);
-          I ("cash_in", t.cash_in);
-          I ("cash_out", t.cash_out);
-          I ("card_in", t.card_in);
-          I ("mobile_in", t.mobile_in);
-          I ("expected_cash", t.expected_cash);
-          I ("transactions", t.transactions);
-          I ("voids", t.voids);
-#undef I
+          vp_shift_totals_add_json (&t, b);
           json_builder_end_object (b);
           root = json_builder_get_root (b);
           vp_cli_print_json (root);
@@ -827,7 +988,37 @@ cmd_shift (VpCli *cli, int argc, char **argv)
       FAIL_IF (staff == NULL);
       return finish_entry (cli, vp_service_shift_close (cli->service, staff, amount, &error), &error);
     }
-  return vp_cli_usage_error (cli, "shift", "say open, close or x");
+  return vp_cli_usage_error (cli, "shift", "say open, close, x, list or z N");
+}
+
+/* cash drop|paid-in|paid-out AMOUNT --reason T: a supervisor's cash
+ * movement in the open shift. */
+static int
+cmd_cash (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  g_autofree char *reason = NULL;
+  VpCashMovement movement;
+  VpMoney amount;
+  GOptionEntry entries[] = {
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why the cash moves", "TEXT" },
+    STAFF_ENTRIES, JSON_ENTRY,
+    { NULL }
+  };
+
+  if (!vp_cli_parse (cli, "cash", "drop|paid-in|paid-out AMOUNT", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 3 || !vp_cash_movement_from_string (argv[1], &movement))
+    return vp_cli_usage_error (cli, "cash", "say drop, paid-in or paid-out, then AMOUNT");
+  if (reason == NULL)
+    return vp_cli_usage_error (cli, "cash", "--reason TEXT is required");
+  FAIL_IF (!parse_amount_arg (argv[2], "the amount", TRUE, &amount, &error));
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_service_cash_move (cli->service, staff, movement, amount, reason, &error),
+                       &error);
 }
 
 static int
@@ -908,6 +1099,22 @@ cmd_report (VpCli *cli, int argc, char **argv)
                ", home visits %" G_GINT64_FORMAT "\n",
                r->trips, r->consultations, r->fee_transactions, r->applications, r->home_visits);
       g_print ("  collected %s (cash %s, card %s, mobile %s)\n", c, cc, ck, cm);
+      {
+        g_autofree char *dr = vp_money_format (r->figures->total.drops);
+        g_autofree char *pi = vp_money_format (r->figures->total.paid_in);
+        g_autofree char *po = vp_money_format (r->figures->total.paid_out);
+
+        g_print ("  cash drops %s, paid in %s, paid out %s, voids %" G_GINT64_FORMAT "\n",
+                 dr, pi, po, r->voids);
+        for (guint i = 0; i < r->figures->voided->len; i++)
+          {
+            VpVoided *v = r->figures->voided->pdata[i];
+            g_autofree char *a = vp_money_format (v->amount);
+
+            g_print ("  voided %s %s %s by void #%" G_GINT64_FORMAT "\n", v->receipt, v->kind, a,
+                     v->void_seq);
+          }
+      }
       for (guint i = 0; i < r->days->len; i++)
         {
           VpReportDay *d = r->days->pdata[i];
@@ -1142,7 +1349,8 @@ const VpCliCommand vp_cli_core_commands[] = {
   { "close-account", cmd_close_account, "Close an account, refunding or moving its credit" },
   { "log", cmd_log, "Log a consultation, home visit or complaint" },
   { "trip", cmd_trip, "Start or end a trip to an estate" },
-  { "shift", cmd_shift, "Open or close a shift, or print the X report" },
+  { "shift", cmd_shift, "Open or close a shift, print the X report, list shifts or reprint a Z" },
+  { "cash", cmd_cash, "Cash drop to the safe, paid-in or paid-out (supervisor)" },
   { "void", cmd_void, "Void a payment of the open shift (supervisor)" },
   { "report", cmd_report, "Day, month or year activity report" },
   { "verify", cmd_verify, "Verify the journal's hash chain and signatures" },

@@ -57,6 +57,9 @@ typedef enum
 #define VP_KIND_SHIFT_CLOSE      "shift.close"
 #define VP_KIND_VOID             "void"
 #define VP_KIND_JOURNAL_BREAK    "journal.break"  /* a supervisor acknowledged a break */
+#define VP_KIND_CASH_DROP        "cash.drop"      /* cash taken to the safe */
+#define VP_KIND_CASH_PAID_IN     "cash.paid_in"   /* cash put in the drawer, not a sale */
+#define VP_KIND_CASH_PAID_OUT    "cash.paid_out"  /* cash paid out, not a refund */
 
 struct _VpJournalEntry
 {

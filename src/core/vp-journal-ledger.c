@@ -101,6 +101,21 @@ taken (JsonObject      *o,
   return get_method (o, kind, &out->method, error);
 }
 
+/* Money taken for a service: a sale when any was taken. */
+static gboolean
+sale (JsonObject      *o,
+      const char      *kind,
+      const char      *member,
+      VpJournalLedger *out,
+      GError         **error)
+{
+  if (!taken (o, kind, member, out, error))
+    return FALSE;
+  if (out->amount > 0)
+    out->flow = VP_LEDGER_SALE;
+  return TRUE;
+}
+
 /**
  * vp_journal_ledger_from_payload:
  * @kind: the entry kind
@@ -131,15 +146,33 @@ vp_journal_ledger_from_payload (const char      *kind,
   if (out->shift < 0)
     return bad (error, kind, "shift", _("is out of range"));
 
-  if (strcmp (kind, VP_KIND_PAY) == 0 || strcmp (kind, VP_KIND_TOPUP_INTENT) == 0)
-    return taken (payload, kind, "amount", out, error);
+  if (strcmp (kind, VP_KIND_PAY) == 0)
+    {
+      VpMoney tendered, change;
+
+      if (!sale (payload, kind, "amount", out, error))
+        return FALSE;
+      /* Cash handed over and change given back: tendered covers the
+       * amount, change is exactly the rest. */
+      if (!get_money (payload, kind, "tendered", FALSE, &tendered, error) ||
+          !get_money (payload, kind, "change", FALSE, &change, error))
+        return FALSE;
+      if (json_object_has_member (payload, "tendered") &&
+          (g_strcmp0 (out->method, "cash") != 0 || tendered < out->amount ||
+           change != tendered - out->amount))
+        return bad (error, kind, "tendered", _("does not match the amount and change"));
+      return TRUE;
+    }
+  if (strcmp (kind, VP_KIND_TOPUP_INTENT) == 0)
+    return sale (payload, kind, "amount", out, error);
   if (strcmp (kind, VP_KIND_ACCOUNT_OPEN) == 0 || strcmp (kind, VP_KIND_CARD_REISSUE) == 0)
-    return taken (payload, kind, "fee", out, error);
+    return sale (payload, kind, "fee", out, error);
   if (strcmp (kind, VP_KIND_ACCOUNT_TRANSFER) == 0)
-    return taken (payload, kind, "arrears_settled", out, error);
+    return sale (payload, kind, "arrears_settled", out, error);
   /* Bills paid from the account's credit: no money crosses the desk. */
   if (strcmp (kind, VP_KIND_CREDIT_SETTLE) == 0)
     return TRUE;
+  /* Credit paid back in cash: a refund out of the drawer. */
   if (strcmp (kind, VP_KIND_CREDIT_REFUND) == 0)
     {
       VpMoney amount;
@@ -151,7 +184,34 @@ vp_journal_ledger_from_payload (const char      *kind,
       if (g_strcmp0 (get_string (payload, "method"), "cash") != 0)
         return bad (error, kind, "method", _("is not cash"));
       out->method = "cash";
-      out->amount = -amount;   /* paid out of the drawer */
+      out->amount = -amount;
+      out->flow = VP_LEDGER_REFUND;
+      return TRUE;
+    }
+  /* Cash movements: always cash, always a positive amount, the sign
+   * says which way it goes through the drawer. */
+  if (strcmp (kind, VP_KIND_CASH_DROP) == 0 || strcmp (kind, VP_KIND_CASH_PAID_IN) == 0 ||
+      strcmp (kind, VP_KIND_CASH_PAID_OUT) == 0)
+    {
+      VpMoney amount;
+
+      if (!get_money (payload, kind, "amount", TRUE, &amount, error))
+        return FALSE;
+      if (amount == 0)
+        return bad (error, kind, "amount", _("is out of range"));
+      if (g_strcmp0 (get_string (payload, "method"), "cash") != 0)
+        return bad (error, kind, "method", _("is not cash"));
+      out->method = "cash";
+      if (strcmp (kind, VP_KIND_CASH_PAID_IN) == 0)
+        {
+          out->amount = amount;
+          out->flow = VP_LEDGER_PAID_IN;
+        }
+      else
+        {
+          out->amount = -amount;
+          out->flow = strcmp (kind, VP_KIND_CASH_DROP) == 0 ? VP_LEDGER_DROP : VP_LEDGER_PAID_OUT;
+        }
       return TRUE;
     }
   if (strcmp (kind, VP_KIND_ACCOUNT_CLOSE) == 0)
@@ -165,6 +225,7 @@ vp_journal_ledger_from_payload (const char      *kind,
         {
           out->method = "cash";
           out->amount = -amount;   /* paid out of the drawer */
+          out->flow = VP_LEDGER_REFUND;
         }
       return TRUE;
     }
@@ -184,6 +245,7 @@ vp_journal_ledger_from_payload (const char      *kind,
             return FALSE;
           out->amount = -amount;
         }
+      out->flow = VP_LEDGER_VOID;
       return TRUE;
     }
   return TRUE;

@@ -17,6 +17,31 @@
 G_BEGIN_DECLS
 
 /**
+ * VpLedgerFlow:
+ * @VP_LEDGER_NONE: no money moved
+ * @VP_LEDGER_SALE: money taken for a service (payment, top-up, fee,
+ *   arrears settled at a change of holder): a fee transaction
+ * @VP_LEDGER_REFUND: money paid back to a customer
+ * @VP_LEDGER_VOID: the reversal of an earlier entry
+ * @VP_LEDGER_DROP: cash taken from the drawer to the safe
+ * @VP_LEDGER_PAID_IN: cash put into the drawer that is not a sale
+ * @VP_LEDGER_PAID_OUT: cash paid out of the drawer that is not a refund
+ *
+ * What kind of money movement an entry is, so every figure (X, Z,
+ * reports) sorts it the same way.
+ */
+typedef enum
+{
+  VP_LEDGER_NONE,
+  VP_LEDGER_SALE,
+  VP_LEDGER_REFUND,
+  VP_LEDGER_VOID,
+  VP_LEDGER_DROP,
+  VP_LEDGER_PAID_IN,
+  VP_LEDGER_PAID_OUT,
+} VpLedgerFlow;
+
+/**
  * VpJournalLedger:
  * @staff: (nullable): the staff id who did it (borrowed from the payload)
  * @shift: the shift the entry belongs to, or 0
@@ -25,6 +50,7 @@ G_BEGIN_DECLS
  * @amount: the signed money effect: positive taken in, negative paid out
  *   (a void negates what it voids); 0 when no money moved
  * @voids: the seq of the entry this one reverses, or 0
+ * @flow: what kind of movement @amount is
  */
 typedef struct
 {
@@ -33,6 +59,7 @@ typedef struct
   const char *method;
   VpMoney     amount;
   gint64      voids;
+  VpLedgerFlow flow;
 } VpJournalLedger;
 
 gboolean  vp_journal_ledger_from_payload (const char      *kind,

@@ -12,6 +12,7 @@
 
 #include "vp-account-number.h"
 #include "vp-journal-entry.h"
+#include "vp-journal-ledger.h"
 #include "vp-money.h"
 #include "vp-signer.h"
 #include "vp-hq-db.h"
@@ -1094,6 +1095,16 @@ apply_entry (Ctx                  *c,
     {
       if (!apply_pay (c, p, e, error))
         return FALSE;
+    }
+  else if (g_str_has_prefix (k, "cash."))
+    {
+      /* Cash movements touch no account; HQ's figures take the drawer
+       * amount from the one ledger rule, as the van's do. */
+      VpJournalLedger l;
+
+      if (!vp_journal_ledger_from_payload (k, p, &l, error))
+        return FALSE;
+      e->amount = l.amount;
     }
   else if (!stored_only (k))
     {

@@ -102,12 +102,32 @@ kind_title (const char *kind)
     { VP_KIND_SHIFT_OPEN, N_("Shift opened") },
     { VP_KIND_SHIFT_CLOSE, N_("Z report") },
     { VP_KIND_VOID, N_("Void") },
+    { VP_KIND_CASH_DROP, N_("Cash drop to safe") },
+    { VP_KIND_CASH_PAID_IN, N_("Cash paid in") },
+    { VP_KIND_CASH_PAID_OUT, N_("Cash paid out") },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
     if (g_str_equal (kind, titles[i].kind))
       return _(titles[i].title);
   return kind;
+}
+
+/* A device time in µs as local time. */
+static void
+time_pair (VpReceipt  *r,
+           JsonObject *o,
+           const char *member,
+           const char *label)
+{
+  g_autoptr(GDateTime) dt = NULL;
+  g_autofree char *text = NULL;
+
+  if (!has_int (o, member) || json_object_get_int_member (o, member) <= 0)
+    return;
+  dt = g_date_time_new_from_unix_local (json_object_get_int_member (o, member) / G_USEC_PER_SEC);
+  text = g_date_time_format (dt, "%Y-%m-%d %H:%M");
+  vp_receipt_add_pair (r, label, text, FALSE);
 }
 
 VpReceipt *
@@ -128,10 +148,35 @@ vp_receipt_build_shift_report (JsonObject *o,
       vp_receipt_add_pair (r, _("Shift"), s, FALSE);
     }
   pair (r, o, "opened_by", _("Opened by"));
+  time_pair (r, o, "opened_at", _("Opened at"));
+  time_pair (r, o, "closed_at", _("Closed at"));
+  pair (r, o, "first_receipt", _("First receipt"));
+  pair (r, o, "last_receipt", _("Last receipt"));
   vp_receipt_add_separator (r);
   money (r, o, "float", _("Cash float"), FALSE);
   money (r, o, "cash_in", _("Cash taken"), FALSE);
-  money (r, o, "cash_out", _("Cash paid out"), FALSE);
+  /* Cash in and out by kind of entry, voided entries left out. */
+  if (json_object_has_member (o, "by_kind"))
+    {
+      JsonArray *kinds = json_object_get_array_member (o, "by_kind");
+
+      for (guint i = 0; kinds != NULL && i < json_array_get_length (kinds); i++)
+        {
+          JsonObject *k = json_array_get_object_element (kinds, i);
+          const char *kind = str (k, "kind");
+
+          if (kind != NULL && has_int (k, "cash") && json_object_get_int_member (k, "cash") != 0)
+            {
+              g_autofree char *label = g_strdup_printf ("  %s ×%" G_GINT64_FORMAT, kind_title (kind),
+                                                        json_object_get_int_member (k, "count"));
+              money (r, k, "cash", label, FALSE);
+            }
+        }
+    }
+  money (r, o, "cash_out", _("Cash refunds"), FALSE);
+  money (r, o, "drops", _("Cash drops"), FALSE);
+  money (r, o, "paid_in", _("Paid in"), FALSE);
+  money (r, o, "paid_out", _("Paid out"), FALSE);
   money (r, o, "card_in", _("Bank card"), FALSE);
   money (r, o, "mobile_in", _("Mobile pay"), FALSE);
   money (r, o, "expected_cash", _("Expected cash"), TRUE);
@@ -146,6 +191,19 @@ vp_receipt_build_shift_report (JsonObject *o,
     {
       g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "voids"));
       vp_receipt_add_pair (r, _("Voids"), n, FALSE);
+    }
+  if (json_object_has_member (o, "voided"))
+    {
+      JsonArray *voided = json_object_get_array_member (o, "voided");
+
+      for (guint i = 0; voided != NULL && i < json_array_get_length (voided); i++)
+        {
+          JsonObject *v = json_array_get_object_element (voided, i);
+          g_autofree char *what = g_strdup_printf (_("Voided #%" PRId64),
+                                                   json_object_get_int_member (v, "seq"));
+          g_autofree char *label = g_strconcat ("  ", what, NULL);
+          money (r, v, "amount", label, FALSE);
+        }
     }
   if (has_int (o, "hq_acked_entries"))
     {
@@ -234,6 +292,8 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
           money (r, b, "paid", label, FALSE);
         }
       money (r, o, "amount", _("Paid"), TRUE);
+      money (r, o, "tendered", _("Tendered"), FALSE);
+      money (r, o, "change", _("Change"), FALSE);
       money (r, o, "to_credit", _("To credit"), FALSE);
       money (r, o, "arrears_after", _("Arrears left"), FALSE);
       money (r, o, "credit_after", _("Credit now"), FALSE);
@@ -309,6 +369,14 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
         }
       money (r, o, "amount", _("Amount reversed"), TRUE);
       pair (r, o, "reason", _("Reason"));
+      pair (r, o, "approved_by", _("Approved by"));
+    }
+  else if (g_str_equal (kind, VP_KIND_CASH_DROP) || g_str_equal (kind, VP_KIND_CASH_PAID_IN) ||
+           g_str_equal (kind, VP_KIND_CASH_PAID_OUT))
+    {
+      money (r, o, "amount", _("Amount"), TRUE);
+      pair (r, o, "reason", _("Reason"));
+      money (r, o, "expected_after", _("Expected cash"), FALSE);
       pair (r, o, "approved_by", _("Approved by"));
     }
   else if (g_str_equal (kind, VP_KIND_SHIFT_OPEN))

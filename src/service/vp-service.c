@@ -177,6 +177,28 @@ vp_service_refund_credit (VpService     *self,
 }
 
 VpJournalEntry *
+vp_service_pay_tendered (VpService     *self,
+                         const VpStaff *staff,
+                         const char    *number,
+                         VpMoney        amount,
+                         VpMoney        tendered,
+                         GError       **error)
+{
+  return vp_bill_store_pay_tendered (self->db, staff, number, amount, tendered, error);
+}
+
+VpJournalEntry *
+vp_service_cash_move (VpService      *self,
+                      const VpStaff  *supervisor,
+                      VpCashMovement  movement,
+                      VpMoney         amount,
+                      const char     *reason,
+                      GError        **error)
+{
+  return vp_cash_store_move (self->db, supervisor, movement, amount, reason, error);
+}
+
+VpJournalEntry *
 vp_service_topup (VpService       *self,
                   const VpStaff   *staff,
                   const char      *number,

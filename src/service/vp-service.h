@@ -57,6 +57,20 @@ VpJournalEntry *vp_service_pay           (VpService       *self,
                                           VpPaymentMethod  method,
                                           const char      *reference,
                                           GError         **error);
+/* Cash payment with the cash tendered and the change recorded. */
+VpJournalEntry *vp_service_pay_tendered  (VpService     *self,
+                                          const VpStaff *staff,
+                                          const char    *number,
+                                          VpMoney        amount,
+                                          VpMoney        tendered,
+                                          GError       **error);
+/* Cash drop, paid-in or paid-out approved by a supervisor. */
+VpJournalEntry *vp_service_cash_move     (VpService      *self,
+                                          const VpStaff  *supervisor,
+                                          VpCashMovement  movement,
+                                          VpMoney         amount,
+                                          const char     *reason,
+                                          GError        **error);
 
 /* Pays open bills from the account's credit alone (kind credit.settle,
  * no money taken). */

@@ -17,6 +17,7 @@ typedef struct
   VpMoney         amount;    /* money taken; 0: settle from credit only */
   VpPaymentMethod method;
   const char     *reference;
+  VpMoney         tendered;   /* cash handed over; 0: not recorded */
 } PayData;
 
 /* The account position (DESIGN §3): the credit the account holds pays
@@ -69,6 +70,11 @@ pay_tx (VpDatabase  *db,
   vp_json_add_money (b, "amount", d->amount);
   if (!settle)
     vp_json_add_payment (b, d->method, d->reference);
+  if (d->tendered > 0)
+    {
+      vp_json_add_money (b, "tendered", d->tendered);
+      vp_json_add_money (b, "change", d->tendered - d->amount);
+    }
   vp_json_add_money (b, "arrears_before", a->arrears);
   vp_json_add_money (b, "credit_applied", credit_applied);
   vp_json_add_money (b, "due_after_credit", a->arrears - credit_applied);
@@ -282,4 +288,34 @@ vp_bill_store_refund_credit (VpDatabase    *db,
   if (reason != NULL && !vp_validate_text_field (reason, 200, "Reason", error))
     return NULL;
   return vp_store_run_tx (db, refund_tx, &d, error);
+}
+
+/* A cash payment with the cash handed over and the change given back
+ * recorded in the signed payload (issue 9). */
+VpJournalEntry *
+vp_bill_store_pay_tendered (VpDatabase      *db,
+                            const VpStaff   *staff,
+                            const char      *number,
+                            VpMoney          amount,
+                            VpMoney          tendered,
+                            GError         **error)
+{
+  PayData d = { staff, number, amount, VP_PAYMENT_CASH, NULL, tendered };
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (staff, VP_ROLE_OPERATOR, _("Taking a payment"), error) ||
+      !vp_store_check_amount (amount, _("The payment"), error) ||
+      !vp_store_check_amount (tendered, _("The cash tendered"), error))
+    return NULL;
+  if (tendered < amount)
+    {
+      g_autofree char *t = vp_money_format (tendered);
+      g_autofree char *a = vp_money_format (amount);
+
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("The cash tendered (%s) is less than the payment (%s)"), t, a);
+      return NULL;
+    }
+  return vp_store_run_tx (db, pay_tx, &d, error);
 }

@@ -62,5 +62,13 @@ VpJournalEntry *vp_bill_store_refund_credit (VpDatabase    *db,
                                              VpMoney        amount,
                                              const char    *reason,
                                              GError       **error);
+/* A cash payment recording the cash tendered and the change (tendered
+ * − amount); tendered below the amount is refused. */
+VpJournalEntry *vp_bill_store_pay_tendered (VpDatabase    *db,
+                                            const VpStaff *staff,
+                                            const char    *number,
+                                            VpMoney        amount,
+                                            VpMoney        tendered,
+                                            GError       **error);
 
 G_END_DECLS

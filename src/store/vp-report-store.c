@@ -46,6 +46,7 @@ vp_report_free (VpReport *r)
   g_free (r->from);
   g_free (r->to);
   g_clear_pointer (&r->days, g_ptr_array_unref);
+  g_clear_pointer (&r->figures, vp_figures_free);
   g_free (r);
 }
 
@@ -60,9 +61,8 @@ vp_report_store_build (VpDatabase     *db,
   g_autoptr(GDateTime) start = NULL;
   g_autoptr(GDateTime) end = NULL;
   g_autoptr(GDateTime) last = NULL;
-  sqlite3_stmt *stmt;
-  gboolean ok = FALSE;
-  int rc;
+  VpFiguresScope scope = { 0 };
+  VpFigures *f;
 
   if (date != NULL)
     {
@@ -102,76 +102,37 @@ vp_report_store_build (VpDatabase     *db,
   r->to = g_date_time_format (last, "%Y-%m-%d");
   r->days = g_ptr_array_new_with_free_func ((GDestroyNotify)report_day_free);
 
-  vp_database_lock (db);
-  stmt = vp_database_prepare (db,
-    "SELECT"
-    " count (CASE WHEN kind = 'trip.start' THEN 1 END),"
-    " count (CASE WHEN kind = 'log.consultation' THEN 1 END),"
-    " count (CASE WHEN NOT EXISTS (SELECT 1 FROM journal v WHERE v.voids = journal.seq) AND (kind IN ('pay', 'topup.intent')"
-    "   OR (kind IN ('account.open', 'account.transfer') AND amount > 0)) THEN 1 END),"
-    " count (CASE WHEN NOT EXISTS (SELECT 1 FROM journal v WHERE v.voids = journal.seq) AND kind IN ('account.open', 'account.transfer',"
-    "   'account.close', 'card.reissue') THEN 1 END),"
-    " count (CASE WHEN kind = 'log.visit' THEN 1 END),"
-    " count (CASE WHEN kind = 'log.complaint' THEN 1 END),"
-    " count (CASE WHEN kind = 'void' THEN 1 END),"
-    " coalesce (sum (amount), 0),"
-    " coalesce (sum (CASE WHEN method = 'cash' THEN amount END), 0),"
-    " coalesce (sum (CASE WHEN method = 'card' THEN amount END), 0),"
-    " coalesce (sum (CASE WHEN method = 'mobile' THEN amount END), 0)"
-    " FROM journal WHERE device_time >= ?1 AND device_time < ?2",
-    error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_int64 (stmt, 1, g_date_time_to_unix (start) * G_USEC_PER_SEC);
-  sqlite3_bind_int64 (stmt, 2, g_date_time_to_unix (end) * G_USEC_PER_SEC);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
+  /* The one fold of the signed payloads (vp-figures.c), as the X and
+   * Z reports: voided entries count nowhere and are listed. */
+  scope.from_time = g_date_time_to_unix (start) * G_USEC_PER_SEC;
+  scope.to_time = g_date_time_to_unix (end) * G_USEC_PER_SEC;
+  r->figures = vp_figures_fold (db, &scope, error);
+  if (r->figures == NULL)
+    return NULL;
+  f = r->figures;
+  r->trips = f->trips;
+  r->consultations = f->consultations;
+  r->fee_transactions = f->total.transactions;
+  r->applications = f->applications;
+  r->home_visits = f->home_visits;
+  r->complaints = f->complaints;
+  r->voids = f->total.voids;
+  r->collected = vp_tally_collected (&f->total);
+  r->collected_cash = f->total.cash_in - f->total.cash_out;
+  r->collected_card = f->total.card_in;
+  r->collected_mobile = f->total.mobile_in;
+  for (guint i = 0; i < f->by_day->len; i++)
     {
-      vp_database_set_error (db, rc, error);
-      sqlite3_reset (stmt);
-      goto out;
-    }
-  r->trips = sqlite3_column_int64 (stmt, 0);
-  r->consultations = sqlite3_column_int64 (stmt, 1);
-  r->fee_transactions = sqlite3_column_int64 (stmt, 2);
-  r->applications = sqlite3_column_int64 (stmt, 3);
-  r->home_visits = sqlite3_column_int64 (stmt, 4);
-  r->complaints = sqlite3_column_int64 (stmt, 5);
-  r->voids = sqlite3_column_int64 (stmt, 6);
-  r->collected = sqlite3_column_int64 (stmt, 7);
-  r->collected_cash = sqlite3_column_int64 (stmt, 8);
-  r->collected_card = sqlite3_column_int64 (stmt, 9);
-  r->collected_mobile = sqlite3_column_int64 (stmt, 10);
-  sqlite3_reset (stmt);
-
-  stmt = vp_database_prepare (db,
-    "SELECT date (device_time / 1000000, 'unixepoch', 'localtime') AS d, coalesce (sum (amount), 0),"
-    " count (CASE WHEN amount > 0 THEN 1 END)"
-    " FROM journal WHERE device_time >= ?1 AND device_time < ?2 GROUP BY d ORDER BY d",
-    error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_int64 (stmt, 1, g_date_time_to_unix (start) * G_USEC_PER_SEC);
-  sqlite3_bind_int64 (stmt, 2, g_date_time_to_unix (end) * G_USEC_PER_SEC);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
+      VpTallyRow *row = f->by_day->pdata[i];
       VpReportDay *d = g_new0 (VpReportDay, 1);
 
-      d->date = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
-      d->collected = sqlite3_column_int64 (stmt, 1);
-      d->transactions = sqlite3_column_int64 (stmt, 2);
+      d->date = g_strdup (row->key);
+      d->collected = vp_tally_collected (&row->tally);
+      d->transactions = row->tally.transactions;
+      d->tally = row->tally;
       g_ptr_array_add (r->days, d);
     }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      vp_database_set_error (db, rc, error);
-      goto out;
-    }
-  ok = TRUE;
-out:
-  vp_database_unlock (db);
-  return ok ? g_steal_pointer (&r) : NULL;
+  return g_steal_pointer (&r);
 }
 
 JsonNode *
@@ -204,9 +165,19 @@ vp_report_to_json (const VpReport *r)
       vp_json_add_string (b, "date", d->date);
       vp_json_add_money (b, "collected", d->collected);
       vp_json_add_int (b, "transactions", d->transactions);
+      vp_json_add_money (b, "cash_in", d->tally.cash_in);
+      vp_json_add_money (b, "card_in", d->tally.card_in);
+      vp_json_add_money (b, "mobile_in", d->tally.mobile_in);
+      vp_json_add_money (b, "cash_refunds", d->tally.cash_out);
+      vp_json_add_money (b, "drops", d->tally.drops);
+      vp_json_add_money (b, "paid_in", d->tally.paid_in);
+      vp_json_add_money (b, "paid_out", d->tally.paid_out);
+      vp_json_add_int (b, "voids", d->tally.voids);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  if (r->figures != NULL)
+    vp_figures_add_json (r->figures, b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "vp-database.h"
+#include "vp-figures.h"
 
 G_BEGIN_DECLS
 
@@ -21,7 +22,8 @@ typedef struct
 {
   char   *date;     /* yyyy-mm-dd */
   VpMoney collected;
-  gint64  transactions;
+  gint64  transactions;   /* fee transactions, voided ones left out */
+  VpTally tally;
 } VpReportDay;
 
 typedef struct
@@ -31,7 +33,7 @@ typedef struct
   char   *to;                /* yyyy-mm-dd, inclusive */
   gint64  trips;
   gint64  consultations;
-  gint64  fee_transactions;  /* payments, top-ups, opening fees */
+  gint64  fee_transactions;  /* payments, top-ups, opening and reissue fees, settlements; not voided */
   gint64  applications;      /* new accounts, changes of holder, closures, reissues */
   gint64  home_visits;
   gint64  complaints;
@@ -41,6 +43,7 @@ typedef struct
   VpMoney collected_card;
   VpMoney collected_mobile;
   GPtrArray *days;           /* VpReportDay*, one per day with activity */
+  VpFigures *figures;        /* the fold all of the above come from */
 } VpReport;
 
 void      vp_report_free          (VpReport *report);

@@ -63,65 +63,112 @@ vp_shift_store_totals (VpDatabase    *db,
   close_seq = sqlite3_column_int64 (stmt, 6);
   sqlite3_reset (stmt);
 
-  /* Only signed data counts (DESIGN §4): the totals are folded from the
-   * signed payloads of the shift's entries, from its shift.open entry on,
-   * with the one per-kind rule in src/core. */
+  /* The shift must start with its own signed opening entry: the float
+   * and the opening time are read from it. */
+  {
+    g_autoptr(VpJournalEntry) open_entry = vp_journal_store_get (db, open_seq, NULL);
+    g_autoptr(JsonObject) o = open_entry ? vp_journal_entry_parse_payload (open_entry) : NULL;
+    VpJournalLedger l;
+
+    if (o == NULL || g_strcmp0 (open_entry->kind, VP_KIND_SHIFT_OPEN) != 0 ||
+        !vp_journal_ledger_from_payload (open_entry->kind, o, &l, NULL) ||
+        l.shift != shift_id || !json_object_has_member (o, "float"))
+      {
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                     _("Shift %" PRId64 " does not start with its own opening entry (%"
+                       PRId64 "); run vanpos-cli verify"), shift_id, open_seq);
+        goto out;
+      }
+    out->float_amount = json_object_get_int_member (o, "float");
+    out->opened_at = open_entry->device_time;
+  }
+  if (close_seq != 0)
+    {
+      g_autoptr(VpJournalEntry) close_entry = vp_journal_store_get (db, close_seq, error);
+
+      if (close_entry == NULL)
+        goto out;
+      out->closed_at = close_entry->device_time;
+      out->close_seq = close_seq;
+    }
+
+  /* Only signed data counts (DESIGN §4): the totals are the one fold
+   * of the shift's signed payloads (vp-figures.c), voided entries left
+   * out. */
+  {
+    VpFiguresScope scope = { 0 };
+    VpTally *t;
+
+    scope.from_seq = open_seq;
+    scope.to_seq = close_seq;
+    scope.shift = shift_id;
+    out->figures = vp_figures_fold (db, &scope, error);
+    if (out->figures == NULL)
+      goto out;
+    t = &out->figures->total;
+    out->cash_in = t->cash_in;
+    out->cash_out = t->cash_out;
+    out->card_in = t->card_in;
+    out->mobile_in = t->mobile_in;
+    out->transactions = t->transactions;
+    out->voids = t->voids;
+    out->drops = t->drops;
+    out->paid_in = t->paid_in;
+    out->paid_out = t->paid_out;
+  }
+  out->expected_cash = out->float_amount + vp_tally_drawer_change (&out->figures->total);
+  ok = TRUE;
+out:
+  vp_database_unlock (db);
+  return ok;
+}
+
+void
+vp_shift_info_free (VpShiftInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->opened_by);
+  g_free (info->closed_by);
+  g_free (info);
+}
+
+GPtrArray *
+vp_shift_store_list (VpDatabase  *db,
+                     GError     **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_shift_info_free);
+  sqlite3_stmt *stmt;
+  gboolean ok = FALSE;
+  int rc;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  vp_database_lock (db);
   stmt = vp_database_prepare (db,
-                              "SELECT seq, kind, payload FROM journal"
-                              " WHERE seq >= ?1 AND (?2 = 0 OR seq <= ?2) ORDER BY seq",
+                              "SELECT id, opened_by, opened_at, open_seq, closed_by,"
+                              " coalesce (closed_at, 0), coalesce (close_seq, 0), coalesce (z_number, 0),"
+                              " float, coalesce (expected, 0), coalesce (counted, 0)"
+                              " FROM shifts ORDER BY id DESC",
                               error);
   if (stmt == NULL)
     goto out;
-  sqlite3_bind_int64 (stmt, 1, open_seq);
-  sqlite3_bind_int64 (stmt, 2, close_seq);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      gint64 seq = sqlite3_column_int64 (stmt, 0);
-      const char *kind = (const char *)sqlite3_column_text (stmt, 1);
-      const char *text = (const char *)sqlite3_column_text (stmt, 2);
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      JsonNode *root;
-      VpJournalLedger l;
+      VpShiftInfo *s = g_new0 (VpShiftInfo, 1);
 
-      if (!json_parser_load_from_data (parser, text, -1, NULL) ||
-          (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-          !vp_journal_ledger_from_payload (kind, json_node_get_object (root), &l, error))
-        {
-          if (error != NULL && *error == NULL)
-            g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
-                         _("Entry %" PRId64 " has an unreadable payload"), seq);
-          sqlite3_reset (stmt);
-          goto out;
-        }
-      if (seq == open_seq)
-        {
-          JsonObject *o = json_node_get_object (root);
-
-          if (g_strcmp0 (kind, VP_KIND_SHIFT_OPEN) != 0 || l.shift != shift_id ||
-              !json_object_has_member (o, "float"))
-            {
-              g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
-                           _("Shift %" PRId64 " does not start with its own opening entry (%"
-                             PRId64 "); run vanpos-cli verify"), shift_id, seq);
-              sqlite3_reset (stmt);
-              goto out;
-            }
-          out->float_amount = json_object_get_int_member (o, "float");
-        }
-      if (l.shift != shift_id)
-        continue;
-      if (g_strcmp0 (kind, VP_KIND_VOID) == 0)
-        out->voids++;
-      if (l.amount > 0)
-        out->transactions++;
-      if (g_strcmp0 (l.method, "cash") == 0 && l.amount > 0)
-        out->cash_in += l.amount;
-      else if (g_strcmp0 (l.method, "cash") == 0 && l.amount < 0)
-        out->cash_out -= l.amount;
-      else if (g_strcmp0 (l.method, "card") == 0)
-        out->card_in += l.amount;
-      else if (g_strcmp0 (l.method, "mobile") == 0)
-        out->mobile_in += l.amount;
+      s->id = sqlite3_column_int64 (stmt, 0);
+      s->opened_by = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+      s->opened_at = sqlite3_column_int64 (stmt, 2);
+      s->open_seq = sqlite3_column_int64 (stmt, 3);
+      s->closed_by = g_strdup ((const char *)sqlite3_column_text (stmt, 4));
+      s->closed_at = sqlite3_column_int64 (stmt, 5);
+      s->close_seq = sqlite3_column_int64 (stmt, 6);
+      s->z_number = sqlite3_column_int64 (stmt, 7);
+      s->float_amount = sqlite3_column_int64 (stmt, 8);
+      s->expected = sqlite3_column_int64 (stmt, 9);
+      s->counted = sqlite3_column_int64 (stmt, 10);
+      g_ptr_array_add (list, s);
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
@@ -129,11 +176,43 @@ vp_shift_store_totals (VpDatabase    *db,
       vp_database_set_error (db, rc, error);
       goto out;
     }
-  out->expected_cash = out->float_amount + out->cash_in - out->cash_out;
   ok = TRUE;
 out:
   vp_database_unlock (db);
-  return ok;
+  return ok ? g_steal_pointer (&list) : NULL;
+}
+
+gint64
+vp_shift_store_z_seq (VpDatabase  *db,
+                      gint64       z_number,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 seq = 0;
+  int rc;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), 0);
+
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db, "SELECT coalesce (close_seq, 0) FROM shifts WHERE z_number = ?1",
+                              error);
+  if (stmt == NULL)
+    {
+      vp_database_unlock (db);
+      return 0;
+    }
+  sqlite3_bind_int64 (stmt, 1, z_number);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    seq = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    vp_database_set_error (db, rc, error);
+  else if (seq == 0)
+    g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
+                 _("There is no Z report %" PRId64), z_number);
+  vp_database_unlock (db);
+  return seq;
 }
 
 typedef struct
@@ -208,9 +287,20 @@ vp_shift_store_open (VpDatabase    *db,
   return vp_store_run_tx (db, open_tx, &d, error);
 }
 
-static void
-add_totals (JsonBuilder         *b,
-            const VpShiftTotals *t)
+/**
+ * vp_shift_totals_add_json:
+ * @t: a shift's totals
+ * @b: a builder inside an object
+ *
+ * The members of the X report and of the Z report's payload: the ones
+ * tools have always read (shift, opened_by, float, cash_in, cash_out,
+ * card_in, mobile_in, expected_cash, transactions, voids) and, since
+ * issue 9, the cash movements, the first and last receipt, the times
+ * and the voided entries (vp_figures_add_json()).
+ */
+void
+vp_shift_totals_add_json (const VpShiftTotals *t,
+                          JsonBuilder         *b)
 {
   vp_json_add_int (b, "shift", t->shift_id);
   vp_json_add_string (b, "opened_by", t->opened_by);
@@ -222,6 +312,20 @@ add_totals (JsonBuilder         *b,
   vp_json_add_money (b, "expected_cash", t->expected_cash);
   vp_json_add_int (b, "transactions", t->transactions);
   vp_json_add_int (b, "voids", t->voids);
+  vp_json_add_int (b, "opened_at", t->opened_at);
+  if (t->figures != NULL)
+    {
+      VpFigures *f = t->figures;
+
+      if (f->first_seq != 0)
+        {
+          vp_json_add_int (b, "first_seq", f->first_seq);
+          vp_json_add_string (b, "first_receipt", f->first_receipt);
+          vp_json_add_int (b, "last_seq", f->last_seq);
+          vp_json_add_string (b, "last_receipt", f->last_receipt);
+        }
+      vp_figures_add_json (f, b);
+    }
 }
 
 static VpJournalEntry *
@@ -264,7 +368,9 @@ close_tx (VpDatabase  *db,
 
   json_builder_begin_object (b);
   vp_json_add_int (b, "z_number", z_number);
-  add_totals (b, &totals);
+  vp_shift_totals_add_json (&totals, b);
+  /* The Z's own time; its entry's device time is taken at the append. */
+  vp_json_add_int (b, "closed_at", vp_database_now ());
   vp_json_add_money (b, "counted", d->amount);
   vp_json_add_money (b, "difference", d->amount - totals.expected_cash);
   /* HQ's acknowledgement at the last sync (meta written by vp-sync-store). */

@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "vp-database.h"
 #include "vp-store-types.h"
 
@@ -23,6 +25,35 @@ gboolean        vp_shift_store_totals  (VpDatabase    *db,
                                         gint64         shift_id,
                                         VpShiftTotals *out,
                                         GError       **error);
+/* One shift as the shifts table lists it (a helper table; the Z's
+ * figures are in its signed entry, close_seq). */
+typedef struct
+{
+  gint64  id;
+  char   *opened_by;
+  gint64  opened_at;
+  gint64  open_seq;
+  char   *closed_by;    /* NULL while open */
+  gint64  closed_at;
+  gint64  close_seq;    /* 0 while open */
+  gint64  z_number;
+  VpMoney float_amount;
+  VpMoney expected;
+  VpMoney counted;
+} VpShiftInfo;
+
+void            vp_shift_info_free     (VpShiftInfo *info);
+/* Every shift, newest first. */
+GPtrArray      *vp_shift_store_list    (VpDatabase    *db,
+                                        GError       **error);
+/* The seq of Z report number z_number, 0 with NOT_FOUND if none. */
+gint64          vp_shift_store_z_seq   (VpDatabase    *db,
+                                        gint64         z_number,
+                                        GError       **error);
+
+/* The X report's members, also the Z report's payload. */
+void            vp_shift_totals_add_json (const VpShiftTotals *totals,
+                                          JsonBuilder         *builder);
 /* Id of the open shift, 0 if none. */
 gint64          vp_shift_store_current (VpDatabase    *db);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vp-store-types.h"
+#include "vp-figures.h"
 
 VpStaff *
 vp_staff_copy (const VpStaff *staff)
@@ -90,6 +91,7 @@ void
 vp_shift_totals_clear (VpShiftTotals *totals)
 {
   g_clear_pointer (&totals->opened_by, g_free);
+  g_clear_pointer (&totals->figures, vp_figures_free);
 }
 
 gboolean

@@ -65,10 +65,17 @@ typedef struct
   VpMoney cash_out;       /* refunds paid out in cash */
   VpMoney card_in;
   VpMoney mobile_in;
-  VpMoney expected_cash;  /* float + cash_in - cash_out */
+  VpMoney expected_cash;  /* float + cash_in + paid_in - cash_out - drops - paid_out */
   VpMoney counted;        /* closed shifts only */
-  gint64  transactions;   /* fee transactions */
+  gint64  transactions;   /* fee transactions, voided ones left out */
   gint64  voids;
+  /* Issue 9: the whole fold (vp-figures.h) and what the Z shows. */
+  VpMoney drops;
+  VpMoney paid_in;
+  VpMoney paid_out;
+  gint64  closed_at;      /* device time of the Z, 0 while open */
+  gint64  close_seq;      /* the Z's entry, 0 while open */
+  struct _VpFigures *figures;
 } VpShiftTotals;
 
 VpStaff   *vp_staff_copy    (const VpStaff *staff);

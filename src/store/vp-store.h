@@ -15,4 +15,6 @@
 #include "vp-shift-store.h"
 #include "vp-service-log-store.h"
 #include "vp-report-store.h"
+#include "vp-figures.h"
+#include "vp-cash-store.h"
 #include "vp-demo.h"

@@ -921,10 +921,15 @@ test_void (void)
   g_assert_cmpint (bill_paid (env, acct, "2026-10"), ==, 0);
   g_assert_true (vp_shift_store_totals (env->db, 0, &t, &error));
   g_assert_cmpint (t.voids, ==, 1);
-  /* Gross cash in; the void's −¥80.00 is paid back out of the drawer. */
-  g_assert_cmpint (t.cash_in, ==, 8000);
-  g_assert_cmpint (t.cash_out, ==, 8000);
+  /* Issue 9: the voided ¥80.00 counts nowhere (not in cash in, not as
+   * cash out) and is listed with its void. */
+  g_assert_cmpint (t.cash_in, ==, 0);
+  g_assert_cmpint (t.cash_out, ==, 0);
+  g_assert_cmpint (t.transactions, ==, 0);
   g_assert_cmpint (t.expected_cash, ==, 0);
+  g_assert_cmpuint (t.figures->voided->len, ==, 1);
+  g_assert_cmpint (((VpVoided *)t.figures->voided->pdata[0])->seq, ==, pay->seq);
+  g_assert_cmpint (((VpVoided *)t.figures->voided->pdata[0])->amount, ==, 8000);
 
   /* Voiding again, a payment of another shift, or a shift entry: refused. */
   e = vp_shift_store_void (env->db, env->sup, pay->seq, "again", &error);
