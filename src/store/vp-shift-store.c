@@ -82,12 +82,22 @@ vp_shift_store_totals (VpDatabase    *db,
     out->float_amount = json_object_get_int_member (o, "float");
     out->opened_at = open_entry->device_time;
   }
+  /* The fold stops at close_seq, an ordinary column: it must be this
+   * shift's own signed closing entry, or the totals would stop early. */
   if (close_seq != 0)
     {
-      g_autoptr(VpJournalEntry) close_entry = vp_journal_store_get (db, close_seq, error);
+      g_autoptr(VpJournalEntry) close_entry = vp_journal_store_get (db, close_seq, NULL);
+      g_autoptr(JsonObject) o = close_entry ? vp_journal_entry_parse_payload (close_entry) : NULL;
+      VpJournalLedger l;
 
-      if (close_entry == NULL)
-        goto out;
+      if (o == NULL || g_strcmp0 (close_entry->kind, VP_KIND_SHIFT_CLOSE) != 0 ||
+          !vp_journal_ledger_from_payload (close_entry->kind, o, &l, NULL) || l.shift != shift_id)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                       _("Shift %" PRId64 " does not end with its own closing entry (%"
+                         PRId64 "); run vanpos-cli verify"), shift_id, close_seq);
+          goto out;
+        }
       out->closed_at = close_entry->device_time;
       out->close_seq = close_seq;
     }

@@ -660,6 +660,37 @@ test_every_column_immutable (void)
 }
 
 static void
+test_shift_bounds_from_signed_entries (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = make_journal ();
+  VpShiftTotals t = { 0 };
+
+  /* The shift's end moved before its last ¥1.00 sale (seq 5): the totals
+   * must not quietly stop there. */
+  {
+    sqlite3 *raw = vp_test_raw_open (env->path);
+
+    vp_test_raw_exec (raw, "UPDATE shifts SET close_seq = 4");
+    sqlite3_close (raw);
+  }
+  g_assert_false (vp_shift_store_totals (env->db, 0, &t, &error));
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED);
+  g_clear_error (&error);
+  vp_shift_totals_clear (&t);
+  /* Nor its start, past the ¥25.00 sale. */
+  {
+    sqlite3 *raw = vp_test_raw_open (env->path);
+
+    vp_test_raw_exec (raw, "UPDATE shifts SET close_seq = NULL, open_seq = 3");
+    sqlite3_close (raw);
+  }
+  g_assert_false (vp_shift_store_totals (env->db, 0, &t, &error));
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED);
+  vp_shift_totals_clear (&t);
+}
+
+static void
 test_void_recorded_once (void)
 {
   g_autoptr(GError) error = NULL;
@@ -908,6 +939,7 @@ main (int   argc,
   g_test_add_data_func ("/journal/column/voids", "UPDATE journal SET voids = 1 WHERE seq = 2",
                         test_helper_column_tampered);
   g_test_add_func ("/journal/void-recorded-once", test_void_recorded_once);
+  g_test_add_func ("/journal/shift-bounds-from-signed-entries", test_shift_bounds_from_signed_entries);
   g_test_add_func ("/journal/zero-byte-database", test_zero_byte_database);
   g_test_add_func ("/journal/backup-restore-acknowledge", test_backup_restore_acknowledge);
   g_test_add_func ("/journal/backup-of-another-van", test_backup_of_another_van_refused);
