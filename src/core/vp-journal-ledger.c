@@ -237,8 +237,13 @@ vp_journal_ledger_from_payload (const char      *kind,
         return FALSE;
       if (out->voids <= 0)
         return bad (error, kind, "voided_seq", _("is out of range"));
-      if (!get_money (payload, kind, "amount", TRUE, &amount, error))
+      /* What the void gives back, signed: the voided entry's own drawer
+       * amount. Reversing money paid out (a refund, a drop, a paid-out)
+       * gives back a negative amount: the cash comes back in. */
+      if (!get_int (payload, kind, "amount", TRUE, &amount, error))
         return FALSE;
+      if (amount < -VP_MONEY_MAX_TRANSACTION || amount > VP_MONEY_MAX_TRANSACTION)
+        return bad (error, kind, "amount", _("is out of range"));
       if (amount != 0)
         {
           if (!get_method (payload, kind, &out->method, error))

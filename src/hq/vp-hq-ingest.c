@@ -704,6 +704,45 @@ apply_void (Ctx        *c,
                                                     " WHERE number = $1", 1, p2, error);
       return upd != NULL;
     }
+  /* Credit paid out in cash comes back onto the account. */
+  if (g_str_equal (kind, VP_KIND_CREDIT_REFUND) && a != NULL)
+    return add_balance (c, e->account, int_member (a, "refunded"), error);
+  /* Credit moved (or refunded when closing) comes back; a closed
+   * account opens again with its card. */
+  if ((g_str_equal (kind, VP_KIND_CREDIT_MOVE) || g_str_equal (kind, VP_KIND_ACCOUNT_CLOSE)) &&
+      a != NULL)
+    {
+      VpMoney moved = int_member (a, "moved");
+      const char *to = str_member (a, "to_account");
+
+      if (to != NULL && !take_balance (c, e, to, moved, error))
+        return FALSE;
+      if (!add_balance (c, e->account, moved, error))
+        return FALSE;
+      if (g_str_equal (kind, VP_KIND_ACCOUNT_CLOSE))
+        {
+          const char *p2[] = { e->account };
+          g_autoptr(PGresult) upd = q (c, "acct_reopen", "UPDATE accounts SET status = 'active'"
+                                                         " WHERE number = $1 RETURNING card_number",
+                                       1, p2, error);
+          g_autoptr(PGresult) unblock = NULL;
+
+          if (upd == NULL)
+            return FALSE;
+          if (PQntuples (upd) > 0 && !PQgetisnull (upd, 0, 0))
+            {
+              const char *p3[] = { PQgetvalue (upd, 0, 0) };
+
+              unblock = q (c, "card_unblock", "DELETE FROM blocked_cards WHERE card_number = $1"
+                                              " AND reason = 'account closed'", 1, p3, error);
+              if (unblock == NULL)
+                return FALSE;
+            }
+        }
+      return TRUE;
+    }
+  /* card.reissue gives back its fee only; cash movements touch no
+   * account: the drawer amount (e->amount) is all. */
   return TRUE;
 }
 
@@ -949,6 +988,14 @@ apply_move (Ctx        *c,
     return FALSE;
   if (to != NULL && !add_balance (c, to, amount, error))
     return FALSE;
+  /* What a void of this entry gives back (apply_void). */
+  json_builder_set_member_name (e->applied, "moved");
+  json_builder_add_int_value (e->applied, e->account != NULL ? amount : 0);
+  if (to != NULL)
+    {
+      json_builder_set_member_name (e->applied, "to_account");
+      json_builder_add_string_value (e->applied, to);
+    }
   if (close && e->account != NULL)
     {
       const char *p1[] = { e->account };

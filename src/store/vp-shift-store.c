@@ -531,6 +531,189 @@ reverse_open (VpDatabase  *db,
   return vp_store_step_done (db, stmt, error);
 }
 
+/* An account's credit and status, by id. */
+static gboolean
+account_get (VpDatabase  *db,
+             gint64       account_id,
+             VpMoney     *balance,
+             char       **status,
+             char       **card,
+             GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean found = FALSE;
+
+  stmt = vp_database_prepare (db, "SELECT balance, status, card_number FROM accounts WHERE id = ?1",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      found = TRUE;
+      *balance = sqlite3_column_int64 (stmt, 0);
+      if (status)
+        *status = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      if (card)
+        *card = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+  if (!found)
+    g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
+                 _("The account of this entry is no longer known"));
+  return found;
+}
+
+static gint64
+account_id_of (VpDatabase  *db,
+               const char  *number,
+               GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 id = 0;
+
+  stmt = vp_database_prepare (db, "SELECT id FROM accounts WHERE number = ?1", error);
+  if (stmt == NULL)
+    return 0;
+  sqlite3_bind_text (stmt, 1, number, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (id == 0)
+    g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
+                 _("Account %s is no longer known"), number);
+  return id;
+}
+
+/* Moves @amount of credit from @from back to @to; refused when @from
+ * no longer holds it (spent or moved on since). */
+static gboolean
+move_back (VpDatabase  *db,
+           gint64       from,
+           gint64       to,
+           VpMoney      amount,
+           GError     **error)
+{
+  VpMoney from_balance = 0, to_balance = 0;
+
+  if (amount == 0)
+    return TRUE;
+  if (!account_get (db, from, &from_balance, NULL, NULL, error) ||
+      !account_get (db, to, &to_balance, NULL, NULL, error))
+    return FALSE;
+  if (from_balance < amount)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INSUFFICIENT,
+                   _("The moved credit has been used since; it cannot be voided"));
+      return FALSE;
+    }
+  return vp_account_store_set_balance (db, from, from_balance - amount, error) &&
+         vp_account_store_set_balance (db, to, to_balance + amount, error);
+}
+
+/* credit.move: the credit goes back while the receiving account still
+ * holds it; credit is never moved into a closed account. */
+static gboolean
+reverse_move (VpDatabase  *db,
+              JsonObject  *p,
+              gint64       account_id,
+              GError     **error)
+{
+  const char *to_number = json_object_get_string_member_with_default (p, "to_account", NULL);
+  VpMoney amount = json_object_get_int_member_with_default (p, "amount", 0);
+  g_autofree char *status = NULL;
+  VpMoney balance;
+  gint64 to;
+
+  if (!account_get (db, account_id, &balance, &status, NULL, error))
+    return FALSE;
+  if (g_strcmp0 (status, "closed") == 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("The account the credit came from is closed; it cannot be voided"));
+      return FALSE;
+    }
+  if (to_number == NULL || (to = account_id_of (db, to_number, error)) == 0)
+    {
+      if (error && *error == NULL)
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
+                     _("The credit move names no receiving account"));
+      return FALSE;
+    }
+  return move_back (db, to, account_id, amount, error);
+}
+
+/* account.close: the account opens again with its credit: a cash refund
+ * is taken back into the drawer (the void's amount), credit moved to
+ * another account comes back while that account still holds it. */
+static gboolean
+reverse_close (VpDatabase  *db,
+               JsonObject  *p,
+               gint64       account_id,
+               GError     **error)
+{
+  const char *refund = json_object_get_string_member_with_default (p, "refund", NULL);
+  const char *to_number = json_object_get_string_member_with_default (p, "to_account", NULL);
+  VpMoney amount = json_object_get_int_member_with_default (p, "amount", 0);
+  g_autofree char *status = NULL;
+  g_autofree char *card = NULL;
+  sqlite3_stmt *stmt;
+  VpMoney balance;
+
+  if (!account_get (db, account_id, &balance, &status, &card, error))
+    return FALSE;
+  if (g_strcmp0 (status, "closed") != 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("The account is not closed any more; it cannot be voided"));
+      return FALSE;
+    }
+  if (g_strcmp0 (refund, "transfer") == 0 && to_number != NULL)
+    {
+      gint64 to = account_id_of (db, to_number, error);
+
+      if (to == 0 || !move_back (db, to, account_id, amount, error))
+        return FALSE;
+    }
+  else if (!vp_account_store_set_balance (db, account_id, balance + amount, error))
+    return FALSE;
+
+  stmt = vp_database_prepare (db, "UPDATE accounts SET status = 'active', updated_at = ?2"
+                                  " WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  sqlite3_bind_int64 (stmt, 2, vp_database_now ());
+  if (!vp_store_step_done (db, stmt, error))
+    return FALSE;
+  /* The card was blocked because the account closed, not because it
+   * was lost: it works again. */
+  if (card == NULL)
+    return TRUE;
+  stmt = vp_database_prepare (db, "DELETE FROM blocked_cards WHERE card_number = ?1"
+                                  " AND reason = 'account closed'", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, card, -1, SQLITE_STATIC);
+  return vp_store_step_done (db, stmt, error);
+}
+
+/* credit.refund: the cash comes back into the drawer, the credit back
+ * onto the account. */
+static gboolean
+reverse_refund (VpDatabase  *db,
+                JsonObject  *p,
+                gint64       account_id,
+                GError     **error)
+{
+  VpMoney amount = json_object_get_int_member_with_default (p, "amount", 0);
+  VpMoney balance;
+
+  if (!account_get (db, account_id, &balance, NULL, NULL, error))
+    return FALSE;
+  return vp_account_store_set_balance (db, account_id, balance + amount, error);
+}
+
 typedef struct
 {
   const VpStaff *requester;
@@ -594,6 +777,20 @@ void_tx (VpDatabase  *db,
   target_shift = target_ledger.shift;
   amount = target_ledger.amount;
   method = g_strdup (target_ledger.method);
+  /* Credit moved between accounts belongs to no shift (no drawer
+   * money): it is the open shift's when it came after the shift opened. */
+  if (target_shift == 0 && amount == 0)
+    {
+      stmt = vp_database_prepare (db, "SELECT 1 FROM journal WHERE kind = 'shift.open'"
+                                      " AND shift_id = ?1 AND seq < ?2", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_int64 (stmt, 1, shift_id);
+      sqlite3_bind_int64 (stmt, 2, d->seq);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        target_shift = shift_id;
+      sqlite3_reset (stmt);
+    }
   if (target_shift != shift_id)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
@@ -610,11 +807,57 @@ void_tx (VpDatabase  *db,
       if (!reverse_open (db, account_id, error))
         return NULL;
     }
+  else if (g_str_equal (target->kind, VP_KIND_CREDIT_SETTLE))
+    {
+      /* Bills un-paid, the credit they used back on the account. */
+      if (!reverse_pay (db, p, account_id, error))
+        return NULL;
+    }
+  else if (g_str_equal (target->kind, VP_KIND_CREDIT_REFUND))
+    {
+      if (!reverse_refund (db, p, account_id, error))
+        return NULL;
+    }
+  else if (g_str_equal (target->kind, VP_KIND_CREDIT_MOVE))
+    {
+      if (!reverse_move (db, p, account_id, error))
+        return NULL;
+    }
+  else if (g_str_equal (target->kind, VP_KIND_ACCOUNT_CLOSE))
+    {
+      if (!reverse_close (db, p, account_id, error))
+        return NULL;
+    }
+  else if (g_str_equal (target->kind, VP_KIND_ACCOUNT_TRANSFER))
+    {
+      /* Reversal of a change of holder (reverse_transfer) belongs here;
+       * it is written with the change-of-holder rework. */
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("A %s entry cannot be voided"), target->kind);
+      return NULL;
+    }
+  else if (g_str_equal (target->kind, VP_KIND_CARD_REISSUE))
+    {
+      /* Only the fee is given back: the old card stays blocked, the new
+       * one stays the account's card. */
+      if (amount == 0)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       _("This card reissue took no fee; there is nothing to void"));
+          return NULL;
+        }
+    }
+  else if (g_str_equal (target->kind, VP_KIND_CASH_DROP) ||
+           g_str_equal (target->kind, VP_KIND_CASH_PAID_IN) ||
+           g_str_equal (target->kind, VP_KIND_CASH_PAID_OUT))
+    {
+      /* Cash movements touch no account: the void's signed amount puts
+       * the cash back where it was. */
+    }
   else
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   _("A %s entry cannot be voided; only bill payments and new accounts can"),
-                   target->kind);
+                   _("A %s entry cannot be voided"), target->kind);
       return NULL;
     }
 
