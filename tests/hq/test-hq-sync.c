@@ -932,6 +932,76 @@ test_push_credit_position (void)
                    ==, 0);
 }
 
+/* Reversals (issue 9): a credit move, a credit refund, closings with a
+ * cash refund and into another account, a cash drop, each voided: HQ
+ * ends with the van's balances and statuses, and the drawer totals agree. */
+static void
+void_last (VpStaff        *op,
+           VpStaff        *sup,
+           VpJournalEntry *e,
+           GError         *error)
+{
+  g_autoptr(GError) void_error = NULL;
+  VpJournalEntry *v;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (e);
+  v = vp_shift_store_void_requested (van, op, sup, e->seq, "keyed wrong", &void_error);
+  g_assert_no_error (void_error);
+  vp_journal_entry_free (v);
+  vp_journal_entry_free (e);
+}
+
+static void
+test_push_reversals (void)
+{
+  GError *error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
+  g_autoptr(HqResp) r = NULL;
+  g_autofree char *a = NULL, *b = NULL, *sql = NULL;
+  const char *free_account = "SELECT a.number FROM accounts a WHERE status = 'active' AND balance >= 2000"
+                             " AND NOT EXISTS (SELECT 1 FROM bills x WHERE x.account_id = a.id AND"
+                             " x.paid < x.amount) AND NOT EXISTS (SELECT 1 FROM topups t WHERE"
+                             " t.account_id = a.id AND t.state = 'pending')";
+  VpJournalEntry *e;
+  gint64 n_new;
+
+  a = van_string (g_strdup_printf ("%s ORDER BY a.number LIMIT 1", free_account));
+  b = van_string (g_strdup_printf ("%s AND a.number <> '%s' ORDER BY a.number LIMIT 1", free_account, a));
+  if (vp_shift_store_current (van) == 0)
+    {
+      e = vp_shift_store_open (van, op, 10000, &error);
+      g_assert_no_error (error);
+      vp_journal_entry_free (e);
+    }
+  e = vp_account_store_move_credit (van, op, sup, a, b, 1000, &error);
+  void_last (op, sup, e, error);
+  e = vp_bill_store_refund_credit (van, sup, a, 500, "asked", &error);
+  void_last (op, sup, e, error);
+  e = vp_account_store_close (van, op, sup, a, NULL, &error);
+  void_last (op, sup, e, error);
+  e = vp_account_store_close (van, op, sup, a, b, &error);
+  void_last (op, sup, e, error);
+  e = vp_cash_store_move (van, sup, VP_CASH_DROP, 1000, "safe", &error);
+  void_last (op, sup, e, error);
+  n_new = vp_journal_store_last_seq (van) - day_last_seq;
+
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) n_new);
+  day_last_seq += n_new;
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "amount"), ==,
+                   van_int ("SELECT sum (amount) FROM journal"));
+  assert_same_balance (a);
+  assert_same_balance (b);
+  sql = g_strdup_printf ("SELECT count (*) FROM accounts WHERE number = '%s' AND status = 'active'", a);
+  g_assert_cmpint (hq_pg_int (pg, sql), ==, 1);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags WHERE reason LIKE 'credit%'"),
+                   ==, 0);
+}
+
 static void
 test_http_malformed (void)
 {
@@ -1247,6 +1317,7 @@ main (int    argc,
   g_test_add_func ("/hq/push/journal-break", test_push_journal_break);
   g_test_add_func ("/hq/push/credit-card-close", test_push_credit_card_close);
   g_test_add_func ("/hq/push/credit-position", test_push_credit_position);
+  g_test_add_func ("/hq/push/reversals", test_push_reversals);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);
