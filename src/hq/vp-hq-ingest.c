@@ -660,6 +660,9 @@ apply_void (Ctx        *c,
                           " WHERE van = $1 AND seq = $2", 2, p1, error);
   if (res == NULL)
     return FALSE;
+  /* Cash movements touch no account: their void is its drawer amount. */
+  if (PQntuples (res) > 0 && g_str_has_prefix (PQgetvalue (res, 0, 0), "cash."))
+    return TRUE;
   if (PQntuples (res) == 0 || PQgetisnull (res, 0, 2))
     {
       effect_note (e, "voided entry %" G_GINT64_FORMAT " had no effect at HQ", voided);
