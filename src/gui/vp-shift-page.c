@@ -14,6 +14,7 @@
 #include "vp-gui-util.h"
 #include "vp-keypad.h"
 #include "vp-supervisor-dialog.h"
+#include "vp-journal-ledger.h"
 
 /* How far back to look for the open shift's transactions. */
 #define VOID_SCAN_ENTRIES 400
@@ -41,6 +42,7 @@ struct _VpShiftPage
   gboolean      open;
   VpMoney       expected_cash;
   gint64        void_seq;
+  char         *void_what;   /* receipt · kind · amount of the selected entry */
   gboolean      busy;
   VpJournalEntry *z_entry;   /* the Z report just made, shown until refresh */
 };
@@ -60,6 +62,30 @@ shift_view_free (ShiftView *v)
   vp_shift_totals_clear (&v->totals);
   g_clear_pointer (&v->voidable, g_ptr_array_unref);
   g_free (v);
+}
+
+/* The kinds vp_shift_store_void_requested() reverses; a reissue only
+ * when it took a fee. Whether the state still allows it (credit used
+ * since …) the store says when it is tried. */
+static gboolean
+reversible (const VpJournalEntry *e)
+{
+  static const char *const kinds[] = {
+    VP_KIND_PAY, VP_KIND_ACCOUNT_OPEN, VP_KIND_CREDIT_SETTLE, VP_KIND_CREDIT_REFUND,
+    VP_KIND_CREDIT_MOVE, VP_KIND_ACCOUNT_CLOSE, VP_KIND_CASH_DROP, VP_KIND_CASH_PAID_IN,
+    VP_KIND_CASH_PAID_OUT,
+  };
+
+  if (g_str_equal (e->kind, VP_KIND_CARD_REISSUE))
+    {
+      g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (e);
+
+      return p != NULL && json_object_get_int_member_with_default (p, "fee", 0) > 0;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    if (g_str_equal (e->kind, kinds[i]))
+      return TRUE;
+  return FALSE;
 }
 
 static gpointer
@@ -105,8 +131,7 @@ load_job (VpService     *service,
     {
       VpJournalEntry *e = recent->pdata[i];
 
-      if (e->seq > open_seq && !g_hash_table_contains (voided, &e->seq) &&
-          (g_str_equal (e->kind, VP_KIND_PAY) || g_str_equal (e->kind, VP_KIND_ACCOUNT_OPEN)))
+      if (e->seq > open_seq && !g_hash_table_contains (voided, &e->seq) && reversible (e))
         g_ptr_array_insert (v->voidable, 0, vp_journal_entry_copy (e));
     }
   /* The hash table does not own its keys. */
@@ -153,7 +178,11 @@ void_toggled (GtkToggleButton *button,
               VpShiftPage     *self)
 {
   if (gtk_toggle_button_get_active (button))
-    self->void_seq = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "seq"));
+    {
+      self->void_seq = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "seq"));
+      g_free (self->void_what);
+      self->void_what = g_strdup (g_object_get_data (G_OBJECT (button), "what"));
+    }
 }
 
 static void
@@ -235,6 +264,7 @@ show_view (VpShiftPage *self,
   gtk_widget_set_visible (self->close_box, self->open);
   gtk_widget_set_visible (self->report_grid, self->open || self->z_entry != NULL);
   self->void_seq = 0;
+  g_clear_pointer (&self->void_what, g_free);
   vp_gui_clear_box (self->void_list);
 
   if (!self->open)
@@ -259,7 +289,7 @@ show_view (VpShiftPage *self,
 
   if (v->voidable->len == 0)
     {
-      GtkWidget *none = gtk_label_new (_("Nothing to void: no payments or new accounts in this shift"));
+      GtkWidget *none = gtk_label_new (_("Nothing to void: no transactions that can be reversed in this shift"));
       gtk_label_set_xalign (GTK_LABEL (none), 0);
       gtk_box_append (GTK_BOX (self->void_list), none);
     }
@@ -271,9 +301,17 @@ show_view (VpShiftPage *self,
         VpJournalEntry *e = v->voidable->pdata[i];
         g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (e);
         g_autofree char *receipt = vp_journal_receipt_number (e->van_id, e->device_time, e->seq);
-        g_autofree char *amount = vp_money_format (p ? json_object_get_int_member_with_default (p, "amount",
-                                                        json_object_get_int_member_with_default (p, "fee", 0)) : 0);
-        g_autofree char *text = g_strdup_printf ("%s · %s · %s · %s", receipt, vp_gui_kind_label (e->kind),
+        VpJournalLedger l = { 0 };
+        g_autofree char *amount = NULL;
+        g_autofree char *what = NULL;
+        g_autofree char *text = NULL;
+
+        /* The signed drawer amount, as the ledger reads the entry. */
+        if (p != NULL)
+          vp_journal_ledger_from_payload (e->kind, p, &l, NULL);
+        amount = vp_money_format (l.amount);
+        what = g_strdup_printf ("%s · %s · %s", receipt, vp_gui_kind_label (e->kind), amount);
+        text = g_strdup_printf ("%s · %s · %s · %s", receipt, vp_gui_kind_label (e->kind),
                                                  p ? json_object_get_string_member_with_default (p, "account", "") : "",
                                                  amount);
         g_autofree char *name = g_strdup_printf (_("Void %s"), receipt);
@@ -286,6 +324,7 @@ show_view (VpShiftPage *self,
 
         vp_gui_set_name (button, name);
         g_object_set_data (G_OBJECT (button), "seq", GSIZE_TO_POINTER ((gsize)e->seq));
+        g_object_set_data_full (G_OBJECT (button), "what", g_steal_pointer (&what), g_free);
         if (first == NULL)
           first = GTK_TOGGLE_BUTTON (button);
         else
@@ -522,7 +561,11 @@ void_activated (GtkWidget  *widget,
       vp_gui_show_message (self->message_label, error->message, TRUE);
       return;
     }
-  what = g_strdup_printf (_("Void transaction #%" PRId64), self->void_seq);
+  /* The supervisor sees what is approved: receipt, kind, amount, reason. */
+  if (self->void_what != NULL)
+    what = g_strdup_printf (_("Void %s — reason: %s"), self->void_what, reason);
+  else
+    what = g_strdup_printf (_("Void transaction #%" PRId64), self->void_seq);
   d = g_new0 (ShiftData, 1);
   d->seq = self->void_seq;
   d->reason = g_steal_pointer (&reason);
@@ -550,6 +593,7 @@ vp_shift_page_dispose (GObject *object)
 
   g_clear_object (&self->context);
   g_clear_pointer (&self->z_entry, vp_journal_entry_free);
+  g_clear_pointer (&self->void_what, g_free);
   G_OBJECT_CLASS (vp_shift_page_parent_class)->dispose (object);
 }
 
