@@ -10,6 +10,7 @@
 #include <inttypes.h>
 
 #include "vp-account-page.h"
+#include "vp-credit-dialog.h"
 #include "vp-gui-util.h"
 
 struct _VpAccountPage
@@ -22,6 +23,9 @@ struct _VpAccountPage
   GtkWidget    *pay_button;
   GtkWidget    *topup_button;
   GtkWidget    *change_holder_button;
+  GtkWidget    *move_credit_button;
+  GtkWidget    *refund_credit_button;
+  GtkWidget    *close_account_button;
   GtkLabel     *message_label;
   GtkWidget    *bills_list;
   GtkWidget    *history_list;
@@ -198,6 +202,9 @@ show_account (VpAccountPage *self,
   gtk_widget_set_visible (self->card_box, a->meter == VP_METER_PREPAID && a->card_number != NULL);
   gtk_widget_set_sensitive (self->pay_button, a->status != VP_ACCOUNT_CLOSED);
   gtk_widget_set_sensitive (self->change_holder_button, a->status != VP_ACCOUNT_CLOSED);
+  gtk_widget_set_sensitive (self->move_credit_button, a->status != VP_ACCOUNT_CLOSED && a->balance > 0);
+  gtk_widget_set_sensitive (self->refund_credit_button, a->status != VP_ACCOUNT_CLOSED && a->balance > 0);
+  gtk_widget_set_sensitive (self->close_account_button, a->status != VP_ACCOUNT_CLOSED);
 
   vp_gui_clear_box (self->bills_list);
   if (v->bills->len == 0)
@@ -332,6 +339,28 @@ read_card_clicked (VpAccountPage *self)
                   read_card_done, g_object_ref (self));
 }
 
+/* --- credit: move, refund, close (VpCreditDialog) ------------------------- */
+
+static void
+credit_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  VpAccountPage *self = VP_ACCOUNT_PAGE (widget);
+  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (widget));
+  VpCreditAction action = VP_CREDIT_CLOSE;
+  VpCreditDialog *dialog;
+
+  if (self->account == NULL || self->context == NULL)
+    return;
+  if (g_str_equal (action_name, "account.move-credit"))
+    action = VP_CREDIT_MOVE;
+  else if (g_str_equal (action_name, "account.refund-credit"))
+    action = VP_CREDIT_REFUND;
+  dialog = vp_credit_dialog_new (parent, self->context, action, self->account);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 vp_account_page_dispose (GObject *object)
 {
@@ -359,6 +388,12 @@ vp_account_page_class_init (VpAccountPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, pay_button);
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, topup_button);
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, change_holder_button);
+  gtk_widget_class_bind_template_child (widget_class, VpAccountPage, move_credit_button);
+  gtk_widget_class_bind_template_child (widget_class, VpAccountPage, refund_credit_button);
+  gtk_widget_class_bind_template_child (widget_class, VpAccountPage, close_account_button);
+  gtk_widget_class_install_action (widget_class, "account.move-credit", NULL, credit_activated);
+  gtk_widget_class_install_action (widget_class, "account.refund-credit", NULL, credit_activated);
+  gtk_widget_class_install_action (widget_class, "account.close", NULL, credit_activated);
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, bills_list);
   gtk_widget_class_bind_template_child (widget_class, VpAccountPage, history_list);

@@ -100,6 +100,7 @@ typedef struct
   VpMoney         amount;         /* 0: settle from credit alone */
   VpPaymentMethod method;
   char           *reference;
+  VpMoney         tendered;       /* cash only; 0: not given */
 } PayData;
 
 static void
@@ -121,6 +122,9 @@ pay_job (VpService     *service,
 
   if (d->amount == 0)
     return vp_service_settle_from_credit (service, d->staff, d->number, error);
+  /* The cash tendered and the change are part of the signed payment. */
+  if (d->method == VP_PAYMENT_CASH && d->tendered > 0)
+    return vp_service_pay_tendered (service, d->staff, d->number, d->amount, d->tendered, error);
   return vp_service_pay (service, d->staff, d->number, d->amount, d->method, d->reference, error);
 }
 
@@ -344,7 +348,16 @@ show_receipt (VpPayPage      *self,
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Bills paid"), bills->str);
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Arrears after"), arrears);
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Credit after"), credit);
-  if (current_method (self) == VP_PAYMENT_CASH)
+  /* The signed payment's own tendered and change when it has them. */
+  if (json_object_has_member (p, "tendered"))
+    {
+      g_autofree char *tendered = vp_money_format (json_object_get_int_member (p, "tendered"));
+      g_autofree char *change = vp_money_format (json_object_get_int_member_with_default (p, "change", 0));
+
+      vp_gui_grid_row (self->receipt_grid, row++, 0, _("Tendered"), tendered);
+      vp_gui_grid_row (self->receipt_grid, row++, 0, _("Change due"), change);
+    }
+  else if (current_method (self) == VP_PAYMENT_CASH)
     {
       const char *tendered = gtk_editable_get_text (GTK_EDITABLE (self->tendered_entry));
       VpMoney t = 0;
@@ -392,6 +405,7 @@ confirm_activated (GtkWidget  *widget,
   const char *tendered_text = gtk_editable_get_text (GTK_EDITABLE (self->tendered_entry));
   g_autoptr(GError) error = NULL;
   VpMoney amount;
+  VpMoney tendered = 0;
   PayData *d;
 
   if (self->busy || self->number == NULL)
@@ -409,8 +423,6 @@ confirm_activated (GtkWidget  *widget,
     }
   if (amount > 0 && method == VP_PAYMENT_CASH && *tendered_text)
     {
-      VpMoney tendered;
-
       if (!vp_gui_parse_amount (GTK_EDITABLE (self->tendered_entry), _("Tendered"), &tendered, &error))
         {
           vp_gui_show_message (self->message_label, error->message, TRUE);
@@ -447,6 +459,7 @@ confirm_activated (GtkWidget  *widget,
   d->amount = amount;
   d->method = method;
   d->reference = method == VP_PAYMENT_CASH ? NULL : g_strstrip (g_strdup (reference));
+  d->tendered = method == VP_PAYMENT_CASH ? tendered : 0;
   self->busy = TRUE;
   gtk_widget_set_sensitive (self->confirm_button, FALSE);
   vp_gui_show_message (self->message_label, _("Recording the payment…"), FALSE);

@@ -1,5 +1,6 @@
 /* vp-shift-page.c: open a shift with a float, X report, close with the
- * counted cash (supervisor) and Z report, supervisor voids.
+ * counted cash (supervisor) and Z report, supervisor voids; cash drops,
+ * paid-in and paid-out (supervisor).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -37,6 +38,9 @@ struct _VpShiftPage
   GtkLabel     *message_label;
   GtkWidget    *print_button;
   VpKeypad     *keypad;
+  GtkWidget    *cash_box;
+  GtkWidget    *cash_amount_entry;
+  GtkWidget    *cash_reason_entry;
 
   VpContext    *context;
   gboolean      open;
@@ -185,6 +189,20 @@ void_toggled (GtkToggleButton *button,
     }
 }
 
+/* The X report's cash movements, from the one fold (VpShiftTotals). */
+static void
+show_cash_moves (VpShiftPage         *self,
+                 const VpShiftTotals *t)
+{
+  g_autofree char *drops = vp_money_format (t->drops);
+  g_autofree char *paid_in = vp_money_format (t->paid_in);
+  g_autofree char *paid_out = vp_money_format (t->paid_out);
+
+  vp_gui_grid_row (self->report_grid, 5, 0, _("Cash drops"), drops);
+  vp_gui_grid_row (self->report_grid, 5, 1, _("Cash paid in"), paid_in);
+  vp_gui_grid_row (self->report_grid, 6, 0, _("Paid out (not refunds)"), paid_out);
+}
+
 static void
 show_totals (VpShiftPage         *self,
              const VpShiftTotals *t)
@@ -210,6 +228,7 @@ show_totals (VpShiftPage         *self,
   vp_gui_grid_row (self->report_grid, 3, 1, _("Expected cash"), expected);
   vp_gui_grid_row (self->report_grid, 4, 0, _("Transactions"), n);
   vp_gui_grid_row (self->report_grid, 4, 1, _("Voids"), voids);
+  show_cash_moves (self, t);
 }
 
 static void
@@ -262,6 +281,7 @@ show_view (VpShiftPage *self,
   gtk_widget_set_visible (self->print_button, !self->open && self->z_entry != NULL);
   gtk_widget_set_visible (self->open_box, !self->open);
   gtk_widget_set_visible (self->close_box, self->open);
+  gtk_widget_set_visible (self->cash_box, self->open);
   gtk_widget_set_visible (self->report_grid, self->open || self->z_entry != NULL);
   self->void_seq = 0;
   g_clear_pointer (&self->void_what, g_free);
@@ -360,7 +380,8 @@ typedef struct
   VpMoney  amount;
   gint64   seq;
   char    *reason;
-  int      what;   /* 0 open, 1 close, 2 void */
+  int      what;   /* 0 open, 1 close, 2 void, 3 cash movement */
+  VpCashMovement movement;
 } ShiftData;
 
 static void
@@ -386,6 +407,8 @@ shift_job (VpService     *service,
       return vp_service_shift_open (service, d->staff, d->amount, error);
     case 1:
       return vp_service_shift_close (service, d->staff, d->amount, error);
+    case 3:
+      return vp_service_cash_move (service, d->staff, d->movement, d->amount, d->reason, error);
     default:
       return vp_service_void_requested (service, d->requester ? d->requester : d->staff, d->staff,
                                         d->seq, d->reason, error);
@@ -414,6 +437,10 @@ shift_done (GObject      *source,
     text = g_strdup_printf (_("Shift opened (%s)"), receipt);
   else if (g_str_equal (entry->kind, VP_KIND_SHIFT_CLOSE))
     text = g_strdup_printf (_("Shift closed (%s)"), receipt);
+  else if (g_str_equal (entry->kind, VP_KIND_CASH_DROP) ||
+           g_str_equal (entry->kind, VP_KIND_CASH_PAID_IN) ||
+           g_str_equal (entry->kind, VP_KIND_CASH_PAID_OUT))
+    text = g_strdup_printf (_("%s recorded (%s)"), vp_gui_kind_label (entry->kind), receipt);
   else
     text = g_strdup_printf (_("Transaction voided (%s)"), receipt);
   vp_gui_show_message (self->message_label, text, FALSE);
@@ -427,6 +454,8 @@ shift_done (GObject      *source,
   gtk_editable_set_text (GTK_EDITABLE (self->float_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->counted_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->reason_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->cash_amount_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->cash_reason_entry), "");
   vp_context_emit_changed (self->context);
   vp_context_run (self->context, load_job, NULL, NULL, (GDestroyNotify)shift_view_free,
                   NULL, load_done, g_object_ref (self));
@@ -498,7 +527,7 @@ close_approved (VpSupervisorDialog *dialog,
   run_shift_job (self, d);
 }
 
-static void
+static VpSupervisorDialog *
 ask_supervisor (VpShiftPage *self,
                 ShiftData   *d,
                 const char  *what)
@@ -509,6 +538,7 @@ ask_supervisor (VpShiftPage *self,
   g_object_set_data_full (G_OBJECT (dialog), "shift-data", d, (GDestroyNotify)shift_data_free);
   g_signal_connect_object (dialog, "approved", G_CALLBACK (close_approved), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
 }
 
 static void
@@ -519,6 +549,8 @@ close_activated (GtkWidget  *widget,
   VpShiftPage *self = VP_SHIFT_PAGE (widget);
   g_autofree char *what = NULL;
   g_autofree char *counted_text = NULL;
+  g_autofree char *expected_text = NULL;
+  VpSupervisorDialog *dialog;
   ShiftData *d;
   VpMoney amount;
 
@@ -530,7 +562,20 @@ close_activated (GtkWidget  *widget,
   d->amount = amount;
   d->what = 1;
   vp_gui_show_message (self->message_label, NULL, FALSE);
-  ask_supervisor (self, d, what);
+  dialog = ask_supervisor (self, d, what);
+  vp_supervisor_dialog_add_detail (dialog, _("Counted cash"), counted_text);
+  expected_text = vp_money_format (self->expected_cash);
+  vp_supervisor_dialog_add_detail (dialog, _("Expected cash"), expected_text);
+  if (amount < self->expected_cash)
+    {
+      g_autofree char *shortfall = vp_money_format (self->expected_cash - amount);
+      vp_supervisor_dialog_add_detail (dialog, _("Shortfall"), shortfall);
+    }
+  else if (amount > self->expected_cash)
+    {
+      g_autofree char *over = vp_money_format (amount - self->expected_cash);
+      vp_supervisor_dialog_add_detail (dialog, _("Over"), over);
+    }
 }
 
 static void
@@ -572,7 +617,71 @@ void_activated (GtkWidget  *widget,
   d->requester = vp_context_dup_staff (self->context);
   d->what = 2;
   vp_gui_show_message (self->message_label, NULL, FALSE);
-  ask_supervisor (self, d, what);
+  {
+    VpSupervisorDialog *dialog = ask_supervisor (self, d, what);
+    vp_supervisor_dialog_add_detail (dialog, _("Reason"), d->reason);
+  }
+}
+
+static void
+cash_move_activated (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  VpShiftPage *self = VP_SHIFT_PAGE (widget);
+  VpCashMovement movement = (VpCashMovement)g_variant_get_int32 (param);
+  g_autofree char *reason = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->cash_reason_entry))));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *amount_text = NULL;
+  g_autofree char *what = NULL;
+  VpSupervisorDialog *dialog;
+  const char *action;
+  ShiftData *d;
+  VpMoney amount;
+
+  if (self->busy)
+    return;
+  if (!vp_gui_parse_amount (GTK_EDITABLE (self->cash_amount_entry), _("Cash amount"), &amount, &error))
+    {
+      vp_gui_show_message (self->message_label, error->message, TRUE);
+      return;
+    }
+  if (*reason == '\0')
+    {
+      vp_gui_show_message (self->message_label, _("Cash reason: say why the cash moves"), TRUE);
+      return;
+    }
+  if (!vp_validate_note (reason, 200, &error))
+    {
+      vp_gui_show_message (self->message_label, error->message, TRUE);
+      return;
+    }
+  switch (movement)
+    {
+    case VP_CASH_DROP:
+      action = _("Cash drop");
+      break;
+    case VP_CASH_PAID_IN:
+      action = _("Paid-in");
+      break;
+    case VP_CASH_PAID_OUT:
+      action = _("Paid-out");
+      break;
+    default:
+      g_return_if_reached ();
+    }
+  amount_text = vp_money_format (amount);
+  /* TRANSLATORS: e.g. "Cash drop ¥150.00 — reason: to the safe". */
+  what = g_strdup_printf (_("%s %s — reason: %s"), action, amount_text, reason);
+  d = g_new0 (ShiftData, 1);
+  d->amount = amount;
+  d->movement = movement;
+  d->reason = g_steal_pointer (&reason);
+  d->what = 3;
+  vp_gui_show_message (self->message_label, NULL, FALSE);
+  dialog = ask_supervisor (self, d, what);
+  vp_supervisor_dialog_add_detail (dialog, _("Amount"), amount_text);
+  vp_supervisor_dialog_add_detail (dialog, _("Reason"), d->reason);
 }
 
 static void
@@ -620,10 +729,14 @@ vp_shift_page_class_init (VpShiftPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpShiftPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpShiftPage, print_button);
   gtk_widget_class_bind_template_child (widget_class, VpShiftPage, keypad);
+  gtk_widget_class_bind_template_child (widget_class, VpShiftPage, cash_box);
+  gtk_widget_class_bind_template_child (widget_class, VpShiftPage, cash_amount_entry);
+  gtk_widget_class_bind_template_child (widget_class, VpShiftPage, cash_reason_entry);
   gtk_widget_class_install_action (widget_class, "shift.open", NULL, open_activated);
   gtk_widget_class_install_action (widget_class, "shift.close", NULL, close_activated);
   gtk_widget_class_install_action (widget_class, "shift.void", NULL, void_activated);
   gtk_widget_class_install_action (widget_class, "shift.print", NULL, print_activated);
+  gtk_widget_class_install_action (widget_class, "shift.cash-move", "i", cash_move_activated);
 }
 
 static void
@@ -646,6 +759,7 @@ vp_shift_page_init (VpShiftPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   vp_keypad_attach (self->keypad, self->float_entry);
   vp_keypad_attach (self->keypad, self->counted_entry);
+  vp_keypad_attach (self->keypad, self->cash_amount_entry);
   g_signal_connect_swapped (self->counted_entry, "changed", G_CALLBACK (update_difference), self);
   g_signal_connect (self->float_entry, "activate", G_CALLBACK (float_activate), self);
   g_signal_connect (self->counted_entry, "activate", G_CALLBACK (counted_activate), self);

@@ -17,6 +17,8 @@ struct _VpSupervisorDialog
 {
   GtkWindow  parent_instance;
   GtkLabel  *what_label;
+  GtkWidget *details_grid;
+  int        n_details;
   GtkWidget *staff_box;
   GtkLabel  *message_label;
   GtkWidget *pin_entry;
@@ -206,6 +208,7 @@ vp_supervisor_dialog_class_init (VpSupervisorDialogClass *klass)
   g_type_ensure (VP_TYPE_KEYPAD);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/vanpos/VanPos/ui/vp-supervisor-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, what_label);
+  gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, details_grid);
   gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, staff_box);
   gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, pin_entry);
@@ -237,4 +240,17 @@ vp_supervisor_dialog_new (GtkWindow  *parent,
   vp_context_run (context, list_job, NULL, NULL, (GDestroyNotify)g_ptr_array_unref,
                   NULL, listed, g_object_ref (self));
   return self;
+}
+
+void
+vp_supervisor_dialog_add_detail (VpSupervisorDialog *self,
+                                 const char         *title,
+                                 const char         *value)
+{
+  g_return_if_fail (VP_IS_SUPERVISOR_DIALOG (self));
+
+  if (value == NULL || *value == '\0')
+    return;
+  vp_gui_grid_row (self->details_grid, self->n_details++, 0, title, value);
+  gtk_widget_set_visible (self->details_grid, TRUE);
 }

@@ -33,6 +33,8 @@ def flow():
     g.label_text('Difference', within=p, pred=lambda t: t.startswith('-¥5.00'))
     g.press('Close shift', within=p)
     dlg = g.dialog('Supervisor approval')
+    # The approval says what it signs: counted, expected, the shortfall.
+    g.label_text('Shortfall', within=dlg, pred=lambda t: t == '¥5.00')
     sup = g.staff_name('sup01')
     g.press('%s (sup01)' % sup, within=dlg)
     g.keypad('1111', within=dlg, target='Supervisor PIN')
