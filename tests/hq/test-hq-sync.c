@@ -322,6 +322,8 @@ test_push_day (void)
   change.new_phone = "13900139000";
   change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 1000 FROM accounts"
                                                    " WHERE number = '%s'", post_c));
+  change.carry_arrears = TRUE;
+  change.carry_credit_consent = TRUE;
   OK (vp_account_store_change_holder (van, op, &change, &error));
   vp_journal_entry_free (e);
   OK (vp_service_log_store_add (van, op, VP_LOG_CONSULTATION, post_a, "tariff", "asked about tiers",
@@ -662,6 +664,8 @@ test_push_transfer_flagged (void)
   change.new_phone = "13600136000";
   change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 1000 FROM accounts"
                                                    " WHERE number = '%s'", post_a));
+  change.carry_arrears = TRUE;
+  change.carry_credit_consent = TRUE;
   e = vp_account_store_change_holder (van, op, &change, &error);
   g_assert_no_error (error);
   vp_journal_entry_free (e);
