@@ -172,6 +172,11 @@ try:
     tap(position(issue) == (0, 0), "no arrears and no credit left", position(issue))
     tap(expected_cash() == cash0 + 25408, "the drawer counts ¥254.08", (cash0, expected_cash()))
     seq = o["seq"] if o else 0
+    rc, out, err = run("receipt", str(seq))
+    want = [r"Credit applied\s+¥148\.14", r"Arrears paid\s+¥254\.08", r"Tendered\s+¥300\.00",
+            r"Change\s+¥45\.92", r"Arrears\s+¥402\.22"]
+    tap(rc == 0 and all(re.search(w, out) for w in want), "the receipt shows the settlement",
+        out + err)
 
     o = ok_json("transfer --refund-credit approved", "transfer", refund, *NEW, "--reading", "0",
                 "--refund-credit", "--approve-staff", "sup01", "--approve-pin", "9876", "--json", *OP)
