@@ -337,6 +337,32 @@ final_bill_quote (VpDatabase      *db,
                                  vp_account_concession_valid (a, today), used, out, error);
 }
 
+gboolean
+vp_account_store_quote_final_bill (VpDatabase  *db,
+                                   const char  *number,
+                                   VpVolume     reading,
+                                   VpQuote     *out,
+                                   GError     **error)
+{
+  g_autoptr(VpAccount) a = NULL;
+  g_autoptr(GDateTime) now = vp_store_local_datetime (vp_database_now ());
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), FALSE);
+
+  a = vp_account_store_get (db, number, error);
+  if (a == NULL)
+    return FALSE;
+  if (reading < a->last_reading)
+    {
+      g_autofree char *last = vp_volume_format (a->last_reading);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("The final reading is lower than the last recorded reading (%s)"), last);
+      return FALSE;
+    }
+  return final_bill_quote (db, a, reading, today, g_date_time_get_year (now), out, error);
+}
+
 static void
 add_bool (JsonBuilder *b,
           const char  *name,

@@ -133,6 +133,14 @@ VpJournalEntry *vp_account_store_change_holder (VpDatabase                  *db,
                                                 const VpStaff               *staff,
                                                 const VpChangeHolderRequest *request,
                                                 GError                     **error);
+/* The final bill a change of holder at reading would raise (DESIGN §3):
+ * out->amount 0 for a prepaid meter or no use; INVALID below the last
+ * reading. For the form, before the change is confirmed. */
+gboolean vp_account_store_quote_final_bill (VpDatabase  *db,
+                                            const char  *number,
+                                            VpVolume     reading,
+                                            VpQuote     *out,
+                                            GError     **error);
 /* Moves credit from one account to another (a resident moving house).
  * To another holder's account (another ID number; where one is not
  * recorded, another name or phone) it needs a
