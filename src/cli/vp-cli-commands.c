@@ -604,19 +604,29 @@ cmd_transfer (VpCli *cli, int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) staff = NULL;
+  g_autoptr(VpStaff) approver = NULL;
   g_autofree char *name = NULL, *id_number = NULL, *phone = NULL, *reading = NULL;
-  g_autofree char *method = NULL, *ref = NULL;
-  gboolean settle = FALSE;
+  g_autofree char *method = NULL, *ref = NULL, *tendered = NULL, *klass = NULL, *expiry = NULL;
+  gboolean settle = FALSE, carry = FALSE, refund = FALSE, consent = FALSE;
+  gboolean elderly = FALSE, visit = FALSE;
   VpChangeHolderRequest r = { 0 };
   GOptionEntry entries[] = {
     { "new-name", 0, 0, G_OPTION_ARG_STRING, &name, "New holder's name", "N" },
     { "new-id-number", 0, 0, G_OPTION_ARG_STRING, &id_number, "New holder's ID number", "X" },
     { "new-phone", 0, 0, G_OPTION_ARG_STRING, &phone, "New holder's phone", "P" },
     { "reading", 0, 0, G_OPTION_ARG_STRING, &reading, "Final meter reading", "M3" },
-    { "settle", 0, 0, G_OPTION_ARG_NONE, &settle, "Pay the arrears now (else they are carried)", NULL },
+    { "settle", 0, 0, G_OPTION_ARG_NONE, &settle, "Pay what is due after credit now", NULL },
+    { "carry-arrears", 0, 0, G_OPTION_ARG_NONE, &carry, "Carry what is due to the new holder", NULL },
     { "method", 0, 0, G_OPTION_ARG_STRING, &method, "How arrears are paid", "METHOD" },
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference", "REF" },
-    STAFF_ENTRIES, JSON_ENTRY,
+    { "tendered", 0, 0, G_OPTION_ARG_STRING, &tendered, "Cash handed over (change is recorded)", "AMOUNT" },
+    { "refund-credit", 0, 0, G_OPTION_ARG_NONE, &refund, "Refund the credit left to the old holder in cash (supervisor)", NULL },
+    { "carry-credit-consent", 0, 0, G_OPTION_ARG_NONE, &consent, "Carry the credit left to the new holder, with the old holder's consent", NULL },
+    { "new-tariff", 0, 0, G_OPTION_ARG_STRING, &klass, "New holder's class (default residential)", "CLASS" },
+    { "concession-expiry", 0, 0, G_OPTION_ARG_STRING, &expiry, "New holder's low-income certificate expiry", "YYYY-MM-DD" },
+    { "new-elderly-alone", 0, 0, G_OPTION_ARG_NONE, &elderly, "The new holder is elderly and lives alone", NULL },
+    { "new-needs-visit", 0, 0, G_OPTION_ARG_NONE, &visit, "The new holder needs home visits", NULL },
+    STAFF_ENTRIES, APPROVE_ENTRIES, JSON_ENTRY,
     { NULL }
   };
 
@@ -627,18 +637,52 @@ cmd_transfer (VpCli *cli, int argc, char **argv)
   if (!name || !id_number || !phone || !reading)
     return vp_cli_usage_error (cli, "transfer",
                                "--new-name, --new-id-number, --new-phone and --reading are required");
+  if (settle && carry)
+    return vp_cli_usage_error (cli, "transfer", "give --settle or --carry-arrears, not both");
+  if (refund && consent)
+    return vp_cli_usage_error (cli, "transfer",
+                               "give --refund-credit or --carry-credit-consent, not both");
+  if (approve_usage ())
+    return vp_cli_usage_error (cli, "transfer", "%s", approve_usage ());
+  if (opt_approve_staff && !refund)
+    return vp_cli_usage_error (cli, "transfer", "--approve-staff approves only --refund-credit");
+  if (!settle && (method || ref || tendered))
+    return vp_cli_usage_error (cli, "transfer", "--method, --ref and --tendered go with --settle");
+  if (expiry && !klass)
+    return vp_cli_usage_error (cli, "transfer", "--concession-expiry goes with --new-tariff low_income");
   r.number = argv[1];
   r.new_holder = name;
   r.new_id_number = id_number;
   r.new_phone = phone;
   FAIL_IF (!vp_volume_parse (reading, &r.final_reading, &error));
   r.settle_arrears = settle;
+  r.carry_arrears = carry;
   if (settle)
     FAIL_IF (!vp_cli_parse_method (method, &r.method, &error));
   r.reference = ref;
+  if (tendered != NULL)
+    {
+      if (r.method != VP_PAYMENT_CASH)
+        return vp_cli_usage_error (cli, "transfer", "--tendered is for cash only");
+      FAIL_IF (!parse_amount_arg (tendered, "the cash tendered", TRUE, &r.tendered, &error));
+    }
+  r.refund_credit = refund;
+  r.carry_credit_consent = consent;
+  if (klass != NULL)
+    {
+      if (!vp_tariff_class_from_string (klass, &r.new_tariff_class))
+        return vp_cli_usage_error (cli, "transfer",
+                                   "--new-tariff must be residential, commercial or low_income");
+      r.set_tariff_class = TRUE;
+    }
+  r.new_concession_expiry = expiry;
+  r.new_elderly_alone = elderly;
+  r.new_needs_visit = visit;
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
+  FAIL_IF (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, &approver, &error));
+  r.approver = approver;
   return finish_entry (cli, vp_service_change_holder (cli->service, staff, &r, &error), &error);
 }
 

@@ -167,8 +167,35 @@ vp_journal_ledger_from_payload (const char      *kind,
     return sale (payload, kind, "amount", out, error);
   if (strcmp (kind, VP_KIND_ACCOUNT_OPEN) == 0 || strcmp (kind, VP_KIND_CARD_REISSUE) == 0)
     return sale (payload, kind, "fee", out, error);
+  /* Change of holder: arrears_settled is money taken for the old
+   * holder's arrears (a sale); credit_refunded is credit paid back to
+   * the old holder in cash. Credit nets the arrears first, so at most
+   * one of them is non-zero; the drawer effect is taken − refunded. */
   if (strcmp (kind, VP_KIND_ACCOUNT_TRANSFER) == 0)
-    return sale (payload, kind, "arrears_settled", out, error);
+    {
+      VpMoney refunded, tendered, change;
+
+      if (!sale (payload, kind, "arrears_settled", out, error) ||
+          !get_money (payload, kind, "credit_refunded", FALSE, &refunded, error) ||
+          !get_money (payload, kind, "tendered", FALSE, &tendered, error) ||
+          !get_money (payload, kind, "change", FALSE, &change, error))
+        return FALSE;
+      if (json_object_has_member (payload, "tendered") &&
+          (g_strcmp0 (out->method, "cash") != 0 || tendered < out->amount ||
+           change != tendered - out->amount))
+        return bad (error, kind, "tendered", _("does not match the amount and change"));
+      if (refunded > 0)
+        {
+          if (out->amount > 0)
+            return bad (error, kind, "credit_refunded", _("goes with arrears settled"));
+          if (g_strcmp0 (get_string (payload, "refund"), "cash") != 0)
+            return bad (error, kind, "refund", _("is not cash"));
+          out->method = "cash";
+          out->amount = -refunded;
+          out->flow = VP_LEDGER_REFUND;
+        }
+      return TRUE;
+    }
   /* Bills paid from the account's credit: no money crosses the desk. */
   if (strcmp (kind, VP_KIND_CREDIT_SETTLE) == 0)
     return TRUE;

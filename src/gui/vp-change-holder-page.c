@@ -1,5 +1,7 @@
-/* vp-change-holder-page.c: 过户 — arrears settled or carried, final
- * reading, new holder; credit and card carry over.
+/* vp-change-holder-page.c: 过户 — the old holder's position closed
+ * (DESIGN §3): the final bill at the tariff, credit netting the arrears,
+ * what is due paid or carried, credit left refunded (supervisor) or
+ * carried with consent; the new holder's own tariff class and flags.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,17 +16,24 @@
 #include "vp-gui-util.h"
 #include "vp-keypad.h"
 #include "vp-service-card.h"
+#include "vp-supervisor-dialog.h"
 
-enum { F_READING, F_HOLDER, F_ID, F_PHONE, F_REFERENCE, N_FIELDS };
+enum { F_READING, F_HOLDER, F_ID, F_PHONE, F_REFERENCE, F_TENDERED, F_EXPIRY, N_FIELDS };
 
 struct _VpChangeHolderPage
 {
   GtkBox        parent_instance;
   GtkLabel     *account_label;
   GtkWidget    *summary_grid;
+  GtkLabel     *final_label;
   GtkWidget    *arrears_box;
   GtkWidget    *method_box;
+  GtkWidget    *credit_box;
   GtkWidget    *card_box;
+  GtkWidget    *class_box;
+  GtkWidget    *expiry_grid;
+  GtkWidget    *elderly_check;
+  GtkWidget    *visit_check;
   GtkWidget    *fields_grid;
   GtkLabel     *message_label;
   GtkWidget    *confirm_button;
@@ -33,9 +42,14 @@ struct _VpChangeHolderPage
   VpContext    *context;
   char         *number;
   VpMoney       arrears;
+  VpMoney       credit;
+  VpMoney       final_bill;   /* at the reading entered, 0 when none */
+  gboolean      quote_ok;     /* final_bill is for the reading entered */
   VpFormField  *fields[N_FIELDS];
   GPtrArray    *settle;
   GPtrArray    *methods;
+  GPtrArray    *credit_choice;
+  GPtrArray    *klass;
   GPtrArray    *card;
   gboolean      has_card;
   gboolean      busy;
@@ -56,6 +70,10 @@ guard_money (VpChangeHolderPage *self)
 static const char * const settle_labels[] = { N_("Settle arrears now"), N_("Carry arrears"), NULL };
 static const char * const method_labels[] = { N_("Cash"), N_("Card"), N_("Mobile"), NULL };
 static const char * const card_labels[] = { N_("Carry the card"), N_("Issue a new card"), NULL };
+static const char * const credit_labels[] = { N_("Carry credit with the old holder's consent"),
+                                              N_("Refund credit in cash (supervisor)"), NULL };
+/* In VpTariffClass order. */
+static const char * const class_labels[] = { N_("Residential"), N_("Commercial"), N_("Low-income"), NULL };
 
 static gboolean
 validate_reading (const char *text, GError **error)
@@ -72,9 +90,64 @@ validate_reference (const char *text, GError **error)
 }
 
 static gboolean
+validate_tendered (const char *text, GError **error)
+{
+  VpMoney m;
+
+  return vp_money_parse_positive (text, &m, error);
+}
+
+static gboolean
+validate_expiry (const char *text, GError **error)
+{
+  return vp_validate_date (text, error);
+}
+
+/* The old holder's position with the final bill: what is still due
+ * after credit, and the credit left after the bills. */
+static VpMoney
+due_after_credit (VpChangeHolderPage *self)
+{
+  VpMoney total = self->arrears + self->final_bill;
+
+  return total - MIN (MAX (self->credit, 0), total);
+}
+
+static VpMoney
+credit_left (VpChangeHolderPage *self)
+{
+  VpMoney total = self->arrears + self->final_bill;
+
+  return self->credit - MIN (MAX (self->credit, 0), total);
+}
+
+static gboolean
 settling (VpChangeHolderPage *self)
 {
-  return self->arrears > 0 && vp_gui_toggle_group_get (self->settle) == 0;
+  return due_after_credit (self) > 0 && vp_gui_toggle_group_get (self->settle) == 0;
+}
+
+static gboolean
+refunding (VpChangeHolderPage *self)
+{
+  return credit_left (self) > 0 && vp_gui_toggle_group_get (self->credit_choice) == 1;
+}
+
+static void
+show_position (VpChangeHolderPage *self)
+{
+  g_autofree char *bill = vp_money_format (self->final_bill);
+  g_autofree char *due = vp_money_format (due_after_credit (self));
+  g_autofree char *left = vp_money_format (credit_left (self));
+  g_autofree char *text = NULL;
+
+  if (!self->quote_ok)
+    text = g_strdup (_("Final bill: enter the final reading"));
+  else if (due_after_credit (self) > 0)
+    text = g_strdup_printf (_("Final bill %s. Still due after credit: %s"), bill, due);
+  else
+    text = g_strdup_printf (_("Final bill %s. Credit left after the bills: %s"), bill, left);
+  gtk_label_set_text (self->final_label, text);
 }
 
 static void
@@ -83,13 +156,96 @@ choices_changed (VpChangeHolderPage *self)
   gboolean pay = settling (self);
   gboolean cash = vp_gui_toggle_group_get (self->methods) == VP_PAYMENT_CASH;
 
-  gtk_widget_set_visible (self->arrears_box, self->arrears > 0);
+  gboolean low = vp_gui_toggle_group_get (self->klass) == VP_TARIFF_CLASS_LOW_INCOME;
+
+  gtk_widget_set_visible (self->arrears_box, due_after_credit (self) > 0);
+  gtk_widget_set_visible (self->credit_box, credit_left (self) > 0);
   gtk_widget_set_visible (self->card_box, self->has_card);
   gtk_widget_set_visible (self->method_box, pay);
   self->fields[F_REFERENCE]->optional = !pay || cash;
   gtk_widget_set_sensitive (self->fields[F_REFERENCE]->entry, pay && !cash);
   if (self->fields[F_REFERENCE]->optional)
     vp_form_field_set_error (self->fields[F_REFERENCE], NULL);
+  gtk_widget_set_sensitive (self->fields[F_TENDERED]->entry, pay && cash);
+  if (!(pay && cash))
+    vp_form_field_set_error (self->fields[F_TENDERED], NULL);
+  /* A low-income new holder brings their own certificate. */
+  gtk_widget_set_visible (self->expiry_grid, low);
+  self->fields[F_EXPIRY]->optional = !low;
+  if (!low)
+    vp_form_field_set_error (self->fields[F_EXPIRY], NULL);
+  show_position (self);
+}
+
+typedef struct
+{
+  char    *number;
+  VpVolume reading;
+} QuoteData;
+
+static void
+quote_data_free (QuoteData *d)
+{
+  g_free (d->number);
+  g_free (d);
+}
+
+static gpointer
+quote_job (VpService     *service,
+           gpointer       data,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  QuoteData *d = data;
+  VpQuote *q = g_new0 (VpQuote, 1);
+
+  if (!vp_account_store_quote_final_bill (vp_service_get_database (service), d->number, d->reading,
+                                          q, error))
+    {
+      g_free (q);
+      return NULL;
+    }
+  return q;
+}
+
+static void
+quote_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(VpChangeHolderPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree VpQuote *q = vp_service_run_finish (VP_SERVICE (source), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->quote_ok = q != NULL;
+  self->final_bill = q ? q->amount : 0;
+  choices_changed (self);
+  if (q == NULL)
+    gtk_label_set_text (self->final_label, error->message);
+}
+
+/* The final bill follows the reading as it is typed. */
+static void
+reading_changed (VpChangeHolderPage *self)
+{
+  g_autofree char *text = vp_form_field_dup_text (self->fields[F_READING]);
+  QuoteData *d;
+  VpVolume v;
+
+  self->quote_ok = FALSE;
+  self->final_bill = 0;
+  if (self->number == NULL || self->context == NULL || !vp_volume_parse (text, &v, NULL))
+    {
+      choices_changed (self);
+      return;
+    }
+  d = g_new0 (QuoteData, 1);
+  d->number = g_strdup (self->number);
+  d->reading = v;
+  vp_context_run (self->context, quote_job, d, (GDestroyNotify)quote_data_free, g_free,
+                  self->cancellable, quote_done, g_object_ref (self));
 }
 
 static gpointer
@@ -114,6 +270,7 @@ load_done (GObject      *source,
   g_autofree char *credit = NULL;
   g_autofree char *reading = NULL;
   g_autofree char *card = NULL;
+  g_autofree char *net = NULL;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -123,6 +280,7 @@ load_done (GObject      *source,
       return;
     }
   self->arrears = a->arrears;
+  self->credit = a->balance;
   self->has_card = a->card_number != NULL;
   title = g_strdup_printf (_("Change the holder of %s (now %s)"), a->number, a->holder);
   vp_gui_set_value (self->account_label, title);
@@ -132,17 +290,23 @@ load_done (GObject      *source,
   card = a->card_number ? g_strdup (a->card_number)
                         : g_strdup (_("No card"));
   vp_gui_clear_box (self->summary_grid);
+  net = a->balance >= a->arrears ? vp_money_format (a->balance - a->arrears)
+                                  : vp_money_format (a->arrears - a->balance);
   vp_gui_grid_row (self->summary_grid, 0, 0, _("Arrears"), arrears);
-  vp_gui_grid_row (self->summary_grid, 1, 0, _("Credit carried"), credit);
-  vp_gui_grid_row (self->summary_grid, 2, 0, _("Last reading"), reading);
-  vp_gui_grid_row (self->summary_grid, 3, 0, _("Card"), card);
+  vp_gui_grid_row (self->summary_grid, 1, 0, _("Credit"), credit);
+  vp_gui_grid_row (self->summary_grid, 2, 0, a->balance >= a->arrears ? _("Net credit") : _("Net due"), net);
+  vp_gui_grid_row (self->summary_grid, 3, 0, _("Last reading"), reading);
+  vp_gui_grid_row (self->summary_grid, 4, 0, _("Old holder's class"),
+                   _(class_labels[a->tariff_class]));
+  vp_gui_grid_row (self->summary_grid, 5, 0, _("Card"), card);
   gtk_widget_set_sensitive (self->confirm_button, !self->refused);
-  choices_changed (self);
+  reading_changed (self);
 }
 
 typedef struct
 {
   VpStaff *staff;
+  VpStaff *approver;
   char    *text[N_FIELDS];
   char    *number;
   gboolean reissue;
@@ -168,6 +332,7 @@ static void
 change_data_free (ChangeData *d)
 {
   g_clear_pointer (&d->staff, vp_staff_free);
+  g_clear_pointer (&d->approver, vp_staff_free);
   for (guint i = 0; i < N_FIELDS; i++)
     g_free (d->text[i]);
   g_free (d->number);
@@ -251,6 +416,22 @@ change_done (GObject      *source,
   gtk_widget_activate_action (GTK_WIDGET (self), "win.open-account", "s", self->number);
 }
 
+static void run_change (VpChangeHolderPage *self, ChangeData *d);
+
+static void
+refund_approved (VpSupervisorDialog *dialog,
+                 VpStaff            *supervisor,
+                 VpChangeHolderPage *self)
+{
+  ChangeData *d = g_object_steal_data (G_OBJECT (dialog), "change-data");
+
+  if (d == NULL)
+    return;
+  d->approver = vp_staff_copy (supervisor);
+  d->request.approver = d->approver;
+  run_change (self, d);
+}
+
 static void
 confirm_activated (GtkWidget  *widget,
                    const char *action_name,
@@ -290,6 +471,38 @@ confirm_activated (GtkWidget  *widget,
   d->request.method = vp_gui_toggle_group_get (self->methods);
   d->request.reference = d->request.settle_arrears && d->request.method != VP_PAYMENT_CASH
                          ? d->text[F_REFERENCE] : NULL;
+  d->request.carry_arrears = due_after_credit (self) > 0 && !d->request.settle_arrears;
+  if (d->request.settle_arrears && d->request.method == VP_PAYMENT_CASH && *d->text[F_TENDERED] != '\0' &&
+      !vp_money_parse_positive (d->text[F_TENDERED], &d->request.tendered, NULL))
+    g_assert_not_reached ();   /* checked above */
+  d->request.refund_credit = refunding (self);
+  d->request.carry_credit_consent = credit_left (self) > 0 && !d->request.refund_credit;
+  d->request.set_tariff_class = TRUE;
+  d->request.new_tariff_class = vp_gui_toggle_group_get (self->klass);
+  d->request.new_concession_expiry = d->request.new_tariff_class == VP_TARIFF_CLASS_LOW_INCOME
+                                     ? d->text[F_EXPIRY] : NULL;
+  d->request.new_elderly_alone = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->elderly_check));
+  d->request.new_needs_visit = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->visit_check));
+  if (d->request.refund_credit)
+    {
+      /* A cash refund to the old holder needs a supervisor's PIN. */
+      GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self)));
+      g_autofree char *m = vp_money_format (credit_left (self));
+      g_autofree char *what = g_strdup_printf (_("Refund %s of credit in cash to the old holder"), m);
+      VpSupervisorDialog *dialog = vp_supervisor_dialog_new (parent, self->context, what);
+
+      g_object_set_data_full (G_OBJECT (dialog), "change-data", d, (GDestroyNotify)change_data_free);
+      g_signal_connect_object (dialog, "approved", G_CALLBACK (refund_approved), self, 0);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+  run_change (self, d);
+}
+
+static void
+run_change (VpChangeHolderPage *self,
+            ChangeData         *d)
+{
   self->busy = TRUE;
   gtk_widget_set_sensitive (self->confirm_button, FALSE);
   vp_gui_show_message (self->message_label, _("Changing the holder…"), FALSE);
@@ -318,6 +531,8 @@ vp_change_holder_page_dispose (GObject *object)
   g_clear_pointer (&self->settle, g_ptr_array_unref);
   g_clear_pointer (&self->methods, g_ptr_array_unref);
   g_clear_pointer (&self->card, g_ptr_array_unref);
+  g_clear_pointer (&self->credit_choice, g_ptr_array_unref);
+  g_clear_pointer (&self->klass, g_ptr_array_unref);
   G_OBJECT_CLASS (vp_change_holder_page_parent_class)->dispose (object);
 }
 
@@ -331,7 +546,13 @@ vp_change_holder_page_class_init (VpChangeHolderPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/vanpos/VanPos/ui/vp-change-holder-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, account_label);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, summary_grid);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, final_label);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, arrears_box);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, credit_box);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, class_box);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, expiry_grid);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, elderly_check);
+  gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, visit_check);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, method_box);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, card_box);
   gtk_widget_class_bind_template_child (widget_class, VpChangeHolderPage, fields_grid);
@@ -357,9 +578,20 @@ vp_change_holder_page_init (VpChangeHolderPage *self)
                                              vp_validate_phone, FALSE);
   self->fields[F_REFERENCE] = vp_form_field_add (grid, 12, _("Reference"), _("terminal or QR reference"),
                                                  validate_reference, TRUE);
+  self->fields[F_TENDERED] = vp_form_field_add (grid, 15, _("Cash tendered"), _("optional: change is worked out"),
+                                                validate_tendered, TRUE);
+  self->fields[F_EXPIRY] = vp_form_field_add (self->expiry_grid, 0, _("Certificate expiry"),
+                                              _("yyyy-mm-dd, in the future"), validate_expiry, TRUE);
   self->settle = vp_gui_toggle_group (self->arrears_box, settle_labels, NULL);
   self->methods = vp_gui_toggle_group (self->method_box, method_labels, NULL);
   self->card = vp_gui_toggle_group (self->card_box, card_labels, NULL);
+  self->credit_choice = vp_gui_toggle_group (self->credit_box, credit_labels, NULL);
+  self->klass = vp_gui_toggle_group (self->class_box, class_labels, NULL);
+  for (guint i = 0; i < self->credit_choice->len; i++)
+    g_signal_connect_swapped (self->credit_choice->pdata[i], "toggled", G_CALLBACK (choices_changed), self);
+  for (guint i = 0; i < self->klass->len; i++)
+    g_signal_connect_swapped (self->klass->pdata[i], "toggled", G_CALLBACK (choices_changed), self);
+  g_signal_connect_swapped (self->fields[F_READING]->entry, "changed", G_CALLBACK (reading_changed), self);
   for (guint i = 0; i < self->settle->len; i++)
     g_signal_connect_swapped (self->settle->pdata[i], "toggled", G_CALLBACK (choices_changed), self);
   for (guint i = 0; i < self->methods->len; i++)
@@ -370,6 +602,7 @@ vp_change_holder_page_init (VpChangeHolderPage *self)
   vp_keypad_attach (self->keypad, self->fields[F_ID]->entry);
   vp_keypad_attach (self->keypad, self->fields[F_PHONE]->entry);
   vp_keypad_attach (self->keypad, self->fields[F_REFERENCE]->entry);
+  vp_keypad_attach (self->keypad, self->fields[F_TENDERED]->entry);
   vp_keypad_set_target (self->keypad, GTK_EDITABLE (self->fields[F_READING]->entry));
   choices_changed (self);
 }
@@ -392,7 +625,14 @@ vp_change_holder_page_load (VpChangeHolderPage *self,
   g_free (self->number);
   self->number = g_strdup (number);
   self->arrears = 0;
+  self->credit = 0;
+  self->final_bill = 0;
+  self->quote_ok = FALSE;
   self->has_card = FALSE;
+  vp_gui_toggle_group_set (self->credit_choice, 0);
+  vp_gui_toggle_group_set (self->klass, VP_TARIFF_CLASS_RESIDENTIAL);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->elderly_check), FALSE);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->visit_check), FALSE);
   vp_gui_toggle_group_set (self->card, 0);
   for (guint i = 0; i < N_FIELDS; i++)
     vp_form_field_reset (self->fields[i]);

@@ -641,6 +641,82 @@ apply_pay (Ctx        *c,
   return TRUE;
 }
 
+/* The void of a change of holder: what HQ applied is undone (bills
+ * un-paid, the final bill removed while unpaid, credit given back) and
+ * the old holder, class, flags and reading come back from the signed
+ * entry. */
+static gboolean
+void_transfer (Ctx        *c,
+               gint64      voided,
+               JsonObject *a,
+               Effect     *e,
+               GError    **error)
+{
+  JsonArray *bills = json_object_has_member (a, "bills") ? json_object_get_array_member (a, "bills") : NULL;
+  char s[32], reading[32];
+  const char *p1[] = { c->van, I64 (s, voided) };
+  g_autoptr(PGresult) res = q (c, "void_payload", "SELECT payload_text FROM journal"
+                                                  " WHERE van = $1 AND seq = $2", 2, p1, error);
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *tp, *old_h;
+
+  if (res == NULL)
+    return FALSE;
+  node = json_from_string (PQntuples (res) > 0 ? PQgetvalue (res, 0, 0) : "{}", NULL);
+  tp = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  old_h = tp && json_object_has_member (tp, "old_holder") ? json_object_get_object_member (tp, "old_holder")
+                                                         : NULL;
+  for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
+    {
+      JsonObject *b = json_array_get_object_element (bills, i);
+      char t[32];
+      const char *p2[] = { str_member (b, "hq_id"), I64 (t, int_member (b, "paid")) };
+      g_autoptr(PGresult) upd = q (c, "bill_unpay", "UPDATE bills SET paid = paid - $2"
+                                                    " WHERE hq_id = $1 AND paid >= $2",
+                                   2, p2, error);
+      if (upd == NULL)
+        return FALSE;
+      if (g_strcmp0 (PQcmdTuples (upd), "1") != 0)
+        {
+          effect_note (e, "bill %s changed at HQ since; flagged for review", p2[0]);
+          if (!flag_review (c, e->account, "void of a change of holder on a bill HQ changed", error))
+            return FALSE;
+        }
+    }
+  if (str_member (a, "final_bill") != NULL)
+    {
+      const char *p3[] = { str_member (a, "final_bill") };
+      g_autoptr(PGresult) del = q (c, "final_bill_drop", "DELETE FROM bills WHERE hq_id = $1"
+                                                         " AND paid = 0", 1, p3, error);
+      if (del == NULL)
+        return FALSE;
+    }
+  if (!add_balance (c, e->account, int_member (a, "credit_used"), error) ||
+      !take_balance (c, e, e->account, int_member (a, "credit"), error))
+    return FALSE;
+  if (old_h != NULL)
+    {
+      const char *p4[] = { e->account,
+                           str_member (old_h, "name") ? str_member (old_h, "name") : "",
+                           str_member (old_h, "phone") ? str_member (old_h, "phone") : "",
+                           str_member (old_h, "id_number") ? str_member (old_h, "id_number") : "",
+                           str_member (old_h, "tariff_class") ? str_member (old_h, "tariff_class")
+                                                              : "residential",
+                           str_member (old_h, "concession_expiry"),
+                           bool_member (old_h, "elderly_alone") ? "t" : "f",
+                           bool_member (old_h, "needs_visit") ? "t" : "f",
+                           I64 (reading, int_member (tp, "last_reading")) };
+      g_autoptr(PGresult) upd = q (c, "transfer_restore",
+                                   "UPDATE accounts SET holder = $2, phone = $3, id_number = $4,"
+                                   " tariff_class = $5, concession_expiry = $6, elderly_alone = $7,"
+                                   " needs_visit = $8, last_reading = $9 WHERE number = $1",
+                                   9, p4, error);
+      if (upd == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 apply_void (Ctx        *c,
             JsonObject *p,
@@ -700,6 +776,8 @@ apply_void (Ctx        *c,
         return FALSE;
       return take_balance (c, e, e->account, int_member (a, "credit"), error);
     }
+  if (g_str_equal (kind, VP_KIND_ACCOUNT_TRANSFER) && a != NULL && json_object_has_member (a, "credit_used"))
+    return void_transfer (c, voided, a, e, error);
   if (g_str_equal (kind, "account.open"))
     {
       const char *p2[] = { e->account };
@@ -861,6 +939,112 @@ apply_open (Ctx        *c,
   return TRUE;
 }
 
+/* account.transfer since issue 9 (src/store/vp-account-ops.c): the
+ * final bill the van raised, the bills credit and money paid (by period,
+ * as a payment), the credit used and refunded, the new holder's class and
+ * flags. What HQ did is kept in applied for a void. */
+static gboolean
+apply_transfer_position (Ctx        *c,
+                         JsonObject *p,
+                         Effect     *e,
+                         GError    **error)
+{
+  JsonObject *new_h = json_object_get_object_member (p, "new_holder");
+  JsonObject *final = json_object_has_member (p, "final_bill")
+                      ? json_object_get_object_member (p, "final_bill") : NULL;
+  JsonArray *bills = json_object_has_member (p, "bills")
+                     ? json_object_get_array_member (p, "bills") : NULL;
+  VpMoney credit_used = int_member (p, "credit_applied") + int_member (p, "credit_refunded");
+  VpMoney extra = 0;
+
+  {
+    const char *p1[] = { e->account,
+                         str_member (new_h, "tariff_class") ? str_member (new_h, "tariff_class")
+                                                            : "residential",
+                         str_member (new_h, "concession_expiry"),
+                         bool_member (new_h, "elderly_alone") ? "t" : "f",
+                         bool_member (new_h, "needs_visit") ? "t" : "f" };
+    g_autoptr(PGresult) upd = q (c, "acct_transfer_class",
+                                 "UPDATE accounts SET tariff_class = $2, concession_expiry = $3,"
+                                 " elderly_alone = $4, needs_visit = $5 WHERE number = $1",
+                                 5, p1, error);
+    if (upd == NULL)
+      return FALSE;
+  }
+  if (final != NULL)
+    {
+      char amount[32], seq[32];
+      g_autofree char *hq_id = g_strdup_printf ("%s-%s-final", c->van, I64 (seq, c->seq));
+      const char *p2[] = { hq_id, e->account, str_member (final, "period"),
+                           I64 (amount, int_member (final, "amount")) };
+      g_autoptr(PGresult) ins = q (c, "final_bill",
+                                   "INSERT INTO bills (hq_id, account, period, amount)"
+                                   " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
+                                   " RETURNING hq_id", 4, p2, error);
+      if (ins == NULL)
+        return FALSE;
+      if (PQntuples (ins) == 0)
+        {
+          effect_note (e, "HQ already has a bill for %s dated %s; flagged for review",
+                       e->account, str_member (final, "period"));
+          if (!flag_review (c, e->account, "final bill of a change of holder clashes", error))
+            return FALSE;
+        }
+      else
+        {
+          json_builder_set_member_name (e->applied, "final_bill");
+          json_builder_add_string_value (e->applied, hq_id);
+        }
+    }
+
+  json_builder_set_member_name (e->applied, "bills");
+  json_builder_begin_array (e->applied);
+  for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
+    {
+      JsonObject *b = json_array_get_object_element (bills, i);
+      char paid_s[32];
+      const char *p3[] = { e->account, str_member (b, "period"), I64 (paid_s, int_member (b, "paid")) };
+      g_autoptr(PGresult) upd = NULL;
+      VpMoney take = 0;
+
+      if (p3[1] == NULL || int_member (b, "paid") <= 0)
+        continue;
+      upd = q (c, "transfer_pay_bill",
+               "UPDATE bills b SET paid = b.paid + least (b.amount - b.paid, $3::bigint)"
+               " FROM (SELECT hq_id, amount - paid AS open FROM bills WHERE account = $1"
+               "       AND period = $2 FOR UPDATE) o"
+               " WHERE b.hq_id = o.hq_id RETURNING b.hq_id, least (o.open, $3::bigint)",
+               3, p3, error);
+      if (upd == NULL)
+        return FALSE;
+      if (PQntuples (upd) > 0)
+        {
+          take = vp_pg_get_int64 (upd, 0, 1);
+          json_builder_begin_object (e->applied);
+          json_builder_set_member_name (e->applied, "hq_id");
+          json_builder_add_string_value (e->applied, PQgetvalue (upd, 0, 0));
+          json_builder_set_member_name (e->applied, "paid");
+          json_builder_add_int_value (e->applied, take);
+          json_builder_end_object (e->applied);
+        }
+      if (int_member (b, "paid") > take)
+        {
+          g_autofree char *m = vp_money_format (int_member (b, "paid") - take);
+          effect_note (e, "bill %s already paid at HQ; %s credited", p3[1], m);
+          extra += int_member (b, "paid") - take;
+        }
+    }
+  json_builder_end_array (e->applied);
+  e->credit = extra;
+  json_builder_set_member_name (e->applied, "credit");
+  json_builder_add_int_value (e->applied, extra);
+  json_builder_set_member_name (e->applied, "credit_used");
+  json_builder_add_int_value (e->applied, credit_used);
+  if (!add_balance (c, e->account, extra, error))
+    return FALSE;
+  return take_balance (c, e, e->account, credit_used, error);
+}
+
 static gboolean
 apply_transfer (Ctx        *c,
                 JsonObject *p,
@@ -875,7 +1059,8 @@ apply_transfer (Ctx        *c,
   g_autoptr(PGresult) cur = NULL;
   gboolean changed;
 
-  e->amount = settled;
+  /* The drawer: money taken for the arrears, or credit paid back. */
+  e->amount = settled - int_member (p, "credit_refunded");
   if (!need_account (c, e, str_member (p, "account"), error))
     return FALSE;
   if (e->account == NULL)
@@ -916,26 +1101,32 @@ apply_transfer (Ctx        *c,
       return FALSE;
   }
 
-  if (settled > 0)
+  if (!json_object_has_member (p, "credit_before"))
     {
-      VpMoney open = vp_pg_get_int64 (cur, 0, 3);
-      const char *p3[] = { e->account };
-      g_autoptr(PGresult) upd = q (c, "bills_settle", "UPDATE bills SET paid = amount"
-                                                      " WHERE account = $1 AND paid < amount",
-                                   1, p3, error);
-      if (upd == NULL)
-        return FALSE;
-      json_builder_set_member_name (e->applied, "settled");
-      json_builder_add_int_value (e->applied, MIN (open, settled));
-      if (settled > open)
+      /* A van before issue 9: arrears settled whole in money, credit
+       * carried. */
+      if (settled > 0)
         {
-          g_autofree char *s = vp_money_format (settled - open);
-          effect_note (e, "arrears already paid at HQ; %s credited", s);
-          e->credit = settled - open;
-          return add_balance (c, e->account, settled - open, error);
+          VpMoney open = vp_pg_get_int64 (cur, 0, 3);
+          const char *p3[] = { e->account };
+          g_autoptr(PGresult) upd = q (c, "bills_settle", "UPDATE bills SET paid = amount"
+                                                          " WHERE account = $1 AND paid < amount",
+                                       1, p3, error);
+          if (upd == NULL)
+            return FALSE;
+          json_builder_set_member_name (e->applied, "settled");
+          json_builder_add_int_value (e->applied, MIN (open, settled));
+          if (settled > open)
+            {
+              g_autofree char *s = vp_money_format (settled - open);
+              effect_note (e, "arrears already paid at HQ; %s credited", s);
+              e->credit = settled - open;
+              return add_balance (c, e->account, settled - open, error);
+            }
         }
+      return TRUE;
     }
-  return TRUE;
+  return apply_transfer_position (c, p, e, error);
 }
 
 static gboolean

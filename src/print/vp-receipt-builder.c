@@ -347,10 +347,33 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
         pair (r, old, "name", _("Old holder"));
       if (new)
         pair (r, new, "name", _("New holder"));
+      volume (r, o, "last_reading", _("Last reading"));
       volume (r, o, "final_reading", _("Final reading"));
+      if (json_object_has_member (o, "final_bill"))
+        {
+          JsonObject *fb = json_object_get_object_member (o, "final_bill");
+
+          volume (r, fb, "litres", _("Used since"));
+          money (r, fb, "amount", _("Final bill"), FALSE);
+        }
+      /* The old holder's position closed (DESIGN §3): credit nets the
+       * arrears, money pays or the rest is carried; credit left is
+       * refunded or carried with consent. */
+      money (r, o, "arrears", _("Arrears"), FALSE);
+      money (r, o, "credit_before", _("Credit before"), FALSE);
+      money (r, o, "credit_applied", _("Credit applied"), FALSE);
       money (r, o, "arrears_settled", _("Arrears paid"), TRUE);
+      pair (r, o, "method", _("Method"));
+      money (r, o, "tendered", _("Tendered"), FALSE);
+      money (r, o, "change", _("Change"), FALSE);
       money (r, o, "arrears_carried", _("Arrears carried"), FALSE);
+      money (r, o, "credit_refunded", _("Refunded in cash"), FALSE);
       money (r, o, "credit_carried", _("Credit carried"), FALSE);
+      if (json_object_get_boolean_member_with_default (o, "credit_consent", FALSE))
+        vp_receipt_add_pair (r, _("Credit carried"), _("with the old holder's consent"), FALSE);
+      if (new)
+        pair (r, new, "tariff_class", _("New tariff class"));
+      pair (r, o, "approved_by", _("Approved by"));
     }
   else if (g_str_equal (kind, VP_KIND_CREDIT_MOVE) || g_str_equal (kind, VP_KIND_ACCOUNT_CLOSE))
     {

@@ -311,6 +311,67 @@ typedef struct
   const VpChangeHolderRequest *r;
 } ChangeData;
 
+/* The final bill of a post-paid meter: use since the last reading at
+ * the account's tariff (class, tier position in the year, the old
+ * holder's concession while valid). 0 litres or a prepaid meter: none. */
+static gboolean
+final_bill_quote (VpDatabase      *db,
+                  const VpAccount *a,
+                  VpVolume         reading,
+                  const char      *today,
+                  int              year,
+                  VpQuote         *out,
+                  GError         **error)
+{
+  VpTariff tariff;
+  VpVolume used = reading - a->last_reading;
+  VpVolume year_used = a->tariff_year == year ? a->year_volume : 0;
+  VpVolume free_used = a->tariff_year == year ? a->free_used : 0;
+
+  memset (out, 0, sizeof *out);
+  if (a->meter != VP_METER_POSTPAID || used <= 0)
+    return TRUE;
+  if (!vp_tariff_store_get_current (db, a->service, a->tariff_class, &tariff, error))
+    return FALSE;
+  return vp_tariff_quote_volume (&tariff, year_used, free_used,
+                                 vp_account_concession_valid (a, today), used, out, error);
+}
+
+gboolean
+vp_account_store_quote_final_bill (VpDatabase  *db,
+                                   const char  *number,
+                                   VpVolume     reading,
+                                   VpQuote     *out,
+                                   GError     **error)
+{
+  g_autoptr(VpAccount) a = NULL;
+  g_autoptr(GDateTime) now = vp_store_local_datetime (vp_database_now ());
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), FALSE);
+
+  a = vp_account_store_get (db, number, error);
+  if (a == NULL)
+    return FALSE;
+  if (reading < a->last_reading)
+    {
+      g_autofree char *last = vp_volume_format (a->last_reading);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("The final reading is lower than the last recorded reading (%s)"), last);
+      return FALSE;
+    }
+  return final_bill_quote (db, a, reading, today, g_date_time_get_year (now), out, error);
+}
+
+static void
+add_bool (JsonBuilder *b,
+          const char  *name,
+          gboolean     value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_boolean_value (b, value);
+}
+
 static VpJournalEntry *
 change_tx (VpDatabase  *db,
            gpointer     data,
@@ -319,15 +380,25 @@ change_tx (VpDatabase  *db,
   ChangeData *d = data;
   const VpChangeHolderRequest *r = d->r;
   g_autoptr(VpAccount) a = NULL;
+  g_autoptr(GPtrArray) bills = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(GDateTime) now = vp_store_local_datetime (vp_database_now ());
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
   g_autofree char *old_masked = NULL;
   g_autofree char *new_id = vp_id_number_normalize (r->new_id_number);
   g_autofree char *new_masked = vp_mask_id_number (new_id);
   g_autofree char *initials = vp_pinyin_initials (r->new_holder);
+  VpTariffClass new_class = r->set_tariff_class ? r->new_tariff_class : VP_TARIFF_CLASS_RESIDENTIAL;
+  const char *new_expiry = new_class == VP_TARIFF_CLASS_LOW_INCOME ? r->new_concession_expiry : NULL;
+  const VpStaff *approver = NULL;
   VpJournalRefs refs = { 0 };
+  VpQuote quote;
+  VpPosition pos;
+  VpMoney arrears_before = 0, settled = 0, carried = 0, refunded = 0, credit_carried = 0;
+  VpMoney left, credit_left;
+  gint64 final_bill_id = 0;
   sqlite3_stmt *stmt;
-  VpMoney arrears;
-  gint64 shift_id = 0;
+  gint64 shift_id;
 
   a = vp_account_store_load (db, r->number, FALSE, error);
   if (a == NULL)
@@ -345,24 +416,211 @@ change_tx (VpDatabase  *db,
                    _("The final reading is lower than the last recorded reading (%s)"), last);
       return NULL;
     }
-  arrears = a->arrears;
-  if (arrears > 0 && r->settle_arrears)
+  if (new_class == VP_TARIFF_CLASS_LOW_INCOME &&
+      !vp_account_store_check_certificate (db, new_expiry, error))
+    return NULL;
+
+  /* The old holder's position: open bills, the final bill, credit. */
+  bills = vp_account_store_list_bills (db, a->id, TRUE, error);
+  if (bills == NULL)
+    return NULL;
+  for (guint i = 0; i < bills->len; i++)
+    arrears_before += ((VpBill *) bills->pdata[i])->amount - ((VpBill *) bills->pdata[i])->paid;
+  if (!final_bill_quote (db, a, r->final_reading, today, g_date_time_get_year (now), &quote, error))
+    return NULL;
+  vp_position_compute (arrears_before + quote.amount, a->balance, &pos);
+
+  if (pos.due > 0 && !r->settle_arrears && !r->carry_arrears)
+    {
+      g_autofree char *s = vp_money_format (pos.due);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("Account %s has %s still due after credit: settle it now or carry it "
+                     "to the new holder"), a->number, s);
+      return NULL;
+    }
+  if (pos.credit_left > 0 && !r->refund_credit && !r->carry_credit_consent)
+    {
+      g_autofree char *s = vp_money_format (pos.credit_left);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("Account %s has %s of credit left after the bills: refund it to the old "
+                     "holder or carry it with their consent"), a->number, s);
+      return NULL;
+    }
+  if (pos.due > 0 && r->settle_arrears)
+    settled = pos.due;
+  else
+    carried = pos.due;
+  if (pos.credit_left > 0 && r->refund_credit)
+    refunded = pos.credit_left;
+  else
+    credit_carried = pos.credit_left;
+  if (settled > 0 && r->tendered > 0 && r->tendered < settled)
+    {
+      g_autofree char *t = vp_money_format (r->tendered);
+      g_autofree char *s = vp_money_format (settled);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("The cash tendered (%s) is less than the amount due (%s)"), t, s);
+      return NULL;
+    }
+  /* Money crossing the desk belongs to a shift; an entry that moves
+   * none still names the open shift so it can be voided in it. */
+  if (settled > 0 || refunded > 0)
     {
       if ((shift_id = vp_shift_store_require_open (db, error)) == 0)
         return NULL;
-      stmt = vp_database_prepare (db, "UPDATE bills SET paid = amount WHERE account_id = ?1"
-                                      " AND paid < amount", error);
+    }
+  else
+    shift_id = vp_shift_store_current (db);
+  if (refunded > 0)
+    {
+      approver = vp_staff_approver (d->staff, r->approver, _("A cash refund"), error);
+      if (approver == NULL)
+        return NULL;
+    }
+
+  if (quote.amount > 0)
+    {
+      stmt = vp_database_prepare (db, "INSERT INTO bills (account_id, period, amount, paid)"
+                                      " VALUES (?1, ?2, ?3, 0)", error);
       if (stmt == NULL)
         return NULL;
       sqlite3_bind_int64 (stmt, 1, a->id);
-      if (!vp_store_step_done (db, stmt, error))
+      sqlite3_bind_text (stmt, 2, today, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 3, quote.amount);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        {
+          sqlite3_reset (stmt);
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       _("Account %s already has a bill dated %s; change the holder another day"),
+                       a->number, today);
+          return NULL;
+        }
+      sqlite3_reset (stmt);
+      final_bill_id = sqlite3_last_insert_rowid (vp_database_get_handle (db));
+      g_clear_pointer (&bills, g_ptr_array_unref);
+      bills = vp_account_store_list_bills (db, a->id, TRUE, error);
+      if (bills == NULL)
         return NULL;
     }
 
   old_masked = vp_mask_id_number (a->id_number);
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "account", a->number);
+  vp_json_add_string (b, "address", a->address);
+  json_builder_set_member_name (b, "old_holder");
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "name", a->holder);
+  vp_json_add_string (b, "phone", a->phone);
+  vp_json_add_string (b, "id_number", a->id_number);
+  vp_json_add_string (b, "id_masked", old_masked);
+  vp_json_add_string (b, "tariff_class", vp_tariff_class_to_string (a->tariff_class));
+  vp_json_add_string (b, "concession_expiry", a->concession_expiry);
+  add_bool (b, "elderly_alone", a->elderly_alone);
+  add_bool (b, "needs_visit", a->needs_visit);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "new_holder");
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "name", r->new_holder);
+  vp_json_add_string (b, "phone", r->new_phone);
+  vp_json_add_string (b, "id_number", new_id);
+  vp_json_add_string (b, "id_masked", new_masked);
+  vp_json_add_string (b, "tariff_class", vp_tariff_class_to_string (new_class));
+  vp_json_add_string (b, "concession_expiry", new_expiry);
+  add_bool (b, "elderly_alone", r->new_elderly_alone);
+  add_bool (b, "needs_visit", r->new_needs_visit);
+  json_builder_end_object (b);
+  vp_json_add_int (b, "last_reading", a->last_reading);
+  vp_json_add_int (b, "final_reading", r->final_reading);
+  if (quote.amount > 0)
+    {
+      json_builder_set_member_name (b, "final_bill");
+      json_builder_begin_object (b);
+      vp_json_add_int (b, "bill_id", final_bill_id);
+      vp_json_add_string (b, "period", today);
+      vp_json_add_int (b, "litres", quote.volume);
+      vp_json_add_money (b, "amount", quote.amount);
+      vp_json_add_money (b, "discount", quote.discount);
+      vp_json_add_int (b, "free_litres", quote.free_litres);
+      vp_json_add_int (b, "tariff_version", quote.tariff_version);
+      vp_json_add_string (b, "tariff_class", vp_tariff_class_to_string (a->tariff_class));
+      json_builder_end_object (b);
+    }
+  /* arrears: the old holder's whole arrears at hand-over, final bill
+   * included; arrears_settled: money taken for them (the sale). */
+  vp_json_add_money (b, "arrears_before", arrears_before);
+  vp_json_add_money (b, "arrears", pos.arrears);
+  vp_json_add_money (b, "credit_before", a->balance);
+  vp_json_add_money (b, "credit_applied", pos.credit_applied);
+  vp_json_add_money (b, "due_after_credit", pos.due);
+  vp_json_add_money (b, "arrears_settled", settled);
+  vp_json_add_money (b, "arrears_carried", carried);
+  if (settled > 0)
+    {
+      vp_json_add_payment (b, r->method, r->reference);
+      if (r->tendered > 0 && r->method == VP_PAYMENT_CASH)
+        {
+          vp_json_add_money (b, "tendered", r->tendered);
+          vp_json_add_money (b, "change", r->tendered - settled);
+        }
+    }
+  vp_json_add_money (b, "credit_refunded", refunded);
+  if (refunded > 0)
+    vp_json_add_string (b, "refund", "cash");
+  vp_json_add_money (b, "credit_carried", credit_carried);
+  if (credit_carried > 0)
+    add_bool (b, "credit_consent", TRUE);
+  if (approver != NULL)
+    vp_json_add_string (b, "approved_by", approver->id);
+
+  /* Credit first, then the money taken, oldest bill first (as pay). */
+  json_builder_set_member_name (b, "bills");
+  json_builder_begin_array (b);
+  stmt = vp_database_prepare (db, "UPDATE bills SET paid = paid + ?2 WHERE id = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  credit_left = pos.credit_applied;
+  left = settled;
+  for (guint i = 0; i < bills->len; i++)
+    {
+      VpBill *bill = bills->pdata[i];
+      VpMoney due = bill->amount - bill->paid;
+      VpMoney from_credit = MIN (due, credit_left);
+      VpMoney from_money = MIN (due - from_credit, left);
+      VpMoney pay = from_credit + from_money;
+
+      if (pay <= 0)
+        continue;
+      sqlite3_bind_int64 (stmt, 1, bill->id);
+      sqlite3_bind_int64 (stmt, 2, pay);
+      if (!vp_store_step_done (db, stmt, error))
+        return NULL;
+      credit_left -= from_credit;
+      left -= from_money;
+      json_builder_begin_object (b);
+      vp_json_add_int (b, "bill_id", bill->id);
+      vp_json_add_string (b, "period", bill->period);
+      vp_json_add_money (b, "due", due);
+      vp_json_add_money (b, "paid", pay);
+      vp_json_add_money (b, "from_credit", from_credit);
+      vp_json_add_money (b, "remaining", due - pay);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  g_assert (credit_left == 0 && left == 0);
+  vp_json_add_money (b, "arrears_after", carried);
+  vp_json_add_money (b, "credit_after", pos.credit_left - refunded);
+  vp_json_add_string (b, "card_number", a->card_number);
+  vp_json_add_int (b, "card_counter", a->card_counter);
+  vp_json_add_staff (b, d->staff);
+  json_builder_end_object (b);
+
+  if (!vp_account_store_set_balance (db, a->id, pos.credit_left - refunded, error))
+    return NULL;
   stmt = vp_database_prepare (db,
                               "UPDATE accounts SET holder = ?2, holder_initials = ?3, phone = ?4,"
-                              " id_number = ?5, last_reading = ?6, updated_at = ?7 WHERE id = ?1",
+                              " id_number = ?5, last_reading = ?6, updated_at = ?7,"
+                              " tariff_class = ?8, concession_expiry = ?9, elderly_alone = ?10,"
+                              " needs_visit = ?11 WHERE id = ?1",
                               error);
   if (stmt == NULL)
     return NULL;
@@ -373,45 +631,25 @@ change_tx (VpDatabase  *db,
   sqlite3_bind_text (stmt, 5, new_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 6, r->final_reading);
   sqlite3_bind_int64 (stmt, 7, vp_database_now ());
+  sqlite3_bind_text (stmt, 8, vp_tariff_class_to_string (new_class), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 9, new_expiry, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 10, r->new_elderly_alone);
+  sqlite3_bind_int (stmt, 11, r->new_needs_visit);
   if (!vp_store_step_done (db, stmt, error))
     return NULL;
-
-  json_builder_begin_object (b);
-  vp_json_add_string (b, "account", a->number);
-  vp_json_add_string (b, "address", a->address);
-  json_builder_set_member_name (b, "old_holder");
-  json_builder_begin_object (b);
-  vp_json_add_string (b, "name", a->holder);
-  vp_json_add_string (b, "phone", a->phone);
-  vp_json_add_string (b, "id_number", a->id_number);
-  vp_json_add_string (b, "id_masked", old_masked);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "new_holder");
-  json_builder_begin_object (b);
-  vp_json_add_string (b, "name", r->new_holder);
-  vp_json_add_string (b, "phone", r->new_phone);
-  vp_json_add_string (b, "id_number", new_id);
-  vp_json_add_string (b, "id_masked", new_masked);
-  json_builder_end_object (b);
-  vp_json_add_int (b, "final_reading", r->final_reading);
-  vp_json_add_money (b, "arrears", arrears);
-  vp_json_add_money (b, "arrears_settled", r->settle_arrears ? arrears : 0);
-  vp_json_add_money (b, "arrears_carried", r->settle_arrears ? 0 : arrears);
-  if (r->settle_arrears && arrears > 0)
-    vp_json_add_payment (b, r->method, r->reference);
-  vp_json_add_money (b, "credit_carried", a->balance);
-  vp_json_add_string (b, "card_number", a->card_number);
-  vp_json_add_int (b, "card_counter", a->card_counter);
-  vp_json_add_staff (b, d->staff);
-  json_builder_end_object (b);
 
   refs.staff_id = d->staff->id;
   refs.shift_id = shift_id;
   refs.account_id = a->id;
-  if (r->settle_arrears && arrears > 0)
+  if (settled > 0)
     {
       refs.method = vp_payment_method_to_string (r->method);
-      refs.amount = arrears;
+      refs.amount = settled;
+    }
+  else if (refunded > 0)
+    {
+      refs.method = "cash";
+      refs.amount = -refunded;   /* paid out of the drawer */
     }
   return vp_journal_store_append (db, VP_KIND_ACCOUNT_TRANSFER, b, &refs, error);
 }
@@ -437,7 +675,31 @@ vp_account_store_change_holder (VpDatabase                  *db,
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("The meter reading is out of range"));
       return NULL;
     }
+  if (request->settle_arrears && request->carry_arrears)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("Arrears are either settled now or carried, not both"));
+      return NULL;
+    }
+  if (request->refund_credit && request->carry_credit_consent)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("Credit is either refunded or carried with consent, not both"));
+      return NULL;
+    }
   if (request->settle_arrears && !vp_store_check_payment (request->method, request->reference, error))
+    return NULL;
+  if (request->tendered != 0 &&
+      (request->method != VP_PAYMENT_CASH || !request->settle_arrears ||
+       !vp_store_check_amount (request->tendered, _("The cash tendered"), error)))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                     _("Cash tendered goes with arrears settled in cash"));
+      return NULL;
+    }
+  if (request->approver != NULL &&
+      vp_staff_approver (staff, request->approver, _("A cash refund"), error) == NULL)
     return NULL;
   return vp_store_run_tx (db, change_tx, &d, error);
 }

@@ -95,16 +95,52 @@ typedef struct
   const char     *new_id_number;
   const char     *new_phone;
   VpVolume        final_reading;   /* litres on the meter at hand-over */
-  gboolean        settle_arrears;  /* pay arrears now (else carried explicitly) */
+  /* What is still due after the old holder's credit nets the arrears
+   * (including the final bill) is paid now (settle_arrears: a sale with
+   * method/reference, tendered for cash) or carried to the new holder
+   * (carry_arrears, recorded). One of the two is needed when anything is
+   * due. */
+  gboolean        settle_arrears;
+  gboolean        carry_arrears;
   VpPaymentMethod method;
   const char     *reference;
+  VpMoney         tendered;        /* cash handed over; 0: not recorded */
+  /* Credit left after netting is refunded to the old holder in cash
+   * (refund_credit, a supervisor: approver or the staff member) or
+   * carried to the new holder with the old holder's consent
+   * (carry_credit_consent). One of the two is needed when credit is left. */
+  gboolean        refund_credit;
+  gboolean        carry_credit_consent;
+  const VpStaff  *approver;        /* NULL: none given */
+  /* The new holder's tariff class: residential unless set_tariff_class;
+   * low_income needs new_concession_expiry in the future. Concessions
+   * and flags belong to the person: never carried. */
+  gboolean        set_tariff_class;
+  VpTariffClass   new_tariff_class;
+  const char     *new_concession_expiry;
+  gboolean        new_elderly_alone;
+  gboolean        new_needs_visit;
 } VpChangeHolderRequest;
 
-/* 过户: old and new holder recorded; credit and card carried. */
+/* 过户 (DESIGN §3): the old holder's position is closed in the same
+ * transaction. On a post-paid meter use since the last reading is billed
+ * at the tariff (a bill dated today, part of the arrears); the old
+ * holder's credit pays the oldest bills first; what is still due is paid
+ * or carried; what credit is left is refunded in cash or carried with
+ * consent. The card is carried. Refused (STATE) when a choice is
+ * missing; PERMISSION when a refund has no supervisor. */
 VpJournalEntry *vp_account_store_change_holder (VpDatabase                  *db,
                                                 const VpStaff               *staff,
                                                 const VpChangeHolderRequest *request,
                                                 GError                     **error);
+/* The final bill a change of holder at reading would raise (DESIGN §3):
+ * out->amount 0 for a prepaid meter or no use; INVALID below the last
+ * reading. For the form, before the change is confirmed. */
+gboolean vp_account_store_quote_final_bill (VpDatabase  *db,
+                                            const char  *number,
+                                            VpVolume     reading,
+                                            VpQuote     *out,
+                                            GError     **error);
 /* Moves credit from one account to another (a resident moving house).
  * To another holder's account (another ID number; where one is not
  * recorded, another name or phone) it needs a

@@ -714,6 +714,124 @@ reverse_refund (VpDatabase  *db,
   return vp_account_store_set_balance (db, account_id, balance + amount, error);
 }
 
+/* The void of a change of holder (account.transfer) puts the old
+ * holder's position back as the signed entry says it was: holder, class
+ * and flags, the last reading, the bills it paid (the final bill it
+ * raised goes), the credit; the drawer gives back the money taken or
+ * takes back the cash refunded (void_tx's signed amount). Refused when
+ * the account has moved on since (another holder, credit used). */
+static gboolean
+reverse_transfer (VpDatabase  *db,
+                  JsonObject  *p,
+                  gint64       account_id,
+                  GError     **error)
+{
+  JsonObject *old_h = json_object_get_object_member (p, "old_holder");
+  JsonObject *new_h = json_object_get_object_member (p, "new_holder");
+  JsonObject *final = json_object_has_member (p, "final_bill")
+                      ? json_object_get_object_member (p, "final_bill") : NULL;
+  JsonArray *bills = json_object_has_member (p, "bills")
+                     ? json_object_get_array_member (p, "bills") : NULL;
+  VpMoney credit_before = json_object_get_int_member_with_default (p, "credit_before", 0);
+  VpMoney credit_after = json_object_get_int_member_with_default (p, "credit_after", 0);
+  g_autofree char *id_now = NULL;
+  g_autofree char *initials = NULL;
+  const char *klass;
+  sqlite3_stmt *stmt;
+  VpMoney balance = 0;
+
+  if (old_h == NULL || new_h == NULL || !json_object_has_member (p, "credit_before"))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("This change of holder predates reversible settlements; it cannot be voided"));
+      return FALSE;
+    }
+  stmt = vp_database_prepare (db, "SELECT balance, id_number FROM accounts WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      balance = sqlite3_column_int64 (stmt, 0);
+      id_now = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+    }
+  sqlite3_reset (stmt);
+  if (g_strcmp0 (id_now, json_object_get_string_member_with_default (new_h, "id_number", NULL)) != 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("The account has changed holder again since; it cannot be voided"));
+      return FALSE;
+    }
+  if (balance < credit_after)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INSUFFICIENT,
+                   _("The credit carried to the new holder has been used since; it cannot be voided"));
+      return FALSE;
+    }
+  if (!vp_account_store_set_balance (db, account_id, balance - credit_after + credit_before, error))
+    return FALSE;
+
+  stmt = vp_database_prepare (db, "UPDATE bills SET paid = paid - ?2 WHERE id = ?1 AND paid >= ?2",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
+    {
+      JsonObject *bill = json_array_get_object_element (bills, i);
+
+      sqlite3_bind_int64 (stmt, 1, json_object_get_int_member (bill, "bill_id"));
+      sqlite3_bind_int64 (stmt, 2, json_object_get_int_member (bill, "paid"));
+      if (!vp_store_step_done (db, stmt, error))
+        return FALSE;
+      if (sqlite3_changes (vp_database_get_handle (db)) != 1)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       _("A bill settled by this change of holder has changed since; it cannot be voided"));
+          return FALSE;
+        }
+    }
+  if (final != NULL)
+    {
+      /* The final bill was raised by this entry alone: it goes. */
+      stmt = vp_database_prepare (db, "DELETE FROM bills WHERE id = ?1 AND account_id = ?2"
+                                      " AND paid = 0", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, json_object_get_int_member (final, "bill_id"));
+      sqlite3_bind_int64 (stmt, 2, account_id);
+      if (!vp_store_step_done (db, stmt, error))
+        return FALSE;
+      if (sqlite3_changes (vp_database_get_handle (db)) != 1)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       _("The final bill has been paid since; it cannot be voided"));
+          return FALSE;
+        }
+    }
+
+  klass = json_object_get_string_member_with_default (old_h, "tariff_class", "residential");
+  initials = vp_pinyin_initials (json_object_get_string_member_with_default (old_h, "name", ""));
+  stmt = vp_database_prepare (db,
+                              "UPDATE accounts SET holder = ?2, holder_initials = ?3, phone = ?4,"
+                              " id_number = ?5, last_reading = ?6, tariff_class = ?7,"
+                              " concession_expiry = ?8, elderly_alone = ?9, needs_visit = ?10,"
+                              " updated_at = ?11 WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, account_id);
+  sqlite3_bind_text (stmt, 2, json_object_get_string_member_with_default (old_h, "name", ""), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, initials, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, json_object_get_string_member_with_default (old_h, "phone", ""), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 5, json_object_get_string_member_with_default (old_h, "id_number", ""), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 6, json_object_get_int_member_with_default (p, "last_reading", 0));
+  sqlite3_bind_text (stmt, 7, klass, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 8, json_object_get_string_member_with_default (old_h, "concession_expiry", NULL), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 9, json_object_get_boolean_member_with_default (old_h, "elderly_alone", FALSE));
+  sqlite3_bind_int (stmt, 10, json_object_get_boolean_member_with_default (old_h, "needs_visit", FALSE));
+  sqlite3_bind_int64 (stmt, 11, vp_database_now ());
+  return vp_store_step_done (db, stmt, error);
+}
+
 typedef struct
 {
   const VpStaff *requester;
@@ -830,11 +948,8 @@ void_tx (VpDatabase  *db,
     }
   else if (g_str_equal (target->kind, VP_KIND_ACCOUNT_TRANSFER))
     {
-      /* Reversal of a change of holder (reverse_transfer) belongs here;
-       * it is written with the change-of-holder rework. */
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                   _("A %s entry cannot be voided"), target->kind);
-      return NULL;
+      if (!reverse_transfer (db, p, account_id, error))
+        return NULL;
     }
   else if (g_str_equal (target->kind, VP_KIND_CARD_REISSUE))
     {

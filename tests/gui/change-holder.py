@@ -1,5 +1,6 @@
 # Change of holder with the arrears carried: the account gets the new holder
-# and keeps its arrears, the final reading is stored, one journal entry.
+# and keeps its arrears plus the final bill for use since the last reading,
+# the final reading is stored, one journal entry.
 import vpgui as g
 
 NEW_PHONE = '13800138000'
@@ -9,7 +10,8 @@ NEW_ID = g.id_number(birth='19790521', seq='112')
 def flow():
     g.cli('shift', 'open', '--float', '100', staff=g.OPERATOR)
     cands = g.find_accounts('天鹅湖畔', lambda a: a['meter'] == 'postpaid'
-                            and a['arrears'] > 0 and a['status'] == 'active')
+                            and a['arrears'] > 0 and a['balance'] == 0
+                            and a['status'] == 'active')
     g.check(cands, 'no post-paid demo account with arrears')
     acct = g.account(cands[1 if len(cands) > 1 else 0]['number'])
     number = acct['number']
@@ -45,8 +47,11 @@ def flow():
     after = g.account(number)
     g.check(after['holder'] == 'Wu Lei', 'holder is %r' % after['holder'])
     g.check(after['phone'] == NEW_PHONE, 'phone is %r' % after['phone'])
-    g.check(after['arrears'] == acct['arrears'], 'arrears %d → %d, expected carried'
-            % (acct['arrears'], after['arrears']))
+    new = g.journal()[len(before):]
+    final = new[-1].get('payload', new[-1]).get('final_bill', {}).get('amount', 0) if new else 0
+    g.check(final > 0, 'no final bill for %d m³ since the last reading' % (reading - acct['last_reading'] // 1000))
+    g.check(after['arrears'] == acct['arrears'] + final, 'arrears %d → %d, expected %d + final bill %d carried'
+            % (acct['arrears'], after['arrears'], acct['arrears'], final))
     g.check(after['last_reading'] == reading * 1000, 'last reading %r, expected %r'
             % (after['last_reading'], reading * 1000))
     new = g.journal()[len(before):]

@@ -322,6 +322,8 @@ test_push_day (void)
   change.new_phone = "13900139000";
   change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 1000 FROM accounts"
                                                    " WHERE number = '%s'", post_c));
+  change.carry_arrears = TRUE;
+  change.carry_credit_consent = TRUE;
   OK (vp_account_store_change_holder (van, op, &change, &error));
   vp_journal_entry_free (e);
   OK (vp_service_log_store_add (van, op, VP_LOG_CONSULTATION, post_a, "tariff", "asked about tiers",
@@ -662,6 +664,8 @@ test_push_transfer_flagged (void)
   change.new_phone = "13600136000";
   change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 1000 FROM accounts"
                                                    " WHERE number = '%s'", post_a));
+  change.carry_arrears = TRUE;
+  change.carry_credit_consent = TRUE;
   e = vp_account_store_change_holder (van, op, &change, &error);
   g_assert_no_error (error);
   vp_journal_entry_free (e);
@@ -1269,6 +1273,107 @@ test_db_reconnect (void)
   pg = hq_pg ();
 }
 
+/* Change of holder settled right (issue 9): t1 holds credit and
+ * arrears and has a final bill, settled in cash, then voided; t2's
+ * credit covers its arrears and the rest is refunded in cash (supervisor).
+ * HQ ends with the van's balances, bills, holders and classes. */
+static void
+test_push_transfer_position (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
+  g_autoptr(HqResp) r = NULL;
+  g_autofree char *t1 = NULL, *t2 = NULL, *src = NULL;
+  VpChangeHolderRequest change = { 0 };
+  VpJournalEntry *e;
+  gint64 r1, r2, n_new, settle_seq;
+
+  t1 = van_string (g_strdup ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                             " status = 'active' AND (SELECT sum (amount - paid) FROM bills b"
+                             " WHERE b.account_id = a.id) >= 2 AND NOT EXISTS (SELECT 1 FROM bills b"
+                             " WHERE b.account_id = a.id AND length (b.period) = 10)"
+                             " ORDER BY a.number DESC LIMIT 1"));
+  t2 = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                                    " status = 'active' AND a.number <> '%s' AND NOT EXISTS (SELECT 1"
+                                    " FROM bills b WHERE b.account_id = a.id AND length (b.period) = 10)"
+                                    " ORDER BY a.number DESC LIMIT 1", t1));
+  src = van_string (g_strdup_printf ("SELECT number FROM accounts WHERE status = 'active' AND"
+                                     " number NOT IN ('%s', '%s')"
+                                     " ORDER BY balance DESC LIMIT 1", t1, t2));
+  r1 = van_arrears (t1);
+  r2 = van_arrears (t2);
+  assert_same_bills (t1);
+  assert_same_bills (t2);
+
+  if (vp_shift_store_current (van) == 0)
+    vp_journal_entry_free (ok_entry (vp_shift_store_open (van, op, 10000, &error), error));
+  e = vp_account_store_move_credit (van, op, sup, src, t1, r1 / 2, &error);
+  vp_journal_entry_free (ok_entry (e, error));
+  e = vp_account_store_move_credit (van, op, sup, src, t2, r2 + 700, &error);
+  vp_journal_entry_free (ok_entry (e, error));
+  change.number = t1;
+  change.new_holder = "钱进";
+  change.new_id_number = "110101199003070038";
+  change.new_phone = "13600136001";
+  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 2000 FROM accounts"
+                                                   " WHERE number = '%s'", t1));
+  change.settle_arrears = TRUE;
+  change.method = VP_PAYMENT_CASH;
+  e = vp_account_store_change_holder (van, op, &change, &error);
+  ok_entry (e, error);
+  settle_seq = e->seq;
+  vp_journal_entry_free (e);
+  g_assert_cmpint (van_arrears (t1), ==, 0);
+
+  change.number = t2;
+  change.new_holder = "孙进";
+  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading FROM accounts"
+                                                   " WHERE number = '%s'", t2));
+  change.settle_arrears = FALSE;
+  change.refund_credit = TRUE;
+  change.approver = sup;
+  e = vp_account_store_change_holder (van, op, &change, &error);
+  ok_entry (e, error);
+  {
+    g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (e);
+
+    /* Credit nets the arrears; the rest (at least the ¥7.00 moved
+     * beyond them) goes back in cash. */
+    g_assert_cmpint (json_object_get_int_member (p, "credit_applied"), ==, r2);
+    g_assert_cmpint (json_object_get_int_member (p, "credit_refunded"), ==,
+                     json_object_get_int_member (p, "credit_before") - r2);
+    g_assert_cmpint (json_object_get_int_member (p, "credit_refunded"), >=, 700);
+  }
+  vp_journal_entry_free (e);
+  g_assert_cmpint (van_arrears (t2), ==, 0);
+  /* Push the two, then the void of the first. */
+  e = vp_shift_store_void (van, sup, settle_seq, "wrong account", &error);
+  vp_journal_entry_free (ok_entry (e, error));
+  n_new = vp_journal_store_last_seq (van) - day_last_seq;
+
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) n_new);
+  day_last_seq += n_new;
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "amount"), ==,
+                   van_int ("SELECT sum (amount) FROM journal"));
+  assert_same_balance (t1);
+  assert_same_balance (t2);
+  assert_same_balance (src);
+  assert_same_bills (t1);
+  assert_same_bills (t2);
+  g_assert_cmpint (hq_pg_int (pg, g_strdup_printf ("SELECT count (*) FROM bills WHERE account = '%s'", t1)),
+                   ==, van_int (g_strdup_printf ("SELECT count (*) FROM bills b JOIN accounts a"
+                                                 " ON a.id = b.account_id WHERE a.number = '%s'", t1)));
+  g_assert_cmpint (hq_pg_int (pg, g_strdup_printf ("SELECT count (*) FROM accounts WHERE number = '%s'"
+                                                   " AND holder = '孙进' AND tariff_class = 'residential'"
+                                                   " AND NOT elderly_alone", t2)), ==, 1);
+  g_assert_cmpint (hq_pg_int (pg, g_strdup_printf ("SELECT count (*) FROM accounts WHERE number = '%s'"
+                                                   " AND holder = '钱进'", t1)), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1318,6 +1423,7 @@ main (int    argc,
   g_test_add_func ("/hq/push/credit-card-close", test_push_credit_card_close);
   g_test_add_func ("/hq/push/credit-position", test_push_credit_position);
   g_test_add_func ("/hq/push/reversals", test_push_reversals);
+  g_test_add_func ("/hq/push/transfer-position", test_push_transfer_position);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);

@@ -172,7 +172,8 @@ try:
     tap(o is not None and o["account"] == "P-VAN01-000002", "provisional number P-VAN01-000002", o)
 
     o = ok_json("transfer --json", "transfer", other, "--new-name", "高志明", "--new-id-number",
-                "340104197505050013", "--new-phone", "13812345678", "--reading", "99999", *OP, "--json")
+                "340104197505050013", "--new-phone", "13812345678", "--reading", "99999", "--carry-arrears",
+                "--carry-credit-consent", *OP, "--json")
     entry_fields("transfer", o, "account.transfer")
     tap(o is not None and o["new_holder"]["name"] == "高志明" and "credit_carried" in o, "transfer payload", o)
 

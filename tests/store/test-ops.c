@@ -518,23 +518,28 @@ test_change_holder (void)
   p = expect_entry (env, 1, e, VP_KIND_ACCOUNT_TRANSFER);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (p, "old_holder"), "name"), ==, "林海");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (p, "new_holder"), "name"), ==, "高志明");
-  g_assert_cmpint (INT (p, "arrears"), ==, 7500);
-  g_assert_cmpint (INT (p, "arrears_settled"), ==, 7500);
+  /* 200 m³ since the last reading at ¥2.98 (first tier): ¥596.00 final
+   * bill; arrears 75.00 + 596.00 = 671.00; credit 12.34 nets them first,
+   * so 658.66 is taken and no credit is left to carry. */
+  g_assert_cmpint (INT (json_object_get_object_member (p, "final_bill"), "amount"), ==, 59600);
+  g_assert_cmpint (INT (p, "arrears"), ==, 67100);
+  g_assert_cmpint (INT (p, "credit_applied"), ==, 1234);
+  g_assert_cmpint (INT (p, "arrears_settled"), ==, 65866);
   g_assert_cmpint (INT (p, "arrears_carried"), ==, 0);
-  g_assert_cmpint (INT (p, "credit_carried"), ==, 1234);
+  g_assert_cmpint (INT (p, "credit_carried"), ==, 0);
   g_assert_cmpint (INT (p, "final_reading"), ==, 1200000);
   a = vp_test_get_account (env->db, settle);
   g_assert_cmpstr (a->holder, ==, "高志明");
   g_assert_cmpstr (a->holder_initials, ==, "gzm");
   g_assert_cmpstr (a->phone, ==, "13812345678");
   g_assert_cmpint (a->arrears, ==, 0);
-  g_assert_cmpint (a->balance, ==, 1234);
+  g_assert_cmpint (a->balance, ==, 0);
   g_assert_cmpint (a->last_reading, ==, 1200000);
   g_clear_pointer (&a, vp_account_free);
   {
     g_auto(VpShiftTotals) t = { 0 };
     g_assert_true (vp_shift_store_totals (env->db, 0, &t, &error));
-    g_assert_cmpint (t.cash_in, ==, 7500);
+    g_assert_cmpint (t.cash_in, ==, 65866);
   }
   g_clear_pointer (&p, json_object_unref);
   g_clear_pointer (&e, vp_journal_entry_free);
@@ -543,13 +548,14 @@ test_change_holder (void)
   r.number = carry;
   r.new_holder = "高志远";
   r.settle_arrears = FALSE;
+  r.carry_arrears = TRUE;
   e = vp_account_store_change_holder (env->db, env->op, &r, &error);
   g_assert_no_error (error);
   p = expect_entry (env, 2, e, VP_KIND_ACCOUNT_TRANSFER);
   g_assert_cmpint (INT (p, "arrears_settled"), ==, 0);
-  g_assert_cmpint (INT (p, "arrears_carried"), ==, 2000);
+  g_assert_cmpint (INT (p, "arrears_carried"), ==, 61600);
   a = vp_test_get_account (env->db, carry);
-  g_assert_cmpint (a->arrears, ==, 2000);
+  g_assert_cmpint (a->arrears, ==, 61600);
   g_assert_cmpstr (a->holder, ==, "高志远");
   g_clear_pointer (&a, vp_account_free);
   g_clear_pointer (&p, json_object_unref);
@@ -559,6 +565,7 @@ test_change_holder (void)
   before = vp_test_get_account (env->db, card);
   r.number = card;
   r.new_holder = "高志强";
+  r.carry_credit_consent = TRUE;
   e = vp_account_store_change_holder (env->db, env->op, &r, &error);
   g_assert_no_error (error);
   p = expect_entry (env, 3, e, VP_KIND_ACCOUNT_TRANSFER);

@@ -120,7 +120,8 @@ test_full_day (void)
           "--room", "101", "--service", "gas", "--meter", "prepaid", "--issue-card",
           "--fee", "80", "--method", "card", "--ref", "POS-1", "--staff", "op01", "--pin", "1234");
   CLI_OK ("transfer", transfer, "--new-name", "张三", "--new-id-number", "11010519491231002X",
-          "--new-phone", "13900139000", "--reading", reading, "--staff", "op01", "--pin", "1234");
+          "--new-phone", "13900139000", "--reading", reading, "--carry-arrears",
+          "--carry-credit-consent", "--staff", "op01", "--pin", "1234");
   CLI_OK ("log", "consultation", "--topic", "billing", "--note", "asked about the tiers",
           "--staff", "op01", "--pin", "1234");
   CLI_OK ("log", "visit", prepaid, "--note", "checked the meter", "--staff", "op01", "--pin", "1234");
