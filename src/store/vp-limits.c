@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <inttypes.h>
 
 #include "vp-limits.h"
 #include "vp-store-private.h"
@@ -154,7 +155,7 @@ vp_limits_set (VpDatabase    *db,
         }
       else
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                     _("The limit %s must be 1 to %" G_GINT64_FORMAT " hours"),
+                     _("The limit %s must be 1 to %" PRId64 " hours"),
                      limits[limit].name, vp_limit_max (limit));
       return NULL;
     }
@@ -253,7 +254,7 @@ shift_float (VpDatabase  *db,
       !json_object_has_member (json_node_get_object (node), "float"))
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT,
-                   _("Shift %" G_GINT64_FORMAT " has no signed opening entry with its float"), shift);
+                   _("Shift %" PRId64 " has no signed opening entry with its float"), shift);
       return FALSE;
     }
   *out = json_object_get_int_member (json_node_get_object (node), "float");
@@ -389,8 +390,8 @@ over_a_cap (VpDatabase            *db,
       {
         *exceeded = VP_LIMIT_UNSYNCED_HOURS;
         g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_LIMIT,
-                     _("The oldest entry not yet synced is %" G_GINT64_FORMAT " hours old, over"
-                       " the offline limit of %" G_GINT64_FORMAT " hours (%s); sync with HQ"
+                     _("The oldest entry not yet synced is %" PRId64 " hours old, over"
+                       " the offline limit of %" PRId64 " hours (%s); sync with HQ"
                        " first, or a supervisor must approve it"),
                      (now - oldest) / ((gint64) 3600 * G_USEC_PER_SEC), cap,
                      limits[VP_LIMIT_UNSYNCED_HOURS].name);
