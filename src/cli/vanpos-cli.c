@@ -128,6 +128,13 @@ int
 vp_cli_fail (VpCli        *cli,
              const GError *error)
 {
+  /* Over an offline cap: the store says which, the figure and what to do;
+   * the CLI adds how a supervisor approves here. */
+  if (g_error_matches (error, VP_STORE_ERROR, VP_STORE_ERROR_LIMIT))
+    {
+      g_printerr ("%s: %s (--approve-staff SUP --approve-pin PIN)\n", cli->prog, error->message);
+      return VP_CLI_EXIT_FAILED;
+    }
   g_printerr ("%s: %s\n", cli->prog, error->message);
   if (error->domain == VP_STORE_ERROR)
     switch (error->code)

@@ -75,6 +75,20 @@ finish_entry (VpCli           *cli,
   return VP_CLI_EXIT_OK;
 }
 
+/* Signs in the supervisor of --approve-staff/--approve-pin (if given) as
+ * the approver of a sale over an offline cap (vp-limits.h) for the one
+ * operation this command runs. */
+static gboolean
+approve_limits (VpCli     *cli,
+                VpStaff  **approver,
+                GError   **error)
+{
+  if (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, approver, error))
+    return FALSE;
+  vp_limits_set_approver (cli->db, *approver);
+  return TRUE;
+}
+
 /* --- init / demo / staff ----------------------------------------------- */
 
 static int
@@ -378,13 +392,14 @@ cmd_pay (VpCli *cli, int argc, char **argv)
   g_autofree char *method = NULL;
   g_autofree char *ref = NULL;
   g_autofree char *tendered_text = NULL;
+  g_autoptr(VpStaff) approver = NULL;
   VpPaymentMethod m;
   VpMoney amount, tendered;
   GOptionEntry entries[] = {
     { "method", 0, 0, G_OPTION_ARG_STRING, &method, "cash, card or mobile", "METHOD" },
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
     { "tendered", 0, 0, G_OPTION_ARG_STRING, &tendered_text, "Cash handed over (cash only; change is recorded)", "AMOUNT" },
-    STAFF_ENTRIES, JSON_ENTRY,
+    STAFF_ENTRIES, APPROVE_ENTRIES, JSON_ENTRY,
     { NULL }
   };
 
@@ -392,6 +407,8 @@ cmd_pay (VpCli *cli, int argc, char **argv)
     return VP_CLI_EXIT_USAGE;
   if (argc != 3)
     return vp_cli_usage_error (cli, "pay", "give ACCOUNT_NO and AMOUNT");
+  if (approve_usage ())
+    return vp_cli_usage_error (cli, "pay", "%s", approve_usage ());
   FAIL_IF (!parse_amount_arg (argv[2], "the amount", TRUE, &amount, &error));
   FAIL_IF (!vp_cli_parse_method (method, &m, &error));
   if (tendered_text != NULL)
@@ -412,6 +429,7 @@ cmd_pay (VpCli *cli, int argc, char **argv)
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
+  FAIL_IF (!approve_limits (cli, &approver, &error));
   if (tendered_text != NULL)
     return finish_entry (cli, vp_service_pay_tendered (cli->service, staff, argv[1], amount, tendered,
                                                        &error), &error);
@@ -469,6 +487,7 @@ cmd_topup (VpCli *cli, int argc, char **argv)
   VpCliTopupProgress progress = { FALSE, FALSE };
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) staff = NULL;
+  g_autoptr(VpStaff) approver = NULL;
   g_autofree char *method = NULL;
   g_autofree char *ref = NULL;
   g_autofree char *amount_text = NULL;
@@ -486,7 +505,7 @@ cmd_topup (VpCli *cli, int argc, char **argv)
     { "ref", 0, 0, G_OPTION_ARG_STRING, &ref, "Terminal reference (card, mobile)", "REF" },
     { "progress", 0, 0, G_OPTION_ARG_NONE, &progress.progress,
       "Print each step (card, intent, write, verify, confirm) on stdout", NULL },
-    STAFF_ENTRIES, JSON_ENTRY,
+    STAFF_ENTRIES, APPROVE_ENTRIES, JSON_ENTRY,
     { NULL }
   };
 
@@ -494,6 +513,8 @@ cmd_topup (VpCli *cli, int argc, char **argv)
     return VP_CLI_EXIT_USAGE;
   if (argc != 2)
     return vp_cli_usage_error (cli, "topup", "give one ACCOUNT_NO");
+  if (approve_usage ())
+    return vp_cli_usage_error (cli, "topup", "%s", approve_usage ());
   if ((amount_text == NULL) == (volume_text == NULL))
     return vp_cli_usage_error (cli, "topup", "give exactly one of --amount and --volume");
   if (amount_text)
@@ -509,6 +530,7 @@ cmd_topup (VpCli *cli, int argc, char **argv)
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
+  FAIL_IF (!approve_limits (cli, &approver, &error));
   progress.json = opt_json;
   return finish_entry (cli, vp_service_card_topup_full (cli->service, staff, argv[1], amount, volume,
                                                         from_credit ? VP_TOPUP_FROM_CREDIT : 0,
@@ -587,15 +609,14 @@ cmd_open_account (VpCli *cli, int argc, char **argv)
   r.reference = ref;
   if (approve_usage ())
     return vp_cli_usage_error (cli, "open-account", "%s", approve_usage ());
-  if (opt_approve_staff && !override)
-    return vp_cli_usage_error (cli, "open-account",
-                               "--approve-staff approves only --override-duplicate");
   r.override_duplicate = override;
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
-  FAIL_IF (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, &approver, &error));
-  r.approver = approver;
+  /* The approval covers a second account at one address when asked for,
+   * and an opening fee over an offline cap. */
+  FAIL_IF (!approve_limits (cli, &approver, &error));
+  r.approver = override ? approver : NULL;
   return finish_entry (cli, vp_service_open_account (cli->service, staff, &r, &error), &error);
 }
 
@@ -678,10 +699,13 @@ cmd_transfer (VpCli *cli, int argc, char **argv)
   r.new_concession_expiry = expiry;
   r.new_elderly_alone = elderly;
   r.new_needs_visit = visit;
+  if (approve_usage ())
+    return vp_cli_usage_error (cli, "transfer", "%s", approve_usage ());
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
-  FAIL_IF (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, &approver, &error));
+  /* One supervisor approves the refund and any offline cap. */
+  FAIL_IF (!approve_limits (cli, &approver, &error));
   r.approver = approver;
   return finish_entry (cli, vp_service_change_holder (cli->service, staff, &r, &error), &error);
 }
@@ -1065,6 +1089,70 @@ cmd_cash (VpCli *cli, int argc, char **argv)
                        &error);
 }
 
+/* limits [show] | limits set NAME VALUE: the offline exposure caps. */
+static int
+cmd_limits (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) staff = NULL;
+  GOptionEntry entries[] = { STAFF_ENTRIES, JSON_ENTRY, { NULL } };
+  VpLimit limit;
+  gint64 value;
+
+  if (!vp_cli_parse (cli, "limits", "show | set NAME VALUE", entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc == 1 || (argc == 2 && g_strcmp0 (argv[1], "show") == 0))
+    {
+      FAIL_IF (!vp_cli_open (cli, FALSE, &error));
+      if (opt_json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonNode) root = NULL;
+
+          json_builder_begin_object (b);
+          for (limit = 0; limit < VP_N_LIMITS; limit++)
+            {
+              json_builder_set_member_name (b, vp_limit_name (limit));
+              json_builder_begin_object (b);
+              json_builder_set_member_name (b, "value");
+              json_builder_add_int_value (b, vp_limits_get (cli->db, limit));
+              json_builder_set_member_name (b, "default");
+              json_builder_add_int_value (b, vp_limit_default (limit));
+              json_builder_set_member_name (b, "unit");
+              json_builder_add_string_value (b, vp_limit_is_money (limit) ? "fen" : "hours");
+              json_builder_end_object (b);
+            }
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          vp_cli_print_json (root);
+          return VP_CLI_EXIT_OK;
+        }
+      for (limit = 0; limit < VP_N_LIMITS; limit++)
+        {
+          gint64 v = vp_limits_get (cli->db, limit), d = vp_limit_default (limit);
+          g_autofree char *vt = vp_limit_is_money (limit) ? vp_money_format (v)
+                                : g_strdup_printf ("%" G_GINT64_FORMAT " h", v);
+          g_autofree char *dt = vp_limit_is_money (limit) ? vp_money_format (d)
+                                : g_strdup_printf ("%" G_GINT64_FORMAT " h", d);
+
+          g_print ("%-24s %14s  (default %s)\n", vp_limit_name (limit), vt, dt);
+        }
+      return VP_CLI_EXIT_OK;
+    }
+  if (argc != 4 || g_strcmp0 (argv[1], "set") != 0)
+    return vp_cli_usage_error (cli, "limits", "say show, or set NAME VALUE");
+  if (!vp_limit_from_name (argv[2], &limit))
+    return vp_cli_usage_error (cli, "limits", "unknown limit “%s”", argv[2]);
+  if (vp_limit_is_money (limit))
+    FAIL_IF (!parse_amount_arg (argv[3], "the limit", FALSE, &value, &error));
+  else if (!g_ascii_string_to_signed (argv[3], 10, 1, G_MAXINT32, &value, NULL))
+    return vp_cli_usage_error (cli, "limits", "%s is a whole number of hours", argv[2]);
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (staff == NULL);
+  return finish_entry (cli, vp_limits_set (cli->db, staff, limit, value, &error), &error);
+}
+
 static int
 cmd_void (VpCli *cli, int argc, char **argv)
 {
@@ -1395,6 +1483,7 @@ const VpCliCommand vp_cli_core_commands[] = {
   { "trip", cmd_trip, "Start or end a trip to an estate" },
   { "shift", cmd_shift, "Open or close a shift, print the X report, list shifts or reprint a Z" },
   { "cash", cmd_cash, "Cash drop to the safe, paid-in or paid-out (supervisor)" },
+  { "limits", cmd_limits, "Show or set the offline limits (supervisor sets)" },
   { "void", cmd_void, "Void a payment of the open shift (supervisor)" },
   { "report", cmd_report, "Day, month or year activity report" },
   { "verify", cmd_verify, "Verify the journal's hash chain and signatures" },

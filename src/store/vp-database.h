@@ -37,6 +37,8 @@ typedef enum
   VP_STORE_ERROR_READ_ONLY,    /* the medium cannot be written (read-only, -shm cannot grow) */
   VP_STORE_ERROR_DAMAGED,      /* empty, truncated or damaged file, or a broken journal:
                                 * nothing is written until restored or acknowledged */
+  VP_STORE_ERROR_LIMIT,        /* over an offline exposure cap (vp-limits.h): a supervisor
+                                * approves, or the van syncs first */
 } VpStoreError;
 
 typedef enum

@@ -163,6 +163,9 @@ vp_journal_store_append (VpDatabase          *db,
     return NULL;
   if (!refs_agree (kind, refs, &ledger, error))
     return NULL;
+  /* Offline exposure caps, once for every sale whatever took it. */
+  if (!vp_limits_check (db, kind, &ledger, obj, error))
+    return NULL;
   gen = json_generator_new ();
   json_generator_set_root (gen, root);
   e->payload = json_generator_to_data (gen, NULL);

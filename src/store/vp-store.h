@@ -17,4 +17,5 @@
 #include "vp-report-store.h"
 #include "vp-figures.h"
 #include "vp-cash-store.h"
+#include "vp-limits.h"
 #include "vp-demo.h"

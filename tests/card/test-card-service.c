@@ -289,10 +289,23 @@ test_clock_ahead_then_back (CardFx *fx, gconstpointer data)
                                             g_get_real_time () / G_USEC_PER_SEC + 366 * 24 * 3600);
   g_auto(VpCardImage) image = { 0 };
 
+  /* A year ahead, the shift's opening looks a year unsynced: over the
+   * offline cap (vp-limits.h), so a supervisor approves this top-up. */
+  VpStaff sup = { (char *)"sup01", (char *)"Supervisor", VP_ROLE_SUPERVISOR };
+
   g_setenv ("VP_FAKE_NOW", ahead, TRUE);
   e1 = topup (fx, 3000, &error);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_LIMIT);
+  g_clear_error (&error);
+  vp_limits_set_approver (fx->db, &sup);
+  e1 = topup (fx, 3000, &error);
+  vp_limits_set_approver (fx->db, NULL);
   g_unsetenv ("VP_FAKE_NOW");
   g_assert_no_error (error);
+  g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM journal WHERE kind = 'topup.intent'"
+                                   " AND json_extract (payload, '$.limit_exceeded') = 'unsynced_hours'"
+                                   " AND json_extract (payload, '$.limit_approved_by') = 'sup01'"),
+                   ==, 1);
   g_assert_cmpstr (e1->kind, ==, VP_KIND_TOPUP_CONFIRM);
   e2 = topup (fx, 2000, &error);
   g_assert_no_error (error);

@@ -170,8 +170,10 @@ refused("--override-duplicate with a wrong supervisor PIN", db,
 refused("--approve-staff without --approve-pin", db,
         dup + ["--override-duplicate"] + OP + ["--approve-staff", "sup01"], EXIT_USAGE,
         "--approve-pin")
-refused("--approve-staff without --override-duplicate", db, dup + OP + APPROVE, EXIT_USAGE,
-        "--override-duplicate")
+# --approve-staff also approves a fee over an offline limit (issue 9): alone
+# it does not override the duplicate.
+refused("--approve-staff without --override-duplicate", db, dup + OP + APPROVE, EXIT_FAILED,
+        "needs a supervisor's override")
 o = ok_json("water at the same address opens", db,
             open_args(estate, building, unit, room, service="water") + OP)
 tap(o.get("service") == "water" and "duplicate_of" not in o, "no override recorded for water", o)

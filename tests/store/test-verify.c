@@ -27,6 +27,13 @@ make_journal (guint n)
   /* Durability is not under test; thousands of fsyncs would be slow. */
   g_assert_true (vp_database_exec (env->db, "PRAGMA synchronous = OFF", &error));
   g_assert_no_error (error);
+  /* Thousands of payments in one day: over the default offline caps,
+   * which are not under test here either. */
+  g_assert_true (vp_database_exec (env->db,
+                                   "INSERT INTO meta (key, value) VALUES"
+                                   " ('limit.cash_per_day', '10000000000'),"
+                                   " ('limit.cash_in_van', '10000000000')", &error));
+  g_assert_no_error (error);
   shift = vp_shift_store_open (env->db, env->op, 1000, &error);
   g_assert_no_error (error);
   for (guint i = 1; i < n; i++)
