@@ -820,13 +820,22 @@ def nav(name):
 
 
 def open_account(number):
-    """Search for NUMBER and open its account page."""
+    """Search for NUMBER and open its account page. Search runs as you
+    type: a row of an earlier, partial query can be replaced while it is
+    pressed, so the row is found again and pressed again until the page
+    opens."""
     p = nav('Search')
     set_text('Search accounts', number, within=p)
-    row = find(prefix=number + ' ', role='push button', within=p)
-    log('open %r' % row.name)
-    activate(row)
-    return panel('Account')
+    last = None
+    for _ in range(4):
+        row = find(prefix=number + ' ', role='push button', within=p)
+        log('open %r' % row.name)
+        activate(row)
+        try:
+            return panel('Account', timeout=6)
+        except GuiTestError as e:  # noqa: PERF203
+            last = e
+    raise last
 
 
 def id_number(region='340104', birth='19480312', seq='271'):
