@@ -24,7 +24,7 @@ main (int    argc,
   g_autoptr(VpDatabase) db = NULL;
   g_autoptr(GTimer) timer = NULL;
   double secs;
-  const char *suffixes[] = { "", "-wal", "-shm", ".vankey" };
+  const char *suffixes[] = { "", "-wal", "-shm", ".vankey", ".anchor" };
 
   if (dir == NULL || n == 0)
     {

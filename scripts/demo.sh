@@ -30,7 +30,7 @@ mkdir -p demo
 db=demo/vanpos-demo.db
 cli=build/src/cli/vanpos-cli
 if [ "$reset" = 1 ]; then
-  rm -rf "$db" "$db-wal" "$db-shm" "$db.vankey" "$db.cards"
+  rm -rf "$db" "$db-wal" "$db-shm" "$db.vankey" "$db.anchor" "$db.cards"
 fi
 if [ ! -f "$db" ]; then
   "$cli" --db "$db" init --van VAN01

@@ -968,8 +968,9 @@ check_not_lost (const char  *path,
   if (g_stat (path, &st) != 0)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
-                   _("The database %s is missing but its van key is there; restore the latest "
-                     "backup with “vanpos-cli --db %s restore BACKUP”"), path, path);
+                   _("The database %s is missing but its van key or journal anchor is there; "
+                     "restore the latest backup with “vanpos-cli --db %s restore BACKUP”"),
+                   path, path);
       return FALSE;
     }
   if (st.st_size == 0)
