@@ -11,6 +11,7 @@
 #include "vp-pay-page.h"
 #include "vp-gui-util.h"
 #include "vp-keypad.h"
+#include "vp-supervisor-dialog.h"
 
 #define MAX_REFERENCE_CHARS 64
 
@@ -101,15 +102,30 @@ typedef struct
   VpPaymentMethod method;
   char           *reference;
   VpMoney         tendered;       /* cash only; 0: not given */
+  VpStaff        *approver;       /* a supervisor approving an offline cap, or NULL */
 } PayData;
 
 static void
 pay_data_free (PayData *d)
 {
   g_clear_pointer (&d->staff, vp_staff_free);
+  g_clear_pointer (&d->approver, vp_staff_free);
   g_free (d->number);
   g_free (d->reference);
   g_free (d);
+}
+
+static gpointer
+pay_one (VpService  *service,
+         PayData    *d,
+         GError    **error)
+{
+  if (d->amount == 0)
+    return vp_service_settle_from_credit (service, d->staff, d->number, error);
+  /* The cash tendered and the change are part of the signed payment. */
+  if (d->method == VP_PAYMENT_CASH && d->tendered > 0)
+    return vp_service_pay_tendered (service, d->staff, d->number, d->amount, d->tendered, error);
+  return vp_service_pay (service, d->staff, d->number, d->amount, d->method, d->reference, error);
 }
 
 static gpointer
@@ -119,13 +135,24 @@ pay_job (VpService     *service,
          GError       **error)
 {
   PayData *d = data;
+  gpointer entry;
 
-  if (d->amount == 0)
-    return vp_service_settle_from_credit (service, d->staff, d->number, error);
-  /* The cash tendered and the change are part of the signed payment. */
-  if (d->method == VP_PAYMENT_CASH && d->tendered > 0)
-    return vp_service_pay_tendered (service, d->staff, d->number, d->amount, d->tendered, error);
-  return vp_service_pay (service, d->staff, d->number, d->amount, d->method, d->reference, error);
+  /* A supervisor's approval covers this one payment only. */
+  vp_service_set_limit_approver (service, d->approver);
+  entry = pay_one (service, d, error);
+  vp_service_set_limit_approver (service, NULL);
+  return entry;
+}
+
+static void submit_payment (VpPayPage     *self,
+                            const VpStaff *approver);
+
+static void
+limit_approved (VpSupervisorDialog *dialog,
+                VpStaff            *supervisor,
+                VpPayPage          *self)
+{
+  submit_payment (self, supervisor);
 }
 
 static VpPaymentMethod
@@ -386,6 +413,17 @@ pay_done (GObject      *source,
   if (entry == NULL)
     {
       vp_gui_show_message (self->message_label, error->message, TRUE);
+      /* Over an offline cap: a supervisor may approve it here (the
+       * message says which cap); otherwise the van syncs first. */
+      if (g_error_matches (error, VP_STORE_ERROR, VP_STORE_ERROR_LIMIT))
+        {
+          GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self)));
+          VpSupervisorDialog *dialog = vp_supervisor_dialog_new (parent, self->context,
+                                                                 error->message);
+
+          g_signal_connect_object (dialog, "approved", G_CALLBACK (limit_approved), self, 0);
+          gtk_window_present (GTK_WINDOW (dialog));
+        }
       return;
     }
   vp_gui_show_message (self->message_label, NULL, FALSE);
@@ -399,7 +437,13 @@ confirm_activated (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *param)
 {
-  VpPayPage *self = VP_PAY_PAGE (widget);
+  submit_payment (VP_PAY_PAGE (widget), NULL);
+}
+
+static void
+submit_payment (VpPayPage     *self,
+                const VpStaff *approver)
+{
   VpPaymentMethod method = current_method (self);
   const char *reference = gtk_editable_get_text (GTK_EDITABLE (self->reference_entry));
   const char *tendered_text = gtk_editable_get_text (GTK_EDITABLE (self->tendered_entry));
@@ -460,6 +504,7 @@ confirm_activated (GtkWidget  *widget,
   d->method = method;
   d->reference = method == VP_PAYMENT_CASH ? NULL : g_strstrip (g_strdup (reference));
   d->tendered = method == VP_PAYMENT_CASH ? tendered : 0;
+  d->approver = approver ? vp_staff_copy (approver) : NULL;
   self->busy = TRUE;
   gtk_widget_set_sensitive (self->confirm_button, FALSE);
   vp_gui_show_message (self->message_label, _("Recording the payment…"), FALSE);

@@ -335,3 +335,12 @@ vp_service_acknowledge_break (VpService     *self,
 {
   return vp_journal_store_acknowledge_break (self->db, supervisor, reason, error);
 }
+
+void
+vp_service_set_limit_approver (VpService     *self,
+                               const VpStaff *approver)
+{
+  g_return_if_fail (VP_IS_SERVICE (self));
+
+  vp_limits_set_approver (self->db, approver);
+}

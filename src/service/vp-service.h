@@ -161,6 +161,11 @@ VpJournalEntry *vp_service_shift_close   (VpService     *self,
                                           const VpStaff *supervisor,
                                           VpMoney        counted,
                                           GError       **error);
+/* The next operations this thread runs (until called again with NULL)
+ * are approved by @approver where they exceed an offline exposure cap
+ * (vp-limits.h); the store still checks the approver's role. */
+void            vp_service_set_limit_approver (VpService     *self,
+                                               const VpStaff *approver);
 /* A supervisor acknowledges the journal break that blocks the van. */
 VpJournalEntry *vp_service_acknowledge_break (VpService     *self,
                                               const VpStaff *supervisor,
