@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vp-anchor.h"
+#include "vp-database.h"
 
 #define MAGIC "vanpos-anchor-v1\n"
 
@@ -303,10 +304,13 @@ newest_slot (const char *path,
   return ret;
 }
 
-VpAnchor *
-vp_anchor_load (const char *path,
-                const char *public_key_pem,
-                GError    **error)
+/* Reads the file; trusted (nullable) is a slot this process wrote. */
+static VpAnchor *
+load_file (const char *path,
+           const char *public_key_pem,
+           const char *trusted,
+           guint       trusted_slot,
+           GError    **error)
 {
   g_autofree char *buf = NULL;
   gsize len = 0;
@@ -320,7 +324,31 @@ vp_anchor_load (const char *path,
       anchor_error (error, path, _("is not an anchor file"));
       return NULL;
     }
-  return newest_slot (path, buf, public_key_pem, NULL, 0, &slot, &gen, error);
+  return newest_slot (path, buf, public_key_pem, trusted, trusted_slot, &slot, &gen, error);
+}
+
+VpAnchor *
+vp_anchor_load (const char *path,
+                const char *public_key_pem,
+                GError    **error)
+{
+  return load_file (path, public_key_pem, NULL, 0, error);
+}
+
+int
+vp_anchor_break_code (const GError *why)
+{
+  return why->domain == VP_JOURNAL_ERROR ? why->code : VP_ANCHOR_BREAK_DAMAGED;
+}
+
+GError *
+vp_anchor_break_error (const VpAnchor *anchor)
+{
+  g_return_val_if_fail (anchor->broken != NULL, NULL);
+
+  if (anchor->broken_code == VP_ANCHOR_BREAK_DAMAGED)
+    return g_error_new_literal (VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED, anchor->broken);
+  return g_error_new_literal (VP_JOURNAL_ERROR, anchor->broken_code, anchor->broken);
 }
 
 static gboolean
@@ -513,19 +541,9 @@ vp_anchor_load_cached (const char *path,
                        const char *public_key_pem,
                        GError    **error)
 {
-  g_autofree char *buf = NULL;
   g_autofree char *trusted = NULL;
-  guint trusted_slot = 0, slot = 0;
-  guint64 gen = 0;
-  gsize len = 0;
+  guint trusted_slot = 0;
 
-  if (!g_file_get_contents (path, &buf, &len, error))
-    return NULL;
-  if (len != N_SLOTS * SLOT_SIZE)
-    {
-      anchor_error (error, path, _("is not an anchor file"));
-      return NULL;
-    }
   g_mutex_lock (&last_lock);
   if (last_writes != NULL)
     {
@@ -538,5 +556,5 @@ vp_anchor_load_cached (const char *path,
         }
     }
   g_mutex_unlock (&last_lock);
-  return newest_slot (path, buf, public_key_pem, trusted, trusted_slot, &slot, &gen, error);
+  return load_file (path, public_key_pem, trusted, trusted_slot, error);
 }

@@ -34,6 +34,10 @@ typedef struct
   char   *broken;          /* its message, or NULL */
 } VpAnchor;
 
+/* broken_code of a damaged file (not a journal fault): only a restore
+ * mends it. Journal faults keep their VpJournalError code. */
+#define VP_ANCHOR_BREAK_DAMAGED 100
+
 typedef enum
 {
   VP_ANCHOR_HEAD     = 1 << 0,  /* head moves forward only */
@@ -54,6 +58,9 @@ VpAnchor *vp_anchor_load       (const char *path,
 VpAnchor *vp_anchor_load_cached (const char *path,
                                  const char *public_key_pem,
                                  GError    **error);
+/* The broken_code recorded for a break, and the error read back from it. */
+int       vp_anchor_break_code (const GError   *why);
+GError   *vp_anchor_break_error (const VpAnchor *anchor);
 /* Merges @update's fields named by @what into the file under the lock
  * and writes it atomically (fsync + rename). */
 gboolean  vp_anchor_update     (const char     *path,

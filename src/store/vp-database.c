@@ -545,10 +545,7 @@ vp_database_check_writable (VpDatabase  *self,
         }
       else if (now->broken != NULL)
         {
-          g_set_error_literal (&self->broken, now->broken_code == 100 ? VP_STORE_ERROR
-                                                                      : VP_JOURNAL_ERROR,
-                               now->broken_code == 100 ? VP_STORE_ERROR_DAMAGED : now->broken_code,
-                               now->broken);
+          self->broken = vp_anchor_break_error (now);
           self->broken_seq = now->broken_seq;
         }
     }
@@ -603,7 +600,7 @@ vp_database_set_break (VpDatabase   *self,
     return;
   update = vp_anchor_new (self->van_id);
   update->broken = g_strdup (why->message);
-  update->broken_code = why->domain == VP_JOURNAL_ERROR ? why->code : 100;
+  update->broken_code = vp_anchor_break_code (why);
   update->broken_seq = bad_seq;
   if (!vp_anchor_update (self->anchor_path, self->key_path, self->signer, self->public_key,
                          update, VP_ANCHOR_BREAK, &local_error))
@@ -772,11 +769,7 @@ check_anchor (VpDatabase *self)
   self->anchor = g_steal_pointer (&a);
   if (self->anchor->broken != NULL)
     {
-      g_set_error_literal (&self->broken, self->anchor->broken_code == 100 ? VP_STORE_ERROR
-                                                                           : VP_JOURNAL_ERROR,
-                           self->anchor->broken_code == 100 ? VP_STORE_ERROR_DAMAGED
-                                                            : self->anchor->broken_code,
-                           self->anchor->broken);
+      self->broken = vp_anchor_break_error (self->anchor);
       self->broken_seq = self->anchor->broken_seq;
       return;
     }

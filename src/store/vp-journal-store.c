@@ -684,7 +684,7 @@ break_acknowledged_by (VpDatabase   *db,
   if (stmt == NULL)
     return 0;
   sqlite3_bind_int64 (stmt, 1, bad_seq);
-  sqlite3_bind_int64 (stmt, 2, why->domain == VP_JOURNAL_ERROR ? why->code : 100);
+  sqlite3_bind_int64 (stmt, 2, vp_anchor_break_code (why));
   if (sqlite3_step (stmt) == SQLITE_ROW)
     ack = sqlite3_column_int64 (stmt, 0);
   sqlite3_reset (stmt);
@@ -1033,7 +1033,7 @@ acknowledge_tx (VpDatabase  *db,
   head_hash = hash_at (db, head);
   json_builder_begin_object (b);
   vp_json_add_string (b, "break", why->message);
-  vp_json_add_int (b, "break_code", why->domain == VP_JOURNAL_ERROR ? why->code : 100);
+  vp_json_add_int (b, "break_code", vp_anchor_break_code (why));
   vp_json_add_int (b, "break_seq", vp_database_get_break_seq (db));
   vp_json_add_int (b, "journal_head_seq", head);
   vp_json_add_string (b, "journal_head_hash", head_hash ? head_hash : VP_JOURNAL_GENESIS_HASH);
