@@ -106,6 +106,13 @@ vp_receipt_add_feed (VpReceipt *self)
   add (self, VP_RECEIPT_LINE_FEED, NULL, NULL, FALSE);
 }
 
+void
+vp_receipt_add_qr (VpReceipt  *self,
+                   const char *data)
+{
+  add (self, VP_RECEIPT_LINE_QR, data, NULL, FALSE);
+}
+
 guint
 vp_receipt_get_n_lines (const VpReceipt *self)
 {

@@ -17,6 +17,8 @@ typedef enum
   VP_RECEIPT_LINE_PAIR,      /* label left, value right */
   VP_RECEIPT_LINE_SEPARATOR, /* a rule */
   VP_RECEIPT_LINE_FEED,      /* an empty line */
+  VP_RECEIPT_LINE_QR,        /* a QR code of left (the text itself is not
+                              * printed: add it as a line of its own) */
 } VpReceiptLineKind;
 
 typedef struct
@@ -47,6 +49,8 @@ void        vp_receipt_add_money     (VpReceipt  *receipt,
                                       gboolean    bold);
 void        vp_receipt_add_separator (VpReceipt  *receipt);
 void        vp_receipt_add_feed      (VpReceipt  *receipt);
+void        vp_receipt_add_qr        (VpReceipt  *receipt,
+                                      const char *data);
 guint       vp_receipt_get_n_lines   (const VpReceipt *receipt);
 const VpReceiptLine *vp_receipt_get_line (const VpReceipt *receipt,
                                           guint            index);

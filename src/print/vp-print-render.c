@@ -157,6 +157,10 @@ layout (const VpReceipt *receipt,
             add_row (rows, t, FALSE, FALSE);
           }
           break;
+        case VP_RECEIPT_LINE_QR:
+          /* Plain text has no image; the builder prints the QR's text as
+           * lines of their own. */
+          break;
         case VP_RECEIPT_LINE_FEED:
         default:
           add_row (rows, "", FALSE, FALSE);
@@ -277,6 +281,8 @@ pdf_draw (cairo_t         *cr,
           y += 8;
           continue;
         }
+      if (line->kind == VP_RECEIPT_LINE_QR)
+        continue;
       if (line->kind == VP_RECEIPT_LINE_FEED)
         {
           y += 8;
