@@ -11,6 +11,7 @@
 #include "vp-topup-page.h"
 #include "vp-gui-util.h"
 #include "vp-keypad.h"
+#include "vp-supervisor-dialog.h"
 
 #define QUOTE_DELAY_MS 150
 
@@ -25,6 +26,7 @@ struct _VpTopupPage
   GtkWidget    *quote_grid;
   GtkWidget    *method_box;
   GtkWidget    *reference_entry;
+  GtkWidget    *credit_check;
   GtkWidget    *confirm_button;
   GtkLabel     *insert_label;
   GtkProgressBar *progress_bar;
@@ -47,6 +49,8 @@ struct _VpTopupPage
   gboolean      quote_ok;
   VpMoney       amount;      /* what the confirmed request carries */
   VpVolume      volume;
+  VpMoney       credit;      /* the account's credit when last quoted */
+  VpMoney       quote_amount;
   gboolean      busy;
   gint64        receipt_seq;
   gboolean      refused;      /* the journal-break refusal is shown */
@@ -80,6 +84,12 @@ typedef struct
   VpVolume volume;
 } QuoteData;
 
+typedef struct
+{
+  VpQuote quote;
+  VpMoney credit;
+} QuoteResult;
+
 static void
 quote_data_free (QuoteData *d)
 {
@@ -94,15 +104,18 @@ quote_job (VpService     *service,
            GError       **error)
 {
   QuoteData *d = data;
-  VpQuote *q = g_new0 (VpQuote, 1);
+  VpDatabase *db = vp_service_get_database (service);
+  g_autofree QuoteResult *r = g_new0 (QuoteResult, 1);
+  g_autoptr(VpAccount) a = NULL;
 
-  if (!vp_topup_store_quote (vp_service_get_database (service), d->number,
-                             d->amount, d->volume, q, error))
-    {
-      g_free (q);
-      return NULL;
-    }
-  return q;
+  if (!vp_topup_store_quote (db, d->number, d->amount, d->volume, &r->quote, error))
+    return NULL;
+  /* The credit the account holds can pay for the purchase first. */
+  a = vp_account_store_get (db, d->number, error);
+  if (a == NULL)
+    return NULL;
+  r->credit = MAX (a->balance, 0);
+  return g_steal_pointer (&r);
 }
 
 static void
@@ -181,6 +194,8 @@ show_quote (VpTopupPage   *self,
   gtk_grid_attach (GTK_GRID (self->quote_grid), total_label, 0, row, 4, 1);
 }
 
+static void method_changed (VpTopupPage *self);
+
 static void
 quote_done (GObject      *source,
             GAsyncResult *result,
@@ -188,20 +203,41 @@ quote_done (GObject      *source,
 {
   g_autoptr(VpTopupPage) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree VpQuote *q = vp_service_run_finish (VP_SERVICE (source), result, &error);
+  g_autofree QuoteResult *r = vp_service_run_finish (VP_SERVICE (source), result, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  self->quote_ok = q != NULL;
-  if (q == NULL)
+  self->quote_ok = r != NULL;
+  if (r == NULL)
     {
       vp_gui_clear_box (self->quote_grid);
+      gtk_widget_set_visible (self->credit_check, FALSE);
       vp_gui_show_message (self->message_label, error->message, TRUE);
       return;
     }
   vp_gui_show_message (self->message_label, NULL, FALSE);
   guard_money (self);
-  show_quote (self, q);
+  show_quote (self, &r->quote);
+  self->credit = r->credit;
+  self->quote_amount = r->quote.amount;
+  gtk_widget_set_visible (self->credit_check, r->credit > 0);
+  if (r->credit > 0)
+    {
+      g_autofree char *credit = vp_money_format (r->credit);
+      g_autofree char *rest = vp_money_format (MAX (r->quote.amount - r->credit, 0));
+      g_autofree char *label = r->credit >= r->quote.amount
+                               ? g_strdup_printf (_("Pay from the account's credit (%s): nothing to pay"),
+                                                  credit)
+                               : g_strdup_printf (_("Pay from the account's credit (%s) first, %s to pay"),
+                                                  credit, rest);
+
+      gtk_check_button_set_label (GTK_CHECK_BUTTON (self->credit_check), label);
+      /* A stable name; the description says the figures. */
+      vp_gui_set_name (self->credit_check, _("Pay from credit"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->credit_check),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, label, -1);
+    }
+  method_changed (self);
 }
 
 /* Parses the entry of the current mode into self->amount / self->volume. */
@@ -290,11 +326,23 @@ mode_changed (VpTopupPage *self)
   schedule_quote (self);
 }
 
+/* Credit covers the whole purchase: no money changes hands. */
+static gboolean
+credit_pays_all (VpTopupPage *self)
+{
+  return gtk_widget_get_visible (self->credit_check)
+         && gtk_check_button_get_active (GTK_CHECK_BUTTON (self->credit_check))
+         && self->credit >= self->quote_amount;
+}
+
 static void
 method_changed (VpTopupPage *self)
 {
+  gboolean pays_all = credit_pays_all (self);
+
+  gtk_widget_set_visible (self->method_box, !pays_all);
   gtk_widget_set_visible (self->reference_entry,
-                          vp_gui_toggle_group_get (self->methods) != VP_PAYMENT_CASH);
+                          !pays_all && vp_gui_toggle_group_get (self->methods) != VP_PAYMENT_CASH);
 }
 
 /* --- the two-phase write --------------------------------------------- */
@@ -306,7 +354,10 @@ typedef struct
   VpMoney         amount;
   VpVolume        volume;
   VpPaymentMethod method;
+  gboolean        has_method;     /* FALSE: the credit pays it all */
+  gboolean        from_credit;
   char           *reference;
+  VpStaff        *approver;       /* a supervisor approving an offline cap, or NULL */
   GWeakRef        page;
 } TopupData;
 
@@ -314,6 +365,7 @@ static void
 topup_data_free (TopupData *d)
 {
   g_clear_pointer (&d->staff, vp_staff_free);
+  g_clear_pointer (&d->approver, vp_staff_free);
   g_free (d->number);
   g_free (d->reference);
   g_weak_ref_clear (&d->page);
@@ -385,10 +437,21 @@ topup_job (VpService     *service,
            GError       **error)
 {
   TopupData *d = data;
+  VpJournalEntry *entry;
 
-  return vp_service_topup (service, d->staff, d->number, d->amount, d->volume, d->method,
-                           d->reference, topup_progress, d, cancellable, error);
+  /* A supervisor's approval covers this one top-up only. */
+  vp_service_set_limit_approver (service, d->approver);
+  entry = vp_service_card_topup_full (service, d->staff, d->number, d->amount, d->volume,
+                                      d->from_credit ? VP_TOPUP_FROM_CREDIT : 0,
+                                      d->has_method ? &d->method : NULL, d->reference,
+                                      topup_progress, d, cancellable, error);
+  vp_service_set_limit_approver (service, NULL);
+  return entry;
 }
+
+static void limit_approved (VpSupervisorDialog *dialog,
+                            VpStaff            *supervisor,
+                            VpTopupPage        *self);
 
 static void
 topup_done (GObject      *source,
@@ -414,6 +477,24 @@ topup_done (GObject      *source,
       gtk_progress_bar_set_text (self->progress_bar, _("Pending"));
       vp_gui_set_value (self->insert_label, _("Insert the card again to finish (nothing to pay again)"));
       vp_gui_show_message (self->message_label, text, TRUE);
+      return;
+    }
+  if (entry == NULL && g_error_matches (error, VP_STORE_ERROR, VP_STORE_ERROR_LIMIT))
+    {
+      /* Over an offline cap, refused before anything was recorded or
+       * written: a supervisor may approve it here (the message says which
+       * cap); otherwise the van syncs first. */
+      GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self)));
+      VpSupervisorDialog *dialog = vp_supervisor_dialog_new (parent, self->context, error->message);
+      g_autofree char *amount = vp_money_format (self->quote_amount);
+
+      gtk_progress_bar_set_text (self->progress_bar, _("Needs approval"));
+      vp_gui_set_value (self->insert_label, _("Nothing was written: a supervisor must approve this top-up"));
+      vp_gui_show_message (self->message_label, error->message, TRUE);
+      vp_supervisor_dialog_add_detail (dialog, _("Account"), self->number);
+      vp_supervisor_dialog_add_detail (dialog, _("Amount"), amount);
+      g_signal_connect_object (dialog, "approved", G_CALLBACK (limit_approved), self, 0);
+      gtk_window_present (GTK_WINDOW (dialog));
       return;
     }
   if (entry == NULL)
@@ -460,7 +541,7 @@ confirm_activated (GtkWidget  *widget,
       vp_gui_show_message (self->message_label, error->message, TRUE);
       return;
     }
-  if (vp_gui_toggle_group_get (self->methods) != VP_PAYMENT_CASH)
+  if (!credit_pays_all (self) && vp_gui_toggle_group_get (self->methods) != VP_PAYMENT_CASH)
     {
       g_autofree char *ref = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->reference_entry))));
 
@@ -490,11 +571,9 @@ confirm_activated (GtkWidget  *widget,
 }
 
 static void
-write_activated (GtkWidget  *widget,
-                 const char *action_name,
-                 GVariant   *param)
+start_write (VpTopupPage   *self,
+             const VpStaff *approver)
 {
-  VpTopupPage *self = VP_TOPUP_PAGE (widget);
   VpPaymentMethod method = vp_gui_toggle_group_get (self->methods);
   TopupData *d;
 
@@ -505,17 +584,39 @@ write_activated (GtkWidget  *widget,
   d->number = g_strdup (self->number);
   d->amount = self->amount;
   d->volume = self->volume;
+  d->from_credit = gtk_widget_get_visible (self->credit_check)
+                   && gtk_check_button_get_active (GTK_CHECK_BUTTON (self->credit_check));
+  d->has_method = !credit_pays_all (self);
   d->method = method;
-  d->reference = method == VP_PAYMENT_CASH ? NULL
+  d->reference = !d->has_method || method == VP_PAYMENT_CASH ? NULL
                  : g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->reference_entry))));
+  d->approver = approver ? vp_staff_copy (approver) : NULL;
   g_weak_ref_init (&d->page, self);
   self->busy = TRUE;
+  gtk_widget_set_visible (self->card_buttons, TRUE);
+  gtk_widget_set_visible (self->done_box, FALSE);
   gtk_widget_set_sensitive (self->write_button, FALSE);
   gtk_widget_set_sensitive (self->cancel_button, FALSE);
   vp_gui_set_value (self->insert_label, _("Keep the card in the reader"));
   gtk_progress_bar_set_text (self->progress_bar, _("Starting…"));
   vp_context_run (self->context, topup_job, d, (GDestroyNotify)topup_data_free,
                   (GDestroyNotify)vp_journal_entry_free, NULL, topup_done, g_object_ref (self));
+}
+
+static void
+write_activated (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  start_write (VP_TOPUP_PAGE (widget), NULL);
+}
+
+static void
+limit_approved (VpSupervisorDialog *dialog,
+                VpStaff            *supervisor,
+                VpTopupPage        *self)
+{
+  start_write (self, supervisor);
 }
 
 static void
@@ -601,6 +702,7 @@ vp_topup_page_class_init (VpTopupPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, print_button);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, print_label);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, message_label);
+  gtk_widget_class_bind_template_child (widget_class, VpTopupPage, credit_check);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, keypad);
   gtk_widget_class_install_action (widget_class, "topup.confirm", NULL, confirm_activated);
   gtk_widget_class_install_action (widget_class, "topup.write", NULL, write_activated);
@@ -627,6 +729,7 @@ vp_topup_page_init (VpTopupPage *self)
   g_signal_connect (self->amount_entry, "activate", G_CALLBACK (entry_activate), self);
   g_signal_connect (self->volume_entry, "activate", G_CALLBACK (entry_activate), self);
   g_signal_connect (self->reference_entry, "activate", G_CALLBACK (entry_activate), self);
+  g_signal_connect_swapped (self->credit_check, "toggled", G_CALLBACK (method_changed), self);
   gtk_widget_set_visible (self->volume_entry, FALSE);
   method_changed (self);
 }
@@ -659,6 +762,10 @@ vp_topup_page_load (VpTopupPage *self,
   gtk_editable_set_text (GTK_EDITABLE (self->volume_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->reference_entry), "");
   vp_gui_clear_box (self->quote_grid);
+  self->credit = 0;
+  self->quote_amount = 0;
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->credit_check), FALSE);
+  gtk_widget_set_visible (self->credit_check, FALSE);
   vp_gui_show_message (self->message_label, NULL, FALSE);
   guard_money (self);
   g_clear_handle_id (&self->quote_source, g_source_remove);
