@@ -691,6 +691,22 @@ void_transfer (Ctx        *c,
       if (del == NULL)
         return FALSE;
     }
+  if (tp != NULL && json_object_has_member (tp, "final_bill"))
+    {
+      JsonObject *final = json_object_get_object_member (tp, "final_bill");
+
+      if (final != NULL && json_object_has_member (final, "tariff_year"))
+        {
+          char litres[32], year[32];
+          const char *p5[] = { e->account, I64 (litres, int_member (final, "litres")),
+                               I64 (year, int_member (final, "tariff_year")) };
+          g_autoptr(PGresult) upd = q (c, "final_bill_year_back",
+                                       "UPDATE accounts SET year_volume = greatest (year_volume - $2, 0)"
+                                       " WHERE number = $1 AND tariff_year = $3", 3, p5, error);
+          if (upd == NULL)
+            return FALSE;
+        }
+    }
   if (!add_balance (c, e->account, int_member (a, "credit_used"), error) ||
       !take_balance (c, e, e->account, int_member (a, "credit"), error))
     return FALSE;
@@ -994,6 +1010,19 @@ apply_transfer_position (Ctx        *c,
         {
           json_builder_set_member_name (e->applied, "final_bill");
           json_builder_add_string_value (e->applied, hq_id);
+        }
+      if (json_object_has_member (final, "tariff_year"))
+        {
+          /* The use billed counts in the year's tiers, as on the van. */
+          char litres[32], year[32];
+          const char *p3[] = { e->account, I64 (litres, int_member (final, "litres")),
+                               I64 (year, int_member (final, "tariff_year")) };
+          g_autoptr(PGresult) upd = q (c, "final_bill_year",
+                                       "UPDATE accounts SET year_volume = CASE WHEN tariff_year = $3"
+                                       " THEN year_volume + $2 ELSE $2 END, tariff_year = $3"
+                                       " WHERE number = $1", 3, p3, error);
+          if (upd == NULL)
+            return FALSE;
         }
     }
 

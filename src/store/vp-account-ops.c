@@ -397,6 +397,8 @@ change_tx (VpDatabase  *db,
   VpMoney arrears_before = 0, settled = 0, carried = 0, refunded = 0, credit_carried = 0;
   VpMoney left, credit_left;
   gint64 final_bill_id = 0;
+  int year;
+  VpVolume year_used, free_before;
   sqlite3_stmt *stmt;
   gint64 shift_id;
 
@@ -426,7 +428,10 @@ change_tx (VpDatabase  *db,
     return NULL;
   for (guint i = 0; i < bills->len; i++)
     arrears_before += ((VpBill *) bills->pdata[i])->amount - ((VpBill *) bills->pdata[i])->paid;
-  if (!final_bill_quote (db, a, r->final_reading, today, g_date_time_get_year (now), &quote, error))
+  year = g_date_time_get_year (now);
+  year_used = a->tariff_year == year ? a->year_volume : 0;
+  free_before = a->tariff_year == year ? a->free_used : 0;
+  if (!final_bill_quote (db, a, r->final_reading, today, year, &quote, error))
     return NULL;
   vp_position_compute (arrears_before + quote.amount, a->balance, &pos);
 
@@ -543,6 +548,13 @@ change_tx (VpDatabase  *db,
       vp_json_add_int (b, "free_litres", quote.free_litres);
       vp_json_add_int (b, "tariff_version", quote.tariff_version);
       vp_json_add_string (b, "tariff_class", vp_tariff_class_to_string (a->tariff_class));
+      /* The use billed counts in the year's tiers (and the allowance) like
+       * any other: the next bill of this meter starts where it ends. */
+      vp_json_add_int (b, "tariff_year", year);
+      vp_json_add_int (b, "year_volume_before", year_used);
+      vp_json_add_int (b, "year_volume_after", year_used + quote.volume);
+      vp_json_add_int (b, "free_used_before", free_before);
+      vp_json_add_int (b, "free_used_after", free_before + quote.free_litres);
       json_builder_end_object (b);
     }
   /* arrears: the old holder's whole arrears at hand-over, final bill
@@ -637,6 +649,19 @@ change_tx (VpDatabase  *db,
   sqlite3_bind_int (stmt, 11, r->new_needs_visit);
   if (!vp_store_step_done (db, stmt, error))
     return NULL;
+  if (quote.amount > 0)
+    {
+      stmt = vp_database_prepare (db, "UPDATE accounts SET tariff_year = ?2, year_volume = ?3,"
+                                      " free_used = ?4 WHERE id = ?1", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_int64 (stmt, 1, a->id);
+      sqlite3_bind_int (stmt, 2, year);
+      sqlite3_bind_int64 (stmt, 3, year_used + quote.volume);
+      sqlite3_bind_int64 (stmt, 4, free_before + quote.free_litres);
+      if (!vp_store_step_done (db, stmt, error))
+        return NULL;
+    }
 
   refs.staff_id = d->staff->id;
   refs.shift_id = shift_id;

@@ -790,6 +790,22 @@ reverse_transfer (VpDatabase  *db,
           return FALSE;
         }
     }
+  if (final != NULL && json_object_has_member (final, "year_volume_after"))
+    {
+      /* The use the final bill counted in the year's tiers goes with it. */
+      stmt = vp_database_prepare (db, "UPDATE accounts SET"
+                                      " year_volume = MAX (year_volume - ?3, 0),"
+                                      " free_used = MAX (free_used - ?4, 0)"
+                                      " WHERE id = ?1 AND tariff_year = ?2", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, account_id);
+      sqlite3_bind_int64 (stmt, 2, json_object_get_int_member (final, "tariff_year"));
+      sqlite3_bind_int64 (stmt, 3, json_object_get_int_member (final, "litres"));
+      sqlite3_bind_int64 (stmt, 4, json_object_get_int_member_with_default (final, "free_litres", 0));
+      if (!vp_store_step_done (db, stmt, error))
+        return FALSE;
+    }
   if (final != NULL)
     {
       /* The final bill was raised by this entry alone: it goes. */

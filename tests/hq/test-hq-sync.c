@@ -1374,6 +1374,63 @@ test_push_transfer_position (void)
                                                    " AND holder = '钱进'", t1)), ==, 0);
 }
 
+/* A change of holder's final bill counts in the year's tiers on both
+ * sides (issue 9): 3 m³ billed at hand-over, then voided. */
+static void
+test_push_final_bill_year (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
+  g_autoptr(HqResp) r = NULL;
+  g_autofree char *t = NULL, *van_sql = NULL, *hq_sql = NULL;
+  VpChangeHolderRequest change = { 0 };
+  VpJournalEntry *e;
+  gint64 n_new, seq, before;
+
+  t = van_string (g_strdup ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                            " status = 'active' AND tariff_class = 'residential' AND NOT EXISTS"
+                            " (SELECT 1 FROM bills b WHERE b.account_id = a.id AND length (b.period) = 10)"
+                            " ORDER BY a.number LIMIT 1"));
+  van_sql = g_strdup_printf ("SELECT CASE WHEN tariff_year = CAST (strftime ('%%Y', 'now', 'localtime')"
+                             " AS INTEGER) THEN year_volume ELSE 0 END FROM accounts WHERE number = '%s'", t);
+  hq_sql = g_strdup_printf ("SELECT year_volume FROM accounts WHERE number = '%s'", t);
+  before = van_int (van_sql);
+  if (vp_shift_store_current (van) == 0)
+    vp_journal_entry_free (ok_entry (vp_shift_store_open (van, op, 10000, &error), error));
+  change.number = t;
+  change.new_holder = "周进";
+  change.new_id_number = "110101199003070038";
+  change.new_phone = "13600136002";
+  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 3000 FROM accounts"
+                                                   " WHERE number = '%s'", t));
+  change.carry_arrears = TRUE;
+  change.carry_credit_consent = TRUE;
+  e = vp_account_store_change_holder (van, op, &change, &error);
+  ok_entry (e, error);
+  seq = e->seq;
+  vp_journal_entry_free (e);
+  g_assert_cmpint (van_int (van_sql), ==, before + 3000);
+
+  n_new = vp_journal_store_last_seq (van) - day_last_seq;
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) n_new);
+  day_last_seq += n_new;
+  g_assert_cmpint (hq_pg_int (pg, g_strdup (hq_sql)), ==, before + 3000);
+  g_clear_pointer (&r, hq_resp_free);
+
+  e = vp_shift_store_void (van, sup, seq, "wrong reading", &error);
+  vp_journal_entry_free (ok_entry (e, error));
+  g_assert_cmpint (van_int (van_sql), ==, before);
+  n_new = vp_journal_store_last_seq (van) - day_last_seq;
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) n_new);
+  day_last_seq += n_new;
+  g_assert_cmpint (hq_pg_int (pg, g_strdup (hq_sql)), ==, before);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1424,6 +1481,7 @@ main (int    argc,
   g_test_add_func ("/hq/push/credit-position", test_push_credit_position);
   g_test_add_func ("/hq/push/reversals", test_push_reversals);
   g_test_add_func ("/hq/push/transfer-position", test_push_transfer_position);
+  g_test_add_func ("/hq/push/final-bill-year", test_push_final_bill_year);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);

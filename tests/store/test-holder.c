@@ -281,6 +281,12 @@ test_final_bill_concession_not_carried (void)
   g_assert_cmpint (a->arrears, ==, 10728);
   g_assert_cmpint (a->last_reading, ==, 1100000);
   g_assert_cmpint (bill_paid (env, acct, today), ==, 0);
+  /* The 100 m³ billed count in this year's tiers, 60 m³ of them free. */
+  g_assert_cmpint (a->tariff_year, ==, g_date_time_get_year (now));
+  g_assert_cmpint (a->year_volume, ==, 100000);
+  g_assert_cmpint (a->free_used, ==, 60000);
+  g_assert_cmpint (INT (fb, "year_volume_before"), ==, 0);
+  g_assert_cmpint (INT (fb, "year_volume_after"), ==, 100000);
   g_clear_pointer (&a, vp_account_free);
 
   v = vp_shift_store_void_requested (env->db, env->op, env->sup, 2, "wrong reading", &error);
@@ -294,6 +300,8 @@ test_final_bill_concession_not_carried (void)
   g_assert_cmpint (a->last_reading, ==, 1000000);
   g_assert_cmpstr (a->holder, ==, "林云");
   g_assert_cmpint (bill_paid (env, acct, today), ==, -1);   /* the final bill is gone */
+  g_assert_cmpint (a->year_volume, ==, 0);                  /* and its use in the tiers */
+  g_assert_cmpint (a->free_used, ==, 0);
   g_clear_pointer (&a, vp_account_free);
   g_clear_pointer (&v, vp_journal_entry_free);
 
