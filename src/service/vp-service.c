@@ -344,3 +344,24 @@ vp_service_set_limit_approver (VpService     *self,
 
   vp_limits_set_approver (self->db, approver);
 }
+
+gint64
+vp_service_get_limit (VpService *self,
+                      VpLimit    limit)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), 0);
+
+  return vp_limits_get (self->db, limit);
+}
+
+VpJournalEntry *
+vp_service_set_limit (VpService     *self,
+                      const VpStaff *supervisor,
+                      VpLimit        limit,
+                      gint64         value,
+                      GError       **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  return vp_limits_set (self->db, supervisor, limit, value, error);
+}

@@ -166,6 +166,15 @@ VpJournalEntry *vp_service_shift_close   (VpService     *self,
  * (vp-limits.h); the store still checks the approver's role. */
 void            vp_service_set_limit_approver (VpService     *self,
                                                const VpStaff *approver);
+/* The offline exposure caps in force (defaults until a supervisor sets
+ * one); setting one is journaled and needs a supervisor. */
+gint64          vp_service_get_limit     (VpService     *self,
+                                          VpLimit        limit);
+VpJournalEntry *vp_service_set_limit     (VpService     *self,
+                                          const VpStaff *supervisor,
+                                          VpLimit        limit,
+                                          gint64         value,
+                                          GError       **error);
 /* A supervisor acknowledges the journal break that blocks the van. */
 VpJournalEntry *vp_service_acknowledge_break (VpService     *self,
                                               const VpStaff *supervisor,
