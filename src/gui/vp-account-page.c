@@ -81,7 +81,7 @@ fail:
   return NULL;
 }
 
-static void
+static GtkWidget *
 add_field (VpAccountPage *self,
            int            row,
            int            column,
@@ -100,6 +100,7 @@ add_field (VpAccountPage *self,
   gtk_accessible_update_property (GTK_ACCESSIBLE (v), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, value, -1);
   gtk_grid_attach (GTK_GRID (self->fields_grid), t, column * 2, row, 1, 1);
   gtk_grid_attach (GTK_GRID (self->fields_grid), v, column * 2 + 1, row, 1, 1);
+  return v;
 }
 
 static void
@@ -185,8 +186,9 @@ show_account (VpAccountPage *self,
   add_field (self, 1, 1, _("Meter type"), meter);
   add_field (self, 2, 0, _("Tariff class"), tariff);
   add_field (self, 2, 1, _("Status"), status);
-  add_field (self, 3, 0, _("Balance"), balance);
-  add_field (self, 3, 1, _("Arrears"), arrears);
+  /* What the resident reads over the counter, in large figures. */
+  gtk_widget_add_css_class (add_field (self, 3, 0, _("Balance"), balance), "amount");
+  gtk_widget_add_css_class (add_field (self, 3, 1, _("Arrears"), arrears), "amount");
   add_field (self, 4, 0, _("Card"), card);
   add_field (self, 4, 1, _("Bought this year"), year);
 
@@ -199,6 +201,24 @@ show_account (VpAccountPage *self,
     add_flag (self, _("In arrears"));
 
   gtk_widget_set_visible (self->topup_button, a->meter == VP_METER_PREPAID && a->card_number != NULL);
+  /* The main action follows the meter: top-up on a prepaid card meter,
+   * bills on a post-paid one. Paying into a prepaid account (credit)
+   * stays possible, as a secondary action. */
+  if (a->meter == VP_METER_PREPAID && a->card_number != NULL)
+    {
+      gtk_widget_remove_css_class (self->pay_button, "suggested-action");
+      gtk_box_reorder_child_after (GTK_BOX (gtk_widget_get_parent (self->topup_button)),
+                                   self->topup_button, NULL);
+      gtk_button_set_label (GTK_BUTTON (self->pay_button),
+                            a->arrears > 0 ? _("Pay bills") : _("Pay into credit"));
+    }
+  else
+    {
+      gtk_widget_add_css_class (self->pay_button, "suggested-action");
+      gtk_box_reorder_child_after (GTK_BOX (gtk_widget_get_parent (self->pay_button)),
+                                   self->pay_button, NULL);
+      gtk_button_set_label (GTK_BUTTON (self->pay_button), _("Pay bills"));
+    }
   gtk_widget_set_visible (self->card_box, a->meter == VP_METER_PREPAID && a->card_number != NULL);
   gtk_widget_set_sensitive (self->pay_button, a->status != VP_ACCOUNT_CLOSED);
   gtk_widget_set_sensitive (self->change_holder_button, a->status != VP_ACCOUNT_CLOSED);
@@ -221,21 +241,56 @@ show_account (VpAccountPage *self,
   vp_gui_clear_box (self->history_list);
   if (v->history->len == 0)
     gtk_list_box_append (GTK_LIST_BOX (self->history_list), text_row (_("Nothing yet"), ""));
-  for (guint i = 0; i < v->history->len; i++)
-    {
-      VpJournalEntry *e = v->history->pdata[i];
-      g_autofree char *when = vp_gui_format_time (e->device_time);
-      g_autofree char *receipt = vp_journal_receipt_number (e->van_id, e->device_time, e->seq);
-      g_autofree char *title = g_strdup_printf ("%s — %s", vp_gui_kind_label (e->kind), when);
-      g_autoptr(JsonObject) payload = vp_journal_entry_parse_payload (e);
-      g_autofree char *value = NULL;
+  {
+    /* One line per top-up: its confirmation (or its void) stands for the
+     * intent it resolves; an intent shows alone only while pending. */
+    g_autoptr(GHashTable) resolved = g_hash_table_new (g_int64_hash, g_int64_equal);
+    g_autoptr(GPtrArray) payloads = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
 
-      if (payload && json_object_has_member (payload, "amount"))
-        value = vp_money_format (json_object_get_int_member (payload, "amount"));
-      else
-        value = g_strdup (receipt);
-      gtk_list_box_append (GTK_LIST_BOX (self->history_list), text_row (title, value));
-    }
+    for (guint i = 0; i < v->history->len; i++)
+      {
+        VpJournalEntry *e = v->history->pdata[i];
+        JsonObject *p = vp_journal_entry_parse_payload (e);
+
+        g_ptr_array_add (payloads, p ? p : json_object_new ());
+        if (p != NULL && json_object_has_member (p, "intent_seq") &&
+            (g_str_equal (e->kind, VP_KIND_TOPUP_CONFIRM) || g_str_equal (e->kind, VP_KIND_TOPUP_VOID)))
+          {
+            gint64 *seq = g_new (gint64, 1);
+
+            *seq = json_object_get_int_member (p, "intent_seq");
+            g_hash_table_add (resolved, seq);
+          }
+      }
+    for (guint i = 0; i < v->history->len; i++)
+      {
+        VpJournalEntry *e = v->history->pdata[i];
+        JsonObject *payload = payloads->pdata[i];
+        g_autofree char *when = NULL;
+        g_autofree char *receipt = NULL;
+        g_autofree char *title = NULL;
+        g_autofree char *value = NULL;
+
+        if (g_str_equal (e->kind, VP_KIND_TOPUP_INTENT) && g_hash_table_contains (resolved, &e->seq))
+          continue;
+        when = vp_gui_format_time (e->device_time);
+        receipt = vp_journal_receipt_number (e->van_id, e->device_time, e->seq);
+        title = g_strdup_printf ("%s — %s", vp_gui_kind_label (e->kind), when);
+        if (g_str_equal (e->kind, VP_KIND_TOPUP_CONFIRM) && json_object_has_member (payload, "volume"))
+          {
+            g_autofree char *money = vp_money_format (json_object_get_int_member_with_default (payload, "amount", 0)
+                                                      + json_object_get_int_member_with_default (payload, "credit_used", 0));
+            g_autofree char *m3 = vp_volume_format (json_object_get_int_member (payload, "volume"));
+
+            value = g_strdup_printf ("%s · %s", money, m3);
+          }
+        else if (json_object_has_member (payload, "amount"))
+          value = vp_money_format (json_object_get_int_member (payload, "amount"));
+        else
+          value = g_strdup (receipt);
+        gtk_list_box_append (GTK_LIST_BOX (self->history_list), text_row (title, value));
+      }
+  }
 }
 
 static void

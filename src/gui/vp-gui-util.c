@@ -269,6 +269,13 @@ vp_gui_grid_row (GtkWidget  *grid,
   return GTK_LABEL (v);
 }
 
+GtkLabel *
+vp_gui_mark_amount (GtkLabel *label)
+{
+  gtk_widget_add_css_class (GTK_WIDGET (label), "amount");
+  return label;
+}
+
 static void
 printed (GObject      *source,
          GAsyncResult *result,

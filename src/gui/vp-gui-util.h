@@ -48,6 +48,10 @@ gboolean    vp_gui_parse_amount      (GtkEditable *editable,
                                       VpMoney     *out,
                                       GError     **error);
 
+/* Money a resident reads over the counter: large figures (the .amount
+ * style, digits at least 28 px tall). Returns label. */
+GtkLabel   *vp_gui_mark_amount          (GtkLabel   *label);
+
 G_END_DECLS
 
 G_BEGIN_DECLS
@@ -73,4 +77,8 @@ gboolean    vp_gui_guard_money       (GtkWidget   *page,
                                       gboolean     shown,
                                       const char  *action,
                                       ...) G_GNUC_NULL_TERMINATED;
+/* Money a resident reads over the counter: large figures (the .amount
+ * style, digits at least 28 px tall). Returns label. */
+GtkLabel   *vp_gui_mark_amount          (GtkLabel   *label);
+
 G_END_DECLS

@@ -367,22 +367,22 @@ show_receipt (VpPayPage      *self,
   if (json_object_get_int_member_with_default (p, "credit_applied", 0) > 0)
     {
       g_autofree char *applied = vp_money_format (json_object_get_int_member (p, "credit_applied"));
-      vp_gui_grid_row (self->receipt_grid, row++, 0, _("Credit applied"), applied);
+      vp_gui_mark_amount (vp_gui_grid_row (self->receipt_grid, row++, 0, _("Credit applied"), applied));
     }
-  vp_gui_grid_row (self->receipt_grid, row++, 0, _("Amount paid"), amount);
+  vp_gui_mark_amount (vp_gui_grid_row (self->receipt_grid, row++, 0, _("Amount paid"), amount));
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Method"),
                    vp_gui_method_label (current_method (self)));
   vp_gui_grid_row (self->receipt_grid, row++, 0, _("Bills paid"), bills->str);
-  vp_gui_grid_row (self->receipt_grid, row++, 0, _("Arrears after"), arrears);
-  vp_gui_grid_row (self->receipt_grid, row++, 0, _("Credit after"), credit);
+  vp_gui_mark_amount (vp_gui_grid_row (self->receipt_grid, row++, 0, _("Arrears after"), arrears));
+  vp_gui_mark_amount (vp_gui_grid_row (self->receipt_grid, row++, 0, _("Credit after"), credit));
   /* The signed payment's own tendered and change when it has them. */
   if (json_object_has_member (p, "tendered"))
     {
       g_autofree char *tendered = vp_money_format (json_object_get_int_member (p, "tendered"));
       g_autofree char *change = vp_money_format (json_object_get_int_member_with_default (p, "change", 0));
 
-      vp_gui_grid_row (self->receipt_grid, row++, 0, _("Tendered"), tendered);
-      vp_gui_grid_row (self->receipt_grid, row++, 0, _("Change due"), change);
+      vp_gui_mark_amount (vp_gui_grid_row (self->receipt_grid, row++, 0, _("Tendered"), tendered));
+      vp_gui_mark_amount (vp_gui_grid_row (self->receipt_grid, row++, 0, _("Change due"), change));
     }
   else if (current_method (self) == VP_PAYMENT_CASH)
     {
@@ -393,7 +393,7 @@ show_receipt (VpPayPage      *self,
           t >= json_object_get_int_member (p, "amount"))
         {
           g_autofree char *change = vp_money_format (t - json_object_get_int_member (p, "amount"));
-          vp_gui_grid_row (self->receipt_grid, row++, 0, _("Change due"), change);
+          vp_gui_mark_amount (vp_gui_grid_row (self->receipt_grid, row++, 0, _("Change due"), change));
         }
     }
   gtk_stack_set_visible_child_name (self->stack, "receipt");

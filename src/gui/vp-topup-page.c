@@ -29,6 +29,7 @@ struct _VpTopupPage
   GtkWidget    *credit_check;
   GtkWidget    *confirm_button;
   GtkLabel     *insert_label;
+  GtkLabel     *card_summary;
   GtkProgressBar *progress_bar;
   GtkWidget    *card_buttons;
   GtkWidget    *cancel_button;
@@ -51,6 +52,8 @@ struct _VpTopupPage
   VpVolume      volume;
   VpMoney       credit;      /* the account's credit when last quoted */
   VpMoney       quote_amount;
+  VpVolume      quote_volume;
+  char         *card_number;
   gboolean      busy;
   gint64        receipt_seq;
   gboolean      refused;      /* the journal-break refusal is shown */
@@ -88,6 +91,7 @@ typedef struct
 {
   VpQuote quote;
   VpMoney credit;
+  char    card_number[64];
 } QuoteResult;
 
 static void
@@ -115,6 +119,7 @@ quote_job (VpService     *service,
   if (a == NULL)
     return NULL;
   r->credit = MAX (a->balance, 0);
+  g_strlcpy (r->card_number, a->card_number ? a->card_number : "", sizeof r->card_number);
   return g_steal_pointer (&r);
 }
 
@@ -187,7 +192,7 @@ show_quote (VpTopupPage   *self,
   total = g_strdup_printf (_("Total: %s for %s"), amount, volume);
   total_label = gtk_label_new (total);
   gtk_label_set_xalign (GTK_LABEL (total_label), 0);
-  gtk_widget_add_css_class (total_label, "panel-title");
+  gtk_widget_add_css_class (total_label, "amount");
   vp_gui_set_name (total_label, _("Quote total"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (total_label),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, total, -1);
@@ -220,6 +225,9 @@ quote_done (GObject      *source,
   show_quote (self, &r->quote);
   self->credit = r->credit;
   self->quote_amount = r->quote.amount;
+  self->quote_volume = r->quote.volume;
+  g_free (self->card_number);
+  self->card_number = g_strdup (r->card_number);
   gtk_widget_set_visible (self->credit_check, r->credit > 0);
   if (r->credit > 0)
     {
@@ -559,6 +567,16 @@ confirm_activated (GtkWidget  *widget,
       return;
     }
   vp_gui_show_message (self->message_label, NULL, FALSE);
+  {
+    /* What goes on the card, in figures the resident can read. */
+    g_autofree char *amount = vp_money_format (self->quote_amount);
+    g_autofree char *volume = vp_volume_format (self->quote_volume);
+    g_autofree char *summary = g_strdup_printf (_("%s · %s\ncard %s · account %s"), volume, amount,
+                                                self->card_number ? self->card_number : "",
+                                                self->number);
+
+    vp_gui_set_value (self->card_summary, summary);
+  }
   vp_gui_set_value (self->insert_label, _("Insert the card"));
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_progress_bar_set_text (self->progress_bar, _("Waiting for the card"));
@@ -670,6 +688,7 @@ vp_topup_page_dispose (GObject *object)
   g_clear_object (&self->quote_cancellable);
   g_clear_object (&self->context);
   g_clear_pointer (&self->number, g_free);
+  g_clear_pointer (&self->card_number, g_free);
   g_clear_pointer (&self->modes, g_ptr_array_unref);
   g_clear_pointer (&self->methods, g_ptr_array_unref);
   G_OBJECT_CLASS (vp_topup_page_parent_class)->dispose (object);
@@ -703,6 +722,7 @@ vp_topup_page_class_init (VpTopupPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, print_label);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, credit_check);
+  gtk_widget_class_bind_template_child (widget_class, VpTopupPage, card_summary);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, keypad);
   gtk_widget_class_install_action (widget_class, "topup.confirm", NULL, confirm_activated);
   gtk_widget_class_install_action (widget_class, "topup.write", NULL, write_activated);

@@ -18,6 +18,10 @@ def flow():
     g.start_app()
     g.login()
     page = g.open_account(number)
+    # On a prepaid card meter the main action is the top-up; paying money
+    # in only adds credit, and says so.
+    if acct['arrears'] == 0:
+        g.find(name='Pay into credit', role='push button', within=page)
     g.press('Top up', within=page)
     p = g.panel('Top up')
     g.toggle_on('By amount', within=p)
@@ -63,7 +67,17 @@ def flow():
     g.check(('%.2f m³' % m3) in done or ('%.3f m³' % m3) in done,
             'outcome %r does not name the quoted %s m³' % (done, m3))
     g.press('Done')
-    g.panel('Account')
+    page = g.panel('Account')
+    # One history line for the top-up (its confirmation), not two.
+    hist = g.find(name='Recent history', role='list', within=page, timeout=20)
+    rows = g.find_all(prefix='Top-up', within=hist, pred=lambda n: n.roleName != 'label')
+    names = [r.name for r in rows]
+    g.log('history: %r' % names)
+    g.check(len([n for n in names if n.startswith('Top-up — ')]) >= 1
+            and not [n for n in names if n.startswith('Top-up started')],
+            'history lines %r: expected the top-up once, no "Top-up started"' % names)
+    newest = [n for n in names if n.startswith('Top-up — ')][0]
+    g.check('¥100.00 · ' in newest and 'm³' in newest, 'history line %r lacks amount and volume' % newest)
 
 
 g.run(flow)
