@@ -26,11 +26,13 @@ struct _VpContext
   char       *hq_url;
   char       *printer;
   guint       idle_lock_seconds;
+  gboolean    large_text;
+  gboolean    settings_large_text;   /* the schema has the key (not an older one) */
 };
 
 G_DEFINE_FINAL_TYPE (VpContext, vp_context, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_STAFF, PROP_JOURNAL_BREAK, N_PROPS };
+enum { PROP_0, PROP_STAFF, PROP_JOURNAL_BREAK, PROP_LARGE_TEXT, N_PROPS };
 enum { CHANGED, WARNING, N_SIGNALS };
 
 static GParamSpec *properties[N_PROPS];
@@ -51,6 +53,9 @@ vp_context_get_property (GObject    *object,
       break;
     case PROP_JOURNAL_BREAK:
       g_value_set_string (value, self->journal_break);
+      break;
+    case PROP_LARGE_TEXT:
+      g_value_set_boolean (value, vp_context_get_large_text (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -87,12 +92,21 @@ vp_context_class_init (VpContextClass *klass)
   properties[PROP_JOURNAL_BREAK] =
     g_param_spec_string ("journal-break", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_LARGE_TEXT] =
+    g_param_spec_boolean ("large-text", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[WARNING] = g_signal_new ("warning", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+large_text_changed (VpContext *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LARGE_TEXT]);
 }
 
 static void
@@ -104,7 +118,12 @@ vp_context_init (VpContext *self)
   if (source != NULL)
     schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
   if (schema != NULL)
-    self->settings = g_settings_new_full (schema, NULL, NULL);
+    {
+      self->settings = g_settings_new_full (schema, NULL, NULL);
+      self->settings_large_text = g_settings_schema_has_key (schema, "large-text");
+      g_signal_connect_swapped (self->settings, "changed::large-text",
+                                G_CALLBACK (large_text_changed), self);
+    }
   else
     g_debug ("GSettings schema %s not found; using defaults in memory", APP_ID);
 
@@ -319,6 +338,7 @@ vp_context_set_idle_lock_seconds (VpContext *self,
                                   guint      seconds)
 {
   g_return_if_fail (VP_IS_CONTEXT (self));
+  seconds = CLAMP (seconds, VP_IDLE_LOCK_MIN_SECONDS, VP_IDLE_LOCK_MAX_SECONDS);
   if (self->settings)
     g_settings_set_uint (self->settings, "idle-lock-seconds", seconds);
   else
@@ -493,4 +513,27 @@ vp_context_print_receipt_finish (VpContext     *self,
                                  GError       **error)
 {
   return vp_service_run_finish (self->service, result, error);
+}
+
+gboolean
+vp_context_get_large_text (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), FALSE);
+  if (self->settings_large_text)
+    return g_settings_get_boolean (self->settings, "large-text");
+  return self->large_text;
+}
+
+void
+vp_context_set_large_text (VpContext *self,
+                           gboolean   large)
+{
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  if (self->settings_large_text)
+    g_settings_set_boolean (self->settings, "large-text", large);   /* notifies */
+  else
+    {
+      self->large_text = large;
+      large_text_changed (self);
+    }
 }

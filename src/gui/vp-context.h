@@ -45,6 +45,9 @@ char          *vp_context_dup_string     (VpContext   *self,
 void           vp_context_set_string     (VpContext   *self,
                                           const char  *key,
                                           const char  *value);
+/* The idle lock runs from 30 s to an hour: never off for good. */
+#define VP_IDLE_LOCK_MIN_SECONDS 30
+#define VP_IDLE_LOCK_MAX_SECONDS 3600
 guint          vp_context_get_idle_lock_seconds (VpContext *self);
 void           vp_context_set_idle_lock_seconds (VpContext *self,
                                                  guint      seconds);
@@ -83,5 +86,10 @@ void           vp_context_run            (VpContext           *self,
 gpointer       vp_context_run_finish     (VpContext     *self,
                                           GAsyncResult  *result,
                                           GError       **error);
+
+/* Large text and targets (the "large-text" setting); notify::large-text. */
+gboolean       vp_context_get_large_text (VpContext *self);
+void           vp_context_set_large_text (VpContext *self,
+                                          gboolean   large);
 
 G_END_DECLS

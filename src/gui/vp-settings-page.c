@@ -15,7 +15,6 @@
 #include "vp-keypad.h"
 #include "vp-supervisor-dialog.h"
 
-#define MAX_IDLE_LOCK_SECONDS 3600  /* the range of idle-lock-seconds in data/org.vanpos.VanPos.gschema.xml */
 
 enum { F_DB, F_HQ, F_IDLE, F_PRINTER, N_FIELDS };
 
@@ -25,6 +24,7 @@ struct _VpSettingsPage
   GtkWidget   *info_grid;
   GtkWidget   *fields_grid;
   GtkLabel    *message_label;
+  GtkWidget   *large_text_check;
   GtkWidget   *limits_grid;
   GtkLabel    *limits_message;
   VpKeypad    *keypad;
@@ -68,10 +68,11 @@ validate_idle (const char *text, GError **error)
 {
   guint64 v;
 
-  if (!g_ascii_string_to_unsigned (text, 10, 0, MAX_IDLE_LOCK_SECONDS, &v, NULL))
+  /* The range of idle-lock-seconds in data/org.vanpos.VanPos.gschema.xml. */
+  if (!g_ascii_string_to_unsigned (text, 10, VP_IDLE_LOCK_MIN_SECONDS, VP_IDLE_LOCK_MAX_SECONDS, &v, NULL))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("Whole seconds from 0 (never lock) to %d"), MAX_IDLE_LOCK_SECONDS);
+                   _("Whole seconds from %d to %d"), VP_IDLE_LOCK_MIN_SECONDS, VP_IDLE_LOCK_MAX_SECONDS);
       return FALSE;
     }
   return TRUE;
@@ -119,6 +120,8 @@ save_activated (GtkWidget  *widget,
   vp_context_set_string (self->context, "hq-url", hq);
   vp_context_set_idle_lock_seconds (self->context, (guint)g_ascii_strtoull (idle, NULL, 10));
   vp_context_set_string (self->context, "printer", printer);
+  vp_context_set_large_text (self->context,
+                             gtk_check_button_get_active (GTK_CHECK_BUTTON (self->large_text_check)));
   vp_gui_show_message (self->message_label,
                        vp_context_has_gsettings (self->context)
                        ? _("Settings saved")
@@ -333,6 +336,7 @@ vp_settings_page_class_init (VpSettingsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpSettingsPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpSettingsPage, keypad);
   gtk_widget_class_bind_template_child (widget_class, VpSettingsPage, limits_grid);
+  gtk_widget_class_bind_template_child (widget_class, VpSettingsPage, large_text_check);
   gtk_widget_class_bind_template_child (widget_class, VpSettingsPage, limits_message);
   gtk_widget_class_install_action (widget_class, "settings.limits", NULL, limits_activated);
   gtk_widget_class_install_action (widget_class, "settings.save", NULL, save_activated);
@@ -347,7 +351,7 @@ vp_settings_page_init (VpSettingsPage *self)
   self->fields[F_HQ] = vp_form_field_add (self->fields_grid, 3, _("HQ URL"), "https://",
                                           validate_url, TRUE);
   self->fields[F_IDLE] = vp_form_field_add (self->fields_grid, 6, _("Idle lock (seconds)"),
-                                            _("0 = never"), validate_idle, FALSE);
+                                            _("30 to 3600"), validate_idle, FALSE);
   self->fields[F_PRINTER] = vp_form_field_add (self->fields_grid, 9, _("Printer"),
                                                "pdf | none | escpos:/dev/usb/lp0", validate_printer, FALSE);
   vp_keypad_attach (self->keypad, self->fields[F_IDLE]->entry);
@@ -394,6 +398,8 @@ vp_settings_page_refresh (VpSettingsPage *self)
   gtk_editable_set_text (GTK_EDITABLE (self->fields[F_HQ]->entry), hq);
   gtk_editable_set_text (GTK_EDITABLE (self->fields[F_IDLE]->entry), idle);
   gtk_editable_set_text (GTK_EDITABLE (self->fields[F_PRINTER]->entry), printer);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->large_text_check),
+                               vp_context_get_large_text (self->context));
 
   database = vp_context_get_database (self->context);
   sync = *hq ? g_strdup_printf (_("HQ sync at %s (run by a supervisor at the end of the day)"), hq)

@@ -28,6 +28,7 @@
 #include "vp-reports-page.h"
 #include "vp-settings-page.h"
 #include "vp-sync-page.h"
+#include "vp-supervisor-dialog.h"
 
 struct _VpWindow
 {
@@ -135,11 +136,54 @@ show_page (VpWindow   *self,
 }
 
 static void
+settings_approved (VpSupervisorDialog *dialog,
+                   VpStaff            *supervisor,
+                   VpWindow           *self)
+{
+  show_page (self, "settings", TRUE);
+}
+
+static void
 show_page_activated (GtkWidget  *widget,
                      const char *action_name,
                      GVariant   *param)
 {
-  show_page (VP_WINDOW (widget), g_variant_get_string (param, NULL), TRUE);
+  VpWindow *self = VP_WINDOW (widget);
+  const char *name = g_variant_get_string (param, NULL);
+  const VpStaff *staff = vp_context_get_staff (self->context);
+
+  /* Settings change where the money goes (database, HQ, printer) and how
+   * long the van stays unlocked: a supervisor's PIN opens them. */
+  if (g_str_equal (name, "settings") && (staff == NULL || staff->role != VP_ROLE_SUPERVISOR))
+    {
+      VpSupervisorDialog *dialog = vp_supervisor_dialog_new (GTK_WINDOW (self), self->context,
+                                                             _("Open the settings"));
+
+      g_signal_connect_object (dialog, "approved", G_CALLBACK (settings_approved), self, 0);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+  show_page (self, name, TRUE);
+}
+
+/* Large text: one more style sheet for every window of the app (the
+ * supervisor dialog too), on top of the app's own. */
+static void
+large_text_changed (VpWindow *self)
+{
+  static GtkCssProvider *provider;
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (self));
+
+  if (provider == NULL)
+    {
+      provider = gtk_css_provider_new ();
+      gtk_css_provider_load_from_resource (provider, "/org/vanpos/VanPos/large-text.css");
+    }
+  if (vp_context_get_large_text (self->context))
+    gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
+                                                GTK_STYLE_PROVIDER_PRIORITY_USER);
+  else
+    gtk_style_context_remove_provider_for_display (display, GTK_STYLE_PROVIDER (provider));
 }
 
 static void
@@ -487,6 +531,8 @@ vp_window_new (gpointer   application,
   g_signal_connect_swapped (context, "notify::staff", G_CALLBACK (staff_changed), self);
   g_signal_connect_swapped (context, "changed", G_CALLBACK (context_changed), self);
   g_signal_connect (context, "warning", G_CALLBACK (context_warning), self);
+  g_signal_connect_swapped (context, "notify::large-text", G_CALLBACK (large_text_changed), self);
+  large_text_changed (self);
   update_header (self);
   return self;
 }

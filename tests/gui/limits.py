@@ -16,7 +16,7 @@ def flow():
             'default cash cap %r, expected 500000' % start['cash_per_transaction'])
     g.start_app()
     g.login()
-    p = g.nav('Settings')
+    p = g.open_settings()
     g.set_text('Cash per transaction (¥)', '0', within=p)
     g.press('Change limits', within=p)
     g.wait_message('Limits message', lambda t: t.startswith('Cash per transaction (¥): give a value from 1'),

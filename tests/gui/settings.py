@@ -21,29 +21,48 @@ def flow():
     g.check(gsettings_get('idle-lock-seconds') == 'uint32 120',
             'schema default idle lock is %r' % gsettings_get('idle-lock-seconds'))
     g.check(gsettings_get('printer') == "'pdf'", 'schema default printer %r' % gsettings_get('printer'))
+    g.check(gsettings_get('large-text') == 'false', 'schema default large text %r' % gsettings_get('large-text'))
     g.start_app()
     g.login()
-    p = g.nav('Settings')
+    # An operator cannot open Settings alone: a supervisor's PIN opens
+    # them, and a wrong one keeps them shut.
+    g.press('Settings', role='push button')
+    dlg = g.dialog('Supervisor approval')
+    g.screenshot('settings-need-supervisor')
+    g.press('%s (sup01)' % g.staff_name('sup01'), within=dlg)
+    g.keypad('1111', within=dlg, target='Supervisor PIN')
+    g.press('Approve', within=dlg)
+    g.check(not g.find_all(name='Save settings', role='push button'),
+            'Settings opened with a wrong supervisor PIN')
+    g.keypad('9876', within=dlg, target='Supervisor PIN')
+    g.press('Approve', within=dlg)
+    p = g.panel('Settings')
     g.check_touch_targets(p)
     g.check_accessible_names(p)
 
-    # 5000 s is over the schema's range (0–3600): GSettings would refuse it.
-    g.set_text('Idle lock (seconds)', '5000', within=p)
-    g.press('Save settings', within=p)
-    g.wait_message('Idle lock (seconds) message',
-                   lambda t: t == 'Whole seconds from 0 (never lock) to 3600',
-                   within=p, what='the idle lock range message next to the field')
+    # 5000 s is over the schema's range (30–3600): GSettings would refuse it;
+    # so is 0 (never lock) and anything under 30 s.
+    for bad in ('5000', '0', '3'):
+        g.set_text('Idle lock (seconds)', bad, within=p)
+        g.press('Save settings', within=p)
+        g.wait_message('Idle lock (seconds) message',
+                       lambda t: t == 'Whole seconds from 30 to 3600',
+                       within=p, what='the idle lock range message next to the field')
+        g.check(gsettings_get('idle-lock-seconds') == 'uint32 120', 'a refused value %s was stored' % bad)
     g.screenshot('bad-idle-lock')
-    g.check(gsettings_get('idle-lock-seconds') == 'uint32 120', 'a refused value was stored')
 
-    g.set_text('Idle lock (seconds)', '3', within=p)
+    g.set_text('Idle lock (seconds)', '30', within=p)
+    g.toggle_on('Large text', within=p)
     g.press('Save settings', within=p)
     g.wait_message('Settings message', lambda t: t == 'Settings saved', within=p)
-    g.check(gsettings_get('idle-lock-seconds') == 'uint32 3',
+    g.check(gsettings_get('idle-lock-seconds') == 'uint32 30',
             'stored idle lock is %r' % gsettings_get('idle-lock-seconds'))
+    g.check(gsettings_get('large-text') == 'true', 'large text stored as %r' % gsettings_get('large-text'))
+    g.screenshot('large-text')
+    g.check_touch_targets(p, minimum=60)
 
     # Left alone, the app locks itself.
-    g.panel('Sign in', timeout=30)
+    g.panel('Sign in', timeout=60)
     g.screenshot('auto-locked')
     g.check(not g.find_all(prefix='Signed in as ', role='label'),
             'the header still shows a signed-in staff member after the auto-lock')

@@ -819,6 +819,21 @@ def nav(name):
     return panel(name)
 
 
+def approve(dlg, staff=SUPERVISOR):
+    """Approves the supervisor dialog DLG with STAFF's PIN."""
+    sid, pin = staff
+    press('%s (%s)' % (staff_name(sid), sid), within=dlg)
+    keypad(pin, within=dlg, target='Supervisor PIN')
+    press('Approve', within=dlg)
+
+
+def open_settings():
+    """Settings open after a supervisor's PIN (an operator is signed in)."""
+    press('Settings', role='push button')
+    approve(dialog('Supervisor approval'))
+    return panel('Settings')
+
+
 def open_account(number):
     """Search for NUMBER and open its account page. Search runs as you
     type: a row of an earlier, partial query can be replaced while it is
