@@ -429,7 +429,12 @@ pay_done (GObject      *source,
   vp_gui_show_message (self->message_label, NULL, FALSE);
   show_receipt (self, entry);
   vp_context_emit_changed (self->context);
-  gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", _("Payment recorded"));
+  {
+    g_autofree char *receipt = vp_journal_receipt_number (entry->van_id, entry->device_time, entry->seq);
+    g_autofree char *text = g_strdup_printf (_("Payment recorded (%s)"), receipt);
+
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
+  }
 }
 
 static void

@@ -35,6 +35,7 @@ struct _VpWindow
   AdwApplicationWindow parent_instance;
 
   AdwToastOverlay    *toasts;
+  AdwToast           *toast;       /* the toast showing, not owned */
   AdwWindowTitle     *window_title;
   GtkWidget          *back_button;
   GtkWidget          *lock_button;
@@ -587,6 +588,8 @@ static void
 toast_dismissed (AdwToast *toast,
                  VpWindow *self)
 {
+  if (self->toast == toast)
+    self->toast = NULL;
   /* The next queued toast shows now. */
   g_timeout_add_full (G_PRIORITY_DEFAULT, 50, name_toasts, g_object_ref (self), g_object_unref);
 }
@@ -599,10 +602,18 @@ add_toast (VpWindow   *self,
 {
   AdwToast *toast = adw_toast_new (text);
 
+  /* Toasts never wait for each other: the newest outcome shows at once
+   * and replaces the one showing (a toast the pointer rests on never
+   * times out, so a queue behind it could hold "Holder changed" for a
+   * minute). A warning is not replaced by a mere outcome. */
   adw_toast_set_timeout (toast, timeout);
-  if (urgent)
-    adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
   g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed), self, 0);
+  if (self->toast != NULL && (urgent || !g_object_get_data (G_OBJECT (self->toast), "vp-urgent")))
+    adw_toast_dismiss (self->toast);
+  if (urgent)
+    g_object_set_data (G_OBJECT (toast), "vp-urgent", GINT_TO_POINTER (1));
+  self->toast = toast;
   adw_toast_overlay_add_toast (self->toasts, toast);
   name_toasts (self);
 }
