@@ -269,6 +269,22 @@ vp_gui_grid_row (GtkWidget  *grid,
   return GTK_LABEL (v);
 }
 
+void
+vp_gui_fit_dialog (GtkScrolledWindow *scroller)
+{
+  GListModel *monitors = gdk_display_get_monitors (gdk_display_get_default ());
+  g_autoptr(GdkMonitor) monitor = g_list_model_get_n_items (monitors) > 0
+                                  ? g_list_model_get_item (monitors, 0) : NULL;
+  GdkRectangle geometry;
+
+  if (monitor == NULL)
+    return;
+  gdk_monitor_get_geometry (monitor, &geometry);
+  /* Room for the title bar (its buttons are the dialog's actions) and
+   * a margin: the dialog never reaches past the screen. */
+  gtk_scrolled_window_set_max_content_height (scroller, MAX (geometry.height - 110, 200));
+}
+
 GtkLabel *
 vp_gui_mark_amount (GtkLabel *label)
 {

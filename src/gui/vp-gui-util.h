@@ -48,10 +48,6 @@ gboolean    vp_gui_parse_amount      (GtkEditable *editable,
                                       VpMoney     *out,
                                       GError     **error);
 
-/* Money a resident reads over the counter: large figures (the .amount
- * style, digits at least 28 px tall). Returns label. */
-GtkLabel   *vp_gui_mark_amount          (GtkLabel   *label);
-
 G_END_DECLS
 
 G_BEGIN_DECLS
@@ -80,5 +76,7 @@ gboolean    vp_gui_guard_money       (GtkWidget   *page,
 /* Money a resident reads over the counter: large figures (the .amount
  * style, digits at least 28 px tall). Returns label. */
 GtkLabel   *vp_gui_mark_amount          (GtkLabel   *label);
+/* A dialog's scrolled content never grows past the screen's height. */
+void        vp_gui_fit_dialog           (GtkScrolledWindow *scroller);
 
 G_END_DECLS

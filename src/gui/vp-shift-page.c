@@ -281,6 +281,7 @@ show_view (VpShiftPage *self,
   gtk_widget_set_visible (self->print_button, !self->open && self->z_entry != NULL);
   gtk_widget_set_visible (self->open_box, !self->open);
   gtk_widget_set_visible (self->close_box, self->open);
+  gtk_widget_set_visible (self->close_button, self->open);
   gtk_widget_set_visible (self->cash_box, self->open);
   gtk_widget_set_visible (self->report_grid, self->open || self->z_entry != NULL);
   self->void_seq = 0;
@@ -765,6 +766,7 @@ vp_shift_page_init (VpShiftPage *self)
   g_signal_connect (self->counted_entry, "activate", G_CALLBACK (counted_activate), self);
   gtk_widget_set_visible (self->open_box, FALSE);
   gtk_widget_set_visible (self->close_box, FALSE);
+  gtk_widget_set_visible (self->close_button, FALSE);
   gtk_widget_set_visible (self->report_grid, FALSE);
 }
 

@@ -28,6 +28,7 @@ struct _VpSupervisorDialog
   VpContext *context;
   char      *staff_id;
   gboolean   busy;
+  GtkScrolledWindow *scroller;
 };
 
 G_DEFINE_FINAL_TYPE (VpSupervisorDialog, vp_supervisor_dialog, GTK_TYPE_WINDOW)
@@ -207,6 +208,7 @@ vp_supervisor_dialog_class_init (VpSupervisorDialogClass *klass)
                                     0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
   g_type_ensure (VP_TYPE_KEYPAD);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/vanpos/VanPos/ui/vp-supervisor-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, scroller);
   gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, what_label);
   gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, details_grid);
   gtk_widget_class_bind_template_child (widget_class, VpSupervisorDialog, staff_box);
@@ -237,6 +239,7 @@ vp_supervisor_dialog_new (GtkWindow  *parent,
 
   self->context = g_object_ref (context);
   gtk_label_set_text (self->what_label, what);
+  vp_gui_fit_dialog (self->scroller);
   vp_context_run (context, list_job, NULL, NULL, (GDestroyNotify)g_ptr_array_unref,
                   NULL, listed, g_object_ref (self));
   return self;

@@ -36,6 +36,8 @@ struct _VpWindow
 
   AdwToastOverlay    *toasts;
   AdwToast           *toast;       /* the toast showing, not owned */
+  gboolean            toast_urgent;
+  guint               toast_source;
   AdwWindowTitle     *window_title;
   GtkWidget          *back_button;
   GtkWidget          *lock_button;
@@ -408,6 +410,7 @@ vp_window_dispose (GObject *object)
   VpWindow *self = VP_WINDOW (object);
 
   g_clear_handle_id (&self->idle_source, g_source_remove);
+  g_clear_handle_id (&self->toast_source, g_source_remove);
   if (self->context)
     g_signal_handlers_disconnect_by_data (self->context, self);
   g_clear_object (&self->context);
@@ -509,6 +512,26 @@ vp_window_init (VpWindow *self)
   vp_gui_set_name (GTK_WIDGET (self->sync_page), _("Sync with HQ"));
 }
 
+/* The van's screen may be smaller than the default 1280×800 (a 1920×1080
+ * tablet at scale 2 is 960×540 logical): the window fits the monitor and
+ * every page scrolls where it must, its main action in view. */
+static void
+fit_to_monitor (VpWindow *self)
+{
+  GListModel *monitors = gdk_display_get_monitors (gtk_widget_get_display (GTK_WIDGET (self)));
+  g_autoptr(GdkMonitor) monitor = g_list_model_get_n_items (monitors) > 0
+                                  ? g_list_model_get_item (monitors, 0) : NULL;
+  GdkRectangle geometry;
+  int width, height;
+
+  if (monitor == NULL)
+    return;
+  gdk_monitor_get_geometry (monitor, &geometry);
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  gtk_window_set_default_size (GTK_WINDOW (self), MIN (width, geometry.width),
+                               MIN (height, geometry.height));
+}
+
 VpWindow *
 vp_window_new (gpointer   application,
                VpContext *context)
@@ -534,6 +557,7 @@ vp_window_new (gpointer   application,
   g_signal_connect (context, "warning", G_CALLBACK (context_warning), self);
   g_signal_connect_swapped (context, "notify::large-text", G_CALLBACK (large_text_changed), self);
   large_text_changed (self);
+  fit_to_monitor (self);
   update_header (self);
   return self;
 }
@@ -589,33 +613,75 @@ toast_dismissed (AdwToast *toast,
                  VpWindow *self)
 {
   if (self->toast == toast)
-    self->toast = NULL;
+    {
+      self->toast = NULL;
+      g_clear_handle_id (&self->toast_source, g_source_remove);
+    }
   /* The next queued toast shows now. */
   g_timeout_add_full (G_PRIORITY_DEFAULT, 50, name_toasts, g_object_ref (self), g_object_unref);
 }
 
+static gboolean
+toast_timeout (gpointer user_data)
+{
+  VpWindow *self = user_data;
+
+  self->toast_source = 0;
+  if (self->toast != NULL)
+    adw_toast_dismiss (self->toast);
+  return G_SOURCE_REMOVE;
+}
+
+/* Toasts never wait for each other. A toast the pointer rests on never
+ * times out by itself, so a queue behind it held "Holder changed" for a
+ * minute: the toast showing takes the newest outcome as its text and its
+ * time runs again, on a timer of our own. (Not by dismissing it and adding
+ * a new one: libadwaita 1.2 crashes on a toast dismissed and replaced in
+ * one go.) A warning and an outcome never overwrite each other: a
+ * warning shows at once and the outcome it displaces comes back after it;
+ * an outcome during a warning follows it. */
 static void
 add_toast (VpWindow   *self,
            const char *text,
            guint       timeout,
            gboolean    urgent)
 {
-  AdwToast *toast = adw_toast_new (text);
+  AdwToast *toast;
 
-  /* Toasts never wait for each other: the newest outcome shows at once
-   * and replaces the one showing (a toast the pointer rests on never
-   * times out, so a queue behind it could hold "Holder changed" for a
-   * minute). A warning is not replaced by a mere outcome. */
-  adw_toast_set_timeout (toast, timeout);
-  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed), self, 0);
-  if (self->toast != NULL && (urgent || !g_object_get_data (G_OBJECT (self->toast), "vp-urgent")))
-    adw_toast_dismiss (self->toast);
+  if (self->toast != NULL && urgent == self->toast_urgent)
+    {
+      adw_toast_set_title (self->toast, text);
+      g_clear_handle_id (&self->toast_source, g_source_remove);
+      self->toast_source = g_timeout_add_seconds (timeout, toast_timeout, self);
+      return;
+    }
+  if (self->toast != NULL && !urgent)
+    {
+      /* An outcome while a warning shows: it follows the warning. */
+      toast = adw_toast_new (text);
+      adw_toast_set_timeout (toast, timeout);
+      g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed), self, 0);
+      adw_toast_overlay_add_toast (self->toasts, toast);
+      return;
+    }
+  if (self->toast != NULL)
+    {
+      /* A warning displaces the outcome showing, which comes back after
+       * it for its own few seconds. */
+      g_clear_handle_id (&self->toast_source, g_source_remove);
+      adw_toast_set_timeout (self->toast, 4);
+      self->toast = NULL;
+    }
+  toast = adw_toast_new (text);
+  adw_toast_set_timeout (toast, 0);
   if (urgent)
-    g_object_set_data (G_OBJECT (toast), "vp-urgent", GINT_TO_POINTER (1));
+    adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (toast_dismissed), self, 0);
   self->toast = toast;
+  self->toast_urgent = urgent;
   adw_toast_overlay_add_toast (self->toasts, toast);
   name_toasts (self);
+  self->toast_source = g_timeout_add_seconds (timeout, toast_timeout, self);
 }
 
 void

@@ -871,6 +871,23 @@ TOUCH_ROLES = ('push button', 'toggle button', 'check box', 'radio button', 'tex
                'entry', 'password text', 'spin button')
 
 
+def check_on_screen(node, what=None):
+    """NODE lies wholly inside its window (the primary action of a screen
+    is visible without scrolling or resizing)."""
+    top = _toplevel(node)
+    check(top is not None, 'no window for %r' % (what or node.name))
+    tx, ty, tw, th = _extents(top)
+    # The screen in logical pixels (VP_GUI_SCREEN at GDK_SCALE).
+    sw, sh = [int(v) for v in os.environ.get('VP_GUI_SCREEN', '1280x800x24').split('x')[:2]]
+    scale = int(os.environ.get('GDK_SCALE', '1') or 1)
+    tw, th = min(tw, sw // scale), min(th, sh // scale)
+    x, y, w, h = _extents(node)
+    check(w > 0 and h > 0 and x >= 0 and y >= 0 and x + w <= tw and y + h <= th,
+          '%s at %d,%d %dx%d is not inside the %dx%d visible window'
+          % (what or repr(node.name), x, y, w, h, tw, th))
+    return True
+
+
 def check_touch_targets(within=None, minimum=48):
     """Every shown control is at least MINIMUM px high and wide (DESIGN.md:
     touch targets ≥ 48 px). Check boxes count with their label row."""
