@@ -561,13 +561,13 @@ reversal_resolve_tx (VpDatabase  *db,
   vp_json_add_money (b, "leftover_taken", r->leftover);
   vp_json_add_money (b, "credit_after", balance_after);
   vp_json_add_int (b, "year_volume_after", year_after);
-  vp_json_add_staff (b, d->staff);
-  json_builder_end_object (b);
-
   /* The approver signed the intent; recovery (no one signed in) keeps
    * that supervisor as the staff of the money entry. */
   refs.staff_id = d->staff ? d->staff->id
                            : json_object_get_string_member_with_default (rp, "approved_by", NULL);
+  vp_json_add_string (b, "staff", refs.staff_id);
+  json_builder_end_object (b);
+
   refs.shift_id = vp_shift_store_current (db);
   refs.account_id = a->id;
   refs.method = r->method;
