@@ -1096,6 +1096,8 @@ vp_service_card_reverse_topup (VpService     *self,
                                const VpStaff *supervisor,
                                gint64         seq,
                                const char    *reason,
+                               VpTopupProgress progress,
+                               gpointer       progress_data,
                                GCancellable  *cancellable,
                                GError       **error)
 {
@@ -1155,6 +1157,7 @@ vp_service_card_reverse_topup (VpService     *self,
       vp_sim_card_has_card (VP_SIM_CARD (reader), t->card_number) &&
       !vp_sim_card_insert (VP_SIM_CARD (reader), t->card_number, error))
     return NULL;
+  report (progress, progress_data, "card", 0.05);
   if (!vp_card_reader_wait_for_card (reader, cs->timeout_ms, cancellable, &no_card))
     {
       if (g_error_matches (no_card, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1202,6 +1205,7 @@ vp_service_card_reverse_topup (VpService     *self,
     return NULL;
 
   /* Phase 1: the reversal and the counter it writes are on the journal. */
+  report (progress, progress_data, "intent", 0.1);
   intent = vp_topup_store_reversal_intent (db, requester, supervisor, seq, reason, card, error);
   if (intent == NULL)
     return NULL;
@@ -1222,10 +1226,12 @@ vp_service_card_reverse_topup (VpService     *self,
   slot = vp_card_image_next_slot (&image);
 
   /* Phase 2: the card. */
+  report (progress, progress_data, "write", 0.4);
   if (!vp_card_reader_write (reader, slot * VP_CARD_RECORD_SIZE, rec, sizeof rec, &cause))
     return reversal_after_failure (self, reader, key, supervisor, r, g_steal_pointer (&cause),
                                    error);
   maybe_crash ("reversal-after-write");
+  report (progress, progress_data, "verify", 0.7);
   if (!read_image (reader, key, &back, &after, &cause))
     return reversal_after_failure (self, reader, key, supervisor, r, g_steal_pointer (&cause),
                                    error);
@@ -1241,6 +1247,7 @@ vp_service_card_reverse_topup (VpService     *self,
   maybe_crash ("reversal-after-verify");
 
   /* Phase 3: the card no longer holds it; the money goes back. */
+  report (progress, progress_data, "confirm", 0.9);
   done = apply_reversal_outcome (self, supervisor, r, VP_RECOVERY_CONFIRMED, &after, NULL, &cause);
   if (done == NULL)
     {
@@ -1250,6 +1257,7 @@ vp_service_card_reverse_topup (VpService     *self,
                    r->card_number, (long long)r->topup_counter, cause->message);
       return NULL;
     }
+  report (progress, progress_data, "done", 1.0);
   return done;
 }
 

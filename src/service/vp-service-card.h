@@ -151,12 +151,15 @@ VpJournalEntry *vp_service_card_reissue   (VpService       *self,
  * A card write that fails and a card read showing it never got the
  * reversal abandon it (VP_CARD_ERROR, nothing changed); when the card
  * may hold it, VP_TOPUP_ERROR_PENDING: it finishes at the next read of
- * the card. Returns the void entry. */
+ * the card. progress gets the steps "card", "intent", "write", "verify",
+ * "confirm", "done". Returns the void entry. */
 VpJournalEntry *vp_service_card_reverse_topup (VpService     *self,
                                                const VpStaff *requester,
                                                const VpStaff *supervisor,
                                                gint64         seq,
                                                const char    *reason,
+                                               VpTopupProgress progress,
+                                               gpointer       progress_data,
                                                GCancellable  *cancellable,
                                                GError       **error);
 

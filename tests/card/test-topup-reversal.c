@@ -113,7 +113,8 @@ reverse (Fx             *f,
          const char     *reason,
          GError        **error)
 {
-  return vp_service_card_reverse_topup (f->fx.svc, f->fx.staff, approver, seq, reason, NULL, error);
+  return vp_service_card_reverse_topup (f->fx.svc, f->fx.staff, approver, seq, reason, NULL, NULL,
+                                        NULL, error);
 }
 
 static void
