@@ -296,6 +296,21 @@ reversal_intent_tx (VpDatabase  *db,
   a = vp_account_store_load (db, t->account_number, TRUE, error);
   if (a == NULL)
     return NULL;
+  /* A top-up being written holds the card's next counter too. */
+  stmt = vp_database_prepare (db, "SELECT coalesce (min (intent_seq), 0) FROM topups"
+                                  " WHERE account_id = ?1 AND state = 'pending'", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, a->id);
+  pending = sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
+  sqlite3_reset (stmt);
+  if (pending > 0)
+    {
+      refuse (error, VP_STORE_ERROR_STATE,
+              _("Top-up %" PRId64 " for account %s is not resolved yet; "
+                "insert the card to finish it"), pending, a->number);
+      return NULL;
+    }
   pending = vp_topup_reversal_pending_for_account (db, a->id, error);
   if (pending < 0)
     return NULL;

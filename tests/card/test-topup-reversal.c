@@ -440,6 +440,31 @@ test_pulled_then_abandoned (Fx            *f,
   g_assert_cmpint (acct_int (f, "year_volume"), ==, YEAR0 + TEN_M3);
 }
 
+/* A top-up being written holds the card's next counter: no reversal
+ * meanwhile, even with a card read that shows the earlier purchase. */
+static void
+test_pending_topup_refused (Fx            *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) pending = NULL;
+  g_autoptr(VpJournalEntry) v = NULL;
+  g_auto(VpCardImage) image = { 0 };
+  gint64 confirm = topup (f, FALSE), last;
+
+  g_assert_true (fx_card_image (&f->fx, f->fx.card, &image, &error));
+  pending = vp_topup_store_intent (f->fx.db, f->fx.staff, f->fx.number, 0, TEN_M3,
+                                   VP_PAYMENT_CASH, NULL, &error);
+  g_assert_no_error (error);
+  last = fx_sql_int (&f->fx, "SELECT max (seq) FROM journal");
+  v = vp_topup_store_reversal_intent (f->fx.db, f->fx.staff, f->sup, confirm, "wrong account",
+                                      &image.record, &error);
+  g_assert_null (v);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE);
+  g_assert_nonnull (strstr (error->message, "is not resolved yet"));
+  g_assert_cmpint (fx_sql_int (&f->fx, "SELECT max (seq) FROM journal"), ==, last);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -453,6 +478,7 @@ main (int argc, char **argv)
   ADD ("/card/reversal/write-fails", test_write_fails);
   ADD ("/card/reversal/pending-then-recovered", test_pending_then_recovered);
   ADD ("/card/reversal/pulled-then-abandoned", test_pulled_then_abandoned);
+  ADD ("/card/reversal/pending-topup-refused", test_pending_topup_refused);
 #undef ADD
   return g_test_run ();
 }
