@@ -138,7 +138,14 @@ add_recovery_json (JsonBuilder *b,
       json_builder_set_member_name (b, "amount");
       json_builder_add_int_value (b, it->amount);
       json_builder_set_member_name (b, "outcome");
-      json_builder_add_string_value (b, outcome_name (it->outcome));
+      /* A reversal is done or abandoned, never "confirmed" or "voided". */
+      if (it->reversal && it->outcome != VP_RECOVERY_WAITING)
+        json_builder_add_string_value (b, it->outcome == VP_RECOVERY_CONFIRMED ? "reversed"
+                                                                              : "abandoned");
+      else
+        json_builder_add_string_value (b, outcome_name (it->outcome));
+      json_builder_set_member_name (b, "reversal");
+      json_builder_add_boolean_value (b, it->reversal);
       json_builder_set_member_name (b, "message");
       json_builder_add_string_value (b, it->message);
       json_builder_end_object (b);
@@ -202,6 +209,8 @@ card_read (VpCli *cli, int argc, char **argv)
       I ("last_amount", rec->last_amount);
       I ("total_volume", rec->total_volume);
       I ("written_at", rec->time / G_USEC_PER_SEC);
+      B ("loaded", (rec->flags & VP_CARD_FLAG_LOADED) != 0);
+      B ("reversal", (rec->flags & VP_CARD_FLAG_REVERSAL) != 0);
       B ("verified", r->verified);
       S ("problem", r->problem);
       B ("damaged", r->damaged);
@@ -488,6 +497,61 @@ card_recover (VpCli *cli, int argc, char **argv)
   return run_recovery (cli);
 }
 
+/* The simulated gas meter: the card put into it gives up its last
+ * purchase, and the meter marks the record loaded (in place, under the
+ * utility key it shares), as a real meter does. For demos and tests. */
+static int
+card_meter (VpCli *cli, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_auto(VpCardImage) image = { 0 };
+  guint8 key[VP_CARD_KEY_SIZE];
+  guint8 rec[VP_CARD_RECORD_SIZE];
+  VpCardReader *reader;
+  VpCardRecord r;
+  GOptionEntry entries[] = { CARD_COMMON_ENTRIES, { NULL } };
+
+  if (!vp_cli_parse (cli, "card meter", NULL, entries, &argc, &argv))
+    return VP_CLI_EXIT_USAGE;
+  if (argc != 1)
+    return vp_cli_usage_error (cli, "card meter", "unexpected argument “%s”", argv[1]);
+  FAIL_IF (!open_card (cli, &error));
+  FAIL_IF (sim_reader (cli, &error) == NULL);
+  reader = vp_service_get_card_reader (cli->service, &error);
+  FAIL_IF (reader == NULL);
+  FAIL_IF (!vp_service_card_key (cli->service, key, &error));
+  if (!vp_card_reader_is_present (reader))
+    {
+      g_set_error (&error, VP_CARD_ERROR, VP_CARD_ERROR_NO_CARD, "No card in the reader");
+      return card_fail (cli, error);
+    }
+  bytes = vp_card_reader_read (reader, &error);
+  FAIL_IF (bytes == NULL);
+  FAIL_IF (!vp_card_image_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), key,
+                                 &image, &error));
+  if (!image.has_record)
+    {
+      g_printerr ("%s: the card is blank; there is nothing to load\n", cli->prog);
+      return VP_CLI_EXIT_FAILED;
+    }
+  r = image.record;
+  if ((r.flags & VP_CARD_FLAG_LOADED) != 0)
+    {
+      g_printerr ("%s: purchase %u on card %s is already loaded into the meter\n", cli->prog,
+                  r.counter, r.card_number);
+      return VP_CLI_EXIT_FAILED;
+    }
+  FAIL_IF (!vp_card_record_mark_loaded (&r, &error));
+  FAIL_IF (!vp_card_record_encode (&r, key, rec, &error));
+  FAIL_IF (!vp_card_reader_write (reader, image.slot * VP_CARD_RECORD_SIZE, rec, sizeof rec,
+                                  &error));
+  if (!card_json)
+    g_print ("Card %s: purchase %u (%" G_GINT64_FORMAT " L) loaded into the meter\n",
+             r.card_number, r.counter, r.last_volume);
+  return VP_CLI_EXIT_OK;
+}
+
 static const VpCliCommand card_subcommands[] = {
   { "read", card_read, "Read and verify the card in the reader, with its last purchases" },
   { "topup", card_topup, "Top up the card in the reader (two-phase, crash-safe)" },
@@ -496,6 +560,7 @@ static const VpCliCommand card_subcommands[] = {
   { "remove", card_remove, "Take the card out of the simulated reader" },
   { "set-key", card_set_key, "Set the utility card key (64 hex digits)" },
   { "recover", card_recover, "Resolve unfinished top-ups with the card in the reader" },
+  { "meter", card_meter, "Simulated meter: load the card's last purchase (marks it loaded)" },
   { NULL, NULL, NULL }
 };
 
@@ -513,6 +578,6 @@ cmd_card (VpCli *cli, int argc, char **argv)
 }
 
 const VpCliCommand vp_cli_card_commands[] = {
-  { "card", cmd_card, "IC card: read, topup, reissue, insert, remove, set-key, recover" },
+  { "card", cmd_card, "IC card: read, topup, reissue, insert, remove, set-key, recover, meter" },
   { NULL, NULL, NULL }
 };

@@ -1156,6 +1156,7 @@ cmd_limits (VpCli *cli, int argc, char **argv)
 static int
 cmd_void (VpCli *cli, int argc, char **argv)
 {
+  VpCliTopupProgress progress = { FALSE, FALSE };
   g_autoptr(GError) error = NULL;
   g_autoptr(VpStaff) staff = NULL;
   g_autofree char *reason = NULL;
@@ -1164,6 +1165,8 @@ cmd_void (VpCli *cli, int argc, char **argv)
   char *end = NULL;
   GOptionEntry entries[] = {
     { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why it is voided", "TEXT" },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &progress.progress,
+      "A top-up: print each step (card, intent, write, verify, confirm) on stdout", NULL },
     STAFF_ENTRIES, APPROVE_ENTRIES, JSON_ENTRY,
     { NULL }
   };
@@ -1183,6 +1186,16 @@ cmd_void (VpCli *cli, int argc, char **argv)
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
   FAIL_IF (!vp_cli_login_approver (cli, opt_approve_staff, opt_approve_pin, &approver, &error));
+  /* A top-up is reversed with its card: the card is rewritten without
+   * the purchase, then the void gives the money back (exit 6 when the
+   * card may hold the reversal but it is not finished). */
+  progress.json = opt_json;
+  if (vp_topup_store_topup_of (cli->db, seq, NULL) > 0)
+    return finish_entry (cli, vp_service_card_reverse_topup (cli->service, staff,
+                                                             approver ? approver : staff, seq,
+                                                             reason, vp_cli_topup_progress,
+                                                             &progress, NULL, &error),
+                         &error);
   /* --staff alone: that supervisor asks and approves (the old form). */
   if (approver == NULL)
     return finish_entry (cli, vp_service_void (cli->service, staff, seq, reason, &error), &error);
@@ -1484,7 +1497,7 @@ const VpCliCommand vp_cli_core_commands[] = {
   { "shift", cmd_shift, "Open or close a shift, print the X report, list shifts or reprint a Z" },
   { "cash", cmd_cash, "Cash drop to the safe, paid-in or paid-out (supervisor)" },
   { "limits", cmd_limits, "Show or set the offline limits (supervisor sets)" },
-  { "void", cmd_void, "Void a payment of the open shift (supervisor)" },
+  { "void", cmd_void, "Void a transaction of the open shift; a top-up with its card (supervisor)" },
   { "report", cmd_report, "Day, month or year activity report" },
   { "verify", cmd_verify, "Verify the journal's hash chain and signatures" },
   { "journal", cmd_journal, "List journal entries" },

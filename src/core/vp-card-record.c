@@ -209,6 +209,13 @@ check_record (const VpCardRecord *r,
     return field_error (error, _("%u history entries, at most %d"), r->n_history, VP_CARD_HISTORY);
   if (r->total_volume < 0 || r->total_volume > TOTAL_VOLUME_MAX)
     return field_error (error, _("the total volume is out of range"));
+  if ((r->flags & ~VP_CARD_FLAGS_KNOWN) != 0)
+    return field_error (error, _("unknown flags 0x%02x"), r->flags);
+  if ((r->flags & VP_CARD_FLAG_LOADED) != 0 &&
+      ((r->flags & VP_CARD_FLAG_REVERSAL) != 0 || r->last_volume == 0))
+    return field_error (error, _("a record marked loaded has no purchase to load"));
+  if ((r->flags & VP_CARD_FLAG_REVERSAL) != 0 && r->counter == 0)
+    return field_error (error, _("a reversal record has counter 0"));
   if (r->counter == 0)
     {
       if (r->n_history != 0 || r->last_volume != 0 || r->last_amount != 0 ||
@@ -222,6 +229,17 @@ check_record (const VpCardRecord *r,
         {
           if (r->last_volume != 0 || r->last_amount != 0)
             return field_error (error, _("the last purchase is not in the history"));
+        }
+      else if ((r->flags & VP_CARD_FLAG_REVERSAL) != 0)
+        {
+          /* A reversal record: the purchases left are all behind its
+           * counter and nothing is left to load. */
+          if (r->last_volume != 0 || r->last_amount != 0)
+            return field_error (error, _("a reversal record carries a purchase to load"));
+          if (r->tariff_version == 0)
+            return field_error (error, _("no tariff version"));
+          if (r->history[0].counter >= r->counter)
+            return field_error (error, _("a reversal record lists a purchase at its own counter"));
         }
       else
         {
@@ -266,6 +284,7 @@ vp_card_record_encode (const VpCardRecord *r,
   memcpy (out + OFF_MAGIC, magic, 4);
   out[OFF_VERSION] = VP_CARD_RECORD_VERSION;
   out[OFF_NHIST] = r->n_history;
+  out[OFF_RESERVED] = r->flags;
   memcpy (out + OFF_CARD, r->card_number, strlen (r->card_number));
   memcpy (out + OFF_ACCOUNT, r->account_number, strlen (r->account_number));
   put_u32 (out + OFF_COUNTER, r->counter);
@@ -382,8 +401,9 @@ vp_card_record_parse (const guint8  *data,
     }
 
   memset (&r, 0, sizeof r);
-  if (data[OFF_RESERVED] != 0 || data[OFF_RESERVED + 1] != 0)
+  if (data[OFF_RESERVED + 1] != 0)
     return field_error (error, _("reserved bytes are not zero"));
+  r.flags = data[OFF_RESERVED];
   r.n_history = data[OFF_NHIST];
   if (r.n_history > VP_CARD_HISTORY)
     return field_error (error, _("%u history entries, at most %d"), r.n_history, VP_CARD_HISTORY);
@@ -475,6 +495,50 @@ vp_card_record_add_purchase (VpCardRecord *r,
   r->tariff_version = tariff_version;
   r->total_volume += volume;
   r->time = time;
+  /* A new purchase waits for the meter. */
+  r->flags = 0;
+}
+
+gboolean
+vp_card_record_take_off_purchase (VpCardRecord *r,
+                                  guint32       counter,
+                                  gint64        time,
+                                  GError      **error)
+{
+  VpCardPurchase last;
+
+  g_return_val_if_fail (r != NULL, FALSE);
+
+  if (r->n_history == 0 || r->last_volume == 0 || (r->flags & VP_CARD_FLAG_REVERSAL) != 0)
+    return field_error (error, _("the card holds no purchase to take off"));
+  if ((r->flags & VP_CARD_FLAG_LOADED) != 0)
+    return field_error (error, _("purchase %u is already loaded into the meter"), r->counter);
+  if (counter <= r->counter)
+    return field_error (error, _("the reversal's counter %u is not past the card's %u"), counter,
+                        r->counter);
+  last = r->history[0];
+  memmove (&r->history[0], &r->history[1], (r->n_history - 1) * sizeof r->history[0]);
+  memset (&r->history[r->n_history - 1], 0, sizeof r->history[0]);
+  r->n_history--;
+  r->total_volume -= last.volume;
+  r->counter = counter;
+  r->last_volume = 0;
+  r->last_amount = 0;
+  r->time = time;
+  r->flags = VP_CARD_FLAG_REVERSAL;
+  return TRUE;
+}
+
+gboolean
+vp_card_record_mark_loaded (VpCardRecord *r,
+                            GError      **error)
+{
+  g_return_val_if_fail (r != NULL, FALSE);
+
+  if (r->n_history == 0 || r->last_volume == 0 || (r->flags & VP_CARD_FLAG_REVERSAL) != 0)
+    return field_error (error, _("the card holds no purchase to load"));
+  r->flags |= VP_CARD_FLAG_LOADED;
+  return TRUE;
 }
 
 gboolean

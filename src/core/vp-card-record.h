@@ -61,6 +61,12 @@ typedef enum
 #define VP_CARD_NUMBER_MAX       20
 #define VP_CARD_ACCOUNT_MAX      24
 
+/* Record flags (byte 6). Records written before the flags existed have
+ * the byte zero: their last purchase is not loaded yet. */
+#define VP_CARD_FLAG_LOADED      0x01
+#define VP_CARD_FLAG_REVERSAL    0x02
+#define VP_CARD_FLAGS_KNOWN      (VP_CARD_FLAG_LOADED | VP_CARD_FLAG_REVERSAL)
+
 typedef struct
 {
   guint32  counter;
@@ -79,6 +85,7 @@ typedef struct
   VpMoney        last_amount;
   VpVolume       total_volume;
   gint64         time;
+  guint8         flags;     /* VP_CARD_FLAG_* */
   guint          n_history;
   VpCardPurchase history[VP_CARD_HISTORY];
 } VpCardRecord;
@@ -130,6 +137,20 @@ void     vp_card_record_add_purchase (VpCardRecord *record,
                                       VpMoney       amount,
                                       guint32       tariff_version,
                                       gint64        time);
+/* The record a top-up reversal writes: the last purchase (history entry
+ * 1, not loaded into the meter) comes off the history and the total, the
+ * counter moves on to counter (so the meter, which loads by counter,
+ * never loads it) and the record is marked REVERSAL with nothing to
+ * load. Fails (VP_CARD_RECORD_ERROR_FIELD) when there is no purchase to
+ * take off, it was loaded, or counter is not past the card's. */
+gboolean vp_card_record_take_off_purchase (VpCardRecord *record,
+                                           guint32       counter,
+                                           gint64        time,
+                                           GError      **error);
+/* What a meter does when the card is put in: takes the last purchase in
+ * and marks the record LOADED. Fails when there is nothing to load. */
+gboolean vp_card_record_mark_loaded  (VpCardRecord *record,
+                                      GError      **error);
 
 /* Parses a whole card image (VP_CARD_IMAGE_SIZE bytes). A card with no
  * valid slot that is not blank fails with the first slot's error. */

@@ -56,6 +56,11 @@ typedef enum
 #define VP_KIND_SHIFT_OPEN       "shift.open"
 #define VP_KIND_SHIFT_CLOSE      "shift.close"
 #define VP_KIND_VOID             "void"
+/* A top-up taken back off its card (two-phase, like a top-up): the
+ * intent reserves the card counter the reversal writes; the "void" of the
+ * top-up confirms it; an abandon says the card was read and never got it. */
+#define VP_KIND_REVERSAL_INTENT  "reversal.intent"
+#define VP_KIND_REVERSAL_ABANDON "reversal.abandon"
 #define VP_KIND_JOURNAL_BREAK    "journal.break"  /* a supervisor acknowledged a break */
 #define VP_KIND_CASH_DROP        "cash.drop"      /* cash taken to the safe */
 #define VP_KIND_CASH_PAID_IN     "cash.paid_in"   /* cash put in the drawer, not a sale */

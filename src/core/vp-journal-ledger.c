@@ -256,9 +256,23 @@ vp_journal_ledger_from_payload (const char      *kind,
         }
       return TRUE;
     }
+  /* A top-up reversal's intent and its abandon move no money: the money
+   * goes back with the void that confirms it. They name what they work on. */
+  if (strcmp (kind, VP_KIND_REVERSAL_INTENT) == 0 || strcmp (kind, VP_KIND_REVERSAL_ABANDON) == 0)
+    {
+      gint64 ref;
+      const char *member = strcmp (kind, VP_KIND_REVERSAL_INTENT) == 0 ? "topup_seq"
+                                                                         : "reversal_seq";
+
+      if (!get_int (payload, kind, member, TRUE, &ref, error))
+        return FALSE;
+      if (ref <= 0)
+        return bad (error, kind, member, _("is out of range"));
+      return TRUE;
+    }
   if (strcmp (kind, VP_KIND_VOID) == 0)
     {
-      VpMoney amount;
+      VpMoney amount, credit_back, leftover_taken;
 
       if (!get_int (payload, kind, "voided_seq", TRUE, &out->voids, error))
         return FALSE;
@@ -276,6 +290,24 @@ vp_journal_ledger_from_payload (const char      *kind,
           if (!get_method (payload, kind, &out->method, error))
             return FALSE;
           out->amount = -amount;
+        }
+      /* A top-up reversal gives the money back the way it came: the
+       * amount through the drawer (above), the credit the purchase used
+       * back onto the account, less the leftover fen it had put there.
+       * Neither crosses the desk, but both must be money. */
+      if (!get_money (payload, kind, "credit_back", FALSE, &credit_back, error) ||
+          !get_money (payload, kind, "leftover_taken", FALSE, &leftover_taken, error))
+        return FALSE;
+      if (json_object_has_member (payload, "reversal_seq"))
+        {
+          gint64 ref;
+
+          if (!get_int (payload, kind, "reversal_seq", TRUE, &ref, error))
+            return FALSE;
+          if (ref <= 0)
+            return bad (error, kind, "reversal_seq", _("is out of range"));
+          if (g_strcmp0 (get_string (payload, "voided_kind"), VP_KIND_TOPUP_INTENT) != 0)
+            return bad (error, kind, "voided_kind", _("is not a top-up"));
         }
       out->flow = VP_LEDGER_VOID;
       return TRUE;

@@ -116,6 +116,8 @@ vp_gui_kind_label (const char *kind)
     { VP_KIND_SHIFT_OPEN, N_("Shift opened") },
     { VP_KIND_SHIFT_CLOSE, N_("Shift closed") },
     { VP_KIND_VOID, N_("Void") },
+    { VP_KIND_REVERSAL_INTENT, N_("Top-up reversal started") },
+    { VP_KIND_REVERSAL_ABANDON, N_("Top-up reversal abandoned (card not rewritten)") },
     { VP_KIND_CASH_DROP, N_("Cash drop to safe") },
     { VP_KIND_CASH_PAID_IN, N_("Cash paid in") },
     { VP_KIND_CASH_PAID_OUT, N_("Cash paid out") },

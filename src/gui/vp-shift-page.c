@@ -16,6 +16,7 @@
 #include "vp-keypad.h"
 #include "vp-supervisor-dialog.h"
 #include "vp-journal-ledger.h"
+#include "vp-service-card.h"
 
 /* How far back to look for the open shift's transactions. */
 #define VOID_SCAN_ENTRIES 400
@@ -47,6 +48,10 @@ struct _VpShiftPage
   VpMoney       expected_cash;
   gint64        void_seq;
   char         *void_what;   /* receipt · kind · amount of the selected entry */
+  char         *void_card;   /* a top-up's card: it is reversed with the card */
+  char         *void_volume; /* what comes off the card */
+  char         *void_money;  /* what goes back, and how */
+  char         *void_credit; /* credit back onto the account, or NULL */
   gboolean      busy;
   VpJournalEntry *z_entry;   /* the Z report just made, shown until refresh */
 };
@@ -68,14 +73,15 @@ shift_view_free (ShiftView *v)
   g_free (v);
 }
 
-/* The kinds vp_shift_store_void_requested() reverses; a reissue only
- * when it took a fee. Whether the state still allows it (credit used
+/* The kinds vp_shift_store_void_requested() reverses (a top-up, by its
+ * confirmation, with its card: vp_service_card_reverse_topup()); a
+ * reissue only when it took a fee. Whether the state still allows it (credit used
  * since …) the store says when it is tried. */
 static gboolean
 reversible (const VpJournalEntry *e)
 {
   static const char *const kinds[] = {
-    VP_KIND_PAY, VP_KIND_ACCOUNT_OPEN, VP_KIND_CREDIT_SETTLE, VP_KIND_CREDIT_REFUND,
+    VP_KIND_TOPUP_CONFIRM, VP_KIND_PAY, VP_KIND_ACCOUNT_OPEN, VP_KIND_CREDIT_SETTLE, VP_KIND_CREDIT_REFUND,
     VP_KIND_CREDIT_MOVE, VP_KIND_ACCOUNT_CLOSE, VP_KIND_CASH_DROP, VP_KIND_CASH_PAID_IN,
     VP_KIND_CASH_PAID_OUT,
   };
@@ -135,7 +141,16 @@ load_job (VpService     *service,
     {
       VpJournalEntry *e = recent->pdata[i];
 
-      if (e->seq > open_seq && !g_hash_table_contains (voided, &e->seq) && reversible (e))
+      gint64 target = e->seq;
+
+      /* A top-up's money is on its intent: that is what a void names. */
+      if (g_str_equal (e->kind, VP_KIND_TOPUP_CONFIRM))
+        {
+          g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (e);
+
+          target = p ? json_object_get_int_member_with_default (p, "intent_seq", 0) : 0;
+        }
+      if (e->seq > open_seq && !g_hash_table_contains (voided, &target) && reversible (e))
         g_ptr_array_insert (v->voidable, 0, vp_journal_entry_copy (e));
     }
   /* The hash table does not own its keys. */
@@ -186,6 +201,14 @@ void_toggled (GtkToggleButton *button,
       self->void_seq = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (button), "seq"));
       g_free (self->void_what);
       self->void_what = g_strdup (g_object_get_data (G_OBJECT (button), "what"));
+      g_free (self->void_card);
+      self->void_card = g_strdup (g_object_get_data (G_OBJECT (button), "card"));
+      g_free (self->void_volume);
+      self->void_volume = g_strdup (g_object_get_data (G_OBJECT (button), "volume"));
+      g_free (self->void_money);
+      self->void_money = g_strdup (g_object_get_data (G_OBJECT (button), "money"));
+      g_free (self->void_credit);
+      self->void_credit = g_strdup (g_object_get_data (G_OBJECT (button), "credit"));
     }
 }
 
@@ -286,6 +309,10 @@ show_view (VpShiftPage *self,
   gtk_widget_set_visible (self->report_grid, self->open || self->z_entry != NULL);
   self->void_seq = 0;
   g_clear_pointer (&self->void_what, g_free);
+  g_clear_pointer (&self->void_card, g_free);
+  g_clear_pointer (&self->void_volume, g_free);
+  g_clear_pointer (&self->void_money, g_free);
+  g_clear_pointer (&self->void_credit, g_free);
   vp_gui_clear_box (self->void_list);
 
   if (!self->open)
@@ -327,17 +354,47 @@ show_view (VpShiftPage *self,
         g_autofree char *what = NULL;
         g_autofree char *text = NULL;
 
-        /* The signed drawer amount, as the ledger reads the entry. */
+        g_autofree char *volume = NULL;
+        gboolean topup = g_str_equal (e->kind, VP_KIND_TOPUP_CONFIRM);
+
+        /* The signed drawer amount, as the ledger reads the entry; a
+         * top-up's money was taken with its intent, which the
+         * confirmation repeats ("amount"), with the volume on the card. */
         if (p != NULL)
           vp_journal_ledger_from_payload (e->kind, p, &l, NULL);
+        if (topup && p != NULL)
+          {
+            l.amount = json_object_get_int_member_with_default (p, "amount", 0);
+            volume = vp_volume_format (json_object_get_int_member_with_default (p, "volume", 0));
+          }
         amount = vp_money_format (l.amount);
         what = g_strdup_printf ("%s · %s · %s", receipt, vp_gui_kind_label (e->kind), amount);
-        text = g_strdup_printf ("%s · %s · %s · %s", receipt, vp_gui_kind_label (e->kind),
+        text = g_strdup_printf ("%s · %s · %s · %s%s%s", receipt, vp_gui_kind_label (e->kind),
                                                  p ? json_object_get_string_member_with_default (p, "account", "") : "",
-                                                 amount);
+                                                 amount, volume ? " · " : "", volume ? volume : "");
         g_autofree char *name = g_strdup_printf (_("Void %s"), receipt);
         GtkWidget *button = gtk_toggle_button_new ();
         GtkWidget *label = gtk_label_new (text);
+
+        if (topup && p != NULL)
+          {
+            VpMoney credit = json_object_get_int_member_with_default (p, "credit_used", 0);
+            const char *method = json_object_get_string_member_with_default (p, "method", NULL);
+            g_autofree char *money = NULL;
+            VpPaymentMethod m;
+
+            if (l.amount > 0 && vp_payment_method_from_string (method, &m))
+              money = g_strdup_printf ("%s (%s)", amount, vp_gui_method_label (m));
+            else
+              money = vp_money_format (0);
+            g_object_set_data_full (G_OBJECT (button), "card",
+                                    g_strdup (json_object_get_string_member_with_default (p, "card_number", "")),
+                                    g_free);
+            g_object_set_data_full (G_OBJECT (button), "volume", g_strdup (volume), g_free);
+            g_object_set_data_full (G_OBJECT (button), "money", g_steal_pointer (&money), g_free);
+            if (credit > 0)
+              g_object_set_data_full (G_OBJECT (button), "credit", vp_money_format (credit), g_free);
+          }
 
         gtk_label_set_wrap (GTK_LABEL (label), TRUE);
         gtk_label_set_xalign (GTK_LABEL (label), 0);
@@ -378,6 +435,7 @@ typedef struct
 {
   VpStaff *staff;
   VpStaff *requester;  /* void: the signed-in staff member who asked */
+  gboolean topup;      /* void: a top-up, reversed with its card */
   VpMoney  amount;
   gint64   seq;
   char    *reason;
@@ -411,6 +469,10 @@ shift_job (VpService     *service,
     case 3:
       return vp_service_cash_move (service, d->staff, d->movement, d->amount, d->reason, error);
     default:
+      if (d->topup)
+        return vp_service_card_reverse_topup (service, d->requester ? d->requester : d->staff,
+                                              d->staff, d->seq, d->reason, NULL, NULL,
+                                              cancellable, error);
       return vp_service_void_requested (service, d->requester ? d->requester : d->staff, d->staff,
                                         d->seq, d->reason, error);
     }
@@ -443,7 +505,24 @@ shift_done (GObject      *source,
            g_str_equal (entry->kind, VP_KIND_CASH_PAID_OUT))
     text = g_strdup_printf (_("%s recorded (%s)"), vp_gui_kind_label (entry->kind), receipt);
   else
-    text = g_strdup_printf (_("Transaction voided (%s)"), receipt);
+    {
+      g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (entry);
+
+      if (p != NULL && json_object_has_member (p, "reversal_seq"))
+        {
+          g_autofree char *volume = vp_volume_format (json_object_get_int_member_with_default (p, "volume", 0));
+          g_autofree char *money = vp_money_format (json_object_get_int_member_with_default (p, "amount", 0));
+          g_autofree char *credit = vp_money_format (json_object_get_int_member_with_default (p, "credit_back", 0));
+
+          text = g_strdup_printf (_("Top-up reversed (%s): %s taken off card %s; %s given back, "
+                                    "%s back as credit"),
+                                  receipt, volume,
+                                  json_object_get_string_member_with_default (p, "card_number", ""),
+                                  money, credit);
+        }
+      else
+        text = g_strdup_printf (_("Transaction voided (%s)"), receipt);
+    }
   vp_gui_show_message (self->message_label, text, FALSE);
   gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s", text);
 
@@ -617,10 +696,24 @@ void_activated (GtkWidget  *widget,
   d->reason = g_steal_pointer (&reason);
   d->requester = vp_context_dup_staff (self->context);
   d->what = 2;
+  d->topup = self->void_card != NULL;
   vp_gui_show_message (self->message_label, NULL, FALSE);
   {
     VpSupervisorDialog *dialog = ask_supervisor (self, d, what);
     vp_supervisor_dialog_add_detail (dialog, _("Reason"), d->reason);
+    /* A top-up comes off the card: say which card must be in the reader
+     * and what is taken off and given back. */
+    if (d->topup)
+      {
+        g_autofree char *insert = g_strdup_printf (_("Insert card %s"), self->void_card);
+
+        vp_gui_show_message (self->message_label, insert, FALSE);
+        vp_supervisor_dialog_add_detail (dialog, _("Card"), insert);
+        vp_supervisor_dialog_add_detail (dialog, _("Taken off the card"), self->void_volume);
+        vp_supervisor_dialog_add_detail (dialog, _("Given back"), self->void_money);
+        if (self->void_credit != NULL)
+          vp_supervisor_dialog_add_detail (dialog, _("Credit back"), self->void_credit);
+      }
   }
 }
 
@@ -704,6 +797,10 @@ vp_shift_page_dispose (GObject *object)
   g_clear_object (&self->context);
   g_clear_pointer (&self->z_entry, vp_journal_entry_free);
   g_clear_pointer (&self->void_what, g_free);
+  g_clear_pointer (&self->void_card, g_free);
+  g_clear_pointer (&self->void_volume, g_free);
+  g_clear_pointer (&self->void_money, g_free);
+  g_clear_pointer (&self->void_credit, g_free);
   G_OBJECT_CLASS (vp_shift_page_parent_class)->dispose (object);
 }
 

@@ -792,6 +792,35 @@ apply_void (Ctx        *c,
         return FALSE;
       return take_balance (c, e, e->account, int_member (a, "credit"), error);
     }
+  /* A top-up taken back off its card: the money went back through the
+   * drawer (e->amount); the credit the purchase used comes back, the
+   * leftover fen it credited go, the year's volume goes back and the
+   * card's counter moves on to the reversal's. */
+  if (g_str_equal (kind, VP_KIND_TOPUP_INTENT))
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (c->device_time / G_USEC_PER_SEC);
+      char counter[32], volume[32], year[32];
+      const char *p2[] = { e->account, I64 (counter, int_member (p, "card_counter")),
+                           I64 (volume, int_member (p, "volume")),
+                           I64 (year, dt ? g_date_time_get_year (dt) : 0) };
+      g_autoptr(PGresult) upd = NULL;
+
+      if (!json_object_has_member (p, "reversal_seq"))
+        {
+          effect_note (e, "void of top-up %" G_GINT64_FORMAT " without its card reversal",
+                       voided);
+          return flag_review (c, e->account, "top-up voided without its card", error);
+        }
+      upd = q (c, "topup_reverse",
+               "UPDATE accounts SET card_counter = greatest (card_counter, $2),"
+               " year_volume = CASE WHEN tariff_year = $4 THEN greatest (year_volume - $3, 0)"
+               " ELSE year_volume END WHERE number = $1", 4, p2, error);
+      if (upd == NULL)
+        return FALSE;
+      if (!add_balance (c, e->account, int_member (p, "credit_back"), error))
+        return FALSE;
+      return take_balance (c, e, e->account, int_member (p, "leftover_taken"), error);
+    }
   if (g_str_equal (kind, VP_KIND_ACCOUNT_TRANSFER) && a != NULL && json_object_has_member (a, "credit_used"))
     return void_transfer (c, voided, a, e, error);
   if (g_str_equal (kind, "account.open"))

@@ -433,6 +433,90 @@ apply_outcome (VpService         *self,
   return NULL;
 }
 
+/* What the card in the reader says about pending reversal r: it shows
+ * the reversal's counter (or a later one) → it was written, CONFIRMED;
+ * it was read behind that counter → it never got it, VOIDED (abandon).
+ * Anything unsure waits: never give money back for a purchase the card
+ * may still hold, never keep it for one it may have lost. */
+static VpRecoveryOutcome
+decide_reversal (const VpTopupReversal *r,
+                 gboolean               image_ok,
+                 const VpCardImage     *image,
+                 const char            *card_id,
+                 const char            *read_problem,
+                 char                 **why)
+{
+  if (image_ok && image->has_record)
+    {
+      const VpCardRecord *c = &image->record;
+
+      if (!g_str_equal (c->card_number, r->card_number))
+        {
+          *why = g_strdup_printf (_("waiting for card %s (the reader holds card %s)"),
+                                  r->card_number, c->card_number);
+          return VP_RECOVERY_WAITING;
+        }
+      if ((gint64)c->counter == r->counter && (c->flags & VP_CARD_FLAG_REVERSAL) == 0)
+        {
+          *why = g_strdup_printf (_("card %s holds another record at counter %lld than this "
+                                    "reversal; left pending for a supervisor"),
+                                  r->card_number, (long long)r->counter);
+          return VP_RECOVERY_WAITING;
+        }
+      if ((gint64)c->counter >= r->counter)
+        {
+          *why = g_strdup_printf (_("card %s no longer holds purchase %lld: reversed"),
+                                  r->card_number, (long long)r->topup_counter);
+          return VP_RECOVERY_CONFIRMED;
+        }
+      *why = g_strdup_printf (_("card %s still holds purchase %lld: the reversal never reached "
+                                "it and is abandoned; the top-up stands"),
+                              r->card_number, (long long)r->topup_counter);
+      return VP_RECOVERY_VOIDED;
+    }
+  if (card_id != NULL && !g_str_equal (card_id, r->card_number))
+    *why = g_strdup_printf (_("waiting for card %s (the reader holds card %s)"), r->card_number,
+                            card_id);
+  else if (!image_ok)
+    *why = g_strdup_printf (_("waiting for card %s to be read (%s)"), r->card_number,
+                            read_problem);
+  else
+    *why = g_strdup_printf (_("waiting for card %s (the reader holds a blank card)"),
+                            r->card_number);
+  return VP_RECOVERY_WAITING;
+}
+
+/* Journals the outcome for reversal r: its void (CONFIRMED) or its
+ * abandon (VOIDED). NULL for WAITING or on failure (error set). */
+static VpJournalEntry *
+apply_reversal_outcome (VpService             *self,
+                        const VpStaff         *staff,
+                        const VpTopupReversal *r,
+                        VpRecoveryOutcome      outcome,
+                        const VpCardImage     *image,
+                        const char            *why,
+                        GError               **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+
+  if (outcome == VP_RECOVERY_CONFIRMED)
+    {
+      const char *v = g_getenv ("VP_CARD_CRASH");
+
+      /* Crash tests: die inside the void's commit. */
+      if (v != NULL && g_str_equal (v, "reversal-confirm-commit"))
+        g_setenv ("VP_CRASH_BEFORE_COMMIT", "1", TRUE);
+      else if (v != NULL && g_str_equal (v, "reversal-after-confirm-commit"))
+        g_setenv ("VP_CRASH_AFTER_COMMIT", "1", TRUE);
+      return vp_topup_store_reversal_confirm (db, staff, r->reversal_seq, error);
+    }
+  if (outcome == VP_RECOVERY_VOIDED)
+    return vp_topup_store_reversal_abandon (db, staff, r->reversal_seq,
+                                            image->has_record ? (gint64)image->record.counter : 0,
+                                            why, error);
+  return NULL;
+}
+
 /* Resolves the pending top-ups against the card in reader (which is
  * present). items gets a VpRecoveryItem per pending top-up. */
 static gboolean
@@ -450,9 +534,14 @@ recover_with_card (VpService     *self,
   gboolean image_ok = FALSE;
   gboolean present;
 
+  g_autoptr(GPtrArray) reversals = NULL;
+
   if (pending == NULL)
     return FALSE;
-  if (pending->len == 0)
+  reversals = vp_topup_store_list_pending_reversals (db, error);
+  if (reversals == NULL)
+    return FALSE;
+  if (pending->len == 0 && reversals->len == 0)
     return TRUE;
   present = vp_card_reader_is_present (reader);
   if (present)
@@ -492,6 +581,40 @@ recover_with_card (VpService     *self,
                                        (long long)t->intent_seq, t->account_number, why);
       g_ptr_array_add (items, g_steal_pointer (&item));
     }
+  for (guint i = 0; i < reversals->len; i++)
+    {
+      const VpTopupReversal *r = g_ptr_array_index (reversals, i);
+      g_autoptr(VpRecoveryItem) item = g_new0 (VpRecoveryItem, 1);
+      g_autoptr(VpJournalEntry) entry = NULL;
+      g_autofree char *why = NULL;
+
+      item->reversal = TRUE;
+      item->intent_seq = r->reversal_seq;
+      item->account_number = g_strdup (r->account_number);
+      item->card_number = g_strdup (r->card_number);
+      item->counter = r->counter;
+      item->volume = r->volume;
+      item->amount = r->amount;
+      if (!present)
+        {
+          item->outcome = VP_RECOVERY_WAITING;
+          why = g_strdup_printf (_("waiting for card %s (no card in the reader)"), r->card_number);
+        }
+      else
+        item->outcome = decide_reversal (r, image_ok, &image, card_id,
+                                         read_error ? read_error->message : NULL, &why);
+      if (item->outcome != VP_RECOVERY_WAITING)
+        {
+          entry = apply_reversal_outcome (self, NULL, r, item->outcome, &image, why, error);
+          if (entry == NULL)
+            return FALSE;
+          item->resolved_seq = entry->seq;
+        }
+      item->message = g_strdup_printf (_("Reversal #%lld of top-up #%lld for account %s: %s"),
+                                       (long long)r->reversal_seq, (long long)r->topup_seq,
+                                       r->account_number, why);
+      g_ptr_array_add (items, g_steal_pointer (&item));
+    }
   return TRUE;
 }
 
@@ -507,10 +630,15 @@ vp_service_recover_topups (VpService     *self,
 
   g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
 
+  g_autoptr(GPtrArray) reversals = NULL;
+
   pending = vp_topup_store_list_pending (vp_service_get_database (self), error);
   if (pending == NULL)
     return NULL;
-  if (pending->len == 0)
+  reversals = vp_topup_store_list_pending_reversals (vp_service_get_database (self), error);
+  if (reversals == NULL)
+    return NULL;
+  if (pending->len == 0 && reversals->len == 0)
     return g_steal_pointer (&items);
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
@@ -892,6 +1020,245 @@ vp_service_card_topup_full (VpService             *self,
     }
   report (progress, progress_data, "done", 1.0);
   return confirm;
+}
+
+/* --- top-up reversal ------------------------------------------------------------ */
+
+/* After a failed write or read-back of a reversal: let the card decide.
+ * Always fails: VP_TOPUP_ERROR_PENDING while the card may hold it,
+ * VP_CARD_ERROR (the cause) once a read showed it does not (abandoned,
+ * the top-up stands); returns the void if the card shows the reversal. */
+static VpJournalEntry *
+reversal_after_failure (VpService             *self,
+                        VpCardReader          *reader,
+                        const guint8          *key,
+                        const VpStaff         *staff,
+                        const VpTopupReversal *r,
+                        GError                *cause,
+                        GError               **error)
+{
+  g_autoptr(GError) owned_cause = cause;
+  g_auto(VpCardImage) image = { 0 };
+  g_autoptr(GError) read_error = NULL;
+  g_autoptr(GError) save_error = NULL;
+  g_autofree char *card_id = NULL;
+  g_autofree char *why = NULL;
+  VpJournalEntry *entry;
+  VpRecoveryOutcome outcome;
+  gboolean image_ok;
+
+  if (!vp_card_reader_is_present (reader))
+    {
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("%s. Reversal #%lld of top-up #%lld is pending: put card %s back into the "
+                     "reader to finish — it is done if the card no longer holds the purchase, "
+                     "otherwise abandoned and the top-up stands"),
+                   cause->message, (long long)r->reversal_seq, (long long)r->topup_seq,
+                   r->card_number);
+      return NULL;
+    }
+  image_ok = read_image (reader, key, NULL, &image, &read_error);
+  card_id = vp_card_reader_dup_card_id (reader);
+  outcome = decide_reversal (r, image_ok, &image, card_id,
+                             read_error ? read_error->message : NULL, &why);
+  if (outcome == VP_RECOVERY_WAITING)
+    {
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("%s. Reversal #%lld of top-up #%lld is pending, %s; insert card %s again to "
+                     "finish"),
+                   cause->message, (long long)r->reversal_seq, (long long)r->topup_seq, why,
+                   r->card_number);
+      return NULL;
+    }
+  entry = apply_reversal_outcome (self, staff, r, outcome, &image, why, &save_error);
+  if (entry == NULL)
+    {
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("%s. Reversal #%lld of top-up #%lld is pending: %s, but saving that failed "
+                     "(%s); insert card %s again to finish"),
+                   cause->message, (long long)r->reversal_seq, (long long)r->topup_seq, why,
+                   save_error->message, r->card_number);
+      return NULL;
+    }
+  if (outcome == VP_RECOVERY_CONFIRMED)
+    return entry;
+  g_set_error (error, VP_CARD_ERROR, VP_CARD_ERROR_IO,
+               _("The card write failed (%s); reversal #%lld abandoned, nothing changed: "
+                 "top-up #%lld stands"),
+               cause->message, (long long)r->reversal_seq, (long long)r->topup_seq);
+  vp_journal_entry_free (entry);
+  return NULL;
+}
+
+VpJournalEntry *
+vp_service_card_reverse_topup (VpService     *self,
+                               const VpStaff *requester,
+                               const VpStaff *supervisor,
+                               gint64         seq,
+                               const char    *reason,
+                               VpTopupProgress progress,
+                               gpointer       progress_data,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+  CardState *cs = get_state (self);
+  g_autoptr(VpTopup) t = NULL;
+  g_autoptr(VpAccount) a = NULL;
+  g_autoptr(VpJournalEntry) intent = NULL;
+  g_autoptr(VpTopupReversal) r = NULL;
+  g_autoptr(GPtrArray) recovered = NULL;
+  g_autoptr(GBytes) back = NULL;
+  g_autoptr(GError) cause = NULL;
+  g_autoptr(GError) no_card = NULL;
+  g_auto(VpCardImage) image = { 0 };
+  g_auto(VpCardImage) after = { 0 };
+  guint8 key[VP_CARD_KEY_SIZE];
+  guint8 rec[VP_CARD_RECORD_SIZE];
+  VpCardReader *reader;
+  VpCardRecord next;
+  VpCardRecord blank = { 0 };
+  const VpCardRecord *card = NULL;
+  VpJournalEntry *done;
+  gint64 topup_seq;
+  int slot;
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  /* What can be refused without the card is refused first. */
+  if (!vp_staff_require_role (requester, VP_ROLE_OPERATOR, _("Reversing a top-up"), error) ||
+      !vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, _("Reversing a top-up"), error))
+    return NULL;
+  if (reason == NULL || *reason == '\0')
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, _("A void needs a reason"));
+      return NULL;
+    }
+  topup_seq = vp_topup_store_topup_of (db, seq, error);
+  if (topup_seq == 0)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                     _("Entry %lld is not a card top-up"), (long long)seq);
+      return NULL;
+    }
+  t = vp_topup_store_get (db, topup_seq, error);
+  if (t == NULL)
+    return NULL;
+  a = vp_account_store_get (db, t->account_number, error);
+  if (a == NULL)
+    return NULL;
+  reader = vp_service_get_card_reader (self, error);
+  if (reader == NULL || !vp_service_card_key (self, key, error))
+    return NULL;
+  /* The default simulated reader hands in the card the top-up went onto,
+   * if there is one; it never makes one up. */
+  if (cs->auto_insert && VP_IS_SIM_CARD (reader) &&
+      vp_sim_card_has_card (VP_SIM_CARD (reader), t->card_number) &&
+      !vp_sim_card_insert (VP_SIM_CARD (reader), t->card_number, error))
+    return NULL;
+  report (progress, progress_data, "card", 0.05);
+  if (!vp_card_reader_wait_for_card (reader, cs->timeout_ms, cancellable, &no_card))
+    {
+      if (g_error_matches (no_card, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&no_card));
+          return NULL;
+        }
+      /* The store says why not (no card, or something before that). */
+      intent = vp_topup_store_reversal_intent (db, requester, supervisor, seq, reason, NULL, error);
+      g_assert (intent == NULL);
+      return NULL;
+    }
+
+  /* Every insert resolves what an earlier crash or pulled card left. */
+  recovered = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_recovery_item_free);
+  if (!recover_with_card (self, reader, key, recovered, error))
+    return NULL;
+  for (guint i = 0; i < recovered->len; i++)
+    g_info ("%s", ((VpRecoveryItem *)g_ptr_array_index (recovered, i))->message);
+
+  if (!read_image (reader, key, NULL, &image, error))
+    return NULL;
+  if (image.has_record)
+    {
+      card = &image.record;
+      /* This account's card must also agree with the van's records
+       * (account, counter not rolled back). */
+      if (g_str_equal (card->card_number, t->card_number))
+        {
+          g_clear_pointer (&a, vp_account_free);
+          a = vp_account_store_get (db, t->account_number, error);
+          if (a == NULL || !verify_for_account (db, card, a, error))
+            return NULL;
+        }
+    }
+  else
+    {
+      /* A blank card holds no purchase: say which card it is. */
+      g_autofree char *id = vp_card_reader_dup_card_id (reader);
+
+      g_strlcpy (blank.card_number, id ? id : "", sizeof blank.card_number);
+      card = &blank;
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  /* Phase 1: the reversal and the counter it writes are on the journal. */
+  report (progress, progress_data, "intent", 0.1);
+  intent = vp_topup_store_reversal_intent (db, requester, supervisor, seq, reason, card, error);
+  if (intent == NULL)
+    return NULL;
+  r = vp_topup_store_reversal_get (db, intent->seq, &cause);
+  if (r == NULL)
+    {
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("Reversal #%lld is recorded but could not be loaded back (%s); the card was "
+                     "not written: insert card %s again to settle it"),
+                   (long long)intent->seq, cause->message, t->card_number);
+      return NULL;
+    }
+  next = image.record;
+  if (!vp_card_record_take_off_purchase (&next, r->counter, vp_database_now (), &cause) ||
+      !vp_card_record_encode (&next, key, rec, &cause))
+    return reversal_after_failure (self, reader, key, supervisor, r, g_steal_pointer (&cause),
+                                   error);
+  slot = vp_card_image_next_slot (&image);
+
+  /* Phase 2: the card. */
+  report (progress, progress_data, "write", 0.4);
+  if (!vp_card_reader_write (reader, slot * VP_CARD_RECORD_SIZE, rec, sizeof rec, &cause))
+    return reversal_after_failure (self, reader, key, supervisor, r, g_steal_pointer (&cause),
+                                   error);
+  maybe_crash ("reversal-after-write");
+  report (progress, progress_data, "verify", 0.7);
+  if (!read_image (reader, key, &back, &after, &cause))
+    return reversal_after_failure (self, reader, key, supervisor, r, g_steal_pointer (&cause),
+                                   error);
+  if (memcmp ((const guint8 *)g_bytes_get_data (back, NULL) + slot * VP_CARD_RECORD_SIZE, rec,
+              sizeof rec) != 0 ||
+      !after.has_record || (gint64)after.record.counter != r->counter)
+    {
+      g_set_error (&cause, VP_CARD_ERROR, VP_CARD_ERROR_MISMATCH,
+                   _("The card reads back different data than was written"));
+      return reversal_after_failure (self, reader, key, supervisor, r, g_steal_pointer (&cause),
+                                     error);
+    }
+  maybe_crash ("reversal-after-verify");
+
+  /* Phase 3: the card no longer holds it; the money goes back. */
+  report (progress, progress_data, "confirm", 0.9);
+  done = apply_reversal_outcome (self, supervisor, r, VP_RECOVERY_CONFIRMED, &after, NULL, &cause);
+  if (done == NULL)
+    {
+      g_set_error (error, VP_TOPUP_ERROR, VP_TOPUP_ERROR_PENDING,
+                   _("Card %s was rewritten without purchase %lld, but saving the reversal "
+                     "failed (%s); it is pending: insert the card again to finish"),
+                   r->card_number, (long long)r->topup_counter, cause->message);
+      return NULL;
+    }
+  report (progress, progress_data, "done", 1.0);
+  return done;
 }
 
 /* --- card read ---------------------------------------------------------------- */

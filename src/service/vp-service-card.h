@@ -75,6 +75,8 @@ typedef struct
   VpMoney           amount;
   VpRecoveryOutcome outcome;
   char             *message;       /* one line for the operator */
+  gboolean          reversal;      /* a top-up reversal: intent_seq is the reversal.intent,
+                                    * CONFIRMED its void, VOIDED its abandon */
 } VpRecoveryItem;
 
 void vp_recovery_item_free (VpRecoveryItem *item);
@@ -138,6 +140,28 @@ VpJournalEntry *vp_service_card_reissue   (VpService       *self,
                                            char           **card_note,
                                            GCancellable    *cancellable,
                                            GError         **error);
+
+/* Reverses the top-up that entry seq belongs to (DESIGN §3 Reversals):
+ * asked for by requester, approved by supervisor, with a reason, only
+ * with its card in the reader still holding it unused (see
+ * vp_topup_store_reversal_intent()). Two-phase like a top-up: the intent
+ * is journaled, the card rewritten without the purchase and read back,
+ * then the void of the top-up gives the money back. The default
+ * simulated reader puts the card in by itself when the card exists.
+ * A card write that fails and a card read showing it never got the
+ * reversal abandon it (VP_CARD_ERROR, nothing changed); when the card
+ * may hold it, VP_TOPUP_ERROR_PENDING: it finishes at the next read of
+ * the card. progress gets the steps "card", "intent", "write", "verify",
+ * "confirm", "done". Returns the void entry. */
+VpJournalEntry *vp_service_card_reverse_topup (VpService     *self,
+                                               const VpStaff *requester,
+                                               const VpStaff *supervisor,
+                                               gint64         seq,
+                                               const char    *reason,
+                                               VpTopupProgress progress,
+                                               gpointer       progress_data,
+                                               GCancellable  *cancellable,
+                                               GError       **error);
 
 /* The body of vp_service_topup(). */
 VpJournalEntry *vp_service_card_topup     (VpService       *self,

@@ -368,6 +368,16 @@ close_tx (VpDatabase  *db,
                      "to finish them before closing the shift"), pending);
       return NULL;
     }
+  pending = vp_topup_reversal_count_pending (db, error);
+  if (pending < 0)
+    return NULL;
+  if (pending > 0)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                   _("%" PRId64 " top-up reversal(s) are not resolved; insert the card(s) "
+                     "to finish them before closing the shift"), pending);
+      return NULL;
+    }
 
   stmt = vp_database_prepare (db, "SELECT coalesce (max (z_number), 0) + 1 FROM shifts", error);
   if (stmt == NULL)

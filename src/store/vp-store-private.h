@@ -83,3 +83,14 @@ G_BEGIN_DECLS
 /* GLib 2.74 has no g_date_time_new_from_unix_local_usec. */
 GDateTime *vp_store_local_datetime (gint64 usec);
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* The pending top-up reversal on an account (its seq), 0 if none, -1 on
+ * error. Call inside a transaction. */
+gint64     vp_topup_reversal_pending_for_account (VpDatabase  *db,
+                                                  gint64       account_id,
+                                                  GError     **error);
+/* How many top-up reversals are pending, -1 on error. */
+gint64     vp_topup_reversal_count_pending (VpDatabase  *db,
+                                            GError     **error);
+G_END_DECLS

@@ -343,6 +343,20 @@ intent_tx (VpDatabase  *db,
       return NULL;
     }
   sqlite3_reset (stmt);
+  /* A reversal being written to the card holds its next counter. */
+  {
+    gint64 reversal = vp_topup_reversal_pending_for_account (db, a->id, error);
+
+    if (reversal < 0)
+      return NULL;
+    if (reversal > 0)
+      {
+        g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                     _("Reversal %" PRId64 " on account %s is not finished; "
+                       "insert the card to finish it"), reversal, a->number);
+        return NULL;
+      }
+  }
 
   if (!quote_for (db, a, d->amount, d->volume, &q, error))
     return NULL;

@@ -476,6 +476,180 @@ test_cli_card_commands (void)
   van_free (&van);
 }
 
+/* The same for a top-up reversal (issue 9): the process dies before and
+ * after the reversal's intent commit, mid-write, after the write, after
+ * the read-back, in and after the void's commit, or is killed while the
+ * card is written; recovery then either finishes it (the card no longer
+ * holds the purchase: the drawer gives the ¥25.00 back once) or abandons
+ * it (the card still holds it: the top-up stands, and can be reversed
+ * again). Card and journal agree in every case. */
+typedef struct
+{
+  const char *name;
+  const char *env;
+  gboolean    sigkill;
+  int         expect_exit;
+  const char *expect;       /* recovery: reversed, abandoned, none (nothing pending) */
+  gboolean    reversed;     /* the top-up is reversed in the end (for "none") */
+} RevCase;
+
+static const RevCase rev_cases[] = {
+  { "before-intent-commit", "VP_CRASH_BEFORE_COMMIT=1", FALSE, 86, "none", FALSE },
+  { "after-intent-commit", "VP_CRASH_AFTER_COMMIT=1", FALSE, 86, "abandoned", FALSE },
+  { "mid-write", "VANPOS_SIM_FAULT=crash-after:100", FALSE, 86, "abandoned", FALSE },
+  { "mid-write-last-byte", "VANPOS_SIM_FAULT=crash-after:247", FALSE, 86, "abandoned", FALSE },
+  { "after-write", "VP_CARD_CRASH=reversal-after-write", FALSE, 86, "reversed", TRUE },
+  { "after-verify", "VP_CARD_CRASH=reversal-after-verify", FALSE, 86, "reversed", TRUE },
+  { "in-void-commit", "VP_CARD_CRASH=reversal-confirm-commit", FALSE, 86, "reversed", TRUE },
+  { "after-void-commit", "VP_CARD_CRASH=reversal-after-confirm-commit", FALSE, 86, "none", TRUE },
+  { "sigkill-during-write", "VANPOS_SIM_WRITE_DELAY_MS=50", TRUE, -SIGKILL, "any", FALSE },
+};
+
+static VpMoney
+drawer (Van *van)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JsonObject) o = NULL;
+  int rc = CLI (van, NULL, &out, &err, "shift", "x", "--json", "--staff", "sup01", "--pin", "9876");
+  JsonParser *p = json_parser_new ();
+
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (json_parser_load_from_data (p, out, -1, NULL));
+  o = json_object_ref (json_node_get_object (json_parser_get_root (p)));
+  g_object_unref (p);
+  return json_object_get_int_member (o, "expected_cash");
+}
+
+/* Card and journal agree about the reversal; returns whether it is done. */
+static gboolean
+assert_reversal_agrees (Van *van)
+{
+  g_autoptr(VpDatabase) db = open_db (van);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpAccount) a = vp_account_store_get (db, van->number, &error);
+  g_auto(VpCardImage) image = { 0 };
+  g_autofree char *path = g_strdup_printf ("%s/%s.card", van->cards, van->card);
+  g_autofree char *data = NULL;
+  guint8 key[VP_CARD_KEY_SIZE];
+  gsize len;
+  gint64 voids, intents, abandons;
+  gboolean done;
+
+  g_assert_no_error (error);
+  g_assert_true (vp_card_key_from_hex (TEST_KEY_HEX, key, NULL));
+  voids = db_int (db, "SELECT count (*) FROM journal WHERE kind = 'void'");
+  intents = db_int (db, "SELECT count (*) FROM journal WHERE kind = 'reversal.intent'");
+  abandons = db_int (db, "SELECT count (*) FROM journal WHERE kind = 'reversal.abandon'");
+  /* Every reversal begun is finished or abandoned, once. */
+  g_assert_cmpint (intents, ==, voids + abandons);
+  g_assert_cmpint (voids, <=, 1);
+  done = voids == 1;
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_true (vp_card_image_parse ((const guint8 *)data, len, key, &image, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (image.record.counter, ==, a->card_counter);
+  if (done)
+    {
+      g_assert_cmpint (a->card_counter, ==, van->counter0 + 1);
+      g_assert_cmpuint (image.record.flags, ==, VP_CARD_FLAG_REVERSAL);
+      g_assert_cmpint (image.record.last_volume, ==, 0);
+      g_assert_cmpint (drawer (van), ==, 10000);
+    }
+  else
+    {
+      g_assert_cmpint (a->card_counter, ==, van->counter0);
+      g_assert_cmpuint (image.record.flags, ==, 0);
+      g_assert_cmpint (image.record.history[0].counter, ==, van->counter0);
+      g_assert_cmpint (drawer (van), ==, 10000 + 2500);
+    }
+  return done;
+}
+
+static void
+test_reversal_crash (gconstpointer data)
+{
+  const RevCase *c = data;
+  Van van = { 0 };
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *seq = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *rec;
+  gboolean done;
+  int rc;
+
+  van_setup (&van);
+  {
+    g_autoptr(VpDatabase) db = open_db (&van);
+    seq = g_strdup_printf ("%" G_GINT64_FORMAT,
+                           db_int (db, "SELECT max (seq) FROM journal WHERE kind = 'topup.confirm'"));
+  }
+  g_assert_cmpint (drawer (&van), ==, 10000 + 2500);
+
+  rc = run_cli (&van, c->env, c->sigkill, &out, &err, "void", seq, "--reason", "wrong account",
+                "--staff", "op01", "--pin", "1234", "--approve-staff", "sup01", "--approve-pin",
+                "9876", "--progress", NULL);
+  g_test_message ("%s: exit %d, %s", c->name, rc, err);
+  if (c->sigkill)
+    g_assert_cmpint (rc, ==, -SIGKILL);
+  else
+    {
+      g_assert_cmpint (rc, ==, c->expect_exit);
+      g_assert_nonnull (strstr (err, "simulated crash"));
+    }
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI (&van, NULL, &out, &err, "card", "recover", "--json");
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  rec = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                      "recovered");
+  if (g_str_equal (c->expect, "none"))
+    g_assert_cmpuint (json_array_get_length (rec), ==, 0);
+  else
+    {
+      JsonObject *item;
+      const char *outcome;
+
+      g_assert_cmpuint (json_array_get_length (rec), ==, 1);
+      item = json_array_get_object_element (rec, 0);
+      outcome = json_object_get_string_member (item, "outcome");
+      g_test_message ("%s: recovery %s: %s", c->name, outcome,
+                      json_object_get_string_member (item, "message"));
+      g_assert_true (json_object_get_boolean_member (item, "reversal"));
+      if (g_str_equal (c->expect, "any"))
+        g_assert_true (g_str_equal (outcome, "reversed") || g_str_equal (outcome, "abandoned"));
+      else
+        g_assert_cmpstr (outcome, ==, c->expect);
+    }
+  done = assert_reversal_agrees (&van);
+  if (!g_str_equal (c->expect, "any"))
+    g_assert_cmpint (done, ==, c->reversed || g_str_equal (c->expect, "reversed"));
+
+  /* Recovering again changes nothing; the journal verifies; an abandoned
+   * reversal can be done again, a done one not twice. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (CLI (&van, NULL, &out, &err, "card", "recover"), ==, 0);
+  g_assert_cmpstr (out, ==, "");
+  cli_ok (&van, "verify", NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = CLI (&van, NULL, &out, &err, "void", seq, "--reason", "wrong account", "--staff", "op01",
+            "--pin", "1234", "--approve-staff", "sup01", "--approve-pin", "9876");
+  if (done)
+    {
+      g_assert_cmpint (rc, ==, 1);
+      g_assert_nonnull (strstr (err, "already reversed"));
+    }
+  else
+    g_assert_cmpint (rc, ==, 0);
+  g_assert_true (assert_reversal_agrees (&van));
+  van_free (&van);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -485,6 +659,11 @@ main (int argc, char **argv)
     {
       g_autofree char *path = g_strdup_printf ("/card/crash/%s", cases[i].name);
       g_test_add_data_func (path, &cases[i], test_crash);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (rev_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/card/crash/reversal/%s", rev_cases[i].name);
+      g_test_add_data_func (path, &rev_cases[i], test_reversal_crash);
     }
   return g_test_run ();
 }

@@ -69,6 +69,72 @@ test_round_trip (void)
   g_assert_cmpmem (buf, sizeof buf, buf2, sizeof buf2);
 }
 
+/* A top-up reversal and the meter (issue 9), worked by hand on the
+ * sample card: purchases 4 (16,780 L, ¥50.00) and 5 (6,713 L, ¥20.00),
+ * 23,493 L in total. Taking purchase 5 off at counter 6 leaves purchase 4
+ * alone, 16,780 L in total, nothing to load, flag REVERSAL; the bytes
+ * round-trip; purchase 5 once loaded cannot be taken off. */
+static void
+test_take_off (void)
+{
+  VpCardRecord r, back, loaded;
+  guint8 buf[VP_CARD_RECORD_SIZE];
+  g_autoptr(GError) error = NULL;
+
+  sample (&r);
+  loaded = r;
+  g_assert_cmpint (r.total_volume, ==, 23493);
+  g_assert_true (vp_card_record_take_off_purchase (&r, 6, G_GINT64_CONSTANT (1795434042000000),
+                                                   &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (r.counter, ==, 6);
+  g_assert_cmpuint (r.n_history, ==, 1);
+  g_assert_cmpuint (r.history[0].counter, ==, 4);
+  g_assert_cmpint (r.history[0].volume, ==, 16780);
+  g_assert_cmpint (r.history[1].counter, ==, 0);
+  g_assert_cmpint (r.total_volume, ==, 16780);
+  g_assert_cmpint (r.last_volume, ==, 0);
+  g_assert_cmpint (r.last_amount, ==, 0);
+  g_assert_cmpuint (r.flags, ==, VP_CARD_FLAG_REVERSAL);
+  g_assert_true (vp_card_record_encode (&r, key, buf, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (buf[6], ==, 0x02);
+  g_assert_cmpint (buf[7], ==, 0);
+  g_assert_true (vp_card_record_parse (buf, sizeof buf, key, &back, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (back.flags, ==, VP_CARD_FLAG_REVERSAL);
+  g_assert_cmpint (back.total_volume, ==, 16780);
+  /* Nothing left to take off or to load on a reversal record. */
+  g_assert_false (vp_card_record_take_off_purchase (&back, 7, back.time, &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FIELD);
+  g_clear_error (&error);
+  g_assert_false (vp_card_record_mark_loaded (&back, &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FIELD);
+  g_clear_error (&error);
+  /* The next purchase on it is an ordinary one again: counter 7. */
+  vp_card_record_add_purchase (&back, 7, 1000, 298, 2, G_GINT64_CONSTANT (1795434043000000));
+  g_assert_cmpuint (back.flags, ==, 0);
+  g_assert_cmpint (back.total_volume, ==, 17780);
+  g_assert_true (vp_card_record_encode (&back, key, buf, &error));
+  g_assert_no_error (error);
+
+  /* The meter loads purchase 5: it stays, marked, and cannot come off. */
+  g_assert_true (vp_card_record_mark_loaded (&loaded, &error));
+  g_assert_no_error (error);
+  g_assert_true (vp_card_record_encode (&loaded, key, buf, &error));
+  g_assert_cmpint (buf[6], ==, 0x01);
+  g_assert_true (vp_card_record_parse (buf, sizeof buf, key, &back, &error));
+  g_assert_cmpuint (back.flags, ==, VP_CARD_FLAG_LOADED);
+  g_assert_false (vp_card_record_take_off_purchase (&back, 6, back.time, &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FIELD);
+  g_assert_nonnull (strstr (error->message, "already loaded into the meter"));
+  g_clear_error (&error);
+  /* A counter not past the card's is refused. */
+  sample (&r);
+  g_assert_false (vp_card_record_take_off_purchase (&r, 5, r.time, &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_FIELD);
+}
+
 static void
 expect_parse_error (const guint8 *buf,
                     gsize         len,
@@ -109,7 +175,12 @@ test_malformed (void)
   MUTATE (b[100] ^= 1, VP_CARD_RECORD_ERROR_MAC, "Forged or altered", FALSE);
   MUTATE (b[240] ^= 0x80, VP_CARD_RECORD_ERROR_MAC, "MAC", FALSE);
   /* Field checks behind a valid MAC (a leaked key must not crash or fool us). */
-  MUTATE (b[6] = 1, VP_CARD_RECORD_ERROR_FIELD, "reserved", TRUE);
+  MUTATE (b[7] = 1, VP_CARD_RECORD_ERROR_FIELD, "reserved", TRUE);
+  /* Byte 6 holds the flags: unknown bits, and LOADED with REVERSAL. */
+  MUTATE (b[6] = 0x04, VP_CARD_RECORD_ERROR_FIELD, "unknown flags", TRUE);
+  MUTATE (b[6] = 0x03, VP_CARD_RECORD_ERROR_FIELD, "marked loaded", TRUE);
+  /* REVERSAL on a record whose last purchase is still to load. */
+  MUTATE (b[6] = 0x02, VP_CARD_RECORD_ERROR_FIELD, "carries a purchase", TRUE);
   MUTATE (b[5] = 6, VP_CARD_RECORD_ERROR_FIELD, "history entries", TRUE);
   MUTATE (b[8 + 3] = 'A', VP_CARD_RECORD_ERROR_FIELD, "non-digit", TRUE);
   MUTATE (memset (b + 8 + 4, 0, 16), VP_CARD_RECORD_ERROR_FIELD, "8 to 20 digits", TRUE);
@@ -378,6 +449,7 @@ main (int argc, char **argv)
                                        key, NULL));
   g_test_add_func ("/card/record/round-trip", test_round_trip);
   g_test_add_func ("/card/record/malformed", test_malformed);
+  g_test_add_func ("/card/record/take-off", test_take_off);
   g_test_add_func ("/card/record/encode-refuses-bad", test_encode_refuses_bad);
   g_test_add_func ("/card/record/other-key", test_other_key);
   g_test_add_func ("/card/record/verify-for-account", test_verify_for_account);

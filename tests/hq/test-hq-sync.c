@@ -301,6 +301,36 @@ test_push_day (void)
     OK (vp_topup_store_confirm (van, op, intent, &error));
     vp_journal_entry_free (e);
   }
+  /* A second top-up of ¥30.00, taken back off the card before the meter
+   * loaded it (issue 9): the drawer gives the ¥30.00 back, the year's
+   * volume and the card counter go as on the van. */
+  OK (vp_topup_store_intent (van, op, prepaid, 3000, 0, VP_PAYMENT_CASH, NULL, &error));
+  {
+    g_autoptr(VpTopup) t = NULL;
+    VpCardRecord card = { 0 };
+    gint64 intent = e->seq;
+
+    vp_journal_entry_free (e);
+    OK (vp_topup_store_confirm (van, op, intent, &error));
+    vp_journal_entry_free (e);
+    t = vp_topup_store_get (van, intent, &error);
+    g_assert_no_error (error);
+    g_strlcpy (card.card_number, t->card_number, sizeof card.card_number);
+    g_strlcpy (card.account_number, t->account_number, sizeof card.account_number);
+    card.counter = t->counter;
+    card.n_history = 1;
+    card.history[0].counter = t->counter;
+    card.history[0].volume = t->volume;
+    card.history[0].amount = t->amount - t->leftover;
+    OK (vp_topup_store_reversal_intent (van, op, sup, intent, "wrong amount", &card, &error));
+    {
+      gint64 rev = e->seq;
+
+      vp_journal_entry_free (e);
+      OK (vp_topup_store_reversal_confirm (van, sup, rev, &error));
+      vp_journal_entry_free (e);
+    }
+  }
   open.holder = "赵建国";
   open.id_number = "11010519491231002X";
   open.phone = "13800138000";
@@ -347,7 +377,7 @@ test_push_day (void)
   /* HQ totals equal the van's journal (what the Z report prints). */
   van_amount = van_int ("SELECT sum (amount) FROM journal");
   van_count = van_int ("SELECT count (*) FROM journal");
-  g_assert_cmpint (van_amount, ==, 12345 + 5000 - 5000 + 5000 + 2000 + 3000);
+  g_assert_cmpint (van_amount, ==, 12345 + 5000 - 5000 + 5000 + 3000 - 3000 + 2000 + 3000);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
                                                "entries"), ==, van_count);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
@@ -385,6 +415,18 @@ test_push_day (void)
                            post_c);
     g_assert_cmpint (hq_pg_int (pg, sql), ==, 1);
     g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags"), ==, 0);
+    g_free (sql);
+    /* The reversed top-up: HQ's prepaid account is where the van's is. */
+    sql = g_strdup_printf ("SELECT card_counter * 1000000000 + year_volume FROM accounts"
+                           " WHERE number = '%s'", prepaid);
+    g_assert_cmpint (hq_pg_int (pg, sql), ==,
+                     van_int (g_strdup_printf ("SELECT card_counter * 1000000000 + year_volume"
+                                               " FROM accounts WHERE number = '%s'", prepaid)));
+    g_free (sql);
+    sql = g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", prepaid);
+    g_assert_cmpint (hq_pg_int (pg, sql), ==,
+                     van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'",
+                                               prepaid)));
   }
   /* The payload text is kept byte for byte. */
   {
