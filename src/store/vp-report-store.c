@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdio.h>
 
 #include "vp-store-private.h"
@@ -157,6 +158,14 @@ vp_report_store_build (VpDatabase     *db,
       start = g_date_time_new_local (g_date_time_get_year (day), 1, 1, 0, 0, 0);
       end = g_date_time_add_years (start, 1);
       break;
+    }
+  /* GDateTime ends with the year 9999: a period that runs past it has
+   * no end to count to. */
+  if (start == NULL || end == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("A report cannot cover days after the year 9999"));
+      return NULL;
     }
   last = g_date_time_add_days (end, -1);
   r->period = period;
