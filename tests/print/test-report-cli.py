@@ -261,12 +261,15 @@ for period, date, needles in (
           "业务量", "Activity", "出车次数", "解答咨询", "收费交易笔数", "办理业务", "上门服务",
           "收费", "Collections by method", "收费合计", "¥186.25", "¥130.00", "¥45.50", "¥30.75",
           "-¥20.00", "按小区收费", "Collections by estate", EA, EB, EC, "¥100.00", "¥76.25",
-          "每日收费", "Collections per day", "已作废", void_receipt, "¥200.00"]),
+          "每日收费", "Collections per day", "已作废", void_receipt, "¥200.00",
+          # the chart: its scale tops at the best day, a label under every day
+          "¥165.50", " ".join(str(d) for d in range(1, 31))]),
         ("year", "2026-11-15",
          ["流动营业服务车 年报", "Annual report", "每月收费", "Collections per month", "11月",
           "12月", "¥285.25", "¥175.25", "¥99.00"]),
         ("day", "2026-11-03",
-         ["流动营业服务车 日报", "Daily report", "按支付方式收费", "¥165.50", "¥120.00"])):
+         ["流动营业服务车 日报", "Daily report", "按支付方式收费", "¥165.50", "¥120.00",
+          "现金 Cash", "银行卡 Bank card", "移动支付 Mobile pay"])):
     pdf = os.path.join(out_dir, "%s.pdf" % period)
     rc, out, err = run(db, "report", period, "--date", date, "--format", "pdf", "--output", pdf)
     ok = tap(rc == 0 and out == "" and err == "" and os.path.exists(pdf)
