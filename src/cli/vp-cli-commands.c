@@ -6,9 +6,14 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vp-cli.h"
+#include "vp-report-render.h"
 #include "vp-service-print.h"
 
 #define FAIL_IF(cond) G_STMT_START { if (cond) return vp_cli_fail (cli, error); } G_STMT_END
@@ -1206,15 +1211,89 @@ cmd_void (VpCli *cli, int argc, char **argv)
 
 /* --- reports and checks ------------------------------------------------------ */
 
+/* The published report (issue 12) as one whole document: rendered in
+ * memory first, then written in one go, so a failure leaves nothing (an
+ * output file appears complete or not at all). */
+static int
+write_published_report (VpCli          *cli,
+                        const VpReport *r,
+                        const char     *format,
+                        const char     *output)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = vp_report_to_json (r);
+  g_autoptr(GBytes) doc = NULL;
+  gconstpointer data;
+  gsize len;
+
+  if (g_str_equal (format, "csv"))
+    {
+      char *csv = vp_report_render_csv (json_node_get_object (node));
+
+      doc = g_bytes_new_take (csv, strlen (csv));
+    }
+  else
+    {
+      doc = vp_report_render_pdf (json_node_get_object (node), &error);
+      FAIL_IF (doc == NULL);
+    }
+  data = g_bytes_get_data (doc, &len);
+  if (output == NULL)
+    {
+      if (fwrite (data, 1, len, stdout) != len || fflush (stdout) != 0)
+        {
+          g_printerr ("%s: report: cannot write the %s to standard output: %s\n", cli->prog,
+                      format, g_strerror (errno));
+          return VP_CLI_EXIT_FAILED;
+        }
+      return VP_CLI_EXIT_OK;
+    }
+  if (g_file_test (output, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr ("%s: report: cannot write %s: it is a directory\n", cli->prog, output);
+      return VP_CLI_EXIT_FAILED;
+    }
+  /* Said plainly before the temporary file's name can get into the message. */
+  {
+    g_autofree char *dir = g_path_get_dirname (output);
+    struct stat st;
+    int err = 0;
+
+    if (stat (dir, &st) != 0)
+      err = errno;
+    else if (!S_ISDIR (st.st_mode))
+      err = ENOTDIR;
+    else if (access (dir, W_OK | X_OK) != 0)
+      err = errno;
+    if (err != 0)
+      {
+        g_printerr ("%s: report: cannot write %s: %s\n", cli->prog, output, g_strerror (err));
+        return VP_CLI_EXIT_FAILED;
+      }
+  }
+  /* A temporary file renamed over the target: never half a report. */
+  if (!g_file_set_contents_full (output, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
+    {
+      g_printerr ("%s: report: cannot write %s: %s\n", cli->prog, output, error->message);
+      return VP_CLI_EXIT_FAILED;
+    }
+  return VP_CLI_EXIT_OK;
+}
+
 static int
 cmd_report (VpCli *cli, int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(VpReport) r = NULL;
   g_autofree char *date = NULL;
+  g_autofree char *format = NULL;
+  g_autofree char *output = NULL;
   VpReportPeriod period;
   GOptionEntry entries[] = {
     { "date", 0, 0, G_OPTION_ARG_STRING, &date, "A day in the period (default today)", "YYYY-MM-DD" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "The published report as PDF or CSV", "pdf|csv" },
+    { "output", 0, 0, G_OPTION_ARG_FILENAME, &output,
+      "Write the PDF or CSV to PATH (default standard output)", "PATH" },
     JSON_ENTRY,
     { NULL }
   };
@@ -1223,9 +1302,24 @@ cmd_report (VpCli *cli, int argc, char **argv)
     return VP_CLI_EXIT_USAGE;
   if (argc != 2 || !vp_report_period_from_string (argv[1], &period))
     return vp_cli_usage_error (cli, "report", "say day, month or year");
+  if (format != NULL && g_strcmp0 (format, "pdf") != 0 && g_strcmp0 (format, "csv") != 0)
+    return vp_cli_usage_error (cli, "report", "--format is pdf or csv, not “%s”", format);
+  if (format != NULL && opt_json)
+    return vp_cli_usage_error (cli, "report", "say --format or --json, not both");
+  if (output != NULL && format == NULL)
+    return vp_cli_usage_error (cli, "report", "--output goes with --format pdf or csv");
+  if (output != NULL && *output == '\0')
+    return vp_cli_usage_error (cli, "report", "--output needs a file name");
+  /* Checked before anything is read, so a typo costs nothing. */
+  if (date != NULL && !vp_validate_date (date, &error))
+    return vp_cli_usage_error (cli, "report", "%s", error->message);
+  if (g_strcmp0 (format, "pdf") == 0 && output == NULL && isatty (STDOUT_FILENO))
+    return vp_cli_usage_error (cli, "report", "a PDF goes to --output PATH or a redirect, not a terminal");
   FAIL_IF (!vp_cli_open (cli, FALSE, &error));
   r = vp_report_store_build (cli->db, period, date, &error);
   FAIL_IF (r == NULL);
+  if (format != NULL)
+    return write_published_report (cli, r, format, output);
   if (opt_json)
     {
       g_autoptr(JsonNode) node = vp_report_to_json (r);

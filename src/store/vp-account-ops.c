@@ -512,6 +512,7 @@ change_tx (VpDatabase  *db,
   json_builder_begin_object (b);
   vp_json_add_string (b, "account", a->number);
   vp_json_add_string (b, "address", a->address);
+  vp_json_add_string (b, "estate", a->estate);
   json_builder_set_member_name (b, "old_holder");
   json_builder_begin_object (b);
   vp_json_add_string (b, "name", a->holder);
@@ -866,6 +867,7 @@ move_tx (VpDatabase  *db,
   json_builder_begin_object (b);
   vp_json_add_string (b, "account", from->number);
   vp_json_add_string (b, "holder", from->holder);
+  vp_json_add_string (b, "estate", from->estate);
   vp_json_add_money (b, "amount", amount);
   vp_json_add_money (b, "balance_before", from->balance);
   vp_json_add_money (b, "balance_after", from_after);

@@ -60,6 +60,7 @@ vp_figures_free (VpFigures *f)
   g_clear_pointer (&f->by_kind, g_ptr_array_unref);
   g_clear_pointer (&f->by_staff, g_ptr_array_unref);
   g_clear_pointer (&f->by_day, g_ptr_array_unref);
+  g_clear_pointer (&f->by_estate, g_ptr_array_unref);
   g_clear_pointer (&f->voided, g_ptr_array_unref);
   g_free (f);
 }
@@ -90,6 +91,17 @@ parse_object (JsonParser *parser,
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
   return json_node_get_object (root);
+}
+
+/* The estate a payload names, "" when it names none. */
+static const char *
+payload_estate (JsonObject *o)
+{
+  JsonNode *n = json_object_get_member (o, "estate");
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return "";
+  return json_node_get_string (n);
 }
 
 static gboolean
@@ -163,11 +175,20 @@ tally_add (VpTally               *t,
     case VP_LEDGER_SALE:
       t->transactions++;
       if (g_strcmp0 (l->method, "cash") == 0)
-        t->cash_in += l->amount;
+        {
+          t->n_cash_in++;
+          t->cash_in += l->amount;
+        }
       else if (g_strcmp0 (l->method, "card") == 0)
-        t->card_in += l->amount;
+        {
+          t->n_card_in++;
+          t->card_in += l->amount;
+        }
       else if (g_strcmp0 (l->method, "mobile") == 0)
-        t->mobile_in += l->amount;
+        {
+          t->n_mobile_in++;
+          t->mobile_in += l->amount;
+        }
       break;
     case VP_LEDGER_REFUND:
       t->refunds++;
@@ -255,6 +276,7 @@ vp_figures_fold (VpDatabase           *db,
   g_autoptr(GHashTable) days = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) staff = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) kinds = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) estates = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *last_date = NULL;
   gint64 day_start = 0, day_end = 0;
   sqlite3_stmt *stmt;
@@ -267,6 +289,7 @@ vp_figures_fold (VpDatabase           *db,
   f->by_kind = g_ptr_array_new_with_free_func ((GDestroyNotify)kind_row_free);
   f->by_staff = g_ptr_array_new_with_free_func ((GDestroyNotify)tally_row_free);
   f->by_day = g_ptr_array_new_with_free_func ((GDestroyNotify)tally_row_free);
+  f->by_estate = g_ptr_array_new_with_free_func ((GDestroyNotify)tally_row_free);
   f->voided = g_ptr_array_new_with_free_func ((GDestroyNotify)voided_free);
 
   vp_database_lock (db);
@@ -377,6 +400,10 @@ vp_figures_fold (VpDatabase           *db,
       tally_add (&f->total, &l);
       tally_add (bucket (days, f->by_day, last_date), &l);
       tally_add (bucket (staff, f->by_staff, l.staff ? l.staff : ""), &l);
+      /* Collections by estate: money taken from or paid back to an
+       * account's holder, under the estate the signed payload names. */
+      if (l.flow == VP_LEDGER_SALE || l.flow == VP_LEDGER_REFUND)
+        tally_add (bucket (estates, f->by_estate, payload_estate (o)), &l);
 
       if (l.flow == VP_LEDGER_NONE || l.flow == VP_LEDGER_VOID)
         continue;
@@ -405,6 +432,7 @@ vp_figures_fold (VpDatabase           *db,
   g_ptr_array_sort (f->by_kind, kind_row_cmp);
   g_ptr_array_sort (f->by_staff, tally_row_cmp);
   g_ptr_array_sort (f->by_day, tally_row_cmp);
+  g_ptr_array_sort (f->by_estate, tally_row_cmp);
   ok = TRUE;
 out:
   vp_database_unlock (db);

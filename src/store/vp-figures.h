@@ -23,6 +23,9 @@ typedef struct
   VpMoney cash_in;        /* sales in cash */
   VpMoney card_in;
   VpMoney mobile_in;
+  gint64  n_cash_in;      /* sales by method: transactions = the three summed */
+  gint64  n_card_in;
+  gint64  n_mobile_in;
   VpMoney cash_out;       /* refunds paid out in cash */
   gint64  refunds;
   VpMoney drops;          /* cash taken to the safe */
@@ -43,7 +46,7 @@ VpMoney vp_tally_drawer_change  (const VpTally *t);
 
 typedef struct
 {
-  char   *key;    /* a date yyyy-mm-dd, or a staff id */
+  char   *key;    /* a date yyyy-mm-dd, a staff id or an estate */
   VpTally tally;
 } VpTallyRow;
 
@@ -95,6 +98,9 @@ struct _VpFigures
   GPtrArray *by_kind;       /* VpKindRow*, sorted by kind */
   GPtrArray *by_staff;      /* VpTallyRow*, sorted by staff id */
   GPtrArray *by_day;        /* VpTallyRow*, sorted by date: every day with an entry */
+  GPtrArray *by_estate;     /* VpTallyRow*, sorted by estate: sales and refunds of
+                             * accounts, by the estate their signed payload names
+                             * ("" for entries signed before payloads named it) */
   GPtrArray *voided;        /* VpVoided*, by seq */
 };
 

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdio.h>
 
 #include "vp-store-private.h"
@@ -46,8 +47,70 @@ vp_report_free (VpReport *r)
   g_free (r->from);
   g_free (r->to);
   g_clear_pointer (&r->days, g_ptr_array_unref);
+  g_clear_pointer (&r->bars, g_ptr_array_unref);
   g_clear_pointer (&r->figures, vp_figures_free);
   g_free (r);
+}
+
+/* Adds one tally to another (a month's bar from its days). */
+static void
+tally_sum (VpTally       *t,
+           const VpTally *add)
+{
+  t->transactions += add->transactions;
+  t->cash_in += add->cash_in;
+  t->card_in += add->card_in;
+  t->mobile_in += add->mobile_in;
+  t->n_cash_in += add->n_cash_in;
+  t->n_card_in += add->n_card_in;
+  t->n_mobile_in += add->n_mobile_in;
+  t->cash_out += add->cash_out;
+  t->refunds += add->refunds;
+  t->drops += add->drops;
+  t->n_drops += add->n_drops;
+  t->paid_in += add->paid_in;
+  t->n_paid_in += add->n_paid_in;
+  t->paid_out += add->paid_out;
+  t->n_paid_out += add->n_paid_out;
+  t->voids += add->voids;
+  t->voided += add->voided;
+}
+
+/* One bar per day (day, month) or per month (year) of the period, from
+ * the fold's days: idle days and months are bars of nothing, so a chart
+ * and a spreadsheet see the whole period. */
+static void
+build_bars (VpReport  *r,
+            GDateTime *start,
+            GDateTime *end)
+{
+  g_autoptr(GDateTime) at = g_date_time_ref (start);
+  const char *format = r->period == VP_REPORT_YEAR ? "%Y-%m" : "%Y-%m-%d";
+  guint next_day = 0;
+
+  r->bars = g_ptr_array_new_with_free_func ((GDestroyNotify)report_day_free);
+  while (g_date_time_compare (at, end) < 0)
+    {
+      VpReportDay *bar = g_new0 (VpReportDay, 1);
+      GDateTime *next;
+
+      bar->date = g_date_time_format (at, format);
+      /* days are sorted by date; a month's days share its prefix. */
+      while (next_day < r->days->len &&
+             g_str_has_prefix (((VpReportDay *)r->days->pdata[next_day])->date, bar->date))
+        {
+          VpReportDay *d = r->days->pdata[next_day++];
+
+          tally_sum (&bar->tally, &d->tally);
+        }
+      bar->collected = vp_tally_collected (&bar->tally);
+      bar->transactions = bar->tally.transactions;
+      g_ptr_array_add (r->bars, bar);
+      next = r->period == VP_REPORT_YEAR ? g_date_time_add_months (at, 1)
+                                         : g_date_time_add_days (at, 1);
+      g_date_time_unref (at);
+      at = next;
+    }
 }
 
 VpReport *
@@ -96,6 +159,14 @@ vp_report_store_build (VpDatabase     *db,
       end = g_date_time_add_years (start, 1);
       break;
     }
+  /* GDateTime ends with the year 9999: a period that runs past it has
+   * no end to count to. */
+  if (start == NULL || end == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("A report cannot cover days after the year 9999"));
+      return NULL;
+    }
   last = g_date_time_add_days (end, -1);
   r->period = period;
   r->from = g_date_time_format (start, "%Y-%m-%d");
@@ -132,6 +203,7 @@ vp_report_store_build (VpDatabase     *db,
       d->tally = row->tally;
       g_ptr_array_add (r->days, d);
     }
+  build_bars (r, start, end);
   return g_steal_pointer (&r);
 }
 
@@ -173,6 +245,51 @@ vp_report_to_json (const VpReport *r)
       vp_json_add_money (b, "paid_in", d->tally.paid_in);
       vp_json_add_money (b, "paid_out", d->tally.paid_out);
       vp_json_add_int (b, "voids", d->tally.voids);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  /* Added for the published report (issue 12): sales by method before
+   * refunds, collections by estate and the chart's bars. */
+  if (r->figures != NULL)
+    {
+      const VpTally *t = &r->figures->total;
+
+      vp_json_add_money (b, "cash_in", t->cash_in);
+      vp_json_add_int (b, "cash_in_count", t->n_cash_in);
+      vp_json_add_money (b, "card_in", t->card_in);
+      vp_json_add_int (b, "card_in_count", t->n_card_in);
+      vp_json_add_money (b, "mobile_in", t->mobile_in);
+      vp_json_add_int (b, "mobile_in_count", t->n_mobile_in);
+      json_builder_set_member_name (b, "by_estate");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < r->figures->by_estate->len; i++)
+        {
+          VpTallyRow *row = r->figures->by_estate->pdata[i];
+
+          json_builder_begin_object (b);
+          vp_json_add_string (b, "estate", row->key);
+          vp_json_add_int (b, "transactions", row->tally.transactions);
+          vp_json_add_int (b, "refunds", row->tally.refunds);
+          vp_json_add_money (b, "collected", vp_tally_collected (&row->tally));
+          vp_json_add_money (b, "cash_in", row->tally.cash_in);
+          vp_json_add_money (b, "card_in", row->tally.card_in);
+          vp_json_add_money (b, "mobile_in", row->tally.mobile_in);
+          vp_json_add_money (b, "cash_refunds", row->tally.cash_out);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
+  json_builder_set_member_name (b, "bars");
+  json_builder_begin_array (b);
+  for (guint i = 0; r->bars != NULL && i < r->bars->len; i++)
+    {
+      VpReportDay *d = r->bars->pdata[i];
+
+      json_builder_begin_object (b);
+      vp_json_add_string (b, "date", d->date);
+      vp_json_add_int (b, "transactions", d->transactions);
+      vp_json_add_money (b, "collected", d->collected);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

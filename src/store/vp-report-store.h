@@ -43,6 +43,9 @@ typedef struct
   VpMoney collected_card;
   VpMoney collected_mobile;
   GPtrArray *days;           /* VpReportDay*, one per day with activity */
+  GPtrArray *bars;           /* VpReportDay*, the chart's bars: every day of a day or
+                              * month report (date yyyy-mm-dd), every month of a year
+                              * report (date yyyy-mm), idle ones too */
   VpFigures *figures;        /* the fold all of the above come from */
 } VpReport;
 

@@ -118,6 +118,9 @@ vp_json_add_account (JsonBuilder     *b,
   vp_json_add_string (b, "account", account->number);
   vp_json_add_string (b, "holder", account->holder);
   vp_json_add_string (b, "address", account->address);
+  /* Signed so that collections by estate (vp-figures.c) come from the
+   * payload, not from an account row that may change later. */
+  vp_json_add_string (b, "estate", account->estate);
 }
 
 /* 13–19 digits passing the Luhn check: a bank card number (PAN). */
