@@ -472,6 +472,49 @@ out:
   g_rmdir (dir);
 }
 
+static VpJournalEntry *
+make_entry (const char *kind,
+            const char *payload)
+{
+  VpJournalEntry *e = vp_journal_entry_new ();
+
+  e->uuid = g_strdup ("2b1f4a57-8c8f-4d3e-9d35-0d6b8b0c2f11");
+  e->van_id = g_strdup ("VAN01");
+  e->seq = 42;
+  e->kind = g_strdup (kind);
+  e->payload = g_strdup (payload);
+  e->device_time = G_GINT64_CONSTANT (1795433318000000);
+  e->prev_hash = g_strdup (VP_JOURNAL_GENESIS_HASH);
+  e->hash = g_strdup ("3fa90c1d00000000000000000000000000000000000000000000000000000000");
+  e->signature = g_strdup ("AA==");
+  return e;
+}
+
+/* The builder marks receipts of cash through the drawer, and only those. */
+static void
+test_cash_receipts (void)
+{
+  static const struct { const char *kind; const char *payload; gboolean cash; } cases[] = {
+    { VP_KIND_PAY, "{\"account\":\"34010000825\",\"amount\":30050,\"method\":\"cash\",\"shift\":1,"
+      "\"arrears_before\":30050,\"arrears_after\":0,\"staff\":\"op01\"}", TRUE },
+    { VP_KIND_PAY, "{\"account\":\"34010000825\",\"amount\":30050,\"method\":\"mobile\",\"shift\":1,"
+      "\"reference\":\"WX123\",\"arrears_before\":30050,\"arrears_after\":0,\"staff\":\"op01\"}", FALSE },
+    { VP_KIND_CASH_DROP, "{\"amount\":50000,\"method\":\"cash\",\"shift\":1,\"staff\":\"sup01\"}", TRUE },
+    { VP_KIND_LOG_VISIT, "{\"account\":\"34010000825\",\"note\":\"ok\",\"staff\":\"op01\"}", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(VpJournalEntry) e = make_entry (cases[i].kind, cases[i].payload);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(VpReceipt) r = vp_receipt_build_for_entry (e, &error);
+
+      g_assert_no_error (error);
+      g_test_message ("case %u: %s", i, cases[i].kind);
+      g_assert_cmpint (vp_receipt_get_cash (r), ==, cases[i].cash);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -483,5 +526,6 @@ main (int argc, char **argv)
   g_test_add_func ("/print/escpos/specs", test_printer_specs);
   g_test_add_func ("/print/escpos/print-with-profile", test_print_with_profile);
   g_test_add_func ("/print/pdf/qr-decodes", test_pdf_qr_decodes);
+  g_test_add_func ("/print/cash-receipts", test_cash_receipts);
   return g_test_run ();
 }
