@@ -721,7 +721,7 @@ vp_print_parse_escpos_spec (const char      *spec,
   *out_profile = *vp_print_profile_lookup ("gb18030-58");
   if (*device == '\0')
     {
-      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER,
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
                    _("The printer “escpos:%s” names no device"), spec);
       return FALSE;
     }
@@ -738,7 +738,7 @@ vp_print_parse_escpos_spec (const char      *spec,
           if (p == NULL)
             {
               g_autofree char *names = g_strjoinv (", ", (char **)vp_print_profile_names ());
-              g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER,
+              g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
                            _("Unknown printer profile “%s”; use one of %s"), value, names);
               return FALSE;
             }
@@ -748,7 +748,7 @@ vp_print_parse_escpos_spec (const char      *spec,
         qr = value;
       else
         {
-          g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER,
+          g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
                        _("Unknown printer option “%s” in “escpos:%s”; use profile=NAME or qr=native|raster"),
                        params[i], spec);
           return FALSE;
@@ -823,7 +823,7 @@ vp_print_receipt (const VpReceipt *receipt,
 
   if (vp_print_spec_is_system (printer))
     {
-      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER,
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
                    _("The system printer “%s” prints from the VanPOS app only; "
                      "use pdf, escpos:DEVICE or text:FILE here"), printer);
       return FALSE;
@@ -841,7 +841,7 @@ vp_print_receipt (const VpReceipt *receipt,
       return TRUE;
     }
 
-  g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER,
+  g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
                _("Unknown printer “%s”; use none, pdf, system, escpos:DEVICE or text:FILE"), printer);
   return FALSE;
 }

@@ -17,10 +17,12 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  VP_PRINT_ERROR_PRINTER,   /* printer spec unknown, device missing */
+  VP_PRINT_ERROR_PRINTER,   /* device missing or cannot be opened */
   VP_PRINT_ERROR_IO,        /* writing failed (paper out, disk full …) */
   VP_PRINT_ERROR_RENDER,
   VP_PRINT_ERROR_ENTRY,     /* the entry cannot be turned into a receipt */
+  VP_PRINT_ERROR_SPEC,      /* the printer spec is wrong (unknown kind, profile,
+                             * option) or names a printer of the app only */
 } VpPrintError;
 
 /* 58 mm paper: 32 columns; 80 mm paper: 48 columns. */
@@ -95,7 +97,7 @@ double     vp_receipt_draw_cairo         (const VpReceipt *receipt,
  * "escpos:/dev/usb/lp0?profile=gbk-58&qr=raster" chooses the printer
  * profile and how the QR is sent), "text:PATH" (plain text file).
  * "system" and "system:NAME" (a CUPS printer) print from the app only
- * and are refused here with VP_PRINT_ERROR_PRINTER. */
+ * and are refused here with VP_PRINT_ERROR_SPEC. */
 /* Reads the part of an "escpos:" spec after the prefix, "DEVICE" or
  * "DEVICE?profile=NAME&qr=native|raster"; profile gb18030-58 unless
  * named. */

@@ -379,15 +379,15 @@ test_printer_specs (void)
   g_clear_pointer (&dev, g_free);
 
   g_assert_false (vp_print_parse_escpos_spec ("/dev/usb/lp0?profile=gbk-99", &dev, &p, &error));
-  g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER);
+  g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC);
   g_assert_nonnull (strstr (error->message, "gbk-99"));
   g_assert_nonnull (strstr (error->message, "gb18030-58, gb18030-80, gbk-58, gbk-80"));
   g_clear_error (&error);
   g_assert_false (vp_print_parse_escpos_spec ("/dev/usb/lp0?speed=fast", &dev, &p, &error));
-  g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER);
+  g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC);
   g_clear_error (&error);
   g_assert_false (vp_print_parse_escpos_spec ("?profile=gbk-58", &dev, &p, &error));
-  g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER);
+  g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC);
   g_clear_error (&error);
   g_assert_null (dev);
 
@@ -399,7 +399,7 @@ test_printer_specs (void)
     g_assert_true (vp_print_spec_is_system ("system:Office"));
     g_assert_false (vp_print_spec_is_system ("systemd"));
     g_assert_false (vp_print_receipt (r, "system:Office", NULL, NULL, NULL, &error));
-    g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER);
+    g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC);
     g_clear_error (&error);
   }
 }
