@@ -133,3 +133,12 @@ vp_service_print_queue_drop (VpService  *self,
   g_return_val_if_fail (VP_IS_SERVICE (self), FALSE);
   return vp_print_queue_drop (vp_service_get_database (self), id, error);
 }
+
+gboolean
+vp_service_print_queue_done (VpService  *self,
+                             gint64      seq,
+                             GError    **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), FALSE);
+  return vp_print_queue_done (vp_service_get_database (self), seq, error);
+}

@@ -43,6 +43,11 @@ gboolean   vp_service_print_queue_retry (VpService   *self,
                                          const char  *pdf_dir,
                                          char       **out_path,
                                          GError     **error);
+/* The receipt of seq printed elsewhere (the app's system printers): its
+ * job, if any, is done. */
+gboolean   vp_service_print_queue_done  (VpService   *self,
+                                         gint64       seq,
+                                         GError     **error);
 gboolean   vp_service_print_queue_drop  (VpService   *self,
                                          gint64       id,
                                          GError     **error);
