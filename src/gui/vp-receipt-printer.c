@@ -19,8 +19,14 @@ typedef struct
   char      *printer;
   VpReceipt *receipt;
   GtkPrintOperation *op;   /* kept until the task is done */
+  guint      timeout_id;
   gboolean   finished;
 } PrintOne;
+
+/* A print system that never answers (CUPS not running: GTK waits for its
+ * printer list for ever) must not leave "Printing…" on screen: after
+ * this long the receipt goes to the queue. */
+#define SYSTEM_PRINT_TIMEOUT_S 60
 
 static void
 print_one_free (PrintOne *d)
@@ -29,6 +35,7 @@ print_one_free (PrintOne *d)
   g_clear_object (&d->widget);
   g_free (d->printer);
   g_clear_pointer (&d->receipt, vp_receipt_free);
+  g_clear_handle_id (&d->timeout_id, g_source_remove);
   g_clear_object (&d->op);
   g_free (d);
 }
@@ -129,33 +136,51 @@ draw_page (GtkPrintOperation *op,
 static void
 op_finished (GtkPrintOperation       *op,
              GtkPrintOperationResult  res,
+             const char              *reason,
              GTask                   *task)
 {
   PrintOne *d = g_task_get_task_data (task);
   AfterData *a;
-  g_autoptr(GError) op_error = NULL;
 
   if (d->finished)
     return;
   d->finished = TRUE;
+  g_clear_handle_id (&d->timeout_id, g_source_remove);
   /* No more calls into d from the operation, whatever it emits later. */
   g_signal_handlers_disconnect_by_data (op, d);
   g_signal_handlers_disconnect_by_data (op, task);
   a = g_new0 (AfterData, 1);
   a->seq = d->seq;
   a->printer = g_strdup (d->printer);
+  /* Not gtk_print_operation_get_error(): GTK 4.8 finishes some errors
+   * (printer not found) without a GError, and asking then is a critical.
+   * Its status string always says what happened. */
   if (res == GTK_PRINT_OPERATION_RESULT_ERROR)
-    {
-      gtk_print_operation_get_error (op, &op_error);
-      a->failure = g_error_new (VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER, _("Printing on %s failed: %s"),
-                                d->printer, op_error ? op_error->message : _("no reason given"));
-    }
+    a->failure = g_error_new (VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER, _("Printing on %s failed: %s"),
+                              d->printer, reason);
+  /* No dialog is shown, so no person cancelled: GTK 4.8 cancels when it
+   * finds no printer of that name. */
   else if (res == GTK_PRINT_OPERATION_RESULT_CANCEL)
-    a->failure = g_error_new (VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER,
-                              _("Printing on %s was cancelled"), d->printer);
+    a->failure = g_error_new (VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER, _("Printing on %s failed: %s"),
+                              d->printer, _("the print system has no such printer or refused the job"));
   /* The task's reference goes on to after_done. */
   vp_context_run (d->context, after_job, a, (GDestroyNotify)after_data_free, g_free, NULL,
                   after_done, task);
+}
+
+static gboolean
+op_timed_out (gpointer user_data)
+{
+  GTask *task = user_data;
+  PrintOne *d = g_task_get_task_data (task);
+  g_autofree char *reason = g_strdup_printf (_("no answer from the print system in %d s"),
+                                             SYSTEM_PRINT_TIMEOUT_S);
+
+  d->timeout_id = 0;
+  /* Finished first: the cancel's own "done" then finds nothing to do. */
+  op_finished (d->op, GTK_PRINT_OPERATION_RESULT_ERROR, reason, task);
+  gtk_print_operation_cancel (d->op);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -163,7 +188,7 @@ op_done (GtkPrintOperation       *op,
          GtkPrintOperationResult  res,
          gpointer                 user_data)
 {
-  op_finished (op, res, user_data);
+  op_finished (op, res, gtk_print_operation_get_status_string (op), user_data);
 }
 
 static void
@@ -205,9 +230,18 @@ built (GObject      *source,
   g_signal_connect (op, "done", G_CALLBACK (op_done), task);
   root = d->widget ? gtk_widget_get_root (d->widget) : NULL;
   res = gtk_print_operation_run (op, GTK_PRINT_OPERATION_ACTION_PRINT,
-                                 GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, NULL);
+                                 GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, &error);
+  if (error != NULL)
+    {
+      /* Failed before it started: the message is the one GTK gave. */
+      op_finished (op, GTK_PRINT_OPERATION_RESULT_ERROR, error->message, task);
+      g_clear_error (&error);
+      return;
+    }
   if (res != GTK_PRINT_OPERATION_RESULT_IN_PROGRESS)
-    op_finished (op, res, task);
+    op_finished (op, res, gtk_print_operation_get_status_string (op), task);
+  else if (!d->finished)
+    d->timeout_id = g_timeout_add_seconds (SYSTEM_PRINT_TIMEOUT_S, op_timed_out, task);
 }
 
 void

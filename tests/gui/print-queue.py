@@ -3,6 +3,8 @@
 # in the print queue as job 1, the payment stays journaled; one more tap on
 # Print receipt prints it once the printer is back. A receipt queued while
 # the app was away is told on the home page and printed with one tap there.
+# A system printer (GtkPrintOperation) that fails queues the receipt too
+# (GTK's file backend only: the test machine runs no CUPS).
 import os
 import subprocess
 
@@ -31,6 +33,10 @@ def flow():
     number = cands[0]['number']
     before = g.journal()
     set_printer('escpos:/dev/full?profile=gbk-58')
+    gtk_conf = os.path.join(os.environ['XDG_CONFIG_HOME'], 'gtk-4.0')
+    os.makedirs(gtk_conf, exist_ok=True)
+    with open(os.path.join(gtk_conf, 'settings.ini'), 'w') as f:
+        f.write('[Settings]\ngtk-print-backends=file\n')
 
     g.start_app()
     g.login()
@@ -82,6 +88,22 @@ def flow():
     g.check(queue() == [], 'the queue is not empty: %r' % queue())
     g.check(os.path.isfile(lp) and open(lp, 'rb').read().startswith(b'\x1b@\x1c&\x1bp'),
             'the queued receipt did not reach the printer')
+
+    # A system printer that is not there: the receipt waits again.
+    set_printer('system:NoSuchPrinter')
+    g.cli('receipt', str(new[0]['seq']), '--printer', 'escpos:/dev/full', json_out=False, check=False)
+    g.wait_message('Print queue', lambda t: t == '1 receipt waits for the printer',
+                   within=g.nav('Home'), timeout=30, what='the print queue on the home page')
+    g.press('Print waiting receipts', within=home)
+    msg = g.wait_message('Trip message', lambda t: t.startswith('0 printed, 1 still waiting: '),
+                         within=home, timeout=30, what='the system printer failure')
+    g.log('system printer: %r' % msg)
+    g.screenshot('system-printer-failed')
+    jobs = queue()
+    g.check('Printing on system:NoSuchPrinter failed' in msg and 'print queue (job %d)' % jobs[0]['id'] in msg,
+            'the message %r' % msg)
+    g.check(len(jobs) == 1 and jobs[0]['printer'] == 'system:NoSuchPrinter' and jobs[0]['attempts'] == 2,
+            'the queue holds %r' % jobs)
     g.check(len(g.journal()) == len(before) + 1, 'printing wrote to the journal')
 
 
