@@ -75,6 +75,18 @@ vp_service_print_receipt (VpService   *self,
   entry = vp_journal_store_get (db, seq, error);
   if (entry == NULL)
     return FALSE;
+  /* The drawer opens for the print that follows the sale, not for a
+   * receipt that waited in the queue: by then the drawer was closed and
+   * the cash counted, and an unattended open drawer is what it guards. */
+  if (vp_receipt_get_cash (receipt))
+    {
+      gint64 job = vp_print_queue_job_for (db, seq, error);
+
+      if (job < 0)
+        return FALSE;
+      if (job > 0)
+        vp_receipt_set_cash (receipt, FALSE);
+    }
   name = vp_journal_receipt_number (entry->van_id, entry->device_time, entry->seq);
   if (!vp_print_receipt (receipt, printer, pdf_dir, name, out_path, &failure))
     {

@@ -17,7 +17,8 @@ VpReceipt *vp_service_build_receipt (VpService   *self,
 /* Builds and prints it on printer (see vp_print_receipt()); a receipt is
  * only ever printed for a committed entry. When the printer fails
  * (VP_PRINT_ERROR), the receipt waits in the print queue and error says
- * so (the entry stays committed); when it prints, its queued job is done. */
+ * so (the entry stays committed); when it prints, its queued job is done.
+ * A cash receipt kicks the drawer only when it is not in the queue. */
 gboolean   vp_service_print_receipt (VpService   *self,
                                      gint64       seq,
                                      const char  *printer,

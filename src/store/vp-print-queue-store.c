@@ -174,6 +174,33 @@ vp_print_queue_get (VpDatabase  *db,
   return job;
 }
 
+gint64
+vp_print_queue_job_for (VpDatabase  *db,
+                        gint64       seq,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 id = -1;
+  int rc;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), -1);
+
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db, "SELECT id FROM print_queue WHERE seq = ?1", error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, seq);
+      id = step_id (stmt, &rc);
+      if (rc != SQLITE_DONE)
+        {
+          vp_database_set_error (db, rc, error);
+          id = -1;
+        }
+    }
+  vp_database_unlock (db);
+  return id;
+}
+
 static gboolean
 delete_where (VpDatabase  *db,
               const char  *sql,

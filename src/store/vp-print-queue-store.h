@@ -40,6 +40,11 @@ GPtrArray  *vp_print_queue_list        (VpDatabase  *db,
 VpPrintJob *vp_print_queue_get         (VpDatabase  *db,
                                         gint64       id,
                                         GError     **error);
+/* The job waiting for the receipt of seq: its id, 0 when none, -1 with
+ * error when the database cannot say. */
+gint64      vp_print_queue_job_for     (VpDatabase  *db,
+                                        gint64       seq,
+                                        GError     **error);
 /* The receipt of seq printed: its job (if any) is done. */
 gboolean    vp_print_queue_done        (VpDatabase  *db,
                                         gint64       seq,
