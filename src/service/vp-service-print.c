@@ -101,6 +101,9 @@ vp_service_print_receipt (VpService   *self,
         g_propagate_error (error, g_steal_pointer (&failure));
       return FALSE;
     }
+  /* "none" prints nothing: a receipt waiting for paper still waits. */
+  if (printer == NULL || g_str_equal (printer, "none"))
+    return TRUE;
   /* Printed: a job waiting for it is done. Failing to clear it only
    * leaves a duplicate to drop; the receipt did print, so this call must
    * not say otherwise (a caller would print it again). */
@@ -133,8 +136,16 @@ vp_service_print_queue_retry (VpService   *self,
   job = vp_print_queue_get (vp_service_get_database (self), id, error);
   if (job == NULL)
     return FALSE;
-  return vp_service_print_receipt (self, job->seq, printer ? printer : job->printer,
-                                   pdf_dir, out_path, error);
+  if (printer == NULL)
+    printer = job->printer;
+  if (g_str_equal (printer, "none"))
+    {
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
+                   _("No printer is set up (none); the receipt still waits in the print queue (job %" PRId64 ")"),
+                   id);
+      return FALSE;
+    }
+  return vp_service_print_receipt (self, job->seq, printer, pdf_dir, out_path, error);
 }
 
 gboolean

@@ -164,6 +164,13 @@ tap(rc == EXIT_PARTIAL and out == "Printed job 6 to %s\n" % os.path.join(TMP, "g
     and [x["id"] for x in jobs(db)] == [5], "one printer back: job 6 printed, job 5 waits, exit 6",
     out + err)
 
+# "none" prints nothing, so it empties nothing.
+rc, out, err = run(db, "print-queue", "retry", "5", "--printer", "none")
+tap(rc == EXIT_FAILED and one_line(err) and "still waits in the print queue (job 5)" in err
+    and [x["id"] for x in jobs(db)] == [5], "retry on printer none: refused, job 5 waits", err)
+rc, out, err = run(db, "receipt", str(seq), "--printer", "none")
+tap(rc == 0 and [x["id"] for x in jobs(db)] == [5], "receipt on printer none leaves job 5", out + err)
+
 # --- drop ----------------------------------------------------------------------
 rc, out, err = run(db, "print-queue", "drop", "5")
 tap(rc == 0 and out.startswith("Dropped job 5;") and jobs(db) == [], "drop removes the job", out + err)
