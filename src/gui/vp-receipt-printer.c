@@ -262,6 +262,14 @@ vp_receipt_printer_print_async (VpContext           *context,
   d->printer = vp_context_dup_string (context, "printer");
   g_task_set_task_data (task, d, (GDestroyNotify)print_one_free);
   g_task_set_source_tag (task, vp_receipt_printer_print_async);
+  /* "none" would print nothing and count as printed. */
+  if (d->printer == NULL || g_str_equal (d->printer, "none"))
+    {
+      g_task_return_new_error (task, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC, "%s",
+                               _("No printer is set up (Settings → Printer)"));
+      g_object_unref (task);
+      return;
+    }
   if (!vp_print_spec_is_system (d->printer))
     {
       vp_context_print_receipt_async (context, seq, service_printed, task);
