@@ -20,6 +20,8 @@ PACKAGES=(
   desktop-file-utils appstream-util
   # receipts: CJK font for PDF, pdftotext in the print tests
   fonts-noto-cjk poppler-utils
+  # receipt QR codes, and decoding them in the print tests
+  libqrencode-dev zbar-tools
   # fuzzing
   clang libclang-rt-14-dev
 )

@@ -96,5 +96,6 @@ void      vp_cli_topup_progress (const char   *stage,
 extern const VpCliCommand vp_cli_core_commands[];
 extern const VpCliCommand vp_cli_card_commands[];
 extern const VpCliCommand vp_cli_sync_commands[];
+extern const VpCliCommand vp_cli_print_commands[];
 
 G_END_DECLS

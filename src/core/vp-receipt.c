@@ -11,7 +11,8 @@
 
 struct _VpReceipt
 {
-  GArray *lines;   /* VpReceiptLine */
+  GArray  *lines;   /* VpReceiptLine */
+  gboolean cash;
 };
 
 static void
@@ -111,6 +112,21 @@ vp_receipt_add_qr (VpReceipt  *self,
                    const char *data)
 {
   add (self, VP_RECEIPT_LINE_QR, data, NULL, FALSE);
+}
+
+void
+vp_receipt_set_cash (VpReceipt *self,
+                     gboolean   cash)
+{
+  g_return_if_fail (self != NULL);
+  self->cash = !!cash;
+}
+
+gboolean
+vp_receipt_get_cash (const VpReceipt *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->cash;
 }
 
 guint

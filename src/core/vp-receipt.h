@@ -51,6 +51,11 @@ void        vp_receipt_add_separator (VpReceipt  *receipt);
 void        vp_receipt_add_feed      (VpReceipt  *receipt);
 void        vp_receipt_add_qr        (VpReceipt  *receipt,
                                       const char *data);
+/* A cash receipt: money went into or out of the drawer, so a printer
+ * with a cash drawer kicks it open. A reprint is not a cash receipt. */
+void        vp_receipt_set_cash      (VpReceipt  *receipt,
+                                      gboolean    cash);
+gboolean    vp_receipt_get_cash      (const VpReceipt *receipt);
 guint       vp_receipt_get_n_lines   (const VpReceipt *receipt);
 const VpReceiptLine *vp_receipt_get_line (const VpReceipt *receipt,
                                           guint            index);

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "vp-gui-util.h"
+#include "vp-receipt-printer.h"
 #include "vp-context.h"
 
 void
@@ -304,9 +305,10 @@ printed (GObject      *source,
   g_autofree char *path = NULL;
   g_autofree char *text = NULL;
 
-  path = vp_service_run_finish (VP_SERVICE (source), result, &error);
+  path = vp_receipt_printer_print_finish (result, &error);
   if (path == NULL)
     {
+      /* Says where the receipt waits: the print button prints it again. */
       text = g_strdup_printf (_("Printing failed: %s"), error->message);
       vp_gui_show_message (label, text, TRUE);
       return;
@@ -331,7 +333,7 @@ vp_gui_print_receipt (gpointer  context,
       return;
     }
   vp_gui_show_message (label, _("Printing…"), FALSE);
-  vp_context_print_receipt_async (context, seq, printed, g_object_ref (label));
+  vp_receipt_printer_print_async (context, GTK_WIDGET (label), seq, printed, g_object_ref (label));
 }
 
 gboolean

@@ -12,6 +12,7 @@
 #include "vp-home-page.h"
 #include "vp-gui-util.h"
 #include "vp-sync-store.h"
+#include "vp-receipt-printer.h"
 
 struct _VpHomePage
 {
@@ -25,6 +26,8 @@ struct _VpHomePage
   GtkWidget *end_button;
   GtkLabel  *message_label;
   GtkLabel  *sync_label;
+  GtkWidget *print_queue_box;
+  GtkLabel  *print_queue_label;
 
   VpContext *context;
   char      *trip;
@@ -41,6 +44,7 @@ typedef struct
   char         *trip;
   gint64        last_sync;   /* device µs, 0: never */
   gint64        pending;
+  gint64        queued;      /* receipts waiting for a printer */
 } HomeView;
 
 static void
@@ -70,6 +74,7 @@ load_job (VpService     *service,
   v->trip = vp_trip_store_current (db);
   v->last_sync = vp_database_get_meta_int (db, VP_META_LAST_SYNC_TIME, 0);
   v->pending = vp_outbox_store_count_pending (db);
+  v->queued = vp_print_queue_count (db);
   return v;
 
 fail:
@@ -139,6 +144,18 @@ show_view (VpHomePage *self,
                                          v->pending),
                             v->pending);
   vp_gui_set_value (self->sync_label, sync);
+
+  /* Told on every return home, after a restart too: the queue is stored. */
+  gtk_widget_set_visible (self->print_queue_box, v->queued > 0);
+  if (v->queued > 0)
+    {
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "%" PRId64 " receipt waits for the printer",
+                                                            "%" PRId64 " receipts wait for the printer",
+                                                            v->queued),
+                                               v->queued);
+      vp_gui_set_value (self->print_queue_label, text);
+    }
 }
 
 static void
@@ -250,6 +267,47 @@ trip_end_activated (GtkWidget  *widget,
 }
 
 static void
+queue_printed (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(VpHomePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  guint printed = 0, waiting = 0;
+
+  self->busy = FALSE;
+  if (!vp_receipt_printer_print_queue_finish (result, &printed, &waiting, &error))
+    {
+      g_autofree char *counts = g_strdup_printf (_("%u printed, %u still waiting"), printed, waiting);
+
+      text = g_strdup_printf ("%s: %s", counts, error->message);
+      vp_gui_show_message (self->message_label, text, TRUE);
+    }
+  else
+    {
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u receipt printed", "%u receipts printed",
+                                           printed), printed);
+      vp_gui_show_message (self->message_label, text, FALSE);
+    }
+  vp_home_page_refresh (self);
+}
+
+static void
+print_queue_activated (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  VpHomePage *self = VP_HOME_PAGE (widget);
+
+  if (self->busy)
+    return;
+  self->busy = TRUE;
+  vp_gui_show_message (self->message_label, _("Printing…"), FALSE);
+  vp_receipt_printer_print_queue_async (self->context, widget, queue_printed, g_object_ref (self));
+}
+
+static void
 estate_clicked (GtkButton  *button,
                 VpHomePage *self)
 {
@@ -282,6 +340,9 @@ vp_home_page_class_init (VpHomePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpHomePage, end_button);
   gtk_widget_class_bind_template_child (widget_class, VpHomePage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpHomePage, sync_label);
+  gtk_widget_class_bind_template_child (widget_class, VpHomePage, print_queue_box);
+  gtk_widget_class_bind_template_child (widget_class, VpHomePage, print_queue_label);
+  gtk_widget_class_install_action (widget_class, "home.print-queue", NULL, print_queue_activated);
   gtk_widget_class_install_action (widget_class, "home.trip-start", NULL, trip_start_activated);
   gtk_widget_class_install_action (widget_class, "home.trip-end", NULL, trip_end_activated);
 }

@@ -14,6 +14,7 @@
 #include "vp-gui-util.h"
 #include "vp-keypad.h"
 #include "vp-supervisor-dialog.h"
+#include "vp-print.h"
 
 
 enum { F_DB, F_HQ, F_IDLE, F_PRINTER, N_FIELDS };
@@ -81,11 +82,23 @@ validate_idle (const char *text, GError **error)
 static gboolean
 validate_printer (const char *text, GError **error)
 {
-  if (g_str_equal (text, "pdf") || g_str_equal (text, "none") ||
-      (g_str_has_prefix (text, "escpos:/") && strlen (text) > strlen ("escpos:/")))
+  if (g_str_equal (text, "pdf") || g_str_equal (text, "none") || g_str_equal (text, "system") ||
+      (g_str_has_prefix (text, "system:") && strlen (text) > strlen ("system:")))
     return TRUE;
+  if (g_str_has_prefix (text, "escpos:/"))
+    {
+      g_autofree char *device = NULL;
+      VpPrintProfile profile;
+
+      /* The profile named, so a typo shows here and not at the first receipt. */
+      if (vp_print_parse_escpos_spec (text + strlen ("escpos:"), &device, &profile, error))
+        return TRUE;
+      return FALSE;
+    }
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("Say pdf, none, or escpos:/dev/usb/lp0 (the printer device)"));
+                       _("Say pdf, none, system (or system:NAME, a printer of this computer), "
+                         "or escpos:/dev/usb/lp0 (the printer device, "
+                         "e.g. escpos:/dev/usb/lp0?profile=gbk-58)"));
   return FALSE;
 }
 
@@ -353,7 +366,8 @@ vp_settings_page_init (VpSettingsPage *self)
   self->fields[F_IDLE] = vp_form_field_add (self->fields_grid, 6, _("Idle lock (seconds)"),
                                             _("30 to 3600"), validate_idle, FALSE);
   self->fields[F_PRINTER] = vp_form_field_add (self->fields_grid, 9, _("Printer"),
-                                               "pdf | none | escpos:/dev/usb/lp0", validate_printer, FALSE);
+                                               "pdf | none | system | escpos:/dev/usb/lp0?profile=gbk-58",
+                                               validate_printer, FALSE);
   vp_keypad_attach (self->keypad, self->fields[F_IDLE]->entry);
   for (VpLimit l = 0; l < VP_N_LIMITS; l++)
     {

@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <pango/pangocairo.h>
+#include <qrencode.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,12 +23,14 @@ typedef struct
   char    *text;    /* already padded to the column width */
   gboolean bold;
   gboolean big;     /* double width and height (ESC/POS titles) */
+  char    *qr;      /* ESC/POS only: a QR of this data instead of text */
 } Row;
 
 static void
 row_free (Row *row)
 {
   g_free (row->text);
+  g_free (row->qr);
   g_free (row);
 }
 
@@ -86,15 +89,100 @@ centered (const char *text,
   return g_strdup_printf ("%*s%s", (int)pad, "", text);
 }
 
+static const VpPrintProfile profiles[] = {
+  /* Printers with a full GB18030 font and QR support (most built since
+   * 2015); the default, as before profiles existed. */
+  { "gb18030-58", VP_PRINT_COLUMNS_58MM, 384, "GB18030", TRUE },
+  { "gb18030-80", VP_PRINT_COLUMNS_80MM, 576, "GB18030", TRUE },
+  /* The cheap GBK-only printers common in vans: no m³, no ¥ (U+00A5),
+   * and no QR command. */
+  { "gbk-58", VP_PRINT_COLUMNS_58MM, 384, "GBK", FALSE },
+  { "gbk-80", VP_PRINT_COLUMNS_80MM, 576, "GBK", FALSE },
+};
+
+const VpPrintProfile *
+vp_print_profile_lookup (const char *name)
+{
+  for (guint i = 0; name != NULL && i < G_N_ELEMENTS (profiles); i++)
+    if (g_str_equal (profiles[i].name, name))
+      return &profiles[i];
+  return NULL;
+}
+
+const char *const *
+vp_print_profile_names (void)
+{
+  static const char *const names[] = { "gb18030-58", "gb18030-80", "gbk-58", "gbk-80", NULL };
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (names) == G_N_ELEMENTS (profiles) + 1);
+  return names;
+}
+
+/* What a printer prints for a character its font lacks: the same
+ * meaning in characters it has, never a silent "?" where a known form
+ * exists. */
+static const struct { gunichar c; const char *safe; } glyph_substitutes[] = {
+  { 0x00B3, "3" },        /* m³ → m3 */
+  { 0x00B2, "2" },
+  { 0x00A5, "\xef\xbf\xa5" }, /* ¥ → ￥ (full width, GBK A3A4) */
+  { 0x2009, " " },
+  { 0x00A0, " " },
+  { 0x2212, "-" },
+  { 0x2022, "\xc2\xb7" }, /* • → · */
+};
+
+/* Glyphs: maps text to what a printer with encoding can print (NULL:
+ * anything). conv converts one character UTF-8 → encoding. */
+typedef struct
+{
+  GIConv conv;
+} Glyphs;
+
+static char *
+safe_text (Glyphs     *glyphs,
+           const char *text)
+{
+  GString *out;
+
+  if (text == NULL)
+    return NULL;
+  if (glyphs == NULL)
+    return g_strdup (text);
+  out = g_string_new (NULL);
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    {
+      const char *next = g_utf8_next_char (p);
+      g_autofree char *encoded = g_convert_with_iconv (p, next - p, glyphs->conv, NULL, NULL, NULL);
+      gunichar c = g_utf8_get_char (p);
+      const char *safe = "?";
+
+      if (encoded != NULL)
+        {
+          g_string_append_len (out, p, next - p);
+          continue;
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (glyph_substitutes); i++)
+        if (glyph_substitutes[i].c == c)
+          safe = glyph_substitutes[i].safe;
+      g_string_append (out, safe);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static GPtrArray *
 layout (const VpReceipt *receipt,
-        guint            columns)
+        guint            columns,
+        Glyphs          *glyphs)
 {
   GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify)row_free);
 
   for (guint i = 0; i < vp_receipt_get_n_lines (receipt); i++)
     {
-      const VpReceiptLine *line = vp_receipt_get_line (receipt, i);
+      const VpReceiptLine *orig = vp_receipt_get_line (receipt, i);
+      g_autofree char *left = safe_text (glyphs, orig->left);
+      g_autofree char *right = safe_text (glyphs, orig->right);
+      const VpReceiptLine mapped = { orig->kind, left, right, orig->bold };
+      const VpReceiptLine *line = &mapped;
 
       switch (line->kind)
         {
@@ -159,7 +247,13 @@ layout (const VpReceipt *receipt,
           break;
         case VP_RECEIPT_LINE_QR:
           /* Plain text has no image; the builder prints the QR's text as
-           * lines of their own. */
+           * lines of their own. ESC/POS draws it from a row of its own
+           * (the original data, not mapped to the printer's glyphs). */
+          if (glyphs != NULL)
+            {
+              add_row (rows, "", FALSE, FALSE);
+              ((Row *)g_ptr_array_index (rows, rows->len - 1))->qr = g_strdup (orig->left);
+            }
           break;
         case VP_RECEIPT_LINE_FEED:
         default:
@@ -180,7 +274,7 @@ vp_receipt_render_text (const VpReceipt *receipt,
   g_return_val_if_fail (receipt != NULL, NULL);
   g_return_val_if_fail (columns >= 16, NULL);
 
-  rows = layout (receipt, columns);
+  rows = layout (receipt, columns, NULL);
   for (guint i = 0; i < rows->len; i++)
     {
       Row *row = rows->pdata[i];
@@ -191,22 +285,130 @@ vp_receipt_render_text (const VpReceipt *receipt,
   return g_string_free (out, FALSE);
 }
 
+/* QR error correction M: survives a smudge or a crease on thermal paper
+ * and still fits a receipt-check address on 58 mm. */
+#define QR_LEVEL QR_ECLEVEL_M
+#define QR_QUIET 4   /* modules of white around the code (ISO 18004) */
+
+static QRcode *
+qr_encode (const char  *data,
+           GError     **error)
+{
+  QRcode *qr = QRcode_encodeData ((int)strlen (data), (const unsigned char *)data, 0, QR_LEVEL);
+
+  if (qr == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_RENDER,
+                   _("Cannot make a QR code of “%s”: %s"), data, g_strerror (saved));
+    }
+  return qr;
+}
+
+/* GS ( k: the printer encodes and draws the QR itself (model 2). */
+static void
+escpos_qr_native (GByteArray           *out,
+                  const VpPrintProfile *profile,
+                  const char           *data)
+{
+  gsize len = strlen (data) + 3;
+  const guint8 model[] = { 0x1d, '(', 'k', 4, 0, 49, 65, 50, 0 };
+  const guint8 size[] = { 0x1d, '(', 'k', 3, 0, 49, 67, profile->dots >= 576 ? 8 : 6 };
+  const guint8 level[] = { 0x1d, '(', 'k', 3, 0, 49, 69, 49 };   /* 49: level M */
+  const guint8 store[] = { 0x1d, '(', 'k', len & 0xff, (len >> 8) & 0xff, 49, 80, 48 };
+  const guint8 print[] = { 0x1d, '(', 'k', 3, 0, 49, 81, 48 };
+
+  g_byte_array_append (out, model, sizeof model);
+  g_byte_array_append (out, size, sizeof size);
+  g_byte_array_append (out, level, sizeof level);
+  g_byte_array_append (out, store, sizeof store);
+  g_byte_array_append (out, (const guint8 *)data, len - 3);
+  g_byte_array_append (out, print, sizeof print);
+}
+
+/* GS v 0: the QR as a bitmap, quiet zone included, each module a square
+ * of whole dots (at most 6 on 58 mm, 8 on 80 mm) so it scans crisply. */
+static gboolean
+escpos_qr_raster (GByteArray           *out,
+                  const VpPrintProfile *profile,
+                  const char           *data,
+                  GError              **error)
+{
+  QRcode *qr = qr_encode (data, error);
+  guint modules, scale, px, bytes_per_row;
+  guint8 header[8];
+
+  if (qr == NULL)
+    return FALSE;
+  modules = qr->width + 2 * QR_QUIET;
+  scale = MIN (profile->dots >= 576 ? 8u : 6u, profile->dots / modules);
+  if (scale == 0)
+    {
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_RENDER,
+                   _("The QR code of “%s” is too wide for the paper"), data);
+      QRcode_free (qr);
+      return FALSE;
+    }
+  px = modules * scale;
+  bytes_per_row = (px + 7) / 8;
+  header[0] = 0x1d; header[1] = 'v'; header[2] = '0'; header[3] = 0;
+  header[4] = bytes_per_row & 0xff; header[5] = (bytes_per_row >> 8) & 0xff;
+  header[6] = px & 0xff; header[7] = (px >> 8) & 0xff;
+  g_byte_array_append (out, header, sizeof header);
+  for (guint y = 0; y < px; y++)
+    {
+      guint8 row[bytes_per_row];
+      int my = (int)(y / scale) - QR_QUIET;
+
+      memset (row, 0, bytes_per_row);
+      for (guint x = 0; x < px; x++)
+        {
+          int mx = (int)(x / scale) - QR_QUIET;
+
+          if (mx >= 0 && my >= 0 && mx < qr->width && my < qr->width &&
+              (qr->data[my * qr->width + mx] & 1))
+            row[x / 8] |= 0x80 >> (x % 8);
+        }
+      g_byte_array_append (out, row, bytes_per_row);
+    }
+  QRcode_free (qr);
+  return TRUE;
+}
+
 GBytes *
-vp_receipt_render_escpos (const VpReceipt *receipt,
-                          guint            columns,
-                          GError         **error)
+vp_receipt_render_escpos_profile (const VpReceipt      *receipt,
+                                  const VpPrintProfile *profile,
+                                  GError              **error)
 {
   static const guint8 init[] = { 0x1b, '@',        /* ESC @: initialise */
                                  0x1c, '&' };      /* FS &: Chinese character mode */
+  /* ESC p 0 25 250: pulse drawer pin 2 for 50 ms, then 500 ms off. */
+  static const guint8 drawer[] = { 0x1b, 'p', 0, 25, 250 };
+  static const guint8 center[] = { 0x1b, 'a', 1 };
+  static const guint8 left[] = { 0x1b, 'a', 0 };
   static const guint8 cut[] = { 0x1b, 'd', 4,      /* feed 4 lines */
                                 0x1d, 'V', 66, 0 }; /* GS V 66 0: partial cut */
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GByteArray) out = g_byte_array_new ();
+  Glyphs glyphs;
 
   g_return_val_if_fail (receipt != NULL, NULL);
+  g_return_val_if_fail (profile != NULL, NULL);
 
-  rows = layout (receipt, columns);
+  glyphs.conv = g_iconv_open (profile->encoding, "UTF-8");
+  if (glyphs.conv == (GIConv)-1)
+    {
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_RENDER,
+                   _("This system cannot encode text as %s for the printer"), profile->encoding);
+      return NULL;
+    }
+  rows = layout (receipt, profile->columns, &glyphs);
+  g_iconv_close (glyphs.conv);
+
   g_byte_array_append (out, init, sizeof init);
+  /* First, so the drawer opens while the receipt prints. */
+  if (vp_receipt_get_cash (receipt))
+    g_byte_array_append (out, drawer, sizeof drawer);
   for (guint i = 0; i < rows->len; i++)
     {
       Row *row = rows->pdata[i];
@@ -215,7 +417,17 @@ vp_receipt_render_escpos (const VpReceipt *receipt,
       guint8 mode[] = { 0x1d, '!', row->big ? 0x11 : 0x00,   /* GS !: character size */
                         0x1b, 'E', row->bold ? 1 : 0 };      /* ESC E: bold */
 
-      encoded = g_convert (row->text, -1, "GB18030", "UTF-8", NULL, &len, error);
+      if (row->qr != NULL)
+        {
+          g_byte_array_append (out, center, sizeof center);
+          if (profile->native_qr)
+            escpos_qr_native (out, profile, row->qr);
+          else if (!escpos_qr_raster (out, profile, row->qr, error))
+            return NULL;
+          g_byte_array_append (out, left, sizeof left);
+          continue;
+        }
+      encoded = g_convert (row->text, -1, profile->encoding, "UTF-8", NULL, &len, error);
       if (encoded == NULL)
         {
           g_prefix_error (error, _("Cannot encode the receipt for the printer: "));
@@ -229,7 +441,19 @@ vp_receipt_render_escpos (const VpReceipt *receipt,
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }
 
-#define PDF_WIDTH_PT  (80.0 / 25.4 * 72.0)   /* 80 mm roll */
+GBytes *
+vp_receipt_render_escpos (const VpReceipt *receipt,
+                          guint            columns,
+                          GError         **error)
+{
+  VpPrintProfile profile = *vp_print_profile_lookup (columns >= VP_PRINT_COLUMNS_80MM
+                                                     ? "gb18030-80" : "gb18030-58");
+
+  profile.columns = columns;
+  return vp_receipt_render_escpos_profile (receipt, &profile, error);
+}
+
+#define PDF_WIDTH_PT  VP_PRINT_PAGE_WIDTH_PT   /* 80 mm roll */
 #define PDF_MARGIN_PT 10.0
 #define PDF_FONT      "Noto Sans CJK SC, Noto Sans, Sans"
 
@@ -253,14 +477,66 @@ pdf_layout_for (cairo_t             *cr,
   return pl;
 }
 
-/* Draws (or only measures, when draw is FALSE) the receipt; returns its height. */
+/* The QR as one filled path of whole-module runs, so no renderer draws
+ * seams between modules; at most 3 pt (about 1 mm) a module, centred,
+ * with its quiet zone left white. Returns the height it takes. */
 static double
-pdf_draw (cairo_t         *cr,
-          const VpReceipt *receipt,
-          gboolean         draw)
+pdf_draw_qr (cairo_t    *cr,
+             const char *data,
+             double      y,
+             gboolean    draw)
+{
+  double inner = PDF_WIDTH_PT - 2 * PDF_MARGIN_PT;
+  QRcode *qr = QRcode_encodeData ((int)strlen (data), (const unsigned char *)data, 0, QR_LEVEL);
+  guint modules;
+  double module, x0, y0;
+
+  if (qr == NULL)
+    {
+      /* Only when libqrencode runs out of memory or the data is too long
+       * for any QR (the builder puts a short address here). */
+      g_warning ("Cannot make a QR code of “%s”: %s", data, g_strerror (errno));
+      return 0;
+    }
+  modules = qr->width + 2 * QR_QUIET;
+  module = MIN (3.0, inner / modules);
+  x0 = PDF_MARGIN_PT + (inner - modules * module) / 2 + QR_QUIET * module;
+  y0 = y + QR_QUIET * module;
+  if (draw)
+    {
+      cairo_save (cr);
+      cairo_new_path (cr);
+      for (int my = 0; my < qr->width; my++)
+        for (int mx = 0; mx < qr->width; mx++)
+          {
+            int run = 0;
+
+            while (mx + run < qr->width && (qr->data[my * qr->width + mx + run] & 1))
+              run++;
+            if (run > 0)
+              {
+                cairo_rectangle (cr, x0 + mx * module, y0 + my * module, run * module, module);
+                mx += run - 1;
+              }
+          }
+      cairo_set_fill_rule (cr, CAIRO_FILL_RULE_WINDING);
+      cairo_fill (cr);
+      cairo_restore (cr);
+    }
+  QRcode_free (qr);
+  return modules * module;
+}
+
+double
+vp_receipt_draw_cairo (const VpReceipt *receipt,
+                       cairo_t         *cr,
+                       gboolean         draw)
 {
   double y = PDF_MARGIN_PT;
   double inner = PDF_WIDTH_PT - 2 * PDF_MARGIN_PT;
+
+  g_return_val_if_fail (receipt != NULL, 0);
+  g_return_val_if_fail (cr != NULL, 0);
 
   for (guint i = 0; i < vp_receipt_get_n_lines (receipt); i++)
     {
@@ -282,7 +558,11 @@ pdf_draw (cairo_t         *cr,
           continue;
         }
       if (line->kind == VP_RECEIPT_LINE_QR)
-        continue;
+        {
+          if (line->left != NULL && *line->left != '\0')
+            y += pdf_draw_qr (cr, line->left, y, draw);
+          continue;
+        }
       if (line->kind == VP_RECEIPT_LINE_FEED)
         {
           y += 8;
@@ -333,16 +613,31 @@ vp_receipt_render_pdf (const VpReceipt *receipt,
   g_return_val_if_fail (receipt != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
+  /* Said before drawing: the drawing code has no error to give. */
+  for (guint i = 0; i < vp_receipt_get_n_lines (receipt); i++)
+    {
+      const VpReceiptLine *line = vp_receipt_get_line (receipt, i);
+
+      if (line->kind == VP_RECEIPT_LINE_QR && line->left != NULL && *line->left != '\0')
+        {
+          QRcode *qr = qr_encode (line->left, error);
+
+          if (qr == NULL)
+            return FALSE;
+          QRcode_free (qr);
+        }
+    }
+
   measure_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
   cr = cairo_create (measure_surface);
-  height = pdf_draw (cr, receipt, FALSE);
+  height = vp_receipt_draw_cairo (receipt, cr, FALSE);
   cairo_destroy (cr);
   cairo_surface_destroy (measure_surface);
 
   surface = cairo_pdf_surface_create (path, PDF_WIDTH_PT, height);
   cr = cairo_create (surface);
   cairo_set_source_rgb (cr, 0, 0, 0);
-  pdf_draw (cr, receipt, TRUE);
+  vp_receipt_draw_cairo (receipt, cr, TRUE);
   cairo_show_page (cr);
   cairo_destroy (cr);
   cairo_surface_finish (surface);
@@ -405,6 +700,68 @@ write_all (const char   *path,
 }
 
 gboolean
+vp_print_spec_is_system (const char *printer)
+{
+  return printer != NULL && (g_str_equal (printer, "system") || g_str_has_prefix (printer, "system:"));
+}
+
+gboolean
+vp_print_parse_escpos_spec (const char      *spec,
+                            char           **out_device,
+                            VpPrintProfile  *out_profile,
+                            GError         **error)
+{
+  const char *query = strchr (spec, '?');
+  g_autofree char *device = query ? g_strndup (spec, query - spec) : g_strdup (spec);
+  g_auto(GStrv) params = query ? g_strsplit (query + 1, "&", -1) : NULL;
+  const char *qr = NULL;
+
+  g_return_val_if_fail (spec != NULL, FALSE);
+
+  *out_profile = *vp_print_profile_lookup ("gb18030-58");
+  if (*device == '\0')
+    {
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
+                   _("The printer “escpos:%s” names no device"), spec);
+      return FALSE;
+    }
+  for (guint i = 0; params != NULL && params[i] != NULL; i++)
+    {
+      const char *eq = strchr (params[i], '=');
+      g_autofree char *key = eq ? g_strndup (params[i], eq - params[i]) : g_strdup (params[i]);
+      const char *value = eq ? eq + 1 : "";
+
+      if (g_str_equal (key, "profile"))
+        {
+          const VpPrintProfile *p = vp_print_profile_lookup (value);
+
+          if (p == NULL)
+            {
+              g_autofree char *names = g_strjoinv (", ", (char **)vp_print_profile_names ());
+              g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
+                           _("Unknown printer profile “%s”; use one of %s"), value, names);
+              return FALSE;
+            }
+          *out_profile = *p;
+        }
+      else if (g_str_equal (key, "qr") && (g_str_equal (value, "native") || g_str_equal (value, "raster")))
+        qr = value;
+      else
+        {
+          g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
+                       _("Unknown printer option “%s” in “escpos:%s”; use profile=NAME or qr=native|raster"),
+                       params[i], spec);
+          return FALSE;
+        }
+    }
+  /* After the loop: qr= overrides the profile wherever it is written. */
+  if (qr != NULL)
+    out_profile->native_qr = g_str_equal (qr, "native");
+  *out_device = g_steal_pointer (&device);
+  return TRUE;
+}
+
+gboolean
 vp_print_receipt (const VpReceipt *receipt,
                   const char      *printer,
                   const char      *pdf_dir,
@@ -445,19 +802,31 @@ vp_print_receipt (const VpReceipt *receipt,
 
   if (g_str_has_prefix (printer, "escpos:"))
     {
-      const char *dev = printer + strlen ("escpos:");
-      g_autoptr(GBytes) bytes = vp_receipt_render_escpos (receipt, VP_PRINT_COLUMNS_58MM, error);
+      g_autofree char *dev = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+      VpPrintProfile profile;
       gsize len;
       const guint8 *data;
 
+      if (!vp_print_parse_escpos_spec (printer + strlen ("escpos:"), &dev, &profile, error))
+        return FALSE;
+      bytes = vp_receipt_render_escpos_profile (receipt, &profile, error);
       if (bytes == NULL)
         return FALSE;
       data = g_bytes_get_data (bytes, &len);
       if (!write_all (dev, data, len, g_str_has_prefix (dev, "/dev/"), error))
         return FALSE;
       if (out_path)
-        *out_path = g_strdup (dev);
+        *out_path = g_steal_pointer (&dev);
       return TRUE;
+    }
+
+  if (vp_print_spec_is_system (printer))
+    {
+      g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
+                   _("The system printer “%s” prints from the VanPOS app only; "
+                     "use pdf, escpos:DEVICE or text:FILE here"), printer);
+      return FALSE;
     }
 
   if (g_str_has_prefix (printer, "text:"))
@@ -472,7 +841,7 @@ vp_print_receipt (const VpReceipt *receipt,
       return TRUE;
     }
 
-  g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER,
-               _("Unknown printer “%s”; use none, pdf, escpos:DEVICE or text:FILE"), printer);
+  g_set_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC,
+               _("Unknown printer “%s”; use none, pdf, system, escpos:DEVICE or text:FILE"), printer);
   return FALSE;
 }

@@ -431,5 +431,14 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
     vp_receipt_add_pair (r, _("Journal head"), head, FALSE);
   }
   vp_receipt_add_feed (r);
+  /* Cash went through the drawer: the printer opens it. The money effect
+   * is the ledger's one definition; an entry it does not accept (HQ
+   * quarantines those) still gets its receipt, only no drawer kick. */
+  {
+    VpJournalLedger ledger = { 0 };
+
+    if (vp_journal_ledger_from_payload (kind, o, &ledger, NULL))
+      vp_receipt_set_cash (r, g_strcmp0 (ledger.method, "cash") == 0 && ledger.amount != 0);
+  }
   return g_steal_pointer (&r);
 }

@@ -249,6 +249,20 @@ static const char *migrations[] = {
   "END;"
   "INSERT INTO meta (key, value)"
   "  SELECT 'ledger_strict_from', coalesce (max (seq), 0) + 1 FROM journal;",
+
+  /* 3: receipts that could not be printed wait here (not in the journal:
+   * a print job is no business event and changes as it is retried). One
+   * job per entry; a later failure for the same entry updates it. Job
+   * numbers are never reused: a person may have noted one. */
+  "CREATE TABLE print_queue ("
+  "  id        INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  seq       INTEGER NOT NULL UNIQUE CHECK (seq > 0),"
+  "  printer   TEXT NOT NULL,"
+  "  error     TEXT NOT NULL,"
+  "  attempts  INTEGER NOT NULL DEFAULT 1 CHECK (attempts > 0),"
+  "  queued_at INTEGER NOT NULL,"
+  "  tried_at  INTEGER NOT NULL"
+  ");",
 };
 
 guint

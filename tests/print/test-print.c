@@ -138,7 +138,7 @@ test_pdf_and_printers (void)
   g_assert_cmpint (contents[0], ==, 0x1b);
 
   g_assert_false (vp_print_receipt (r, "laser:/dev/null", NULL, NULL, NULL, &error));
-  g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER);
+  g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_SPEC);
   g_clear_error (&error);
   g_assert_false (vp_print_receipt (r, "escpos:/nonexistent/dir/lp0", NULL, NULL, NULL, &error));
   g_assert_error (error, VP_PRINT_ERROR, VP_PRINT_ERROR_PRINTER);
