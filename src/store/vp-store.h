@@ -19,3 +19,4 @@
 #include "vp-cash-store.h"
 #include "vp-limits.h"
 #include "vp-demo.h"
+#include "vp-receipt-store.h"
