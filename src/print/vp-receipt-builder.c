@@ -363,7 +363,7 @@ vp_receipt_build_for_entry_in (const VpJournalEntry   *entry,
           g_autofree char *no = receipt_number (context->copy_entry);
           g_autofree char *at = format_time (context->copy_entry->device_time);
 
-          vp_receipt_add_pair (r, _("Reprint receipt"), no, FALSE);
+          vp_receipt_add_pair (r, _("Reprint"), no, FALSE);
           vp_receipt_add_pair (r, _("Reprinted at"), at, FALSE);
         }
     }
@@ -480,7 +480,7 @@ vp_receipt_build_for_entry_in (const VpJournalEntry   *entry,
         {
           g_autofree char *no = receipt_number (context->voided);
 
-          vp_receipt_add_pair (r, _("Reverses receipt"), no, TRUE);
+          vp_receipt_add_pair (r, _("Reverses"), no, TRUE);
           vp_receipt_add_pair (r, _("Reversed"), kind_title (context->voided->kind), FALSE);
         }
       else if (has_int (o, "voided_seq"))
