@@ -124,7 +124,7 @@ quote_lines (VpReceipt  *r,
 
       vp_receipt_add_pair (r, _("Concession discount"), neg, FALSE);
     }
-  money (r, o, "charged", _("Price"), FALSE);
+  money (r, o, "charged", _("Total price"), FALSE);
 }
 
 static const char *
@@ -542,9 +542,9 @@ vp_receipt_build_for_entry_in (const VpJournalEntry   *entry,
    * journal must still hold (DESIGN §4). */
   if (g_str_equal (kind, VP_KIND_SHIFT_CLOSE))
     {
-      g_autofree char *closed = g_strdup_printf ("#%" G_GINT64_FORMAT " %.16s", entry->seq,
+      g_autofree char *closed = g_strdup_printf ("#%" G_GINT64_FORMAT " %.12s", entry->seq,
                                                  entry->hash ? entry->hash : "");
-      vp_receipt_add_pair (r, _("Closes journal at"), closed, TRUE);
+      vp_receipt_add_pair (r, _("Journal closed"), closed, TRUE);
     }
   /* The resident's way to check the receipt with HQ (vp-receipt-check.h),
    * printed as text as well for those without a phone camera. */
