@@ -1006,6 +1006,37 @@ test_push_reversals (void)
                    ==, 0);
 }
 
+/* Reprints (issue 12): stored and accepted, moving no money, flagging
+ * nothing. */
+static void
+test_push_reprints (void)
+{
+  GError *error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(HqResp) r = NULL;
+  gint64 target = vp_journal_store_last_seq (van);
+  gint64 flags = hq_pg_int (pg, "SELECT count (*) FROM review_flags");
+  VpJournalEntry *e;
+
+  for (int i = 0; i < 2; i++)
+    {
+      e = vp_receipt_store_reprint (van, op, target, &error);
+      g_assert_no_error (error);
+      vp_journal_entry_free (e);
+    }
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, 2);
+  day_last_seq += 2;
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM journal WHERE van = 'VAN01' AND"
+                                  " kind = 'receipt.reprint' AND amount = 0 AND outcome = 'accepted'"),
+                   ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "amount"), ==,
+                   van_int ("SELECT sum (amount) FROM journal"));
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags"), ==, flags);
+}
+
 static void
 test_http_malformed (void)
 {
@@ -1424,6 +1455,7 @@ main (int    argc,
   g_test_add_func ("/hq/push/credit-position", test_push_credit_position);
   g_test_add_func ("/hq/push/reversals", test_push_reversals);
   g_test_add_func ("/hq/push/transfer-position", test_push_transfer_position);
+  g_test_add_func ("/hq/push/reprints", test_push_reprints);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);
