@@ -199,6 +199,11 @@ with open(os.path.join(TMP, "copy3.txt"), encoding="utf-8") as f:
     copy3 = f.read()
 tap(rc == 0 and "Reprint no." in copy3 and re.search(r"Reprint no\. +3\n", copy3) is not None,
     "a printed reprint is copy 3", out + err + copy3)
+n_before = len(journal(db))
+rc, out, err = run(db, "reprint", receipt(seq), "--printer", "escpos:/nonexistent/dir/lp0", *OP)
+tap(rc == 6 and out == "" and one_line(err) and "the reprint is journaled, but printing failed" in err
+    and len(journal(db)) == n_before + 1 and journal(db)[-1].get("copy") == 4,
+    "a reprint whose printing fails stays journaled as copy 4 (exit 6, done in part)", "rc=%d\n%s%s" % (rc, out, err))
 refused("reprint of a reprint", db, ["reprint", str(first)] + OP, EXIT_FAILED, "itself a reprint")
 rc, out, err = run(db, "receipt", receipt(seq))
 tap("DUPLICATE" not in out, "showing the receipt again is no reprint", out)
@@ -235,7 +240,7 @@ has_lines("a reprint of the voided payment carries both marks", out, [
     " 已作废 / VOID",
     "Voided by  " + receipt(vseq),
     "重印 / DUPLICATE",
-    "Reprint no.                    4",
+    "Reprint no.                    5",
 ])
 
 # --- verify-receipt -------------------------------------------------------------
