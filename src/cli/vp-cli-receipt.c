@@ -250,6 +250,15 @@ cmd_verify_receipt (VpCli *cli, int argc, char **argv)
     {
       if (!g_error_matches (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND))
         return vp_cli_fail (cli, error);
+      /* A journal that was cut cannot say a receipt never existed: the
+       * missing one may be what was cut (DESIGN §4). */
+      if (vp_database_get_break (cli->db) != NULL)
+        {
+          g_printerr ("%s: %s is not in this van's journal, but the journal has a break (%s): "
+                      "it may have been cut from it; report the receipt to HQ\n", cli->prog,
+                      argv[1], vp_database_get_break (cli->db)->message);
+          return VP_CLI_EXIT_DAMAGED;
+        }
       return verify_answer (argv[1], VP_RECEIPT_STATUS_UNKNOWN, NULL, 0, NULL, json,
                             VP_CLI_EXIT_NOT_FOUND);
     }

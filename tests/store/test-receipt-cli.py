@@ -311,6 +311,23 @@ rc, out, err = run(bad, "verify-receipt", p2.get("receipt", "?"), p2.get("verify
 tap(rc == EXIT_VERIFY and out == "" and one_line(err) and "does not verify" in err,
     "verify-receipt on a tampered entry: verification failed (exit 5)", "rc=%d\n%s%s" % (rc, out, err))
 
+# --- a cut journal cannot call a receipt unknown -------------------------------------
+cut = os.path.join(TMP, "cut.db")
+rc, out, err = run(db, "backup", cut)
+last = journal(cut)[-1]
+con = sqlite3.connect(cut)
+con.executescript("DROP TRIGGER journal_no_delete; DELETE FROM outbox WHERE seq = %d;"
+                  " DELETE FROM journal WHERE seq = %d" % (last["seq"], last["seq"]))
+con.commit()
+con.close()
+rc, out, err = run(cut, "verify-receipt", last["receipt"], last["verify_code"])
+tap(rc == 7 and out == "" and one_line(err) and "may have been cut" in err,
+    "verify-receipt of a receipt cut from the journal: damaged, never unknown (exit 7)",
+    "rc=%d\n%s%s" % (rc, out, err))
+rc, out, err = run(cut, "verify-receipt", receipt(seq), code)
+tap(rc == EXIT_FAILED and out.startswith("%s: voided by " % receipt(seq)),
+    "a receipt the cut journal still holds is still answered", "rc=%d\n%s%s" % (rc, out, err))
+
 shutil.rmtree(TMP, ignore_errors=True)
 print("1..%d" % len(results))
 sys.exit(0 if all(results) else 1)
