@@ -443,7 +443,8 @@ typedef struct
   gint64   seq;
   char    *printer;
   char    *dir;
-  VpStaff *reprint_by;   /* NULL: the original */
+  gboolean reprint;
+  VpStaff *reprint_by;   /* who asked for the duplicate */
 } PrintData;
 
 static void
@@ -471,7 +472,14 @@ print_job (VpService     *service,
                    _("Cannot create %s: %s"), d->dir, g_strerror (saved));
       return NULL;
     }
-  if (d->reprint_by != NULL
+  /* A duplicate is journaled with who printed it: none without them. */
+  if (d->reprint && d->reprint_by == NULL)
+    {
+      g_set_error_literal (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH,
+                           _("Sign in to print a duplicate of this receipt"));
+      return NULL;
+    }
+  if (d->reprint
       ? !vp_service_print_reprint (service, d->reprint_by, d->seq, d->printer, d->dir, &path, error)
       : !vp_service_print_receipt (service, d->seq, d->printer, d->dir, &path, error))
     return NULL;
@@ -492,8 +500,11 @@ vp_context_print_receipt_async (VpContext           *self,
   d->dir = g_build_filename (g_get_user_data_dir (), "vanpos", "receipts", NULL);
   /* The first print of an entry is its receipt; every later one is a
    * journaled duplicate (重印 / DUPLICATE) by whoever is signed in. */
-  if (g_hash_table_contains (self->printed, &seq) && self->staff != NULL)
-    d->reprint_by = vp_staff_copy (self->staff);
+  if (g_hash_table_contains (self->printed, &seq))
+    {
+      d->reprint = TRUE;
+      d->reprint_by = self->staff ? vp_staff_copy (self->staff) : NULL;
+    }
   else
     g_hash_table_add (self->printed, g_memdup2 (&seq, sizeof seq));
   vp_context_run (self, print_job, d, (GDestroyNotify)print_data_free, g_free,
