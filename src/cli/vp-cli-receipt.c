@@ -27,13 +27,14 @@ vp_cli_resolve_receipt (VpCli      *cli,
   g_autoptr(VpJournalEntry) entry = NULL;
   gsize n = strspn (arg, "0123456789");
 
-  /* A plain number is the entry's seq, as `journal` lists it. */
-  if (n > 0 && arg[n] == '\0')
+  /* A plain number is the entry's seq, as `journal` lists it; a receipt
+   * number always has its dashes. */
+  if ((n > 0 && arg[n] == '\0') || strchr (arg, '-') == NULL)
     {
       char *end = NULL;
 
       *out_seq = g_ascii_strtoll (arg, &end, 10);
-      if (*out_seq <= 0 || *end != '\0')
+      if (end == arg || *out_seq <= 0 || *end != '\0')
         return vp_cli_usage_error (cli, command, "SEQ must be a positive whole number");
       return VP_CLI_EXIT_OK;
     }
