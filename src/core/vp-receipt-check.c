@@ -150,12 +150,10 @@ vp_receipt_check_base_validate (const char  *base,
 
   if (base == NULL)
     return invalid (error, _("“%s” is not an https:// address"), "");
-  if (g_str_has_prefix (base, "https://"))
-    host = base + 8;
-  else if (g_str_has_prefix (base, "http://"))
-    host = base + 7;
-  else
+  /* Residents trust what the page says: never over plain http. */
+  if (!g_str_has_prefix (base, "https://"))
     return invalid (error, _("“%s” is not an https:// address"), base);
+  host = base + 8;
   if (*host == '\0' || *host == '/' || *host == ':')
     return invalid (error, _("“%s” names no host"), base);
   for (const char *p = base; *p; p++)

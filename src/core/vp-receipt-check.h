@@ -54,8 +54,8 @@ gboolean  vp_receipt_number_parse       (const char  *text,
 /* "3fa90c1d", "3FA9-0C1D", " 3fa9-0c1d " → "3FA9-0C1D". */
 char     *vp_receipt_code_normalize     (const char  *text,
                                          GError     **error);
-/* An https:// (or, for tests, http://) address with a host and no query
- * or fragment; a trailing '/' is allowed. */
+/* An https:// address with a host and no query or fragment; a trailing
+ * '/' is allowed. */
 gboolean  vp_receipt_check_base_validate (const char  *base,
                                           GError     **error);
 /* The QR payload: base (trailing '/' dropped) + VP_RECEIPT_CHECK_PATH +

@@ -395,6 +395,7 @@ test_check_format (void)
   g_assert_cmpstr (url, ==, "https://hq.example.cn:8443/check/v1/receipts/VAN01-20261123-000042?code=3FA9-0C1D");
   g_assert_true (vp_receipt_check_base_validate ("https://check.example.cn", NULL));
   g_assert_false (vp_receipt_check_base_validate ("ftp://check.example.cn", NULL));
+  g_assert_false (vp_receipt_check_base_validate ("http://check.example.cn", NULL));
   g_assert_false (vp_receipt_check_base_validate ("https://", NULL));
   g_assert_false (vp_receipt_check_base_validate ("https://check.example.cn/?x=1", NULL));
   g_assert_false (vp_receipt_check_base_validate ("https://check example.cn", NULL));
