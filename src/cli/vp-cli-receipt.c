@@ -320,6 +320,8 @@ cmd_receipt_check_url (VpCli *cli, int argc, char **argv)
     }
   /* Where residents are sent to check their receipts: a supervisor's
    * decision, never an operator's. */
+  if (staff_id == NULL || pin == NULL)
+    return vp_cli_usage_error (cli, "receipt-check-url", "a supervisor's --staff and --pin are required");
   staff = vp_cli_login (cli, staff_id, pin, &error);
   FAIL_IF (staff == NULL);
   if (staff->role != VP_ROLE_SUPERVISOR)

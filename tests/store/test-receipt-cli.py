@@ -118,6 +118,8 @@ rc, out, err = run(db, "receipt-check-url")
 tap(rc == 0 and out == "not set: receipts carry no QR code\n", "no check address at first", out + err)
 refused("an operator sets the check address", db, ["receipt-check-url", CHECK] + OP,
         EXIT_AUTH, "only a supervisor")
+refused("a check address set without a supervisor", db, ["receipt-check-url", CHECK],
+        EXIT_USAGE, "supervisor's --staff and --pin")
 refused("a check address that is not https", db, ["receipt-check-url", "ftp://x.cn"] + SUP,
         EXIT_USAGE, "not an https:// address")
 refused("a check address with a query", db, ["receipt-check-url", CHECK + "/?a=1"] + SUP,
