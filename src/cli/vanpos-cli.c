@@ -18,6 +18,7 @@ static const VpCliCommand *tables[] = {
   vp_cli_card_commands,
   vp_cli_sync_commands,
   vp_cli_print_commands,
+  vp_cli_receipt_commands,
 };
 
 gboolean

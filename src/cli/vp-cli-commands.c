@@ -1427,8 +1427,8 @@ cmd_receipt (VpCli *cli, int argc, char **argv)
   g_autofree char *dir = NULL;
   g_autofree char *out = NULL;
   gint columns = VP_PRINT_COLUMNS_58MM;
-  gint64 seq;
-  char *end = NULL;
+  gint64 seq = 0;
+  int rc;
   GOptionEntry entries[] = {
     { "printer", 0, 0, G_OPTION_ARG_STRING, &printer, "pdf, escpos:DEVICE or text:FILE (default: show it)", "SPEC" },
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Folder for PDF receipts", "DIR" },
@@ -1436,16 +1436,15 @@ cmd_receipt (VpCli *cli, int argc, char **argv)
     { NULL }
   };
 
-  if (!vp_cli_parse (cli, "receipt", "SEQ", entries, &argc, &argv))
+  if (!vp_cli_parse (cli, "receipt", "SEQ|RECEIPT", entries, &argc, &argv))
     return VP_CLI_EXIT_USAGE;
   if (argc != 2)
-    return vp_cli_usage_error (cli, "receipt", "give the SEQ of the entry");
-  seq = g_ascii_strtoll (argv[1], &end, 10);
-  if (end == argv[1] || *end != '\0' || seq <= 0)
-    return vp_cli_usage_error (cli, "receipt", "SEQ must be a positive whole number");
+    return vp_cli_usage_error (cli, "receipt", "give the SEQ of the entry or its RECEIPT number");
   if (columns < 24 || columns > 64)
     return vp_cli_usage_error (cli, "receipt", "--columns must be 24–64");
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  if ((rc = vp_cli_resolve_receipt (cli, "receipt", argv[1], &seq)) != VP_CLI_EXIT_OK)
+    return rc;
   if (printer == NULL)
     {
       g_autoptr(VpReceipt) r = vp_service_build_receipt (cli->service, seq, &error);

@@ -97,5 +97,14 @@ extern const VpCliCommand vp_cli_core_commands[];
 extern const VpCliCommand vp_cli_card_commands[];
 extern const VpCliCommand vp_cli_sync_commands[];
 extern const VpCliCommand vp_cli_print_commands[];
+extern const VpCliCommand vp_cli_receipt_commands[];
+
+/* RECEIPT (VAN-yyyymmdd-seq, this van's) or a plain SEQ → the entry's
+ * seq; VP_CLI_EXIT_OK, or the exit code after printing why not. Call
+ * after vp_cli_open. */
+int       vp_cli_resolve_receipt (VpCli      *cli,
+                                  const char *command,
+                                  const char *arg,
+                                  gint64     *out_seq);
 
 G_END_DECLS

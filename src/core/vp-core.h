@@ -15,3 +15,4 @@
 #include "vp-journal-ledger.h"
 #include "vp-pin.h"
 #include "vp-receipt.h"
+#include "vp-receipt-check.h"

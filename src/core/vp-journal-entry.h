@@ -66,6 +66,7 @@ typedef enum
 #define VP_KIND_CASH_PAID_IN     "cash.paid_in"   /* cash put in the drawer, not a sale */
 #define VP_KIND_CASH_PAID_OUT    "cash.paid_out"  /* cash paid out, not a refund */
 #define VP_KIND_LIMITS_SET       "limits.set"     /* a supervisor set an offline cap */
+#define VP_KIND_RECEIPT_REPRINT  "receipt.reprint" /* a duplicate receipt printed, no money */
 
 struct _VpJournalEntry
 {

@@ -270,6 +270,23 @@ vp_journal_ledger_from_payload (const char      *kind,
         return bad (error, kind, member, _("is out of range"));
       return TRUE;
     }
+  /* A duplicate receipt: names the entry it copies and which copy it is,
+   * and moves no money (a reprint that claimed any would count twice). */
+  if (strcmp (kind, VP_KIND_RECEIPT_REPRINT) == 0)
+    {
+      gint64 seq, copy;
+
+      if (!get_int (payload, kind, "reprinted_seq", TRUE, &seq, error) ||
+          !get_int (payload, kind, "copy", TRUE, &copy, error))
+        return FALSE;
+      if (seq <= 0)
+        return bad (error, kind, "reprinted_seq", _("is out of range"));
+      if (copy <= 0)
+        return bad (error, kind, "copy", _("is out of range"));
+      if (json_object_has_member (payload, "amount") || json_object_has_member (payload, "method"))
+        return bad (error, kind, "amount", _("must not be given: a reprint moves no money"));
+      return TRUE;
+    }
   if (strcmp (kind, VP_KIND_VOID) == 0)
     {
       VpMoney amount, credit_back, leftover_taken;

@@ -20,6 +20,7 @@ struct _VpContext
   VpStaff    *staff;
   GSettings  *settings;   /* NULL: schema not installed */
   char       *journal_break;  /* the break's message, NULL: none */
+  GHashTable *printed;        /* seqs whose original receipt was printed */
 
   /* In-memory settings when there is no schema. */
   char       *database_path;
@@ -71,6 +72,7 @@ vp_context_finalize (GObject *object)
   g_clear_object (&self->db);
   g_clear_pointer (&self->staff, vp_staff_free);
   g_clear_pointer (&self->journal_break, g_free);
+  g_clear_pointer (&self->printed, g_hash_table_unref);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->database_path, g_free);
   g_clear_pointer (&self->hq_url, g_free);
@@ -127,6 +129,7 @@ vp_context_init (VpContext *self)
   else
     g_debug ("GSettings schema %s not found; using defaults in memory", APP_ID);
 
+  self->printed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->database_path = g_strdup ("");
   self->hq_url = g_strdup ("");
   self->printer = g_strdup ("pdf");
@@ -457,9 +460,11 @@ vp_context_run_finish (VpContext     *self,
 
 typedef struct
 {
-  gint64 seq;
-  char  *printer;
-  char  *dir;
+  gint64   seq;
+  char    *printer;
+  char    *dir;
+  gboolean reprint;
+  VpStaff *reprint_by;   /* who asked for the duplicate */
 } PrintData;
 
 static void
@@ -467,6 +472,7 @@ print_data_free (PrintData *d)
 {
   g_free (d->printer);
   g_free (d->dir);
+  g_clear_pointer (&d->reprint_by, vp_staff_free);
   g_free (d);
 }
 
@@ -486,7 +492,16 @@ print_job (VpService     *service,
                    _("Cannot create %s: %s"), d->dir, g_strerror (saved));
       return NULL;
     }
-  if (!vp_service_print_receipt (service, d->seq, d->printer, d->dir, &path, error))
+  /* A duplicate is journaled with who printed it: none without them. */
+  if (d->reprint && d->reprint_by == NULL)
+    {
+      g_set_error_literal (error, VP_STORE_ERROR, VP_STORE_ERROR_AUTH,
+                           _("Sign in to print a duplicate of this receipt"));
+      return NULL;
+    }
+  if (d->reprint
+      ? !vp_service_print_reprint (service, d->reprint_by, d->seq, d->printer, d->dir, &path, error)
+      : !vp_service_print_receipt (service, d->seq, d->printer, d->dir, &path, error))
     return NULL;
   return path ? path : g_strdup ("");
 }
@@ -503,6 +518,15 @@ vp_context_print_receipt_async (VpContext           *self,
   d->seq = seq;
   d->printer = vp_context_dup_string (self, "printer");
   d->dir = g_build_filename (g_get_user_data_dir (), "vanpos", "receipts", NULL);
+  /* The first print of an entry is its receipt; every later one is a
+   * journaled duplicate (重印 / DUPLICATE) by whoever is signed in. */
+  if (g_hash_table_contains (self->printed, &seq))
+    {
+      d->reprint = TRUE;
+      d->reprint_by = self->staff ? vp_staff_copy (self->staff) : NULL;
+    }
+  else
+    g_hash_table_add (self->printed, g_memdup2 (&seq, sizeof seq));
   vp_context_run (self, print_job, d, (GDestroyNotify)print_data_free, g_free,
                   NULL, callback, user_data);
 }

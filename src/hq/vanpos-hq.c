@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vp-pin.h"
+#include "vp-receipt-check.h"
 #include "vp-hq-admin.h"
 #include "vp-hq-db.h"
 #include "vp-hq-server.h"
@@ -25,6 +26,7 @@ static const char usage[] =
   "  init-db                                   create the schema (idempotent)\n"
   "  ca-init --dir D [--host H]...             create the HQ CA and server certificate\n"
   "  provision VAN --public-key FILE --out DIR [--tls-dir D] [--url URL] [--valid-days N]\n"
+  "            [--receipt-check-url URL]      the public receipt check printed as a QR\n"
   "  revoke VAN\n"
   "  staff-add ID --name N --role operator|supervisor --pin PIN\n"
   "  import accounts|bills|tariffs FILE.csv\n"
@@ -146,7 +148,7 @@ main (int    argc,
 {
   static const char *known[] = { "pg", "dir", "host", "public-key", "out", "tls-dir", "url",
                                  "valid-days", "name", "role", "pin", "pin-iterations",
-                                 "accounts", "listen", "port-file", NULL };
+                                 "accounts", "listen", "port-file", "receipt-check-url", NULL };
   static const char *flags[] = { "json", "help", NULL };
   g_autoptr(GHashTable) opts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
@@ -220,6 +222,7 @@ main (int    argc,
       const char *out = g_hash_table_lookup (opts, "out");
       const char *url = g_hash_table_lookup (opts, "url");
       const char *days_s = g_hash_table_lookup (opts, "valid-days");
+      const char *check_url = g_hash_table_lookup (opts, "receipt-check-url");
       gint64 days = 365;
 
       if (args->len != 2 || key == NULL || out == NULL)
@@ -228,9 +231,12 @@ main (int    argc,
         return usage_error ("provision needs --tls-dir D (the ca-init dir)");
       if (days_s != NULL && !parse_int (days_s, 1, 3650, &days))
         return usage_error ("--valid-days must be 1–3650");
+      if (check_url != NULL && !vp_receipt_check_base_validate (check_url, &error))
+        return usage_error ("--receipt-check-url: %s", error->message);
       if (url == NULL)
         url = "https://127.0.0.1:8443";
-      if (!vp_hq_provision (conn, args->pdata[1], key, tls_dir, url, (int) days, out, &error))
+      if (!vp_hq_provision (conn, args->pdata[1], key, tls_dir, url, check_url, (int) days, out,
+                            &error))
         return fail (error);
       g_print ("Van %s registered; bundle written to %s\n"
                "On the van: vanpos-cli --db DB sync setup --bundle %s\n",

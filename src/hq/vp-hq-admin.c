@@ -85,6 +85,7 @@ vp_hq_provision (PGconn      *conn,
                  const char  *public_key_path,
                  const char  *tls_dir,
                  const char  *url,
+                 const char  *receipt_check_url,
                  int          valid_days,
                  const char  *out_dir,
                  GError     **error)
@@ -184,6 +185,13 @@ vp_hq_provision (PGconn      *conn,
   json_builder_add_string_value (b, url);
   json_builder_set_member_name (b, "pins");
   json_builder_add_string_value (b, pins);
+  /* The utility's public receipt check, printed as a QR code on every
+   * receipt of the van (src/core/vp-receipt-check.h). */
+  if (receipt_check_url != NULL)
+    {
+      json_builder_set_member_name (b, "receipt_check_url");
+      json_builder_add_string_value (b, receipt_check_url);
+    }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   hq_json = json_to_string (root, TRUE);

@@ -16,6 +16,7 @@ gboolean vp_hq_provision   (PGconn      *conn,
                             const char  *public_key_path,
                             const char  *tls_dir,
                             const char  *url,
+                            const char  *receipt_check_url,
                             int          valid_days,
                             const char  *out_dir,
                             GError     **error);

@@ -1395,6 +1395,21 @@ apply_entry (Ctx                  *c,
       if (!apply_pay (c, p, e, error))
         return FALSE;
     }
+  else if (g_str_equal (k, VP_KIND_RECEIPT_REPRINT))
+    {
+      /* A duplicate receipt moves no money: stored for the record (how
+       * often a receipt was reprinted, by whom), checked with the one
+       * rule of its kind, never applied. */
+      VpJournalLedger l;
+      g_autoptr(GError) rule = NULL;
+
+      if (!vp_journal_ledger_from_payload (k, p, &l, &rule))
+        {
+          effect_note (e, "%s; flagged for review", rule->message);
+          if (!flag_review (c, NULL, rule->message, error))
+            return FALSE;
+        }
+    }
   else if (g_str_has_prefix (k, "cash."))
     {
       /* Cash movements touch no account; HQ's figures take the drawer

@@ -9,7 +9,7 @@
 #include <glib/gi18n-lib.h>
 #include <inttypes.h>
 
-#include "vp-print.h"
+#include "vp-receipt-builder.h"
 
 G_DEFINE_QUARK (vp-print-error-quark, vp_print_error)
 
@@ -67,6 +67,66 @@ pair (VpReceipt  *r,
     vp_receipt_add_pair (r, label, v, FALSE);
 }
 
+static char *
+format_time (gint64 usec)
+{
+  g_autoptr(GDateTime) secs = g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC);
+
+  if (secs == NULL)
+    return g_strdup ("");
+  return g_date_time_format (secs, "%Y-%m-%d %H:%M:%S");
+}
+
+static char *
+receipt_number (const VpJournalEntry *e)
+{
+  return vp_journal_receipt_number (e->van_id, e->device_time, e->seq);
+}
+
+/* A top-up's price (DESIGN §3): each tier's volume at its price, the
+ * free allowance and the concession discount, as the signed quote has
+ * them. */
+static void
+quote_lines (VpReceipt  *r,
+             JsonObject *o)
+{
+  JsonArray *tiers = json_object_has_member (o, "tiers") ? json_object_get_array_member (o, "tiers") : NULL;
+
+  for (guint i = 0; tiers != NULL && i < json_array_get_length (tiers); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tiers, i);
+      gint64 tier;
+      g_autofree char *v = NULL;
+      g_autofree char *label = NULL;
+
+      if (t == NULL || !has_int (t, "tier") || !has_int (t, "volume"))
+        continue;
+      tier = json_object_get_int_member (t, "tier");
+      v = vp_volume_format (json_object_get_int_member (t, "volume"));
+      if (tier < 0)
+        label = g_strdup_printf (_("Free %s"), v);
+      else if (has_int (t, "price"))
+        {
+          g_autofree char *price = vp_money_format (json_object_get_int_member (t, "price"));
+          /* Translators: tier number, volume, price per cubic metre */
+          label = g_strdup_printf (_("Tier %d %s × %s"), (int)tier + 1, v, price);
+        }
+      else
+        label = g_strdup_printf (_("Tier %d %s"), (int)tier + 1, v);
+      money (r, t, "amount", label, FALSE);
+    }
+  if (has_int (o, "free_volume") && json_object_get_int_member (o, "free_volume") > 0)
+    volume (r, o, "free_volume", _("Free allowance used"));
+  if (has_int (o, "discount") && json_object_get_int_member (o, "discount") > 0)
+    {
+      g_autofree char *d = vp_money_format (json_object_get_int_member (o, "discount"));
+      g_autofree char *neg = g_strconcat ("-", d, NULL);
+
+      vp_receipt_add_pair (r, _("Concession discount"), neg, FALSE);
+    }
+  money (r, o, "charged", _("Total price"), FALSE);
+}
+
 static const char *
 method_label (const char *method)
 {
@@ -105,6 +165,9 @@ kind_title (const char *kind)
     { VP_KIND_CASH_DROP, N_("Cash drop to safe") },
     { VP_KIND_CASH_PAID_IN, N_("Cash paid in") },
     { VP_KIND_CASH_PAID_OUT, N_("Cash paid out") },
+    { VP_KIND_JOURNAL_BREAK, N_("Journal break acknowledged") },
+    { VP_KIND_LIMITS_SET, N_("Offline limit set") },
+    { VP_KIND_RECEIPT_REPRINT, N_("Receipt reprinted") },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
@@ -228,6 +291,15 @@ VpReceipt *
 vp_receipt_build_for_entry (const VpJournalEntry *entry,
                             GError              **error)
 {
+  return vp_receipt_build_for_entry_in (entry, NULL, error);
+}
+
+VpReceipt *
+vp_receipt_build_for_entry_in (const VpJournalEntry   *entry,
+                               const VpReceiptContext *context,
+                               GError                **error)
+{
+  static const VpReceiptContext no_context = { 0 };
   g_autoptr(VpReceipt) r = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *receipt_no = NULL;
@@ -267,6 +339,34 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
 
   vp_receipt_add_center (r, receipt_no);
   vp_receipt_add_center (r, when);
+  if (context == NULL)
+    context = &no_context;
+  /* A copy and a cancelled receipt must never pass for the original: the
+   * marks come first, in both languages. */
+  if (context->voided_by != NULL)
+    {
+      g_autofree char *by = receipt_number (context->voided_by);
+      g_autofree char *at = format_time (context->voided_by->device_time);
+
+      vp_receipt_add_title (r, VP_RECEIPT_MARK_VOID);
+      vp_receipt_add_pair (r, _("Voided by"), by, TRUE);
+      vp_receipt_add_pair (r, _("Voided at"), at, FALSE);
+    }
+  if (context->copy > 0)
+    {
+      g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, context->copy);
+
+      vp_receipt_add_title (r, VP_RECEIPT_MARK_DUPLICATE);
+      vp_receipt_add_pair (r, _("Reprint no."), n, TRUE);
+      if (context->copy_entry != NULL)
+        {
+          g_autofree char *no = receipt_number (context->copy_entry);
+          g_autofree char *at = format_time (context->copy_entry->device_time);
+
+          vp_receipt_add_pair (r, _("Reprint"), no, FALSE);
+          vp_receipt_add_pair (r, _("Reprinted at"), at, FALSE);
+        }
+    }
   vp_receipt_add_separator (r);
 
   if (!g_str_equal (kind, VP_KIND_SHIFT_CLOSE))
@@ -309,23 +409,14 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
   else if (g_str_equal (kind, VP_KIND_TOPUP_INTENT) || g_str_equal (kind, VP_KIND_TOPUP_CONFIRM) ||
            g_str_equal (kind, VP_KIND_TOPUP_VOID))
     {
-      JsonArray *tiers = json_object_has_member (o, "tiers") ? json_object_get_array_member (o, "tiers") : NULL;
-
-      for (guint i = 0; tiers != NULL && i < json_array_get_length (tiers); i++)
-        {
-          JsonObject *t = json_array_get_object_element (tiers, i);
-          gint64 tier = json_object_get_int_member (t, "tier");
-          g_autofree char *v = vp_volume_format (json_object_get_int_member (t, "volume"));
-          g_autofree char *label = tier < 0 ? g_strdup_printf (_("Free %s"), v)
-                                            : g_strdup_printf (_("Tier %d %s"), (int)tier + 1, v);
-          money (r, t, "amount", label, FALSE);
-        }
+      quote_lines (r, o);
       volume (r, o, "volume", _("Volume"));
       if (has_int (o, "counter"))
         {
           g_autofree char *c = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "counter"));
           vp_receipt_add_pair (r, _("Purchase no."), c, FALSE);
         }
+      money (r, o, "credit_before", _("Credit before"), FALSE);
       money (r, o, "credit_used", _("Paid from credit"), FALSE);
       money (r, o, "amount", _("Paid"), TRUE);
       money (r, o, "to_credit", _("To credit"), FALSE);
@@ -385,7 +476,14 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
     }
   else if (g_str_equal (kind, VP_KIND_VOID))
     {
-      if (has_int (o, "voided_seq"))
+      if (context->voided != NULL)
+        {
+          g_autofree char *no = receipt_number (context->voided);
+
+          vp_receipt_add_pair (r, _("Reverses"), no, TRUE);
+          vp_receipt_add_pair (r, _("Reversed"), kind_title (context->voided->kind), FALSE);
+        }
+      else if (has_int (o, "voided_seq"))
         {
           g_autofree char *s = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "voided_seq"));
           vp_receipt_add_pair (r, _("Voided entry"), s, FALSE);
@@ -402,6 +500,15 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
       money (r, o, "expected_after", _("Expected cash"), FALSE);
       pair (r, o, "approved_by", _("Approved by"));
     }
+  else if (g_str_equal (kind, VP_KIND_RECEIPT_REPRINT))
+    {
+      pair (r, o, "reprinted_receipt", _("Receipt reprinted"));
+      if (has_int (o, "copy"))
+        {
+          g_autofree char *n = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "copy"));
+          vp_receipt_add_pair (r, _("Reprint no."), n, FALSE);
+        }
+    }
   else if (g_str_equal (kind, VP_KIND_SHIFT_OPEN))
     money (r, o, "float", _("Cash float"), TRUE);
   else if (g_str_has_prefix (kind, "log."))
@@ -413,8 +520,9 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
     pair (r, o, "estate", _("Estate"));
   else if (g_str_equal (kind, VP_KIND_CARD_REISSUE))
     {
-      pair (r, o, "new_card_number", _("New card"));
+      pair (r, o, "new_card", _("New card"));
       money (r, o, "fee", _("Fee"), TRUE);
+      money (r, o, "credit_after", _("Credit now"), FALSE);
     }
 
   if (str (o, "method"))
@@ -430,6 +538,25 @@ vp_receipt_build_for_entry (const VpJournalEntry *entry,
                                              entry->prev_hash ? entry->prev_hash : "");
     vp_receipt_add_pair (r, _("Journal head"), head, FALSE);
   }
+  /* A Z slip closes the journal at its own entry: the head a later
+   * journal must still hold (DESIGN §4). */
+  if (g_str_equal (kind, VP_KIND_SHIFT_CLOSE))
+    {
+      g_autofree char *closed = g_strdup_printf ("#%" G_GINT64_FORMAT " %.12s", entry->seq,
+                                                 entry->hash ? entry->hash : "");
+      vp_receipt_add_pair (r, _("Journal closed"), closed, TRUE);
+    }
+  /* The resident's way to check the receipt with HQ (vp-receipt-check.h),
+   * printed as text as well for those without a phone camera. */
+  if (context->check_url != NULL && vp_receipt_kind_is_checkable (kind))
+    {
+      g_autofree char *url = vp_receipt_check_url (context->check_url, receipt_no, code);
+
+      vp_receipt_add_separator (r);
+      vp_receipt_add_center (r, _("Check this receipt:"));
+      vp_receipt_add_qr (r, url);
+      vp_receipt_add_text (r, url);
+    }
   vp_receipt_add_feed (r);
   /* Cash went through the drawer: the printer opens it. The money effect
    * is the ledger's one definition; an entry it does not accept (HQ

@@ -11,6 +11,47 @@
 
 #include "vp-service-print.h"
 
+/* The receipt of entry with what the journal says about it since. */
+static VpReceipt *
+build (VpService            *self,
+       const VpJournalEntry *entry,
+       gint64                copy,
+       const VpJournalEntry *copy_entry,
+       GError              **error)
+{
+  VpDatabase *db = vp_service_get_database (self);
+  g_autoptr(VpJournalEntry) voided_by = NULL;
+  g_autoptr(VpJournalEntry) voided = NULL;
+  g_autofree char *check_url = vp_receipt_store_get_check_url (db);
+  g_autoptr(GError) local = NULL;
+  VpReceiptContext context = { 0 };
+
+  voided_by = vp_receipt_store_voided_by (db, entry->seq, &local);
+  if (voided_by == NULL && local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (g_str_equal (entry->kind, VP_KIND_VOID))
+    {
+      g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (entry);
+      gint64 target = p ? json_object_get_int_member_with_default (p, "voided_seq", 0) : 0;
+
+      if (target > 0)
+        {
+          voided = vp_journal_store_get (db, target, error);
+          if (voided == NULL)
+            return NULL;
+        }
+    }
+  context.check_url = check_url;
+  context.copy = copy;
+  context.copy_entry = copy_entry;
+  context.voided_by = voided_by;
+  context.voided = voided;
+  return vp_receipt_build_for_entry_in (entry, &context, error);
+}
+
 VpReceipt *
 vp_service_build_receipt (VpService  *self,
                           gint64      seq,
@@ -23,7 +64,7 @@ vp_service_build_receipt (VpService  *self,
   entry = vp_journal_store_get (vp_service_get_database (self), seq, error);
   if (entry == NULL)
     return NULL;
-  return vp_receipt_build_for_entry (entry, error);
+  return build (self, entry, 0, NULL, error);
 }
 
 gboolean
@@ -69,11 +110,11 @@ vp_service_print_receipt (VpService   *self,
   g_return_val_if_fail (VP_IS_SERVICE (self), FALSE);
 
   db = vp_service_get_database (self);
-  receipt = vp_service_build_receipt (self, seq, error);
-  if (receipt == NULL)
-    return FALSE;
   entry = vp_journal_store_get (db, seq, error);
   if (entry == NULL)
+    return FALSE;
+  receipt = build (self, entry, 0, NULL, error);
+  if (receipt == NULL)
     return FALSE;
   /* The drawer opens for the print that follows the sale, not for a
    * receipt that waited in the queue: by then the drawer was closed and
@@ -164,4 +205,62 @@ vp_service_print_queue_done (VpService  *self,
 {
   g_return_val_if_fail (VP_IS_SERVICE (self), FALSE);
   return vp_print_queue_done (vp_service_get_database (self), seq, error);
+}
+
+VpReceipt *
+vp_service_reprint_receipt (VpService       *self,
+                            const VpStaff   *staff,
+                            gint64           seq,
+                            VpJournalEntry **out_entry,
+                            GError         **error)
+{
+  VpDatabase *db;
+  g_autoptr(VpJournalEntry) entry = NULL;
+  g_autoptr(VpJournalEntry) reprint = NULL;
+  g_autoptr(JsonObject) p = NULL;
+  VpReceipt *receipt;
+
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+  g_return_val_if_fail (staff != NULL, NULL);
+
+  db = vp_service_get_database (self);
+  reprint = vp_receipt_store_reprint (db, staff, seq, error);
+  if (reprint == NULL)
+    return NULL;
+  entry = vp_journal_store_get (db, seq, error);
+  if (entry == NULL)
+    return NULL;
+  /* The copy number as signed in the reprint entry. */
+  p = vp_journal_entry_parse_payload (reprint);
+  receipt = build (self, entry, p ? json_object_get_int_member_with_default (p, "copy", 1) : 1,
+                   reprint, error);
+  if (receipt != NULL && out_entry != NULL)
+    *out_entry = g_steal_pointer (&reprint);
+  return receipt;
+}
+
+gboolean
+vp_service_print_reprint (VpService       *self,
+                          const VpStaff   *staff,
+                          gint64           seq,
+                          const char      *printer,
+                          const char      *pdf_dir,
+                          char           **out_path,
+                          GError         **error)
+{
+  g_autoptr(VpReceipt) receipt = NULL;
+  g_autoptr(VpJournalEntry) reprint = NULL;
+  g_autoptr(JsonObject) p = NULL;
+  g_autofree char *name = NULL;
+
+  receipt = vp_service_reprint_receipt (self, staff, seq, &reprint, error);
+  if (receipt == NULL)
+    return FALSE;
+  /* A duplicate opens no cash drawer: no money changes hands. */
+  vp_receipt_set_cash (receipt, FALSE);
+  p = vp_journal_entry_parse_payload (reprint);
+  name = g_strdup_printf ("%s-copy%" G_GINT64_FORMAT,
+                          json_object_get_string_member_with_default (p, "reprinted_receipt", "receipt"),
+                          json_object_get_int_member_with_default (p, "copy", 1));
+  return vp_print_receipt (receipt, printer, pdf_dir, name, out_path, error);
 }

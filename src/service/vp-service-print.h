@@ -6,11 +6,15 @@
 #pragma once
 
 #include "vp-print.h"
+#include "vp-receipt-builder.h"
 #include "vp-service.h"
 
 G_BEGIN_DECLS
 
-/* The receipt of journal entry seq. */
+/* The receipt of journal entry seq as the journal stands now: marked
+ * 已作废 / VOID with the reversal's number if it was voided, a void with
+ * the receipt number it reverses, and the QR code of HQ's receipt check
+ * when one is configured (vp-receipt-store.h). */
 VpReceipt *vp_service_build_receipt (VpService   *self,
                                      gint64       seq,
                                      GError     **error);
@@ -52,5 +56,25 @@ gboolean   vp_service_print_queue_done  (VpService   *self,
 gboolean   vp_service_print_queue_drop  (VpService   *self,
                                          gint64       id,
                                          GError     **error);
+
+/* A duplicate of entry seq for staff: journals it first (receipt.reprint,
+ * no money; committed before anything is printed), then returns the
+ * receipt marked 重印 / DUPLICATE with its copy number. out_entry
+ * (optional) receives the reprint entry. */
+VpReceipt *vp_service_reprint_receipt (VpService       *self,
+                                       const VpStaff   *staff,
+                                       gint64           seq,
+                                       VpJournalEntry **out_entry,
+                                       GError         **error);
+/* vp_service_reprint_receipt(), then prints the duplicate on printer as
+ * vp_service_print_receipt() does (a PDF is named RECEIPT-copyN). A
+ * failed print leaves the reprint journaled: the next copy counts on. */
+gboolean   vp_service_print_reprint   (VpService       *self,
+                                       const VpStaff   *staff,
+                                       gint64           seq,
+                                       const char      *printer,
+                                       const char      *pdf_dir,
+                                       char           **out_path,
+                                       GError         **error);
 
 G_END_DECLS

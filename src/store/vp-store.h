@@ -20,3 +20,4 @@
 #include "vp-limits.h"
 #include "vp-demo.h"
 #include "vp-print-queue-store.h"
+#include "vp-receipt-store.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vp-journal-store.h"
+#include "vp-receipt-store.h"
 #include "vp-sync.h"
 
 VpSyncResult *
@@ -357,7 +358,7 @@ vp_sync_setup_from_bundle (VpDatabase  *db,
   g_autofree char *hq_json = NULL, *ca = NULL, *cert = NULL, *key = NULL, *card_key = NULL;
   gsize hq_len, ca_len, cert_len, key_len, card_len;
   JsonObject *o;
-  const char *van, *url, *pins;
+  const char *van, *url, *pins, *check_url;
   g_autofree char *lower = NULL;
   char *k;
 
@@ -392,6 +393,16 @@ vp_sync_setup_from_bundle (VpDatabase  *db,
     {
       g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NOT_CONFIGURED,
                    "%s/hq.json needs the strings “van”, “url” and “pins”", bundle_dir);
+      return FALSE;
+    }
+  /* Optional: the utility's public receipt check (vp-receipt-check.h),
+   * printed as a QR code on every receipt. */
+  check_url = json_object_get_string_member_with_default (o, "receipt_check_url", NULL);
+  if (check_url != NULL && *check_url != '\0' &&
+      !vp_receipt_check_base_validate (check_url, &local))
+    {
+      g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NOT_CONFIGURED,
+                   "%s/hq.json: receipt_check_url: %s", bundle_dir, local->message);
       return FALSE;
     }
   if (g_strcmp0 (van, vp_database_get_van_id (db)) != 0)
@@ -431,7 +442,9 @@ vp_sync_setup_from_bundle (VpDatabase  *db,
     return FALSE;
   memset (key, 0, key_len);
   lower = g_ascii_strdown (k, -1);
-  return vp_sync_store_set_config (db, config, lower, error);
+  if (!vp_sync_store_set_config (db, config, lower, error))
+    return FALSE;
+  return check_url == NULL || vp_receipt_store_set_check_url (db, check_url, error);
 
 bad_card_key:
   g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NOT_CONFIGURED,

@@ -88,6 +88,18 @@ def flow():
     with open(pdf, 'rb') as f:
         g.check(f.read(5) == b'%PDF-', '%s is not a PDF' % pdf)
     shutil.copy(pdf, os.path.join(g.ART, 'pay-receipt.pdf'))
+    # Pressed again: a duplicate, journaled before it is printed (issue 12).
+    g.press('Print receipt', within=rec)
+    saved = g.wait_message('Receipt message',
+                           lambda t: t.startswith('Receipt saved as ') and t.strip().endswith('-copy1.pdf'),
+                           within=rec, timeout=30, what='the duplicate PDF receipt')
+    copy = saved[len('Receipt saved as '):].strip()
+    g.check(os.path.isfile(copy), 'no duplicate receipt file at %r' % copy)
+    reprints = [x for x in g.journal() if x.get('kind') == 'receipt.reprint']
+    g.check(len(reprints) == 1 and reprints[0].get('reprinted_seq') == e.get('seq')
+            and reprints[0].get('copy') == 1,
+            'expected one journaled reprint of #%r as copy 1, got %r' % (e.get('seq'), reprints))
+    shutil.copy(copy, os.path.join(g.ART, 'pay-receipt-copy1.pdf'))
     g.press('Done', within=rec)
     page = g.panel('Account')
     g.wait_message('Arrears', lambda t: t == g.money(after['arrears']), within=page)

@@ -1048,6 +1048,110 @@ test_push_reversals (void)
                    ==, 0);
 }
 
+/* Reprints (issue 12): stored and accepted, moving no money, flagging
+ * nothing. */
+static void
+test_push_reprints (void)
+{
+  GError *error = NULL;
+  g_autoptr(VpStaff) op = hq_van_staff (van, "op01", "1234");
+  g_autoptr(HqResp) r = NULL;
+  gint64 target = vp_journal_store_last_seq (van);
+  gint64 flags = hq_pg_int (pg, "SELECT count (*) FROM review_flags");
+  VpJournalEntry *e;
+
+  for (int i = 0; i < 2; i++)
+    {
+      e = vp_receipt_store_reprint (van, op, target, &error);
+      g_assert_no_error (error);
+      vp_journal_entry_free (e);
+    }
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, 2);
+  day_last_seq += 2;
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM journal WHERE van = 'VAN01' AND"
+                                  " kind = 'receipt.reprint' AND amount = 0 AND outcome = 'accepted'"),
+                   ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "amount"), ==,
+                   van_int ("SELECT sum (amount) FROM journal"));
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags"), ==, flags);
+}
+
+/* A reprint that breaks its kind's rule (here: one claiming money) is
+ * stored, so the chain goes on, but flagged for review. Runs last: the
+ * entry is sealed by hand and the van's journal never holds it. */
+static void
+test_push_bad_reprint (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpJournalEntry) last = NULL;
+  g_autoptr(VpJournalEntry) e = vp_journal_entry_new ();
+  g_autoptr(HqResp) r = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *tok = hq_session (bundle, "VAN01");
+  gint64 highest = hq_pg_int (pg, "SELECT max (seq) FROM journal WHERE van = 'VAN01'");
+  gint64 flags = hq_pg_int (pg, "SELECT count (*) FROM review_flags");
+
+  /* HQ first holds all of the van's journal. */
+  json = hq_batch_json (van, highest, 0);
+  r = push ("VAN01", bundle, tok, json);
+  g_assert_cmpint (r->status, ==, 200);
+  g_clear_pointer (&r, hq_resp_free);
+  g_clear_pointer (&json, g_free);
+
+  last = vp_journal_store_get (van, vp_journal_store_last_seq (van), &error);
+  g_assert_no_error (error);
+  e->uuid = g_uuid_string_random ();
+  e->van_id = g_strdup ("VAN01");
+  e->seq = last->seq + 1;
+  e->kind = g_strdup (VP_KIND_RECEIPT_REPRINT);
+  e->payload = g_strdup ("{\"reprinted_seq\":1,\"copy\":1,\"amount\":5000,\"method\":\"cash\","
+                         "\"staff\":\"op01\"}");
+  e->device_time = last->device_time + 1;
+  e->monotonic_ms = last->monotonic_ms + 1;
+  e->prev_hash = g_strdup (last->hash);
+  g_assert_true (vp_journal_entry_seal (e, vp_database_get_signer (van), &error));
+  g_assert_no_error (error);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "van");
+  json_builder_add_string_value (b, "VAN01");
+  json_builder_set_member_name (b, "entries");
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+#define S(n, v) json_builder_set_member_name (b, n); json_builder_add_string_value (b, v)
+#define I(n, v) json_builder_set_member_name (b, n); json_builder_add_int_value (b, v)
+  S ("uuid", e->uuid);
+  I ("seq", e->seq);
+  S ("kind", e->kind);
+  S ("payload", e->payload);
+  I ("device_time", e->device_time);
+  I ("monotonic_ms", e->monotonic_ms);
+  S ("prev_hash", e->prev_hash);
+  S ("hash", e->hash);
+  S ("signature", e->signature);
+#undef S
+#undef I
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  r = push ("VAN01", bundle, tok, json);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "conflict"), ==, 1);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM journal WHERE van = 'VAN01' AND"
+                                  " kind = 'receipt.reprint' AND amount = 0 AND outcome = 'conflict'"),
+                   ==, 1);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags"), ==, flags + 1);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags WHERE reason LIKE"
+                                  " '%a reprint moves no money%'"), ==, 1);
+}
+
 static void
 test_http_malformed (void)
 {
@@ -1524,10 +1628,12 @@ main (int    argc,
   g_test_add_func ("/hq/push/reversals", test_push_reversals);
   g_test_add_func ("/hq/push/transfer-position", test_push_transfer_position);
   g_test_add_func ("/hq/push/final-bill-year", test_push_final_bill_year);
+  g_test_add_func ("/hq/push/reprints", test_push_reprints);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);
   g_test_add_func ("/hq/db/reconnect", test_db_reconnect);
+  g_test_add_func ("/hq/last/bad-reprint", test_push_bad_reprint);
   rc = g_test_run ();
 
   g_clear_object (&van);

@@ -234,7 +234,8 @@ sync_env_new (const char *van,
   g_clear_pointer (&err, g_free);
   bundle = g_build_filename (env->dir, "bundle", NULL);
   st = sync_env_hq (env, &out, &err, "provision", van, "--public-key", pub, "--tls-dir",
-                    env->tls_dir, "--url", env->url, "--out", bundle, NULL);
+                    env->tls_dir, "--url", env->url, "--receipt-check-url",
+                    "https://check.example.cn", "--out", bundle, NULL);
   check_run (st, "provision", out, err);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);

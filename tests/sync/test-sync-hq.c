@@ -110,6 +110,10 @@ test_full_day (void)
                                                  " JOIN bills b ON b.account_id = a.id)"
                                                  " ORDER BY number DESC LIMIT 1") / 1000 + 5);
 
+  /* The bundle from `vanpos-hq provision --receipt-check-url` set the
+   * address every receipt's QR code points at (issue 12). */
+  CLI_OK ("receipt-check-url");
+  g_assert_cmpstr (out, ==, "https://check.example.cn\n");
   CLI_OK ("shift", "open", "--float", "200", "--staff", "op01", "--pin", "1234");
   CLI_OK ("trip", "start", "--estate", "长江花园", "--staff", "op01", "--pin", "1234");
   CLI_OK ("pay", postpaid, "120.50", "--method", "cash", "--staff", "op01", "--pin", "1234");

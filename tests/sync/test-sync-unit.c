@@ -459,6 +459,24 @@ test_config_checks (void)
     g_assert_nonnull (strstr (error->message, "for van VAN09"));
     g_assert_null (vp_database_get_meta (v->db, VP_META_HQ_URL));
   }
+  /* A receipt check address that is not one is refused, nothing kept
+   * (issue 12). */
+  {
+    g_autofree char *bundle = g_build_filename (v->dir, "bundle", NULL);
+    g_autofree char *hq = g_build_filename (bundle, "hq.json", NULL);
+
+    g_clear_error (&error);
+    g_assert_true (g_file_set_contents (hq, "{\"van\": \"VAN01\", \"url\": \"https://127.0.0.1:1\","
+                                            " \"pins\": \"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\","
+                                            " \"receipt_check_url\": \"ftp://check.example.cn\"}",
+                                        -1, NULL));
+    g_assert_false (vp_sync_setup_from_bundle (v->db, bundle, &error));
+    g_assert_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NOT_CONFIGURED);
+    g_assert_nonnull (strstr (error->message, "receipt_check_url"));
+    g_clear_error (&error);
+    g_assert_null (vp_database_get_meta (v->db, VP_META_HQ_URL));
+    g_assert_null (vp_receipt_store_get_check_url (v->db));
+  }
   van_free (v);
 }
 
