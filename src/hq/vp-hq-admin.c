@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -79,6 +80,80 @@ copy_file (const char *from,
   return write_file (to, text, 0644, error);
 }
 
+/* The utility's card master keys as "VERSION HEX" lines, making version 1
+ * on first use. Every van gets every version (it reads cards written under
+ * any of them and writes with the newest). The master key, not per-card
+ * keys, goes to the van: a van must read and top up any card offline, and
+ * HQ cannot know in advance which cards a van will meet. The price: a
+ * stolen laptop's master key forges any card of that version until HQ
+ * makes a new version (card-key-new) and the vans are re-provisioned. */
+static char *
+card_keys_text (PGconn  *conn,
+                GError **error)
+{
+  g_autoptr(PGresult) res = NULL;
+  GString *s;
+
+  res = vp_pg_query (conn, "SELECT version, key FROM card_master_keys ORDER BY version",
+                     0, NULL, error);
+  if (res == NULL)
+    return NULL;
+  if (PQntuples (res) == 0)
+    {
+      gint64 version;
+
+      if (!vp_hq_card_key_new (conn, &version, error))
+        return NULL;
+      g_clear_pointer (&res, PQclear);
+      res = vp_pg_query (conn, "SELECT version, key FROM card_master_keys ORDER BY version",
+                         0, NULL, error);
+      if (res == NULL)
+        return NULL;
+    }
+  s = g_string_new (NULL);
+  for (int i = 0; i < PQntuples (res); i++)
+    g_string_append_printf (s, "%s %s\n", PQgetvalue (res, i, 0), PQgetvalue (res, i, 1));
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+vp_hq_card_key_new (PGconn      *conn,
+                    gint64      *version,
+                    GError     **error)
+{
+  g_autoptr(PGresult) res = NULL;
+  guint8 key[32];
+  char hex[65];
+
+  if (RAND_bytes (key, sizeof key) != 1)
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_CRYPTO, "No random bytes for a card master key");
+      return FALSE;
+    }
+  for (guint i = 0; i < sizeof key; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", key[i]);
+  OPENSSL_cleanse (key, sizeof key);
+  {
+    const char *p[] = { hex };
+    /* Two provisions at once both making version 1: the second gets no
+     * row back and reads the first one's key. */
+    res = vp_pg_query (conn, "INSERT INTO card_master_keys (version, key)"
+                             " SELECT coalesce (max (version), 0) + 1, $1 FROM card_master_keys"
+                             " ON CONFLICT DO NOTHING RETURNING version", 1, p, error);
+  }
+  OPENSSL_cleanse (hex, sizeof hex);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 0)
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_EXISTS,
+                   "Another command made a card master key at the same time; try again");
+      return FALSE;
+    }
+  *version = vp_pg_get_int64 (res, 0, 0);
+  return TRUE;
+}
+
 gboolean
 vp_hq_provision (PGconn      *conn,
                  const char  *van,
@@ -96,16 +171,14 @@ vp_hq_provision (PGconn      *conn,
   g_autofree char *crt_path = g_build_filename (out_dir, "client.crt", NULL);
   g_autofree char *ca_src = g_build_filename (tls_dir, "ca.crt", NULL);
   g_autofree char *ca_dst = g_build_filename (out_dir, "ca.crt", NULL);
-  g_autofree char *card_path = g_build_filename (out_dir, "card.key", NULL);
+  g_autofree char *card_path = g_build_filename (out_dir, "card-keys", NULL);
   g_autofree char *json_path = g_build_filename (out_dir, "hq.json", NULL);
   g_autofree char *cert_pem = NULL;
-  g_autofree char *card_hex = NULL;
   g_autofree char *card_text = NULL;
   g_autofree char *hq_json = NULL;
   g_autoptr(PGresult) old = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  guint8 card[32];
   BIO *bio;
   EVP_PKEY *pkey;
   gboolean is_ed25519;
@@ -165,16 +238,8 @@ vp_hq_provision (PGconn      *conn,
   if (!vp_hq_issue_client (tls_dir, van, valid_days, key_path, crt_path, &serial, error) ||
       !copy_file (ca_src, ca_dst, error))
     return FALSE;
-  if (RAND_bytes (card, sizeof card) != 1)
-    {
-      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_CRYPTO, "No random bytes for the card key");
-      return FALSE;
-    }
-  card_hex = g_malloc (2 * sizeof card + 1);
-  for (guint i = 0; i < sizeof card; i++)
-    g_snprintf (card_hex + 2 * i, 3, "%02x", card[i]);
-  card_text = g_strconcat (card_hex, "\n", NULL);
-  if (!write_file (card_path, card_text, 0600, error))
+  card_text = card_keys_text (conn, error);
+  if (card_text == NULL || !write_file (card_path, card_text, 0600, error))
     return FALSE;
 
   json_builder_begin_object (b);
@@ -193,13 +258,14 @@ vp_hq_provision (PGconn      *conn,
   if (!g_file_get_contents (crt_path, &cert_pem, NULL, error))
     return FALSE;
   {
-    const char *p[] = { van, pem, serial, cert_pem, card_hex };
+    const char *p[] = { van, pem, serial, cert_pem };
+    /* vans.card_key keeps a van's legacy per-van key (cards it wrote
+     * before utility keys); new provisions hand out card-keys instead. */
     g_autoptr(PGresult) res =
-      vp_pg_query (conn, "INSERT INTO vans (id, public_key, cert_serial, cert_pem, card_key)"
-                         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET"
+      vp_pg_query (conn, "INSERT INTO vans (id, public_key, cert_serial, cert_pem)"
+                         " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET"
                          " public_key = excluded.public_key, cert_serial = excluded.cert_serial,"
-                         " cert_pem = excluded.cert_pem, card_key = excluded.card_key,"
-                         " revoked = false", 5, p, error);
+                         " cert_pem = excluded.cert_pem, revoked = false", 4, p, error);
     if (res == NULL)
       return FALSE;
   }

@@ -19,6 +19,11 @@ gboolean vp_hq_provision   (PGconn      *conn,
                             int          valid_days,
                             const char  *out_dir,
                             GError     **error);
+/* A new card master key version (the highest is what vans write with
+ * once re-provisioned); the first provision makes version 1. */
+gboolean vp_hq_card_key_new (PGconn     *conn,
+                             gint64     *version,
+                             GError    **error);
 gboolean vp_hq_revoke      (PGconn      *conn,
                             const char  *van,
                             GError     **error);
