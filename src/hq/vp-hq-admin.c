@@ -28,19 +28,17 @@
 #include "vp-hq-db.h"
 #include "vp-hq-tls.h"
 
+/* The van side's rule (vp_validate_van_id), so HQ never registers a van
+ * id no van can have. */
 static gboolean
 valid_van_id (const char  *van,
               GError     **error)
 {
-  if (van == NULL || *van == '\0' || strlen (van) > 32)
-    goto bad;
-  for (const char *p = van; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
-      goto bad;
-  return TRUE;
-bad:
-  g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
-               "“%s” is not a van id (1–32 letters, digits, - or _)", van ? van : "");
+  g_autoptr(GError) local = NULL;
+
+  if (vp_validate_van_id (van, &local))
+    return TRUE;
+  g_set_error_literal (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, local->message);
   return FALSE;
 }
 
