@@ -183,6 +183,7 @@ static const char *schema_ops_sql =
   "  by_whom    text NOT NULL,"
   "  created_at timestamptz NOT NULL DEFAULT now (),"
   "  PRIMARY KEY (van, from_seq));"
+  "ALTER TABLE vans ADD COLUMN IF NOT EXISTS cert_expires timestamptz;"
   "ALTER TABLE review_flags ADD COLUMN IF NOT EXISTS resolved_by text;"
   "ALTER TABLE review_flags ADD COLUMN IF NOT EXISTS resolution text;"
   "ALTER TABLE review_flags ADD COLUMN IF NOT EXISTS resolved_at timestamptz;"
