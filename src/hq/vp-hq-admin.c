@@ -302,7 +302,8 @@ provision_pem (PGconn      *conn,
   if (!vp_pg_exec (conn, "BEGIN", error))
     return FALSE;
   {
-    const char *p[] = { van, pem, serial, cert_pem, expires, replace_by, replace_why };
+    const char *p[] = { van, pem, serial, cert_pem, expires };
+    const char *k[] = { van, pem, replace_by, replace_why };
     g_autoptr(PGresult) lock = NULL, res = NULL, key = NULL, gone = NULL;
 
     /* vans.card_key keeps a van's legacy per-van key (cards it wrote
@@ -316,12 +317,12 @@ provision_pem (PGconn      *conn,
                                   " revoked = false", 5, p, error)) == NULL ||
         (replace_by != NULL &&
          ((key = vp_pg_query (conn, "INSERT INTO van_keys (van, from_seq, public_key, reason, by_whom)"
-                                    " SELECT $1, coalesce (max (seq), 0) + 1, $2, $7, $6"
+                                    " SELECT $1, coalesce (max (seq), 0) + 1, $2, $4, $3"
                                     " FROM journal WHERE van = $1"
                                     " ON CONFLICT (van, from_seq) DO UPDATE SET"
                                     " public_key = excluded.public_key, reason = excluded.reason,"
                                     " by_whom = excluded.by_whom, created_at = now ()",
-                              7, p, error)) == NULL ||
+                              4, k, error)) == NULL ||
           (gone = vp_pg_query (conn, "DELETE FROM sessions WHERE van = $1", 1, p, error)) == NULL)) ||
         !vp_pg_exec (conn, "COMMIT", error))
       {
