@@ -869,6 +869,68 @@ test_replace_laptop (void)
   assert_answer (r, 200, NULL, NULL);
 }
 
+/* The import columns documented in src/hq/README.md are the ones
+ * vanpos-hq takes: every documented column is known, and the documented
+ * required (bold) ones are enough for the header check. */
+static void
+test_import_columns_documented (void)
+{
+  g_autofree char *readme = g_build_filename (g_getenv ("VP_SOURCE_DIR"), "src", "hq",
+                                              "README.md", NULL);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint found = 0;
+
+  g_assert_true (g_file_get_contents (readme, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *kinds[] = { "accounts", "bills", "tariffs" };
+
+      for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+        {
+          g_autofree char *prefix = g_strdup_printf ("| %s | ", kinds[k]);
+          g_autoptr(GString) all = g_string_new (NULL);
+          g_autoptr(GString) required = g_string_new (NULL);
+          g_auto(GStrv) cols = NULL;
+
+          if (!g_str_has_prefix (lines[i], prefix))
+            continue;
+          found++;
+          cols = g_strsplit (lines[i] + strlen (prefix), ", ", -1);
+          for (guint c = 0; cols[c] != NULL; c++)
+            {
+              char *name = g_strstrip (cols[c]);
+              gboolean bold = g_str_has_prefix (name, "**");
+              gsize n = 0;
+
+              if (bold)
+                name += 2;
+              while (g_ascii_isalnum (name[n]) || name[n] == '_')
+                n++;
+              g_assert_cmpuint (n, >, 0);
+              g_string_append_printf (all, "%.*s,", (int) n, name);
+              if (bold)
+                g_string_append_printf (required, "%.*s,", (int) n, name);
+            }
+          for (guint pass = 0; pass < 2; pass++)
+            {
+              g_autofree char *path = g_strdup_printf ("%s/doc-%s-%u.csv", tmp_dir, kinds[k], pass);
+              g_autofree char *csv = g_strdup_printf ("%sbogus\n", (pass ? required : all)->str);
+              g_autofree char *want = g_strdup_printf ("unknown column “bogus”");
+              g_autofree char *out = NULL;
+              g_autofree char *err = NULL;
+
+              g_assert_true (g_file_set_contents (path, csv, -1, NULL));
+              g_assert_cmpint (hq_run (&out, &err, "import", kinds[k], path, NULL), ==, 1);
+              if (strstr (err, want) == NULL)
+                g_error ("%s header %s: %s", kinds[k], csv, err);
+            }
+        }
+    }
+  g_assert_cmpuint (found, ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -893,6 +955,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hq/ops/staff-deactivate", test_staff_deactivate);
   g_test_add_func ("/hq/ops/flags-and-conflicts", test_flags_and_conflicts);
   g_test_add_func ("/hq/ops/replace-laptop", test_replace_laptop);
+  g_test_add_func ("/hq/ops/import-columns-documented", test_import_columns_documented);
   ret = g_test_run ();
   g_clear_object (&ctx1.sim);
   g_clear_object (&ctx2.sim);
