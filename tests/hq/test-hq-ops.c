@@ -243,6 +243,29 @@ test_pin_unknown_staff (void)
   sql ("DELETE FROM pin_attempts");
 }
 
+/* The van's sync client reports a throttled login as a login refusal
+ * with HQ's reason, not as a protocol error. */
+static void
+test_pin_sync_client (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpSyncClient) client = vp_sync_client_new_for_database (van1, &error);
+  g_autoptr(VpSyncResult) res = NULL;
+
+  g_assert_no_error (error);
+  res = vp_sync_run (van1, client, VP_DEMO_SUPERVISOR_ID, "0000", NULL, NULL, NULL, NULL, &error);
+  g_assert_null (res);
+  g_assert_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, "wrong staff id or PIN; 4 more wrong PINs"));
+  g_clear_error (&error);
+  res = vp_sync_run (van1, client, VP_DEMO_SUPERVISOR_ID, VP_DEMO_SUPERVISOR_PIN, NULL, NULL, NULL,
+                     NULL, &error);
+  g_assert_null (res);
+  g_assert_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, "try again in 1 s"));
+  sql ("DELETE FROM pin_attempts");
+}
+
 /* The count lives in PostgreSQL: a second HQ instance on the same
  * database (or the same one restarted) sees it. */
 static void
@@ -946,6 +969,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hq/ops/pin-throttle", test_pin_throttle);
   g_test_add_func ("/hq/ops/pin-unknown-staff", test_pin_unknown_staff);
   g_test_add_func ("/hq/ops/pin-second-instance", test_pin_second_instance);
+  g_test_add_func ("/hq/ops/pin-sync-client", test_pin_sync_client);
   g_test_add_func ("/hq/ops/cards-shared", test_cards_shared);
   g_test_add_func ("/hq/ops/cards-after-renewal", test_cards_after_renewal);
   g_test_add_func ("/hq/ops/cards-legacy", test_cards_legacy);
