@@ -262,11 +262,11 @@ vp_service_card_key (VpService      *self,
 /* Reads and parses the whole card. Malformed data → VP_CARD_ERROR_GARBAGE;
  * a MAC that does not verify keeps its VP_CARD_RECORD_ERROR. */
 static gboolean
-read_image (VpCardReader  *reader,
-            const VpCardKeyring *key,
-            GBytes       **bytes_out,
-            VpCardImage   *image,
-            GError       **error)
+read_image (VpCardReader         *reader,
+            const VpCardKeyring  *key,
+            GBytes              **bytes_out,
+            VpCardImage          *image,
+            GError              **error)
 {
   g_autoptr(GBytes) bytes = vp_card_reader_read (reader, error);
   g_autoptr(GError) local = NULL;
@@ -440,11 +440,11 @@ apply_outcome (VpService         *self,
 /* Resolves the pending top-ups against the card in reader (which is
  * present). items gets a VpRecoveryItem per pending top-up. */
 static gboolean
-recover_with_card (VpService     *self,
-                   VpCardReader  *reader,
-                   const VpCardKeyring *key,
-                   GPtrArray     *items,
-                   GError       **error)
+recover_with_card (VpService            *self,
+                   VpCardReader         *reader,
+                   const VpCardKeyring  *key,
+                   GPtrArray            *items,
+                   GError              **error)
 {
   VpDatabase *db = vp_service_get_database (self);
   g_autoptr(GPtrArray) pending = vp_topup_store_list_pending (db, error);
@@ -533,11 +533,11 @@ vp_service_recover_topups (VpService     *self,
  * issuing a simulated card that matches the van's records if the
  * resident never had one in this card directory. */
 static gboolean
-auto_insert (VpService       *self,
-             VpCardReader    *reader,
-             const VpAccount *a,
-             const VpCardKeyring *key,
-             GError         **error)
+auto_insert (VpService            *self,
+             VpCardReader         *reader,
+             const VpAccount      *a,
+             const VpCardKeyring  *key,
+             GError              **error)
 {
   VpSimCard *sim = VP_SIM_CARD (reader);
 
@@ -562,13 +562,13 @@ auto_insert (VpService       *self,
  * unreadable, or the decision not saved), VP_TOPUP_ERROR_VOIDED once a
  * read showed it does not; returns the CONFIRM entry if it does. */
 static VpJournalEntry *
-resolve_after_failure (VpService     *self,
-                       VpCardReader  *reader,
-                       const VpCardKeyring *key,
-                       const VpStaff *staff,
-                       const VpTopup *t,
-                       GError        *cause,
-                       GError       **error)
+resolve_after_failure (VpService            *self,
+                       VpCardReader         *reader,
+                       const VpCardKeyring  *key,
+                       const VpStaff        *staff,
+                       const VpTopup        *t,
+                       GError               *cause,
+                       GError              **error)
 {
   g_autoptr(GError) owned_cause = cause;
   g_auto(VpCardImage) image = { 0 };
