@@ -731,6 +731,13 @@ test_staff_deactivate (void)
   assert_answer (r, 200, NULL, NULL);
   g_clear_pointer (&r, hq_resp_free);
   g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM sessions WHERE staff = 'sup02'"), ==, 1);
+  /* The van gets the new supervisor at its next pull … */
+  sync_van (van1);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VpStaff) st = vp_service_login (ctx1.svc, "sup02", "4321", &error);
+    g_assert_no_error (error);
+  }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (hq_run (&out, &err, "staff", "deactivate", "sup02", NULL), ==, 0);
@@ -739,6 +746,15 @@ test_staff_deactivate (void)
   assert_answer (r, 401, "auth", NULL);
   g_clear_pointer (&r, hq_resp_free);
   sql ("DELETE FROM pin_attempts");
+  /* … and loses them at the one after the deactivation. */
+  sync_van (van1);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VpStaff) st = vp_service_login (ctx1.svc, "sup02", "4321", &error);
+    g_assert_null (st);
+    g_assert_nonnull (error);
+    g_test_message ("deactivated on the van: %s", error->message);
+  }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (hq_run (&out, &err, "staff", "list", NULL), ==, 0);
@@ -954,6 +970,57 @@ test_import_columns_documented (void)
   g_assert_cmpuint (found, ==, 3);
 }
 
+/* A laptop replaced by one restored from the van's backup (same journal
+ * key): a new certificate, the old one refused, the van syncs on. */
+static void
+test_replace_laptop_same_key (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *dir = g_build_filename (tmp_dir, "VAN02-restored", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HqResp) r = NULL;
+  gint64 head = hq_pg_int (pg, "SELECT max (seq) FROM journal WHERE van = 'VAN02'");
+  g_autofree char *key_before = pg_text ("SELECT public_key FROM vans WHERE id = 'VAN02'");
+
+  g_assert_cmpint (hq_run (&out, &err, "replace-laptop", "VAN02", "--by", "li",
+                           "--why", "screen broken; backup restored",
+                           "--tls-dir", hq_env ("VANPOS_HQ_TLS_DIR"),
+                           "--url", hq_env ("VANPOS_HQ_URL"), "--out", dir, NULL), ==, 0);
+  {
+    g_autofree char *q = g_strdup_printf ("SELECT count (*) FROM van_keys WHERE van = 'VAN02'"
+                                          " AND from_seq = %" G_GINT64_FORMAT " AND by_whom = 'li'",
+                                          head + 1);
+    g_autofree char *key_after = pg_text ("SELECT public_key FROM vans WHERE id = 'VAN02'");
+
+    g_assert_cmpint (hq_pg_int (pg, q), ==, 1);
+    g_assert_cmpstr (key_after, ==, key_before);
+  }
+  r = session (bundle2, "VAN02", "sup01", "9876");
+  assert_answer (r, 403, "forbidden", "replaced by a newer one");
+  g_assert_true (vp_sync_setup_from_bundle (van2, dir, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(VpJournalEntry) e = NULL;
+    g_autofree char *number = van_text (van2, "SELECT number FROM accounts WHERE meter = 'prepaid'"
+                                              " AND card_number IS NOT NULL AND status = 'active'"
+                                              " ORDER BY id LIMIT 1");
+    g_autofree char *q = g_strdup_printf ("SELECT card_number FROM accounts WHERE number = '%s'",
+                                          number);
+    g_autofree char *card = van_text (van2, q);
+
+    sync_van (van2);   /* pull VAN01's latest top-ups first */
+    e = topup_at (&ctx2, number, card, 1000, &error);
+    g_assert_no_error (error);
+  }
+  sync_van (van2);
+  {
+    g_autofree char *q = g_strdup_printf ("SELECT count (*) FROM journal WHERE van = 'VAN02'"
+                                          " AND seq > %" G_GINT64_FORMAT, head);
+    g_assert_cmpint (hq_pg_int (pg, q), ==, 2);   /* the top-up: INTENT, CONFIRM */
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -978,6 +1045,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hq/ops/van-id-rule", test_van_id_rule);
   g_test_add_func ("/hq/ops/staff-deactivate", test_staff_deactivate);
   g_test_add_func ("/hq/ops/flags-and-conflicts", test_flags_and_conflicts);
+  g_test_add_func ("/hq/ops/replace-laptop-same-key", test_replace_laptop_same_key);
   g_test_add_func ("/hq/ops/replace-laptop", test_replace_laptop);
   g_test_add_func ("/hq/ops/import-columns-documented", test_import_columns_documented);
   ret = g_test_run ();
