@@ -144,6 +144,42 @@ test_setup_vans (void)
   g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM card_master_keys"), ==, 1);
 }
 
+/* A damaged card-keys file in a bundle: one clear error, nothing stored. */
+static void
+test_bad_card_keys_bundle (void)
+{
+  g_autofree char *bad = g_build_filename (tmp_dir, "bad-bundle", NULL);
+  g_autofree char *before = vp_database_get_meta (van1, "card_keys");
+  g_autofree char *after = NULL;
+  g_autofree char *url = vp_database_get_meta (van1, "hq_url");
+  g_autofree char *url_after = NULL;
+  const char *names[] = { "ca.crt", "client.crt", "client.key", "hq.json" };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (before);
+  g_assert_cmpint (g_mkdir (bad, 0700), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *from = g_build_filename (bundle1, names[i], NULL);
+      g_autofree char *to = g_build_filename (bad, names[i], NULL);
+      g_autofree char *text = NULL;
+
+      g_assert_true (g_file_get_contents (from, &text, NULL, NULL));
+      g_assert_true (g_file_set_contents (to, text, -1, NULL));
+    }
+  {
+    g_autofree char *keys = g_build_filename (bad, "card-keys", NULL);
+    g_assert_true (g_file_set_contents (keys, "1 0011zz\n", -1, NULL));
+  }
+  g_assert_false (vp_sync_setup_from_bundle (van1, bad, &error));
+  g_assert_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NOT_CONFIGURED);
+  g_assert_nonnull (strstr (error->message, "card-keys: The card key must be 64 hex digits"));
+  after = vp_database_get_meta (van1, "card_keys");
+  url_after = vp_database_get_meta (van1, "hq_url");
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (url_after, ==, url);
+}
+
 /* ---- PIN throttle ------------------------------------------------------- */
 
 static void
@@ -1033,6 +1069,7 @@ main (int argc, char **argv)
   pg = hq_pg ();
 
   g_test_add_func ("/hq/ops/setup-vans", test_setup_vans);
+  g_test_add_func ("/hq/ops/bad-card-keys-bundle", test_bad_card_keys_bundle);
   g_test_add_func ("/hq/ops/pin-throttle", test_pin_throttle);
   g_test_add_func ("/hq/ops/pin-unknown-staff", test_pin_unknown_staff);
   g_test_add_func ("/hq/ops/pin-second-instance", test_pin_second_instance);
