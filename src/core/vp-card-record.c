@@ -12,6 +12,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "vp-card-record.h"
 #include "vp-account-number.h"
@@ -23,7 +26,8 @@ G_DEFINE_QUARK (vp-card-record-error-quark, vp_card_record_error)
 #define OFF_MAGIC     0
 #define OFF_VERSION   4
 #define OFF_NHIST     5
-#define OFF_RESERVED  6
+#define OFF_FLAGS     6     /* LOADED, REVERSAL (top-up reversal) */
+#define OFF_KEYVER    7     /* the utility card key version, 0 = a van's legacy key */
 #define OFF_CARD      8
 #define OFF_ACCOUNT   28
 #define OFF_COUNTER   52
@@ -112,6 +116,178 @@ vp_card_key_to_hex (const guint8 key[VP_CARD_KEY_SIZE])
   for (guint i = 0; i < VP_CARD_KEY_SIZE; i++)
     g_string_append_printf (s, "%02x", key[i]);
   return g_string_free (s, FALSE);
+}
+
+void
+vp_card_key_derive (const guint8  master[VP_CARD_KEY_SIZE],
+                    guint16       version,
+                    const char   *card_number,
+                    guint8        out[VP_CARD_KEY_SIZE])
+{
+  static const char salt[] = "VanPOS card key";
+  g_autoptr(GByteArray) info = g_byte_array_new ();
+  guint8 tail[3] = { 0, version >> 8, version & 0xff };
+  EVP_KDF *kdf;
+  EVP_KDF_CTX *ctx;
+  OSSL_PARAM params[5], *p = params;
+  int ok;
+
+  g_byte_array_append (info, (const guint8 *)card_number, strlen (card_number));
+  g_byte_array_append (info, tail, sizeof tail);
+  *p++ = OSSL_PARAM_construct_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+  *p++ = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_KEY, (void *)master, VP_CARD_KEY_SIZE);
+  *p++ = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_SALT, (void *)salt, sizeof salt - 1);
+  *p++ = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, info->data, info->len);
+  *p = OSSL_PARAM_construct_end ();
+  kdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
+  ctx = kdf ? EVP_KDF_CTX_new (kdf) : NULL;
+  ok = ctx != NULL && EVP_KDF_derive (ctx, out, VP_CARD_KEY_SIZE, params) == 1;
+  EVP_KDF_CTX_free (ctx);
+  EVP_KDF_free (kdf);
+  /* HKDF is in every OpenSSL 3 default provider: failing is a broken install. */
+  if (!ok)
+    g_error ("HKDF-SHA256 failed");
+}
+
+void
+vp_card_keyring_init (VpCardKeyring *ring)
+{
+  memset (ring, 0, sizeof *ring);
+}
+
+void
+vp_card_keyring_clear (VpCardKeyring *ring)
+{
+  OPENSSL_cleanse (ring, sizeof *ring);
+}
+
+void
+vp_card_keyring_set_legacy (VpCardKeyring *ring,
+                            const guint8   key[VP_CARD_KEY_SIZE])
+{
+  memcpy (ring->legacy, key, VP_CARD_KEY_SIZE);
+  ring->has_legacy = TRUE;
+}
+
+gboolean
+vp_card_keyring_add_master (VpCardKeyring *ring,
+                            guint          version,
+                            const guint8   key[VP_CARD_KEY_SIZE],
+                            GError       **error)
+{
+  guint i;
+
+  /* One byte on the card (byte 6 holds the flags). */
+  if (version < 1 || version > G_MAXUINT8)
+    {
+      g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY,
+                   _("A card master key version is 1 to %u, not %u"), G_MAXUINT8, version);
+      return FALSE;
+    }
+  for (i = 0; i < ring->n_masters; i++)
+    if (ring->masters[i].version == version)
+      break;
+  if (i == ring->n_masters)
+    {
+      if (ring->n_masters == VP_CARD_KEYRING_MAX)
+        {
+          g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY,
+                       _("At most %d card master keys"), VP_CARD_KEYRING_MAX);
+          return FALSE;
+        }
+      ring->n_masters++;
+    }
+  ring->masters[i].version = version;
+  memcpy (ring->masters[i].key, key, VP_CARD_KEY_SIZE);
+  ring->write_version = MAX (ring->write_version, version);
+  return TRUE;
+}
+
+gboolean
+vp_card_keyring_add_masters_text (VpCardKeyring *ring,
+                                  const char    *text,
+                                  GError       **error)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      guint8 key[VP_CARD_KEY_SIZE];
+      guint64 version = 0;
+      char *end = NULL;
+      gboolean ok;
+
+      if (*line == '\0')
+        continue;
+      version = g_ascii_strtoull (line, &end, 10);
+      if (end == line || (*end != ' ' && *end != '\t'))
+        {
+          g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY,
+                       _("Card key line %u is not “VERSION HEX”"), i + 1);
+          return FALSE;
+        }
+      ok = vp_card_key_from_hex (g_strstrip (end), key, error) &&
+           vp_card_keyring_add_master (ring, version > G_MAXUINT ? 0 : (guint)version, key, error);
+      OPENSSL_cleanse (key, sizeof key);
+      if (!ok)
+        return FALSE;
+      n++;
+    }
+  if (n == 0)
+    {
+      g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY,
+                   _("No card master key in the list"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+vp_card_keyring_masters_to_text (const VpCardKeyring *ring)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < ring->n_masters; i++)
+    {
+      g_autofree char *hex = vp_card_key_to_hex (ring->masters[i].key);
+      g_string_append_printf (s, "%u %s\n", ring->masters[i].version, hex);
+      OPENSSL_cleanse (hex, strlen (hex));
+    }
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+vp_card_keyring_card_key (const VpCardKeyring *ring,
+                          guint16              version,
+                          const char          *card_number,
+                          guint8               out[VP_CARD_KEY_SIZE],
+                          GError             **error)
+{
+  if (version == 0)
+    {
+      if (!ring->has_legacy)
+        {
+          g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC,
+                       _("Card %s was written under another van's own key (key version 0) "
+                         "before utility card keys: only that van can read it until its next "
+                         "top-up there"), card_number);
+          return FALSE;
+        }
+      memcpy (out, ring->legacy, VP_CARD_KEY_SIZE);
+      return TRUE;
+    }
+  for (guint i = 0; i < ring->n_masters; i++)
+    if (ring->masters[i].version == version)
+      {
+        vp_card_key_derive (ring->masters[i].key, version, card_number, out);
+        return TRUE;
+      }
+  g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC,
+               _("Card %s was written under utility card key version %u, which this van does "
+                 "not hold; provision it again from HQ"), card_number, version);
+  return FALSE;
 }
 
 static void
@@ -276,15 +452,37 @@ vp_card_record_encode (const VpCardRecord *r,
                        guint8              out[VP_CARD_RECORD_SIZE],
                        GError            **error)
 {
+  g_auto(VpCardKeyring) ring = { 0 };
+
   g_return_val_if_fail (r != NULL && key != NULL && out != NULL, FALSE);
+  vp_card_keyring_init (&ring);
+  vp_card_keyring_set_legacy (&ring, key);
+  return vp_card_record_encode_ring (r, &ring, out, error);
+}
+
+gboolean
+vp_card_record_encode_ring (const VpCardRecord  *r,
+                            const VpCardKeyring *ring,
+                            guint8               out[VP_CARD_RECORD_SIZE],
+                            GError             **error)
+{
+  guint8 key[VP_CARD_KEY_SIZE];
+
+  g_return_val_if_fail (r != NULL && ring != NULL && out != NULL, FALSE);
 
   if (!check_record (r, error))
     return FALSE;
+  if (!vp_card_keyring_card_key (ring, ring->write_version, r->card_number, key, error))
+    {
+      g_prefix_error (error, "%s", _("Cannot write the card: "));
+      return FALSE;
+    }
   memset (out, 0, VP_CARD_RECORD_SIZE);
   memcpy (out + OFF_MAGIC, magic, 4);
   out[OFF_VERSION] = VP_CARD_RECORD_VERSION;
   out[OFF_NHIST] = r->n_history;
-  out[OFF_RESERVED] = r->flags;
+  out[OFF_FLAGS] = r->flags;
+  out[OFF_KEYVER] = (guint8) ring->write_version;
   memcpy (out + OFF_CARD, r->card_number, strlen (r->card_number));
   memcpy (out + OFF_ACCOUNT, r->account_number, strlen (r->account_number));
   put_u32 (out + OFF_COUNTER, r->counter);
@@ -303,6 +501,7 @@ vp_card_record_encode (const VpCardRecord *r,
       put_u64 (h + 20, r->history[i].time);
     }
   compute_mac (out, key, out + OFF_MAC);
+  OPENSSL_cleanse (key, sizeof key);
   return TRUE;
 }
 
@@ -361,10 +560,28 @@ vp_card_record_parse (const guint8  *data,
                       VpCardRecord  *out,
                       GError       **error)
 {
-  guint8 mac[VP_CARD_MAC_SIZE];
-  VpCardRecord r;
+  g_auto(VpCardKeyring) ring = { 0 };
 
   g_return_val_if_fail (key != NULL && out != NULL, FALSE);
+  vp_card_keyring_init (&ring);
+  vp_card_keyring_set_legacy (&ring, key);
+  return vp_card_record_parse_ring (data, len, &ring, out, error);
+}
+
+gboolean
+vp_card_record_parse_ring (const guint8        *data,
+                           gsize                len,
+                           const VpCardKeyring *ring,
+                           VpCardRecord        *out,
+                           GError             **error)
+{
+  guint8 mac[VP_CARD_MAC_SIZE];
+  guint8 key[VP_CARD_KEY_SIZE];
+  char card[VP_CARD_NUMBER_MAX + 1];
+  guint16 key_version;
+  VpCardRecord r;
+
+  g_return_val_if_fail (ring != NULL && out != NULL, FALSE);
 
   if (data == NULL || len != VP_CARD_RECORD_SIZE)
     {
@@ -392,7 +609,18 @@ vp_card_record_parse (const guint8  *data,
                    data[OFF_VERSION], VP_CARD_RECORD_VERSION);
       return FALSE;
     }
+  /* The key depends on the card number and key version, which the MAC
+   * then proves: a record claiming another card gets another key. */
+  key_version = data[OFF_KEYVER];
+  memcpy (card, data + OFF_CARD, VP_CARD_NUMBER_MAX);
+  card[VP_CARD_NUMBER_MAX] = '\0';
+  for (char *c = card; *c; c++)
+    if (!g_ascii_isprint (*c))
+      *c = '?';
+  if (!vp_card_keyring_card_key (ring, key_version, card, key, error))
+    return FALSE;
   compute_mac (data, key, mac);
+  OPENSSL_cleanse (key, sizeof key);
   if (CRYPTO_memcmp (mac, data + OFF_MAC, VP_CARD_MAC_SIZE) != 0)
     {
       g_set_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC,
@@ -401,9 +629,8 @@ vp_card_record_parse (const guint8  *data,
     }
 
   memset (&r, 0, sizeof r);
-  if (data[OFF_RESERVED + 1] != 0)
-    return field_error (error, _("reserved bytes are not zero"));
-  r.flags = data[OFF_RESERVED];
+  r.flags = data[OFF_FLAGS];
+  r.key_version = key_version;
   r.n_history = data[OFF_NHIST];
   if (r.n_history > VP_CARD_HISTORY)
     return field_error (error, _("%u history entries, at most %d"), r.n_history, VP_CARD_HISTORY);
@@ -548,6 +775,21 @@ vp_card_image_parse (const guint8 *data,
                      VpCardImage  *out,
                      GError      **error)
 {
+  g_auto(VpCardKeyring) ring = { 0 };
+
+  g_return_val_if_fail (key != NULL, FALSE);
+  vp_card_keyring_init (&ring);
+  vp_card_keyring_set_legacy (&ring, key);
+  return vp_card_image_parse_ring (data, len, &ring, out, error);
+}
+
+gboolean
+vp_card_image_parse_ring (const guint8        *data,
+                          gsize                len,
+                          const VpCardKeyring *ring,
+                          VpCardImage         *out,
+                          GError             **error)
+{
   GError *errors[VP_CARD_IMAGE_SLOTS] = { NULL, };
   VpCardRecord recs[VP_CARD_IMAGE_SLOTS];
   gboolean ok[VP_CARD_IMAGE_SLOTS];
@@ -566,8 +808,8 @@ vp_card_image_parse (const guint8 *data,
     }
   for (int i = 0; i < VP_CARD_IMAGE_SLOTS; i++)
     {
-      ok[i] = vp_card_record_parse (data + i * VP_CARD_RECORD_SIZE, VP_CARD_RECORD_SIZE, key,
-                                    &recs[i], &errors[i]);
+      ok[i] = vp_card_record_parse_ring (data + i * VP_CARD_RECORD_SIZE, VP_CARD_RECORD_SIZE,
+                                         ring, &recs[i], &errors[i]);
       if (ok[i] && (best < 0 || recs[i].counter > recs[best].counter))
         best = i;
     }

@@ -12,7 +12,9 @@
  *     0     4  magic "VPIC"
  *     4     1  version (1)
  *     5     1  number of history entries used (0..5)
- *     6     2  reserved, zero
+ *     6     2  card key version: 0 = the writing van's own key (cards written
+ *              before utility keys; only that van reads them), N >= 1 = the
+ *              key derived from the utility's master key version N
  *     8    20  card number: 8..20 ASCII digits, NUL padded
  *    28    24  account number: 11 digit number or "P-<VAN>-<seq>", NUL padded
  *    52     4  purchase counter (0 = never topped up)
@@ -23,10 +25,21 @@
  *    84     8  time the record was written, µs since the Unix epoch
  *    92   140  history: 5 × { counter u32, volume u64, amount u64, time i64 },
  *              newest first; entry 0 is the last purchase; unused entries zero
- *   232    16  MAC: HMAC-SHA256 under the utility's 32 byte card key over
+ *   232    16  MAC: HMAC-SHA256 under the card's 32 byte key over
  *              bytes 0..231, truncated to its first 16 bytes (128 bits, as
  *              the meter's secure element verifies; NIST SP 800-107 allows
  *              truncation to >= 64 bits for HMAC authentication)
+ *
+ * The card's key (DESIGN §6): for key version N >= 1,
+ *   HKDF-SHA256 (IKM = the utility's master key N,
+ *                salt = "VanPOS card key",
+ *                info = card number (ASCII digits) || 0x00 || N as u16 big-endian,
+ *                L = 32)
+ * so every van holding master key N reads and writes every card, a
+ * certificate renewal never changes a card key, and a key taken from one
+ * card opens no other. Version 0 is the legacy per-van key used as is.
+ * A van writes with the highest version it holds, so a legacy card moves
+ * to the utility key at its next top-up on its own van.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -60,6 +73,7 @@ typedef enum
 #define VP_CARD_HISTORY          5
 #define VP_CARD_NUMBER_MAX       20
 #define VP_CARD_ACCOUNT_MAX      24
+#define VP_CARD_KEYRING_MAX      8
 
 /* Record flags (byte 6). Records written before the flags existed have
  * the byte zero: their last purchase is not loaded yet. */
@@ -88,7 +102,23 @@ typedef struct
   guint8         flags;     /* VP_CARD_FLAG_* */
   guint          n_history;
   VpCardPurchase history[VP_CARD_HISTORY];
+  guint16        key_version;  /* set by parse; encode writes the keyring's */
 } VpCardRecord;
+
+/* The keys a van holds: its legacy key (version 0, optional) and the
+ * utility's master keys by version; it writes with write_version. */
+typedef struct
+{
+  gboolean has_legacy;
+  guint8   legacy[VP_CARD_KEY_SIZE];
+  guint    n_masters;
+  struct
+  {
+    guint16 version;
+    guint8  key[VP_CARD_KEY_SIZE];
+  } masters[VP_CARD_KEYRING_MAX];
+  guint16  write_version;
+} VpCardKeyring;
 
 /* What a whole card image holds. */
 typedef struct
@@ -109,13 +139,59 @@ gboolean vp_card_key_from_hex       (const char   *hex,
                                      GError      **error);
 char    *vp_card_key_to_hex         (const guint8  key[VP_CARD_KEY_SIZE]);
 
-/* Validates fields and encodes with the MAC into out. */
+/* The per-card key of key version (>= 1) derived from master (see above). */
+void     vp_card_key_derive         (const guint8  master[VP_CARD_KEY_SIZE],
+                                     guint16       version,
+                                     const char   *card_number,
+                                     guint8        out[VP_CARD_KEY_SIZE]);
+void     vp_card_keyring_init       (VpCardKeyring *ring);
+void     vp_card_keyring_set_legacy (VpCardKeyring *ring,
+                                     const guint8   key[VP_CARD_KEY_SIZE]);
+/* Adds (or replaces) master key version >= 1; write_version becomes the
+ * highest version held. */
+gboolean vp_card_keyring_add_master (VpCardKeyring *ring,
+                                     guint          version,
+                                     const guint8   key[VP_CARD_KEY_SIZE],
+                                     GError       **error);
+/* Master keys as text, one "VERSION HEX" line each (the bundle's
+ * card-keys file and the van's meta "card_keys"). */
+gboolean vp_card_keyring_add_masters_text (VpCardKeyring *ring,
+                                           const char    *text,
+                                           GError       **error);
+char    *vp_card_keyring_masters_to_text  (const VpCardKeyring *ring);
+/* The MAC key for a card: the legacy key for version 0, else derived. */
+gboolean vp_card_keyring_card_key   (const VpCardKeyring *ring,
+                                     guint16              version,
+                                     const char          *card_number,
+                                     guint8               out[VP_CARD_KEY_SIZE],
+                                     GError             **error);
+void     vp_card_keyring_clear      (VpCardKeyring *ring);
+
+/* With a keyring: encode writes ring->write_version, parse picks the key
+ * by the record's key version. */
+gboolean vp_card_record_encode_ring (const VpCardRecord  *record,
+                                     const VpCardKeyring *ring,
+                                     guint8               out[VP_CARD_RECORD_SIZE],
+                                     GError             **error);
+gboolean vp_card_record_parse_ring  (const guint8        *data,
+                                     gsize                len,
+                                     const VpCardKeyring *ring,
+                                     VpCardRecord        *out,
+                                     GError             **error);
+gboolean vp_card_image_parse_ring   (const guint8        *data,
+                                     gsize                len,
+                                     const VpCardKeyring *ring,
+                                     VpCardImage         *out,
+                                     GError             **error);
+
+/* Validates fields and encodes with the MAC into out, as key version 0
+ * under key (a keyring holding only that legacy key). */
 gboolean vp_card_record_encode      (const VpCardRecord *record,
                                      const guint8        key[VP_CARD_KEY_SIZE],
                                      guint8              out[VP_CARD_RECORD_SIZE],
                                      GError            **error);
 /* Rejects every malformed record: length, blank, magic, version, every
- * field's range and syntax, then the MAC. */
+ * field's range and syntax, then the MAC. key is a legacy (version 0) key. */
 gboolean vp_card_record_parse       (const guint8       *data,
                                      gsize               len,
                                      const guint8        key[VP_CARD_KEY_SIZE],
@@ -164,5 +240,6 @@ void     vp_card_image_clear        (VpCardImage  *image);
 int      vp_card_image_next_slot    (const VpCardImage *image);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VpCardImage, vp_card_image_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VpCardKeyring, vp_card_keyring_clear)
 
 G_END_DECLS

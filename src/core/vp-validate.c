@@ -361,3 +361,19 @@ vp_validate_date (const char  *date,
 
   return TRUE;
 }
+
+gboolean
+vp_validate_van_id (const char  *van_id,
+                    GError     **error)
+{
+  gsize len = van_id ? strlen (van_id) : 0;
+  gboolean ok = len >= 1 && len <= VP_VAN_ID_MAX;
+
+  for (gsize i = 0; ok && i < len; i++)
+    ok = g_ascii_isupper (van_id[i]) || g_ascii_isdigit (van_id[i]);
+  if (!ok)
+    g_set_error (error, VP_VALIDATE_ERROR, VP_VALIDATE_ERROR_INVALID,
+                 _("Van id “%s” must be 1–%d upper-case letters or digits"),
+                 van_id ? van_id : "", VP_VAN_ID_MAX);
+  return ok;
+}

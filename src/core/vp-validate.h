@@ -19,6 +19,15 @@ typedef enum
 
 GQuark   vp_validate_error_quark (void);
 
+/* The one van id rule, checked by the van (vanpos-cli init) and by HQ
+ * (vanpos-hq provision and every command naming a van): 1 to
+ * VP_VAN_ID_MAX upper-case ASCII letters or digits, e.g. "VAN01". It is
+ * part of receipts, provisional account numbers (P-<van>-<seq>), the
+ * certificate CN and URLs, so nothing else is allowed. */
+#define VP_VAN_ID_MAX 16
+gboolean vp_validate_van_id     (const char *van_id,
+                                 GError    **error);
+
 /* Person name: 1..30 characters, valid UTF-8, no control characters,
  * no digits. Chinese or Latin. */
 gboolean vp_validate_name       (const char *name,

@@ -14,6 +14,7 @@
 #include "vp-receipt-check.h"
 #include "vp-hq-admin.h"
 #include "vp-hq-db.h"
+#include "vp-hq-pin.h"
 #include "vp-hq-server.h"
 #include "vp-hq-tls.h"
 
@@ -27,8 +28,21 @@ static const char usage[] =
   "  ca-init --dir D [--host H]...             create the HQ CA and server certificate\n"
   "  provision VAN --public-key FILE --out DIR [--tls-dir D] [--url URL] [--valid-days N]\n"
   "            [--receipt-check-url URL]      the public receipt check printed as a QR\n"
+  "  renew VAN --out DIR [--tls-dir D] [--url URL] [--valid-days N]\n"
+  "                                            new certificate, same journal and card keys\n"
+  "  replace-laptop VAN --out DIR --by WHO --why TEXT [--public-key FILE] [--tls-dir D]\n"
+  "                 [--url URL] [--valid-days N] new laptop: new certificate (+ journal key)\n"
   "  revoke VAN\n"
+  "  vans [--json]                             certificate expiry (soonest first), last sync\n"
   "  staff-add ID --name N --role operator|supervisor --pin PIN\n"
+  "  staff list [--all] [--json]               active staff (--all: also deactivated), PIN locks\n"
+  "  staff deactivate ID                       no more logins, at HQ and on every van\n"
+  "  staff unlock ID [--van VAN]               clear wrong-PIN locks (all vans by default)\n"
+  "  flags [--all] [--json]                    open review flags (--all: resolved too)\n"
+  "  flags resolve ID --by WHO --why TEXT\n"
+  "  conflicts [--all] [--json]                entries answered “conflict”, unresolved\n"
+  "  conflicts resolve VAN SEQ --by WHO --why TEXT\n"
+  "  card-key-new                              a new card master key version (then renew vans)\n"
   "  import accounts|bills|tariffs FILE.csv\n"
   "  demo --accounts N                         generate N accounts (COPY)\n"
   "  status [--json]                           what each van has synced\n"
@@ -107,12 +121,15 @@ parse_args (int           argc,
   return TRUE;
 }
 
+/* 1: refused or failed, 3: the van, staff, flag or entry named does not exist. */
 static int
 fail (GError *error)
 {
+  int code = g_error_matches (error, VP_HQ_ERROR, VP_HQ_ERROR_NOT_FOUND) ? 3 : 1;
+
   g_printerr ("vanpos-hq: %s\n", error->message);
   g_error_free (error);
-  return 1;
+  return code;
 }
 
 static int
@@ -148,8 +165,8 @@ main (int    argc,
 {
   static const char *known[] = { "pg", "dir", "host", "public-key", "out", "tls-dir", "url",
                                  "valid-days", "name", "role", "pin", "pin-iterations",
-                                 "accounts", "listen", "port-file", "receipt-check-url", NULL };
-  static const char *flags[] = { "json", "help", NULL };
+                                 "accounts", "listen", "port-file", "by", "why", "van", "receipt-check-url", NULL };
+  static const char *flags[] = { "json", "help", "all", NULL };
   g_autoptr(GHashTable) opts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   g_autoptr(PGconn) conn = NULL;
@@ -231,16 +248,135 @@ main (int    argc,
         return usage_error ("provision needs --tls-dir D (the ca-init dir)");
       if (days_s != NULL && !parse_int (days_s, 1, 3650, &days))
         return usage_error ("--valid-days must be 1–3650");
-      if (check_url != NULL && !vp_receipt_check_base_validate (check_url, &error))
-        return usage_error ("--receipt-check-url: %s", error->message);
       if (url == NULL)
         url = "https://127.0.0.1:8443";
+      if (check_url != NULL && !vp_receipt_check_base_validate (check_url, &error))
+        return usage_error ("--receipt-check-url: %s", error->message);
       if (!vp_hq_provision (conn, args->pdata[1], key, tls_dir, url, check_url, (int) days, out,
                             &error))
         return fail (error);
       g_print ("Van %s registered; bundle written to %s\n"
                "On the van: vanpos-cli --db DB sync setup --bundle %s\n",
                (char *) args->pdata[1], out, out);
+      return 0;
+    }
+  if (g_str_equal (cmd, "renew") || g_str_equal (cmd, "replace-laptop"))
+    {
+      gboolean replace = g_str_equal (cmd, "replace-laptop");
+      const char *out = g_hash_table_lookup (opts, "out");
+      const char *url = g_hash_table_lookup (opts, "url");
+      const char *days_s = g_hash_table_lookup (opts, "valid-days");
+      gint64 days = 365;
+      gboolean ok;
+
+      if (args->len != 2 || out == NULL)
+        return usage_error (replace ? "replace-laptop VAN --out DIR --by WHO --why TEXT"
+                                      " [--public-key FILE]" : "renew VAN --out DIR");
+      if (!replace && g_hash_table_contains (opts, "public-key"))
+        return usage_error ("renew keeps the van's journal key; a new key is replace-laptop");
+      if (tls_dir == NULL)
+        return usage_error ("%s needs --tls-dir D (the ca-init dir)", cmd);
+      if (days_s != NULL && !parse_int (days_s, 1, 3650, &days))
+        return usage_error ("--valid-days must be 1–3650");
+      if (url == NULL)
+        url = "https://127.0.0.1:8443";
+      if (replace)
+        ok = vp_hq_replace_laptop (conn, args->pdata[1], g_hash_table_lookup (opts, "public-key"),
+                                   tls_dir, url, (int) days, out, g_hash_table_lookup (opts, "by"),
+                                   g_hash_table_lookup (opts, "why"), &error);
+      else
+        ok = vp_hq_renew (conn, args->pdata[1], tls_dir, url, (int) days, out, &error);
+      if (!ok)
+        return fail (error);
+      g_print ("Van %s: new certificate, valid %" G_GINT64_FORMAT " days; bundle written to %s\n"
+               "The old certificate is refused from now on. On the van:"
+               " vanpos-cli --db DB sync setup --bundle %s\n",
+               (char *) args->pdata[1], days, out, out);
+      return 0;
+    }
+  if (g_str_equal (cmd, "vans") || g_str_equal (cmd, "flags") || g_str_equal (cmd, "conflicts") ||
+      (g_str_equal (cmd, "staff") && args->len == 2 && g_str_equal (args->pdata[1], "list")))
+    {
+      g_autofree char *text = NULL;
+      const char *what = cmd;
+
+      if (g_str_equal (cmd, "flags") && args->len >= 2 && g_str_equal (args->pdata[1], "resolve"))
+        {
+          gint64 id;
+
+          if (args->len != 3 || !parse_int (args->pdata[2], 1, G_MAXINT64, &id))
+            return usage_error ("flags resolve ID --by WHO --why TEXT");
+          if (!vp_hq_flag_resolve (conn, id, g_hash_table_lookup (opts, "by"),
+                                   g_hash_table_lookup (opts, "why"), &error))
+            return fail (error);
+          g_print ("Review flag %" G_GINT64_FORMAT " resolved\n", id);
+          return 0;
+        }
+      if (g_str_equal (cmd, "conflicts") && args->len >= 2 &&
+          g_str_equal (args->pdata[1], "resolve"))
+        {
+          gint64 seq;
+
+          if (args->len != 4 || !parse_int (args->pdata[3], 1, G_MAXINT64, &seq))
+            return usage_error ("conflicts resolve VAN SEQ --by WHO --why TEXT");
+          if (!vp_hq_conflict_resolve (conn, args->pdata[2], seq, g_hash_table_lookup (opts, "by"),
+                                       g_hash_table_lookup (opts, "why"), &error))
+            return fail (error);
+          g_print ("Conflict of van %s entry %" G_GINT64_FORMAT " resolved\n",
+                   (char *) args->pdata[2], seq);
+          return 0;
+        }
+      if (!g_str_equal (cmd, "staff") && args->len != 1)
+        return usage_error ("%s [--all] [--json] takes no arguments", cmd);
+      text = vp_hq_list (conn, what, g_hash_table_contains (opts, "all"),
+                         g_hash_table_contains (opts, "json"), &error);
+      if (text == NULL)
+        return fail (error);
+      g_print ("%s%s", text, g_str_has_suffix (text, "\n") ? "" : "\n");
+      return 0;
+    }
+  if (g_str_equal (cmd, "staff"))
+    {
+      const char *sub = args->len >= 2 ? args->pdata[1] : "";
+
+      if (g_str_equal (sub, "deactivate") && args->len == 3)
+        {
+          if (!vp_hq_staff_deactivate (conn, args->pdata[2], &error))
+            return fail (error);
+          g_print ("Staff %s deactivated; vans drop them at their next sync\n",
+                   (char *) args->pdata[2]);
+          return 0;
+        }
+      if (g_str_equal (sub, "unlock") && args->len == 3)
+        {
+          const char *van = g_hash_table_lookup (opts, "van");
+          gint64 n = 0;
+
+          if (!vp_hq_pin_unlock (conn, args->pdata[2], van, &n, &error))
+            return fail (error);
+          if (n == 0)
+            {
+              g_printerr ("vanpos-hq: staff %s has no wrong PINs on record%s%s; nothing changed\n",
+                          (char *) args->pdata[2], van ? " at van " : "", van ? van : "");
+              return 1;
+            }
+          g_print ("Staff %s unlocked at %" G_GINT64_FORMAT " van%s\n", (char *) args->pdata[2], n,
+                   n == 1 ? "" : "s");
+          return 0;
+        }
+      return usage_error ("staff list [--all] [--json] | staff deactivate ID |"
+                          " staff unlock ID [--van VAN]");
+    }
+  if (g_str_equal (cmd, "card-key-new"))
+    {
+      gint64 version;
+
+      if (args->len != 1)
+        return usage_error ("card-key-new takes no arguments");
+      if (!vp_hq_card_key_new (conn, &version, &error))
+        return fail (error);
+      g_print ("Card master key version %" G_GINT64_FORMAT " created; vans write with it once"
+               " renewed (vanpos-hq renew VAN) and keep reading older versions\n", version);
       return 0;
     }
   if (g_str_equal (cmd, "revoke"))

@@ -15,9 +15,11 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include "vp-account-number.h"
 #include "vp-pin.h"
@@ -27,19 +29,17 @@
 #include "vp-hq-db.h"
 #include "vp-hq-tls.h"
 
+/* The van side's rule (vp_validate_van_id), so HQ never registers a van
+ * id no van can have. */
 static gboolean
 valid_van_id (const char  *van,
               GError     **error)
 {
-  if (van == NULL || *van == '\0' || strlen (van) > 32)
-    goto bad;
-  for (const char *p = van; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
-      goto bad;
-  return TRUE;
-bad:
-  g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
-               "“%s” is not a van id (1–32 letters, digits, - or _)", van ? van : "");
+  g_autoptr(GError) local = NULL;
+
+  if (vp_validate_van_id (van, &local))
+    return TRUE;
+  g_set_error_literal (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, local->message);
   return FALSE;
 }
 
@@ -79,34 +79,146 @@ copy_file (const char *from,
   return write_file (to, text, 0644, error);
 }
 
-gboolean
-vp_hq_provision (PGconn      *conn,
-                 const char  *van,
-                 const char  *public_key_path,
-                 const char  *tls_dir,
-                 const char  *url,
-                 const char  *receipt_check_url,
-                 int          valid_days,
-                 const char  *out_dir,
-                 GError     **error)
+/* The utility's card master keys as "VERSION HEX" lines, making version 1
+ * on first use. Every van gets every version (it reads cards written under
+ * any of them and writes with the newest). The master key, not per-card
+ * keys, goes to the van: a van must read and top up any card offline, and
+ * HQ cannot know in advance which cards a van will meet. The price: a
+ * stolen laptop's master key forges any card of that version until HQ
+ * makes a new version (card-key-new) and the vans are re-provisioned. */
+static char *
+card_keys_text (PGconn  *conn,
+                GError **error)
 {
-  g_autofree char *pem = NULL;
+  g_autoptr(PGresult) res = NULL;
+  GString *s;
+
+  res = vp_pg_query (conn, "SELECT version, key FROM card_master_keys ORDER BY version",
+                     0, NULL, error);
+  if (res == NULL)
+    return NULL;
+  if (PQntuples (res) == 0)
+    {
+      gint64 version;
+
+      if (!vp_hq_card_key_new (conn, &version, error))
+        return NULL;
+      g_clear_pointer (&res, PQclear);
+      res = vp_pg_query (conn, "SELECT version, key FROM card_master_keys ORDER BY version",
+                         0, NULL, error);
+      if (res == NULL)
+        return NULL;
+    }
+  s = g_string_new (NULL);
+  for (int i = 0; i < PQntuples (res); i++)
+    g_string_append_printf (s, "%s %s\n", PQgetvalue (res, i, 0), PQgetvalue (res, i, 1));
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+vp_hq_card_key_new (PGconn      *conn,
+                    gint64      *version,
+                    GError     **error)
+{
+  g_autoptr(PGresult) res = NULL;
+  guint8 key[32];
+  char hex[65];
+
+  if (RAND_bytes (key, sizeof key) != 1)
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_CRYPTO, "No random bytes for a card master key");
+      return FALSE;
+    }
+  for (guint i = 0; i < sizeof key; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", key[i]);
+  OPENSSL_cleanse (key, sizeof key);
+  {
+    const char *p[] = { hex };
+    /* Two provisions at once both making version 1: the second gets no
+     * row back and reads the first one's key. */
+    res = vp_pg_query (conn, "INSERT INTO card_master_keys (version, key)"
+                             " SELECT coalesce (max (version), 0) + 1, $1 FROM card_master_keys"
+                             " ON CONFLICT DO NOTHING RETURNING version", 1, p, error);
+  }
+  OPENSSL_cleanse (hex, sizeof hex);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 0)
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_EXISTS,
+                   "Another command made a card master key at the same time; try again");
+      return FALSE;
+    }
+  *version = vp_pg_get_int64 (res, 0, 0);
+  return TRUE;
+}
+
+static gboolean
+blank (const char *text)
+{
+  if (text == NULL)
+    return TRUE;
+  for (; *text; text++)
+    if (!g_ascii_isspace (*text))
+      return FALSE;
+  return TRUE;
+}
+
+/* notAfter of a PEM certificate as an ISO 8601 UTC time. */
+static char *
+cert_expiry (const char  *cert_pem,
+             GError     **error)
+{
+  BIO *bio = BIO_new_mem_buf (cert_pem, -1);
+  X509 *cert = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
+  struct tm tm = { 0 };
+  gboolean ok;
+
+  BIO_free (bio);
+  ok = cert != NULL && ASN1_TIME_to_tm (X509_get0_notAfter (cert), &tm) == 1;
+  X509_free (cert);
+  if (!ok)
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_CRYPTO, "Unreadable van certificate");
+      return NULL;
+    }
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Registers or re-issues van. pem_in: the journal public key; source
+ * names it in errors. replace_by/why: a laptop replacement (the key may
+ * differ from the one HQ holds; recorded in van_keys). */
+static gboolean
+provision_pem (PGconn      *conn,
+               const char  *van,
+               const char  *pem_in,
+               const char  *source,
+               const char  *tls_dir,
+               const char  *url,
+               const char  *receipt_check_url,
+               int          valid_days,
+               const char  *out_dir,
+               const char  *replace_by,
+               const char  *replace_why,
+               GError     **error)
+{
+  g_autofree char *pem = g_strdup (pem_in);
+  g_autofree char *expires = NULL;
   g_autofree char *pins = NULL;
   g_autofree char *serial = NULL;
   g_autofree char *key_path = g_build_filename (out_dir, "client.key", NULL);
   g_autofree char *crt_path = g_build_filename (out_dir, "client.crt", NULL);
   g_autofree char *ca_src = g_build_filename (tls_dir, "ca.crt", NULL);
   g_autofree char *ca_dst = g_build_filename (out_dir, "ca.crt", NULL);
-  g_autofree char *card_path = g_build_filename (out_dir, "card.key", NULL);
+  g_autofree char *card_path = g_build_filename (out_dir, "card-keys", NULL);
   g_autofree char *json_path = g_build_filename (out_dir, "hq.json", NULL);
   g_autofree char *cert_pem = NULL;
-  g_autofree char *card_hex = NULL;
   g_autofree char *card_text = NULL;
   g_autofree char *hq_json = NULL;
   g_autoptr(PGresult) old = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  guint8 card[32];
   BIO *bio;
   EVP_PKEY *pkey;
   gboolean is_ed25519;
@@ -123,8 +235,6 @@ vp_hq_provision (PGconn      *conn,
       g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, "--url must start with https://");
       return FALSE;
     }
-  if (!g_file_get_contents (public_key_path, &pem, NULL, error))
-    return FALSE;
   bio = BIO_new_mem_buf (pem, -1);
   pkey = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
   BIO_free (bio);
@@ -134,7 +244,7 @@ vp_hq_provision (PGconn      *conn,
     {
       g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
                    "%s is not an Ed25519 public key in PEM (vanpos-cli export-key prints it)",
-                   public_key_path);
+                   source);
       return FALSE;
     }
   pins = vp_hq_pins_for_dir (tls_dir, error);
@@ -148,12 +258,12 @@ vp_hq_provision (PGconn      *conn,
     if (old == NULL)
       return FALSE;
   }
-  if (PQntuples (old) > 0 && vp_pg_get_int64 (old, 0, 1) > 0 &&
+  if (replace_by == NULL && PQntuples (old) > 0 && vp_pg_get_int64 (old, 0, 1) > 0 &&
       g_strcmp0 (g_strstrip (PQgetvalue (old, 0, 0)), g_strstrip (pem)) != 0)
     {
       g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_EXISTS,
-                   "Van %s already has journal entries signed with another key; "
-                   "a new journal key needs a new van id", van);
+                   "Van %s already has journal entries signed with another key; a new "
+                   "journal key for the same van is “vanpos-hq replace-laptop”", van);
       return FALSE;
     }
 
@@ -166,16 +276,8 @@ vp_hq_provision (PGconn      *conn,
   if (!vp_hq_issue_client (tls_dir, van, valid_days, key_path, crt_path, &serial, error) ||
       !copy_file (ca_src, ca_dst, error))
     return FALSE;
-  if (RAND_bytes (card, sizeof card) != 1)
-    {
-      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_CRYPTO, "No random bytes for the card key");
-      return FALSE;
-    }
-  card_hex = g_malloc (2 * sizeof card + 1);
-  for (guint i = 0; i < sizeof card; i++)
-    g_snprintf (card_hex + 2 * i, 3, "%02x", card[i]);
-  card_text = g_strconcat (card_hex, "\n", NULL);
-  if (!write_file (card_path, card_text, 0600, error))
+  card_text = card_keys_text (conn, error);
+  if (card_text == NULL || !write_file (card_path, card_text, 0600, error))
     return FALSE;
 
   json_builder_begin_object (b);
@@ -186,7 +288,8 @@ vp_hq_provision (PGconn      *conn,
   json_builder_set_member_name (b, "pins");
   json_builder_add_string_value (b, pins);
   /* The utility's public receipt check, printed as a QR code on every
-   * receipt of the van (src/core/vp-receipt-check.h). */
+   * receipt of the van (src/core/vp-receipt-check.h). Without it (renew,
+   * replace-laptop) the van keeps the address it has. */
   if (receipt_check_url != NULL)
     {
       json_builder_set_member_name (b, "receipt_check_url");
@@ -200,18 +303,132 @@ vp_hq_provision (PGconn      *conn,
 
   if (!g_file_get_contents (crt_path, &cert_pem, NULL, error))
     return FALSE;
+  expires = cert_expiry (cert_pem, error);
+  if (expires == NULL)
+    return FALSE;
+  /* One transaction under the van's ingest lock: a batch signed with the
+   * old key cannot land between the key change and its from_seq. */
+  if (!vp_pg_exec (conn, "BEGIN", error))
+    return FALSE;
   {
-    const char *p[] = { van, pem, serial, cert_pem, card_hex };
-    g_autoptr(PGresult) res =
-      vp_pg_query (conn, "INSERT INTO vans (id, public_key, cert_serial, cert_pem, card_key)"
-                         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET"
-                         " public_key = excluded.public_key, cert_serial = excluded.cert_serial,"
-                         " cert_pem = excluded.cert_pem, card_key = excluded.card_key,"
-                         " revoked = false", 5, p, error);
-    if (res == NULL)
-      return FALSE;
+    const char *p[] = { van, pem, serial, cert_pem, expires };
+    const char *k[] = { van, pem, replace_by, replace_why };
+    g_autoptr(PGresult) lock = NULL, res = NULL, key = NULL, gone = NULL;
+
+    /* vans.card_key keeps a van's legacy per-van key (cards it wrote
+     * before utility keys); new provisions hand out card-keys instead. */
+    if ((lock = vp_pg_query (conn, "SELECT pg_advisory_xact_lock (hashtext ('van:' || $1))",
+                             1, p, error)) == NULL ||
+        (res = vp_pg_query (conn, "INSERT INTO vans (id, public_key, cert_serial, cert_pem, cert_expires)"
+                                  " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET"
+                                  " public_key = excluded.public_key, cert_serial = excluded.cert_serial,"
+                                  " cert_pem = excluded.cert_pem, cert_expires = excluded.cert_expires,"
+                                  " revoked = false", 5, p, error)) == NULL ||
+        (replace_by != NULL &&
+         ((key = vp_pg_query (conn, "INSERT INTO van_keys (van, from_seq, public_key, reason, by_whom)"
+                                    " SELECT $1, coalesce (max (seq), 0) + 1, $2, $4, $3"
+                                    " FROM journal WHERE van = $1"
+                                    " ON CONFLICT (van, from_seq) DO UPDATE SET"
+                                    " public_key = excluded.public_key, reason = excluded.reason,"
+                                    " by_whom = excluded.by_whom, created_at = now ()",
+                              4, k, error)) == NULL ||
+          (gone = vp_pg_query (conn, "DELETE FROM sessions WHERE van = $1", 1, p, error)) == NULL)) ||
+        !vp_pg_exec (conn, "COMMIT", error))
+      {
+        vp_pg_exec (conn, "ROLLBACK", NULL);
+        return FALSE;
+      }
   }
   return TRUE;
+}
+
+gboolean
+vp_hq_provision (PGconn      *conn,
+                 const char  *van,
+                 const char  *public_key_path,
+                 const char  *tls_dir,
+                 const char  *url,
+                 const char  *receipt_check_url,
+                 int          valid_days,
+                 const char  *out_dir,
+                 GError     **error)
+{
+  g_autofree char *pem = NULL;
+
+  if (!valid_van_id (van, error) || !g_file_get_contents (public_key_path, &pem, NULL, error))
+    return FALSE;
+  return provision_pem (conn, van, pem, public_key_path, tls_dir, url, receipt_check_url,
+                        valid_days, out_dir, NULL, NULL, error);
+}
+
+/* The van's registered journal key, or NOT_FOUND. */
+static char *
+van_public_key (PGconn      *conn,
+                const char  *van,
+                GError     **error)
+{
+  const char *p[] = { van };
+  g_autoptr(PGresult) res = NULL;
+
+  if (!valid_van_id (van, error))
+    return NULL;
+  res = vp_pg_query (conn, "SELECT public_key FROM vans WHERE id = $1", 1, p, error);
+  if (res == NULL)
+    return NULL;
+  if (PQntuples (res) == 0)
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_NOT_FOUND, "There is no van %s", van);
+      return NULL;
+    }
+  return g_strdup (PQgetvalue (res, 0, 0));
+}
+
+gboolean
+vp_hq_renew (PGconn      *conn,
+             const char  *van,
+             const char  *tls_dir,
+             const char  *url,
+             int          valid_days,
+             const char  *out_dir,
+             GError     **error)
+{
+  g_autofree char *pem = van_public_key (conn, van, error);
+
+  if (pem == NULL)
+    return FALSE;
+  return provision_pem (conn, van, pem, "the registered key", tls_dir, url, NULL, valid_days,
+                        out_dir, NULL, NULL, error);
+}
+
+gboolean
+vp_hq_replace_laptop (PGconn      *conn,
+                      const char  *van,
+                      const char  *public_key_path,
+                      const char  *tls_dir,
+                      const char  *url,
+                      int          valid_days,
+                      const char  *out_dir,
+                      const char  *by,
+                      const char  *why,
+                      GError     **error)
+{
+  g_autofree char *old = van_public_key (conn, van, error);
+  g_autofree char *pem = NULL;
+
+  if (old == NULL)
+    return FALSE;
+  if (blank (by) || blank (why))
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
+                   "replace-laptop needs --by WHO and --why TEXT (they are recorded)");
+      return FALSE;
+    }
+  if (public_key_path == NULL)
+    pem = g_steal_pointer (&old);
+  else if (!g_file_get_contents (public_key_path, &pem, NULL, error))
+    return FALSE;
+  return provision_pem (conn, van, pem, public_key_path ? public_key_path : "the registered key",
+                        tls_dir, url, NULL, valid_days, out_dir, by, why, error);
 }
 
 gboolean
@@ -959,5 +1176,286 @@ vp_hq_export_day (PGconn      *conn,
     return FALSE;
   if (n_rows != NULL)
     *n_rows = PQntuples (res);
+  return TRUE;
+}
+
+/* --- operator lists and resolutions ---------------------------------------- */
+
+#define OID_BOOL 16
+#define OID_INT8 20
+#define OID_INT4 23
+
+/* A result as text (a header row, then tab-separated rows; NULL shown
+ * as "-") or as JSON {"<what>": [{column: value}…]} with numbers and
+ * booleans typed and NULL as null. */
+static char *
+render (PGresult   *res,
+        const char *what,
+        gboolean    json)
+{
+  int rows = PQntuples (res), cols = PQnfields (res);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, what);
+      json_builder_begin_array (b);
+      for (int i = 0; i < rows; i++)
+        {
+          json_builder_begin_object (b);
+          for (int c = 0; c < cols; c++)
+            {
+              json_builder_set_member_name (b, PQfname (res, c));
+              if (PQgetisnull (res, i, c))
+                json_builder_add_null_value (b);
+              else if (PQftype (res, c) == OID_BOOL)
+                json_builder_add_boolean_value (b, g_str_equal (PQgetvalue (res, i, c), "t"));
+              else if (PQftype (res, c) == OID_INT8 || PQftype (res, c) == OID_INT4)
+                json_builder_add_int_value (b, vp_pg_get_int64 (res, i, c));
+              else
+                json_builder_add_string_value (b, PQgetvalue (res, i, c));
+            }
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      return json_to_string (root, TRUE);
+    }
+  {
+    GString *out = g_string_new (NULL);
+
+    for (int c = 0; c < cols; c++)
+      {
+        g_autofree char *up = g_ascii_strup (PQfname (res, c), -1);
+        g_string_append_printf (out, "%s%s", c ? "\t" : "", up);
+      }
+    g_string_append_c (out, '\n');
+    for (int i = 0; i < rows; i++)
+      {
+        for (int c = 0; c < cols; c++)
+          {
+            const char *v = PQgetisnull (res, i, c) ? "-" : PQgetvalue (res, i, c);
+
+            if (PQftype (res, c) == OID_BOOL && !PQgetisnull (res, i, c))
+              v = g_str_equal (v, "t") ? "yes" : "no";
+            g_string_append_printf (out, "%s%s", c ? "\t" : "", v);
+          }
+        g_string_append_c (out, '\n');
+      }
+    return g_string_free (out, FALSE);
+  }
+}
+
+#define ISO(col) "to_char (" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* Vans provisioned before HQ kept cert_expires: read it from their
+ * certificate once. */
+static gboolean
+backfill_cert_expiry (PGconn  *conn,
+                      GError **error)
+{
+  g_autoptr(PGresult) res =
+    vp_pg_query (conn, "SELECT id, cert_pem FROM vans WHERE cert_expires IS NULL"
+                       " AND cert_pem IS NOT NULL", 0, NULL, error);
+
+  if (res == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (res); i++)
+    {
+      g_autofree char *expires = cert_expiry (PQgetvalue (res, i, 1), error);
+      const char *p[] = { PQgetvalue (res, i, 0), expires };
+      g_autoptr(PGresult) up = NULL;
+
+      if (expires == NULL)
+        {
+          g_prefix_error (error, "Van %s: ", PQgetvalue (res, i, 0));
+          return FALSE;
+        }
+      up = vp_pg_query (conn, "UPDATE vans SET cert_expires = $2 WHERE id = $1", 2, p, error);
+      if (up == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+vp_hq_list (PGconn      *conn,
+            const char  *what,
+            gboolean     all,
+            gboolean     json,
+            GError     **error)
+{
+  g_autoptr(PGresult) res = NULL;
+  const char *p[] = { all ? "t" : "f" };
+
+  if (g_strcmp0 (what, "vans") == 0)
+    {
+      /* Soonest expiry first: vans provisioned on one day expire together. */
+      if (!backfill_cert_expiry (conn, error))
+        return NULL;
+      res = vp_pg_query (conn, "SELECT v.id AS van,"
+                               " CASE WHEN v.revoked THEN 'revoked' ELSE 'active' END AS state,"
+                               " " ISO ("v.cert_expires") " AS cert_expires,"
+                               " floor (extract (epoch FROM v.cert_expires - now ()) / 86400)::int8"
+                               "   AS days_left,"
+                               " " ISO ("v.last_sync") " AS last_sync,"
+                               " (SELECT coalesce (max (seq), 0) FROM journal j WHERE j.van = v.id)"
+                               "   AS highest_seq,"
+                               " (SELECT count (*) FROM van_keys k WHERE k.van = v.id) AS replacements"
+                               " FROM vans v ORDER BY v.cert_expires NULLS LAST, v.id", 0, NULL, error);
+    }
+  else if (g_strcmp0 (what, "staff") == 0)
+    res = vp_pg_query (conn, "SELECT s.id, s.name, s.role, s.active,"
+                             " (SELECT string_agg (a.van, ',' ORDER BY a.van) FROM pin_attempts a"
+                             "  WHERE a.staff = s.id AND a.locked) AS locked_at,"
+                             " (SELECT coalesce (max (a.failures), 0) FROM pin_attempts a"
+                             "  WHERE a.staff = s.id)::int8 AS wrong_pins"
+                             " FROM staff s WHERE $1::boolean OR s.active ORDER BY s.id",
+                       1, p, error);
+  else if (g_strcmp0 (what, "flags") == 0)
+    res = vp_pg_query (conn, "SELECT id, van, seq, account, reason, " ISO ("created_at") " AS created,"
+                             " resolved, resolved_by, resolution, " ISO ("resolved_at") " AS resolved_at"
+                             " FROM review_flags WHERE $1::boolean OR NOT resolved ORDER BY id",
+                       1, p, error);
+  else if (g_strcmp0 (what, "conflicts") == 0)
+    res = vp_pg_query (conn, "SELECT j.van, j.seq, j.kind, j.account, j.detail, j.credit,"
+                             " r.resolution IS NOT NULL AS resolved, r.resolved_by, r.resolution,"
+                             " " ISO ("r.resolved_at") " AS resolved_at"
+                             " FROM journal j LEFT JOIN conflict_resolutions r"
+                             "   ON r.van = j.van AND r.seq = j.seq"
+                             " WHERE j.outcome = 'conflict' AND ($1::boolean OR r.seq IS NULL)"
+                             " ORDER BY j.van, j.seq", 1, p, error);
+  else
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
+                   "Nothing to list as “%s”: vans, staff, flags or conflicts", what ? what : "");
+      return NULL;
+    }
+  if (res == NULL)
+    return NULL;
+  return render (res, what, json);
+}
+
+static gboolean
+check_resolution (const char  *by,
+                  const char  *why,
+                  GError     **error)
+{
+  if (blank (by) || blank (why))
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
+                   "A resolution needs --by WHO and --why TEXT (both are recorded)");
+      return FALSE;
+    }
+  if (strlen (by) > 64 || strlen (why) > 1000)
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
+                   "--by is at most 64 bytes and --why at most 1000");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vp_hq_flag_resolve (PGconn      *conn,
+                    gint64       id,
+                    const char  *by,
+                    const char  *why,
+                    GError     **error)
+{
+  g_autofree char *id_s = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+  const char *p[] = { id_s, by, why };
+  g_autoptr(PGresult) res = NULL;
+  g_autoptr(PGresult) was = NULL;
+
+  if (!check_resolution (by, why, error))
+    return FALSE;
+  res = vp_pg_query (conn, "UPDATE review_flags SET resolved = true, resolved_by = $2,"
+                           " resolution = $3, resolved_at = now ()"
+                           " WHERE id = $1::int8 AND NOT resolved", 3, p, error);
+  if (res == NULL)
+    return FALSE;
+  if (g_str_equal (PQcmdTuples (res), "1"))
+    return TRUE;
+  was = vp_pg_query (conn, "SELECT coalesce (resolved_by, '?') FROM review_flags WHERE id = $1::int8",
+                     1, p, error);
+  if (was == NULL)
+    return FALSE;
+  if (PQntuples (was) == 0)
+    g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_NOT_FOUND, "There is no review flag %s", id_s);
+  else
+    g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_EXISTS,
+                 "Review flag %s was already resolved by %s; nothing changed", id_s,
+                 PQgetvalue (was, 0, 0));
+  return FALSE;
+}
+
+gboolean
+vp_hq_conflict_resolve (PGconn      *conn,
+                        const char  *van,
+                        gint64       seq,
+                        const char  *by,
+                        const char  *why,
+                        GError     **error)
+{
+  g_autofree char *seq_s = g_strdup_printf ("%" G_GINT64_FORMAT, seq);
+  const char *p[] = { van, seq_s, by, why };
+  g_autoptr(PGresult) res = NULL;
+  g_autoptr(PGresult) was = NULL;
+
+  if (!valid_van_id (van, error) || !check_resolution (by, why, error))
+    return FALSE;
+  res = vp_pg_query (conn, "INSERT INTO conflict_resolutions (van, seq, resolved_by, resolution)"
+                           " SELECT van, seq, $3, $4 FROM journal"
+                           " WHERE van = $1 AND seq = $2::int8 AND outcome = 'conflict'"
+                           " ON CONFLICT DO NOTHING", 4, p, error);
+  if (res == NULL)
+    return FALSE;
+  if (g_str_equal (PQcmdTuples (res), "1"))
+    return TRUE;
+  was = vp_pg_query (conn, "SELECT j.outcome, r.resolved_by FROM journal j"
+                           " LEFT JOIN conflict_resolutions r ON r.van = j.van AND r.seq = j.seq"
+                           " WHERE j.van = $1 AND j.seq = $2::int8", 2, p, error);
+  if (was == NULL)
+    return FALSE;
+  if (PQntuples (was) == 0 || !g_str_equal (PQgetvalue (was, 0, 0), "conflict"))
+    g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_NOT_FOUND,
+                 "Entry %s of van %s is not a conflict%s", seq_s, van,
+                 PQntuples (was) == 0 ? " (HQ does not hold it)" : "");
+  else
+    g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_EXISTS,
+                 "The conflict of van %s entry %s was already resolved by %s; nothing changed",
+                 van, seq_s, PQgetvalue (was, 0, 1));
+  return FALSE;
+}
+
+gboolean
+vp_hq_staff_deactivate (PGconn      *conn,
+                        const char  *id,
+                        GError     **error)
+{
+  const char *p[] = { id };
+  g_autoptr(PGresult) res = NULL;
+  g_autoptr(PGresult) gone = NULL;
+
+  if (!vp_pg_exec (conn, "BEGIN; SET LOCAL vanpos.admin = 'on'", error))
+    return FALSE;
+  /* The trigger moves change_seq: vans drop the staff at their next pull. */
+  if ((res = vp_pg_query (conn, "UPDATE staff SET active = false WHERE id = $1", 1, p, error)) == NULL ||
+      (gone = vp_pg_query (conn, "DELETE FROM sessions WHERE staff = $1", 1, p, error)) == NULL ||
+      !vp_pg_exec (conn, "COMMIT", error))
+    {
+      vp_pg_exec (conn, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  if (!g_str_equal (PQcmdTuples (res), "1"))
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_NOT_FOUND, "There is no staff %s", id);
+      return FALSE;
+    }
   return TRUE;
 }

@@ -153,6 +153,49 @@ static const char *schema_sql =
   "END $$;"
   "INSERT INTO schema_version (version) VALUES (1) ON CONFLICT DO NOTHING;";
 
+/* Card master keys, PIN throttling and operator records (issue 10).
+ * Kept apart from schema_sql so each part reads on its own; idempotent too.
+ *
+ * card_master_keys: the utility's IC-card master keys by version (DESIGN
+ * §6); vans get them in the provisioning bundle's card-keys file.
+ * pin_attempts: wrong PINs per (van, staff) for /session, in PostgreSQL so
+ * a lock survives a restart and holds across HQ instances.
+ * van_keys: every journal key a van id has had, from which seq (laptop
+ * replacement). */
+static const char *schema_ops_sql =
+  "CREATE TABLE IF NOT EXISTS card_master_keys ("
+  "  version    integer PRIMARY KEY CHECK (version BETWEEN 1 AND 65535),"
+  "  key        text NOT NULL CHECK (key ~ '^[0-9a-f]{64}$'),"
+  "  created_at timestamptz NOT NULL DEFAULT now ());"
+  "CREATE TABLE IF NOT EXISTS pin_attempts ("
+  "  van          text NOT NULL,"
+  "  staff        text NOT NULL,"
+  "  failures     integer NOT NULL DEFAULT 0,"
+  "  locked       boolean NOT NULL DEFAULT false,"
+  "  next_allowed timestamptz NOT NULL DEFAULT now (),"
+  "  last_failure timestamptz,"
+  "  PRIMARY KEY (van, staff));"
+  "CREATE TABLE IF NOT EXISTS van_keys ("
+  "  van        text NOT NULL REFERENCES vans (id),"
+  "  from_seq   bigint NOT NULL,"
+  "  public_key text NOT NULL,"
+  "  reason     text NOT NULL,"
+  "  by_whom    text NOT NULL,"
+  "  created_at timestamptz NOT NULL DEFAULT now (),"
+  "  PRIMARY KEY (van, from_seq));"
+  "ALTER TABLE vans ADD COLUMN IF NOT EXISTS cert_expires timestamptz;"
+  "ALTER TABLE review_flags ADD COLUMN IF NOT EXISTS resolved_by text;"
+  "ALTER TABLE review_flags ADD COLUMN IF NOT EXISTS resolution text;"
+  "ALTER TABLE review_flags ADD COLUMN IF NOT EXISTS resolved_at timestamptz;"
+  "CREATE TABLE IF NOT EXISTS conflict_resolutions ("
+  "  van         text NOT NULL,"
+  "  seq         bigint NOT NULL,"
+  "  resolved_by text NOT NULL,"
+  "  resolution  text NOT NULL,"
+  "  resolved_at timestamptz NOT NULL DEFAULT now (),"
+  "  PRIMARY KEY (van, seq),"
+  "  FOREIGN KEY (van, seq) REFERENCES journal (van, seq));";
+
 PGconn *
 vp_pg_connect (const char  *conninfo,
                GError     **error)
@@ -317,7 +360,7 @@ vp_hq_db_init (PGconn  *conn,
 {
   if (!vp_pg_exec (conn, "BEGIN; SELECT pg_advisory_xact_lock (7001)", error))
     return FALSE;
-  if (!vp_pg_exec (conn, schema_sql, error))
+  if (!vp_pg_exec (conn, schema_sql, error) || !vp_pg_exec (conn, schema_ops_sql, error))
     {
       vp_pg_exec (conn, "ROLLBACK", NULL);
       g_prefix_error (error, "Creating the HQ schema: ");

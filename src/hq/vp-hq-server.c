@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "vp-pin.h"
+#include "vp-hq-pin.h"
 #include "vp-signer.h"
 #include "vp-hq-db.h"
 #include "vp-hq-ingest.h"
@@ -563,6 +564,66 @@ read_body (SoupServerMessage *msg)
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }
 
+/* The PIN check with its per (van, staff) throttle (vp-hq-pin.c): a
+ * van that must wait is answered 429 at once, with Retry-After, instead
+ * of a worker sleeping or running PBKDF2 for it. Sends the refusal and
+ * returns FALSE unless the PIN is a supervisor's. */
+static gboolean
+session_pin_check (Server            *self,
+                   SoupServerMessage *msg,
+                   const char        *van,
+                   const char        *staff,
+                   const char        *pin)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *role = NULL;
+  g_autofree char *text = NULL;
+  VpHqPinOutcome outcome;
+  int retry_after = 0, failures = 0;
+  char secs[16];
+
+  if (!vp_hq_pin_check (self->conn, van, staff, pin, &outcome, &role, &retry_after, &failures,
+                        &error))
+    {
+      send_error (msg, 500, "internal", error->message);
+      return FALSE;
+    }
+  g_snprintf (secs, sizeof secs, "%d", retry_after);
+  switch (outcome)
+    {
+    case VP_HQ_PIN_OK:
+      break;
+    case VP_HQ_PIN_WRONG:
+      text = g_strdup_printf ("wrong staff id or PIN; %d more wrong PIN%s and this staff id is"
+                              " locked at this van", VP_HQ_PIN_MAX_FAILURES - failures,
+                              VP_HQ_PIN_MAX_FAILURES - failures == 1 ? "" : "s");
+      send_error (msg, 401, "auth", text);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", secs);
+      return FALSE;
+    case VP_HQ_PIN_WAIT:
+      text = g_strdup_printf ("too many wrong PINs for this staff id at this van;"
+                              " try again in %d s", retry_after);
+      send_error (msg, 429, "throttled", text);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", secs);
+      return FALSE;
+    case VP_HQ_PIN_LOCKED:
+      text = g_strdup_printf ("PIN locked after %d wrong PINs for this staff id at this van;"
+                              " HQ must run “vanpos-hq staff unlock”", VP_HQ_PIN_MAX_FAILURES);
+      send_error (msg, 401, "locked", text);
+      return FALSE;
+    default:
+      g_assert_not_reached ();
+    }
+  if (!g_str_equal (role, "supervisor"))
+    {
+      send_error (msg, 403, "forbidden", "only a supervisor may sync with HQ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 handle_session (Server            *self,
                 SoupServerMessage *msg,
@@ -571,7 +632,6 @@ handle_session (Server            *self,
   g_autoptr(GBytes) body = read_body (msg);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(PGresult) res = NULL;
   guint8 raw[32];
   g_autofree char *token = NULL;
   JsonObject *o;
@@ -599,30 +659,8 @@ handle_session (Server            *self,
       send_error (msg, 400, "bad_request", "“staff” and “pin” must be strings");
       return;
     }
-  {
-    const char *p[] = { staff };
-    res = vp_pg_query_prepared (self->conn, "staff_pin", "SELECT pin_hash, role FROM staff"
-                                                         " WHERE id = $1 AND active", 1, p, &error);
-  }
-  if (res == NULL)
-    {
-      send_error (msg, 500, "internal", error->message);
-      return;
-    }
-  /* An unknown id costs the same PBKDF2 time as a wrong PIN. */
-  if (PQntuples (res) == 0)
-    vp_pin_verify (pin, "pbkdf2-sha256$" G_STRINGIFY (VP_PIN_ITERATIONS)
-                        "$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", NULL);
-  if (PQntuples (res) == 0 || !vp_pin_verify (pin, PQgetvalue (res, 0, 0), NULL))
-    {
-      send_error (msg, 401, "auth", "wrong staff id or PIN");
-      return;
-    }
-  if (!g_str_equal (PQgetvalue (res, 0, 1), "supervisor"))
-    {
-      send_error (msg, 403, "forbidden", "only a supervisor may sync with HQ");
-      return;
-    }
+  if (!session_pin_check (self, msg, van, staff, pin))
+    return;
   if (RAND_bytes (raw, sizeof raw) != 1)
     {
       send_error (msg, 500, "internal", "no random bytes for a session token");

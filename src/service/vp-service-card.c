@@ -23,6 +23,7 @@
 
 #include <glib/gstdio.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "vp-service-card.h"
@@ -217,16 +218,17 @@ vp_service_get_card_reader (VpService  *self,
 }
 
 gboolean
-vp_service_card_key (VpService  *self,
-                     guint8      key[VP_CARD_KEY_SIZE],
-                     GError    **error)
+vp_service_card_key (VpService      *self,
+                     VpCardKeyring  *ring,
+                     GError        **error)
 {
   VpDatabase *db = vp_service_get_database (self);
   g_autoptr(GError) local = NULL;
   g_autofree char *hq = NULL;
   g_autofree char *hex = NULL;
+  guint8 key[VP_CARD_KEY_SIZE];
 
-  if (vp_card_store_get_key (db, key, &local))
+  if (vp_card_store_get_keyring (db, ring, &local))
     return TRUE;
   if (!g_error_matches (local, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND))
     {
@@ -246,6 +248,8 @@ vp_service_card_key (VpService  *self,
       return FALSE;
     }
   hex = vp_card_key_to_hex (key);
+  vp_card_keyring_set_legacy (ring, key);
+  OPENSSL_cleanse (key, sizeof key);
   if (!vp_card_store_set_key (db, hex, error))
     return FALSE;
   g_printerr (_("vanpos: this demo van had no card key; generated a random one and stored it "
@@ -258,11 +262,11 @@ vp_service_card_key (VpService  *self,
 /* Reads and parses the whole card. Malformed data → VP_CARD_ERROR_GARBAGE;
  * a MAC that does not verify keeps its VP_CARD_RECORD_ERROR. */
 static gboolean
-read_image (VpCardReader  *reader,
-            const guint8  *key,
-            GBytes       **bytes_out,
-            VpCardImage   *image,
-            GError       **error)
+read_image (VpCardReader         *reader,
+            const VpCardKeyring  *key,
+            GBytes              **bytes_out,
+            VpCardImage          *image,
+            GError              **error)
 {
   g_autoptr(GBytes) bytes = vp_card_reader_read (reader, error);
   g_autoptr(GError) local = NULL;
@@ -271,7 +275,7 @@ read_image (VpCardReader  *reader,
   image->slot = -1;
   if (bytes == NULL)
     return FALSE;
-  if (!vp_card_image_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), key, image,
+  if (!vp_card_image_parse_ring (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), key, image,
                             &local))
     {
       if (local->domain == VP_CARD_RECORD_ERROR &&
@@ -520,11 +524,11 @@ apply_reversal_outcome (VpService             *self,
 /* Resolves the pending top-ups against the card in reader (which is
  * present). items gets a VpRecoveryItem per pending top-up. */
 static gboolean
-recover_with_card (VpService     *self,
-                   VpCardReader  *reader,
-                   const guint8  *key,
-                   GPtrArray     *items,
-                   GError       **error)
+recover_with_card (VpService            *self,
+                   VpCardReader         *reader,
+                   const VpCardKeyring  *key,
+                   GPtrArray            *items,
+                   GError              **error)
 {
   VpDatabase *db = vp_service_get_database (self);
   g_autoptr(GPtrArray) pending = vp_topup_store_list_pending (db, error);
@@ -626,7 +630,8 @@ vp_service_recover_topups (VpService     *self,
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_recovery_item_free);
   g_autoptr(GPtrArray) pending = NULL;
   VpCardReader *reader;
-  guint8 key[VP_CARD_KEY_SIZE];
+  g_auto(VpCardKeyring) keyring = { 0 };
+  const VpCardKeyring *key = &keyring;
 
   g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
 
@@ -643,7 +648,7 @@ vp_service_recover_topups (VpService     *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
   reader = vp_service_get_card_reader (self, error);
-  if (reader == NULL || !vp_service_card_key (self, key, error))
+  if (reader == NULL || !vp_service_card_key (self, &keyring, error))
     return NULL;
   if (!recover_with_card (self, reader, key, items, error))
     return NULL;
@@ -656,11 +661,11 @@ vp_service_recover_topups (VpService     *self,
  * issuing a simulated card that matches the van's records if the
  * resident never had one in this card directory. */
 static gboolean
-auto_insert (VpService       *self,
-             VpCardReader    *reader,
-             const VpAccount *a,
-             const guint8    *key,
-             GError         **error)
+auto_insert (VpService            *self,
+             VpCardReader         *reader,
+             const VpAccount      *a,
+             const VpCardKeyring  *key,
+             GError              **error)
 {
   VpSimCard *sim = VP_SIM_CARD (reader);
 
@@ -673,7 +678,7 @@ auto_insert (VpService       *self,
       g_strlcpy (r.account_number, a->number, sizeof r.account_number);
       r.counter = a->card_counter;
       r.time = vp_database_now ();
-      if (!vp_card_record_encode (&r, key, image, error) ||
+      if (!vp_card_record_encode_ring (&r, key, image, error) ||
           !vp_sim_card_issue (sim, a->card_number, image, error))
         return FALSE;
     }
@@ -685,13 +690,13 @@ auto_insert (VpService       *self,
  * unreadable, or the decision not saved), VP_TOPUP_ERROR_VOIDED once a
  * read showed it does not; returns the CONFIRM entry if it does. */
 static VpJournalEntry *
-resolve_after_failure (VpService     *self,
-                       VpCardReader  *reader,
-                       const guint8  *key,
-                       const VpStaff *staff,
-                       const VpTopup *t,
-                       GError        *cause,
-                       GError       **error)
+resolve_after_failure (VpService            *self,
+                       VpCardReader         *reader,
+                       const VpCardKeyring  *key,
+                       const VpStaff        *staff,
+                       const VpTopup        *t,
+                       GError               *cause,
+                       GError              **error)
 {
   g_autoptr(GError) owned_cause = cause;
   g_auto(VpCardImage) image = { 0 };
@@ -868,7 +873,8 @@ vp_service_card_topup_full (VpService             *self,
   g_auto(VpCardImage) image = { 0 };
   g_auto(VpCardImage) after = { 0 };
   g_autoptr(GError) cause = NULL;
-  guint8 key[VP_CARD_KEY_SIZE];
+  g_auto(VpCardKeyring) keyring = { 0 };
+  const VpCardKeyring *key = &keyring;
   guint8 rec[VP_CARD_RECORD_SIZE];
   VpCardReader *reader;
   VpCardRecord next;
@@ -905,7 +911,7 @@ vp_service_card_topup_full (VpService             *self,
       return NULL;
     }
   reader = vp_service_get_card_reader (self, error);
-  if (reader == NULL || !vp_service_card_key (self, key, error))
+  if (reader == NULL || !vp_service_card_key (self, &keyring, error))
     return NULL;
   if (cs->auto_insert && VP_IS_SIM_CARD (reader) && !auto_insert (self, reader, a, key, error))
     return NULL;
@@ -957,7 +963,7 @@ vp_service_card_topup_full (VpService             *self,
     VpCardRecord probe = next;
 
     vp_card_record_add_purchase (&probe, a->card_counter + 1, 1, 0, 1, vp_database_now ());
-    if (!vp_card_record_encode (&probe, key, rec, error))
+    if (!vp_card_record_encode_ring (&probe, key, rec, error))
       return NULL;
   }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -983,7 +989,7 @@ vp_service_card_topup_full (VpService             *self,
 
   vp_card_record_add_purchase (&next, t->counter, t->volume, purchase_amount (t),
                                t->tariff_version, vp_database_now ());
-  if (!vp_card_record_encode (&next, key, rec, &cause))
+  if (!vp_card_record_encode_ring (&next, key, rec, &cause))
     return resolve_after_failure (self, reader, key, staff, t, g_steal_pointer (&cause), error);
   slot = vp_card_image_next_slot (&image);
 
@@ -1285,13 +1291,14 @@ vp_service_card_read (VpService     *self,
   g_autoptr(VpCardReadout) out = g_new0 (VpCardReadout, 1);
   g_auto(VpCardImage) image = { 0 };
   g_autoptr(GError) local = NULL;
-  guint8 key[VP_CARD_KEY_SIZE];
+  g_auto(VpCardKeyring) keyring = { 0 };
+  const VpCardKeyring *key = &keyring;
   VpCardReader *reader;
 
   g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
 
   reader = vp_service_get_card_reader (self, error);
-  if (reader == NULL || !vp_service_card_key (self, key, error) ||
+  if (reader == NULL || !vp_service_card_key (self, &keyring, error) ||
       !vp_card_reader_wait_for_card (reader, cs->timeout_ms, cancellable, error))
     return NULL;
   out->recovered = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_recovery_item_free);
@@ -1358,7 +1365,8 @@ vp_service_card_read_account (VpService     *self,
   CardState *cs = get_state (self);
   g_autoptr(VpAccount) a = NULL;
   VpCardReader *reader;
-  guint8 key[VP_CARD_KEY_SIZE];
+  g_auto(VpCardKeyring) keyring = { 0 };
+  const VpCardKeyring *key = &keyring;
 
   g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
   g_return_val_if_fail (number != NULL, NULL);
@@ -1367,7 +1375,7 @@ vp_service_card_read_account (VpService     *self,
   if (a == NULL)
     return NULL;
   reader = vp_service_get_card_reader (self, error);
-  if (reader == NULL || !vp_service_card_key (self, key, error))
+  if (reader == NULL || !vp_service_card_key (self, &keyring, error))
     return NULL;
   if (cs->auto_insert && VP_IS_SIM_CARD (reader) && a->card_number != NULL &&
       !auto_insert (self, reader, a, key, error))
@@ -1396,7 +1404,8 @@ vp_service_card_reissue (VpService       *self,
   g_autoptr(GError) local = NULL;
   g_autoptr(GBytes) back = NULL;
   g_auto(VpCardImage) image = { 0 };
-  guint8 key[VP_CARD_KEY_SIZE];
+  g_auto(VpCardKeyring) keyring = { 0 };
+  const VpCardKeyring *key = &keyring;
   guint8 rec[VP_CARD_RECORD_SIZE];
   VpCardRecord r = { 0 };
   VpCardReader *reader;
@@ -1404,7 +1413,7 @@ vp_service_card_reissue (VpService       *self,
   g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
 
   reader = vp_service_get_card_reader (self, error);
-  if (reader == NULL || !vp_service_card_key (self, key, error))
+  if (reader == NULL || !vp_service_card_key (self, &keyring, error))
     return NULL;
   entry = vp_card_store_reissue (db, staff, number, fee, method, reference, reason, error);
   if (entry == NULL)
@@ -1429,7 +1438,7 @@ vp_service_card_reissue (VpService       *self,
   g_strlcpy (r.account_number, a->number, sizeof r.account_number);
   r.counter = a->card_counter;
   r.time = vp_database_now ();
-  if (!vp_card_record_encode (&r, key, rec, &local) ||
+  if (!vp_card_record_encode_ring (&r, key, rec, &local) ||
       !vp_card_reader_write (reader, 0, rec, sizeof rec, &local))
     goto note;
   back = vp_card_reader_read (reader, &local);

@@ -51,10 +51,10 @@ VpCardReader *vp_service_get_card_reader  (VpService     *self,
 void          vp_service_set_card_timeout (VpService     *self,
                                            guint          timeout_ms);
 
-/* The card key (meta "card_key"). A van not provisioned for HQ that has
+/* The card keys (vp_card_store_get_keyring). A van not provisioned for HQ that has
  * no key gets a random one, stored, with a note on stderr (demo). */
 gboolean      vp_service_card_key         (VpService     *self,
-                                           guint8         key[VP_CARD_KEY_SIZE],
+                                           VpCardKeyring *ring,
                                            GError       **error);
 
 typedef enum

@@ -30,6 +30,36 @@ vp_card_store_get_key (VpDatabase  *db,
 }
 
 gboolean
+vp_card_store_get_keyring (VpDatabase    *db,
+                           VpCardKeyring *ring,
+                           GError       **error)
+{
+  g_autofree char *hex = vp_database_get_meta (db, "card_key");
+  g_autofree char *masters = vp_database_get_meta (db, "card_keys");
+
+  vp_card_keyring_init (ring);
+  if (hex == NULL && masters == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND,
+                   _("This van has no card key; provision it from HQ (card-keys) "
+                     "or set one with “vanpos-cli card set-key HEX”"));
+      return FALSE;
+    }
+  if (hex != NULL)
+    {
+      guint8 key[VP_CARD_KEY_SIZE];
+
+      if (!vp_card_key_from_hex (hex, key, error))
+        return FALSE;
+      vp_card_keyring_set_legacy (ring, key);
+      memset (key, 0, sizeof key);
+    }
+  if (masters != NULL && !vp_card_keyring_add_masters_text (ring, masters, error))
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
 vp_card_store_set_key (VpDatabase  *db,
                        const char  *hex,
                        GError     **error)

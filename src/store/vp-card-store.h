@@ -18,6 +18,13 @@ gboolean        vp_card_store_get_key   (VpDatabase  *db,
 gboolean        vp_card_store_set_key   (VpDatabase  *db,
                                          const char  *hex,
                                          GError     **error);
+/* Every card key the van holds: meta "card_key" as the legacy key
+ * (version 0: cards this van wrote before utility keys) and meta
+ * "card_keys", the utility's master keys ("VERSION HEX" lines, from the
+ * HQ bundle's card-keys file). VP_STORE_ERROR_NOT_FOUND when neither. */
+gboolean        vp_card_store_get_keyring (VpDatabase    *db,
+                                           VpCardKeyring *ring,
+                                           GError       **error);
 
 /* TRUE when the account was opened on this van under number (its
  * provisional number, before HQ assigned the real one). */

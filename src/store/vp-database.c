@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "vp-database.h"
+#include "vp-validate.h"
 #include "vp-migrations.h"
 #include "vp-journal-store.h"
 
@@ -1270,19 +1271,6 @@ vp_database_open (const char          *path,
   return g_steal_pointer (&self);
 }
 
-static gboolean
-valid_van_id (const char *van_id)
-{
-  gsize len = strlen (van_id);
-
-  if (len < 1 || len > 16)
-    return FALSE;
-  for (gsize i = 0; i < len; i++)
-    if (!g_ascii_isupper (van_id[i]) && !g_ascii_isdigit (van_id[i]))
-      return FALSE;
-  return TRUE;
-}
-
 gboolean
 vp_database_init_van (VpDatabase  *self,
                       const char  *van_id,
@@ -1295,12 +1283,15 @@ vp_database_init_van (VpDatabase  *self,
   g_return_val_if_fail (VP_IS_DATABASE (self), FALSE);
   g_return_val_if_fail (van_id != NULL, FALSE);
 
-  if (!valid_van_id (van_id))
-    {
-      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
-                   _("Van id “%s” must be 1–16 upper-case letters or digits"), van_id);
-      return FALSE;
-    }
+  {
+    g_autoptr(GError) local = NULL;
+
+    if (!vp_validate_van_id (van_id, &local))
+      {
+        g_set_error_literal (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID, local->message);
+        return FALSE;
+      }
+  }
   if (self->van_id != NULL)
     {
       g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,

@@ -174,6 +174,7 @@ gboolean
 vp_sync_store_set_config (VpDatabase         *db,
                           const VpSyncConfig *config,
                           const char         *card_key_hex,
+                          const char         *card_keys,
                           GError            **error)
 {
   gboolean ok;
@@ -193,6 +194,7 @@ vp_sync_store_set_config (VpDatabase         *db,
        vp_database_set_meta (db, VP_META_HQ_CLIENT_CERT, config->cert_path, error) &&
        vp_database_set_meta (db, VP_META_HQ_CLIENT_KEY, config->key_path, error) &&
        (card_key_hex == NULL || vp_database_set_meta (db, VP_META_CARD_KEY, card_key_hex, error)) &&
+       (card_keys == NULL || vp_database_set_meta (db, VP_META_CARD_KEYS, card_keys, error)) &&
        vp_database_commit (db, error);
   if (!ok)
     vp_database_rollback (db);

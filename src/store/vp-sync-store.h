@@ -21,6 +21,7 @@ G_BEGIN_DECLS
 #define VP_META_HQ_CLIENT_CERT   "hq_client_cert"
 #define VP_META_HQ_CLIENT_KEY    "hq_client_key"
 #define VP_META_CARD_KEY         "card_key"
+#define VP_META_CARD_KEYS        "card_keys"
 #define VP_META_ACKED_SEQ        "acked_seq"
 #define VP_META_MASTER_CURSOR    "master_cursor"
 #define VP_META_LAST_SYNC_TIME   "last_sync_time"   /* device µs of the last complete sync */
@@ -138,10 +139,15 @@ void             vp_sync_config_free     (VpSyncConfig    *config);
 
 /* The HQ settings, or NULL (without error) when sync is not set up. */
 VpSyncConfig    *vp_sync_store_get_config  (VpDatabase         *db);
-/* Stores the settings and the utility card key (hex) in one transaction. */
+/* Stores the settings and the card keys in one transaction: card_keys,
+ * the utility's master keys ("VERSION HEX" lines), and/or card_key_hex,
+ * a legacy per-van key (a bundle from an HQ before utility card keys).
+ * NULL leaves that key as it is: a van's own legacy key stays, so the
+ * cards it wrote before stay readable. */
 gboolean         vp_sync_store_set_config  (VpDatabase         *db,
                                             const VpSyncConfig *config,
                                             const char         *card_key_hex,
+                                            const char         *card_keys,
                                             GError            **error);
 
 /* One transaction: per-entry outcomes, outbox acknowledged up to

@@ -522,7 +522,8 @@ http_failure (long          status,
   /* HQ checks the client certificate per request (revocation, CN = van)
    * and says so in the message; the session refuses wrong PINs (401) and
    * operators (403, “only a supervisor …”). */
-  if (status == 401 && !contains (message, "certificate"))
+  /* 429: wrong PINs for this supervisor at this van; HQ says when to retry. */
+  if ((status == 401 && !contains (message, "certificate")) || status == 429)
     {
       g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_AUTH, "HQ refused the login: %s", message);
       return ATTEMPT_FINAL;

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "vp-card-record.h"
 #include "vp-journal-store.h"
 #include "vp-receipt-store.h"
 #include "vp-sync.h"
@@ -356,6 +357,7 @@ vp_sync_setup_from_bundle (VpDatabase  *db,
   g_autoptr(VpSyncConfig) config = g_new0 (VpSyncConfig, 1);
   g_autoptr(VpSyncClient) client = NULL;
   g_autofree char *hq_json = NULL, *ca = NULL, *cert = NULL, *key = NULL, *card_key = NULL;
+  g_autofree char *card_keys = NULL, *card_keys_norm = NULL;
   gsize hq_len, ca_len, cert_len, key_len, card_len;
   JsonObject *o;
   const char *van, *url, *pins, *check_url;
@@ -373,9 +375,32 @@ vp_sync_setup_from_bundle (VpDatabase  *db,
   if ((hq_json = read_bundle_file (bundle_dir, "hq.json", &hq_len, error)) == NULL ||
       (ca = read_bundle_file (bundle_dir, "ca.crt", &ca_len, error)) == NULL ||
       (cert = read_bundle_file (bundle_dir, "client.crt", &cert_len, error)) == NULL ||
-      (key = read_bundle_file (bundle_dir, "client.key", &key_len, error)) == NULL ||
-      (card_key = read_bundle_file (bundle_dir, "card.key", &card_len, error)) == NULL)
+      (key = read_bundle_file (bundle_dir, "client.key", &key_len, error)) == NULL)
     return FALSE;
+  {
+    g_autofree char *keys_path = g_build_filename (bundle_dir, "card-keys", NULL);
+
+    if (g_file_test (keys_path, G_FILE_TEST_EXISTS))
+      {
+        g_auto(VpCardKeyring) ring = { 0 };
+
+        if ((card_keys = read_bundle_file (bundle_dir, "card-keys", &card_len, error)) == NULL)
+          return FALSE;
+        vp_card_keyring_init (&ring);
+        if (!vp_card_keyring_add_masters_text (&ring, card_keys, &local))
+          {
+            g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NOT_CONFIGURED,
+                         "%s/card-keys: %s", bundle_dir, local->message);
+            return FALSE;
+          }
+        card_keys_norm = vp_card_keyring_masters_to_text (&ring);
+      }
+    else if ((card_key = read_bundle_file (bundle_dir, "card.key", &card_len, error)) == NULL)
+      {
+        g_prefix_error (error, "%s", "No card-keys either: ");
+        return FALSE;
+      }
+  }
 
   if (!json_parser_load_from_data (parser, hq_json, hq_len, &local) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
@@ -412,12 +437,16 @@ vp_sync_setup_from_bundle (VpDatabase  *db,
                    vp_database_get_van_id (db));
       return FALSE;
     }
-  k = g_strstrip (card_key);
-  if (strlen (k) != 64)
-    goto bad_card_key;
-  for (const char *p = k; *p; p++)
-    if (!g_ascii_isxdigit (*p))
-      goto bad_card_key;
+  if (card_key != NULL)
+    {
+      k = g_strstrip (card_key);
+      if (strlen (k) != 64)
+        goto bad_card_key;
+      for (const char *p = k; *p; p++)
+        if (!g_ascii_isxdigit (*p))
+          goto bad_card_key;
+      lower = g_ascii_strdown (k, -1);
+    }
 
   /* Check the settings against the bundle's own files before copying. */
   check->van = g_strdup (van);
@@ -441,8 +470,7 @@ vp_sync_setup_from_bundle (VpDatabase  *db,
       !copy_private (key, key_len, config->key_path, error))
     return FALSE;
   memset (key, 0, key_len);
-  lower = g_ascii_strdown (k, -1);
-  if (!vp_sync_store_set_config (db, config, lower, error))
+  if (!vp_sync_store_set_config (db, config, lower, card_keys_norm, error))
     return FALSE;
   return check_url == NULL || vp_receipt_store_set_check_url (db, check_url, error);
 

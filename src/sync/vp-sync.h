@@ -70,8 +70,11 @@ VpSyncClient *vp_sync_client_new_for_database (VpDatabase  *db,
                                                GError     **error);
 
 /* Imports a provisioning bundle (hq.json, ca.crt, client.crt,
- * client.key, card.key; see docs/PROTOCOL.md): key files are copied next
- * to the database with mode 0600, settings and card key go to meta. */
+ * client.key, card-keys; see docs/PROTOCOL.md): key files are copied next
+ * to the database with mode 0600, settings and card keys go to meta.
+ * card-keys holds the utility's card master keys ("VERSION HEX" lines);
+ * a bundle from an HQ before utility keys has card.key (64 hex digits, a
+ * legacy per-van key) instead. */
 gboolean      vp_sync_setup_from_bundle (VpDatabase  *db,
                                          const char  *bundle_dir,
                                          GError     **error);

@@ -175,7 +175,8 @@ test_malformed (void)
   MUTATE (b[100] ^= 1, VP_CARD_RECORD_ERROR_MAC, "Forged or altered", FALSE);
   MUTATE (b[240] ^= 0x80, VP_CARD_RECORD_ERROR_MAC, "MAC", FALSE);
   /* Field checks behind a valid MAC (a leaked key must not crash or fool us). */
-  MUTATE (b[7] = 1, VP_CARD_RECORD_ERROR_FIELD, "reserved", TRUE);
+  /* Byte 7 names the key version; a legacy-key van holds no version 1. */
+  MUTATE (b[7] = 1, VP_CARD_RECORD_ERROR_MAC, "key version 1", TRUE);
   /* Byte 6 holds the flags: unknown bits, and LOADED with REVERSAL. */
   MUTATE (b[6] = 0x04, VP_CARD_RECORD_ERROR_FIELD, "unknown flags", TRUE);
   MUTATE (b[6] = 0x03, VP_CARD_RECORD_ERROR_FIELD, "marked loaded", TRUE);
@@ -237,6 +238,127 @@ test_other_key (void)
   g_assert_true (vp_card_record_encode (&r, other, buf, NULL));
   g_assert_false (vp_card_record_parse (buf, sizeof buf, key, &out, &error));
   g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC);
+}
+
+/* The per-card key is HKDF-SHA256 (master, salt "VanPOS card key",
+ * info card number || 00 || version u16). Expected value from
+ *   openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt hexkey:0001…1f
+ *     -kdfopt salt:"VanPOS card key" -kdfopt hexinfo:<"880001000123">000001 HKDF */
+static void
+test_derive_vector (void)
+{
+  guint8 master[VP_CARD_KEY_SIZE], out[VP_CARD_KEY_SIZE];
+  g_autofree char *hex = NULL;
+
+  for (guint i = 0; i < sizeof master; i++)
+    master[i] = i;
+  vp_card_key_derive (master, 1, "880001000123", out);
+  hex = vp_card_key_to_hex (out);
+  g_assert_cmpstr (hex, ==, "562ec109eb09215c635df46142312c3e22aed98ba18be3e6c88b12a40f37f0b5");
+  /* Another card or another version: another key. */
+  vp_card_key_derive (master, 2, "880001000123", out);
+  g_clear_pointer (&hex, g_free);
+  hex = vp_card_key_to_hex (out);
+  g_assert_cmpstr (hex, !=, "562ec109eb09215c635df46142312c3e22aed98ba18be3e6c88b12a40f37f0b5");
+}
+
+static void
+ring_with_master (VpCardKeyring *ring,
+                  guint8         first_byte,
+                  guint          version)
+{
+  guint8 master[VP_CARD_KEY_SIZE];
+
+  memset (master, 0x5a, sizeof master);
+  master[0] = first_byte;
+  g_assert_true (vp_card_keyring_add_master (ring, version, master, NULL));
+}
+
+/* Two vans with the utility's master key read each other's cards; a
+ * card under another master key, or claiming a version the van lacks,
+ * is refused; legacy cards stay readable by the van holding their key. */
+static void
+test_keyring (void)
+{
+  g_auto(VpCardKeyring) van_a = { 0 }, van_b = { 0 }, thief = { 0 }, legacy_only = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  VpCardRecord r, out;
+  guint8 buf[VP_CARD_RECORD_SIZE];
+  guint8 other[VP_CARD_KEY_SIZE];
+
+  sample (&r);
+  vp_card_keyring_init (&van_a);
+  vp_card_keyring_init (&van_b);
+  vp_card_keyring_init (&thief);
+  vp_card_keyring_init (&legacy_only);
+  memcpy (other, key, sizeof other);
+  other[1] ^= 0x40;
+  vp_card_keyring_set_legacy (&van_a, key);     /* A's own old key */
+  vp_card_keyring_set_legacy (&van_b, other);   /* B's own old key */
+  ring_with_master (&van_a, 1, 1);
+  ring_with_master (&van_b, 1, 1);
+  ring_with_master (&thief, 2, 1);
+  vp_card_keyring_set_legacy (&legacy_only, key);
+  g_assert_cmpuint (van_a.write_version, ==, 1);
+
+  g_assert_true (vp_card_record_encode_ring (&r, &van_a, buf, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (buf[6], ==, 0);
+  g_assert_cmpuint (buf[7], ==, 1);
+  g_assert_true (vp_card_record_parse_ring (buf, sizeof buf, &van_b, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (out.key_version, ==, 1);
+  g_assert_cmpuint (out.counter, ==, 5);
+  g_assert_false (vp_card_record_parse_ring (buf, sizeof buf, &thief, &out, &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC);
+  g_assert_nonnull (strstr (error->message, "Forged or altered"));
+  g_clear_error (&error);
+  g_assert_false (vp_card_record_parse_ring (buf, sizeof buf, &legacy_only, &out, &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC);
+  g_assert_nonnull (strstr (error->message, "key version 1"));
+  g_clear_error (&error);
+
+  /* A legacy card (version 0 under A's own key): A reads it, B cannot. */
+  g_assert_true (vp_card_record_encode (&r, key, buf, NULL));
+  g_assert_true (vp_card_record_parse_ring (buf, sizeof buf, &van_a, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (out.key_version, ==, 0);
+  g_assert_false (vp_card_record_parse_ring (buf, sizeof buf, &van_b, &out, &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC);
+  g_clear_error (&error);
+
+  /* A new master version: written under the newest, older still read. */
+  ring_with_master (&van_b, 3, 2);
+  g_assert_cmpuint (van_b.write_version, ==, 2);
+  g_assert_true (vp_card_record_encode_ring (&r, &van_a, buf, NULL));
+  g_assert_true (vp_card_record_parse_ring (buf, sizeof buf, &van_b, &out, NULL));
+  g_assert_true (vp_card_record_encode_ring (&r, &van_b, buf, NULL));
+  g_assert_cmpuint (buf[7], ==, 2);
+  g_assert_true (vp_card_record_parse_ring (buf, sizeof buf, &van_b, &out, NULL));
+  g_assert_cmpuint (out.key_version, ==, 2);
+  g_assert_false (vp_card_record_parse_ring (buf, sizeof buf, &van_a, &out, &error));
+  g_assert_nonnull (strstr (error->message, "key version 2"));
+  g_clear_error (&error);
+
+  /* The text form round-trips; garbage is refused with a reason. */
+  text = vp_card_keyring_masters_to_text (&van_b);
+  vp_card_keyring_init (&thief);
+  g_assert_true (vp_card_keyring_add_masters_text (&thief, text, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (thief.n_masters, ==, 2);
+  g_assert_cmpuint (thief.write_version, ==, 2);
+  g_assert_true (vp_card_record_parse_ring (buf, sizeof buf, &thief, &out, NULL));
+  g_assert_false (vp_card_keyring_add_masters_text (&thief, "1 abc\n", &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY);
+  g_clear_error (&error);
+  g_assert_false (vp_card_keyring_add_masters_text (&thief, "\n", &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY);
+  g_clear_error (&error);
+  g_assert_false (vp_card_keyring_add_masters_text (
+                    &thief, "0 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                    &error));
+  g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_KEY);
 }
 
 static void
@@ -453,6 +575,8 @@ main (int argc, char **argv)
   g_test_add_func ("/card/record/encode-refuses-bad", test_encode_refuses_bad);
   g_test_add_func ("/card/record/other-key", test_other_key);
   g_test_add_func ("/card/record/verify-for-account", test_verify_for_account);
+  g_test_add_func ("/card/record/derive-vector", test_derive_vector);
+  g_test_add_func ("/card/record/keyring", test_keyring);
   g_test_add_func ("/card/record/image", test_image);
   g_test_add_func ("/card/record/key-hex", test_key_hex);
   g_test_add_func ("/card/record/mutations", test_mutations);

@@ -345,6 +345,124 @@ test_not_a_utility_card (CardFx *fx, gconstpointer data)
   g_assert_cmpint (fx_sql_int (fx, "SELECT count (*) FROM journal"), ==, before);
 }
 
+/* Two vans provisioned by one HQ hold the same utility master key (the
+ * bundle's card-keys, stored as meta "card_keys") and different legacy
+ * keys: through the PC/SC stack each reads and tops up cards the other
+ * wrote; a card under another master key is refused as forged. */
+#define MASTER_KEYS "1 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\n"
+
+static void
+test_two_vans_share_card (CardFx *fx, gconstpointer data)
+{
+  g_autofree char *img = image_path (fx, "card-shared.img");
+  g_autofree char *img2 = image_path (fx, "card-shared2.img");
+  g_autofree char *img3 = image_path (fx, "card-forged.img");
+  g_autofree char *path_b = g_build_filename (fx->dir, "van-b.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpDatabase) db_b = NULL;
+  g_autoptr(VpService) svc_b = NULL;
+  g_autoptr(VpStaff) staff_b = NULL;
+  g_autoptr(VpJournalEntry) shift = NULL;
+  g_auto(VpCardKeyring) thief = { 0 };
+  g_auto(VpCardImage) image = { 0 };
+  guint8 forged[VP_CARD_IMAGE_SIZE] = { 0 };
+  guint8 master[VP_CARD_KEY_SIZE];
+  VpCardRecord rec = { 0 };
+
+  if (skip_reason)
+    {
+      g_test_skip (skip_reason);
+      return;
+    }
+  g_assert_true (vp_database_set_meta (fx->db, "card_keys", MASTER_KEYS, &error));
+  db_b = vp_database_open (path_b, VP_DATABASE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (vp_database_init_van (db_b, "VAN02", &error));
+  g_assert_true (vp_demo_populate (db_b, 40, 7, 1000, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (vp_card_store_set_key (db_b, "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                                        &error));
+  g_assert_true (vp_database_set_meta (db_b, "card_keys", MASTER_KEYS, &error));
+  svc_b = vp_service_new (db_b);
+  staff_b = vp_service_login (svc_b, VP_DEMO_OPERATOR_ID, VP_DEMO_OPERATOR_PIN, &error);
+  g_assert_no_error (error);
+  shift = vp_service_shift_open (svc_b, staff_b, 10000, &error);
+  g_assert_no_error (error);
+  vp_service_set_card_reader (svc_b, VP_CARD_READER (reader));
+
+  /* Van A tops up a new card; van B reads it. */
+  start_card (img, 0, FALSE);
+  {
+    g_autoptr(VpJournalEntry) e = topup (fx, 5000, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (e->kind, ==, VP_KIND_TOPUP_CONFIRM);
+  }
+  {
+    g_autoptr(VpCardReadout) r = vp_service_card_read (svc_b, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (r->record.card_number, ==, fx->card);
+    g_assert_cmpint (r->record.counter, ==, fx->counter0 + 1);
+    g_assert_cmpuint (r->record.key_version, ==, 1);
+  }
+  stop_card ();
+
+  /* Van B tops up another new card; van A reads it. */
+  start_card (img2, 0, FALSE);
+  {
+    g_autoptr(VpJournalEntry) e =
+      vp_service_topup (svc_b, staff_b, fx->number2, 2500, 0, VP_PAYMENT_CASH, NULL, NULL, NULL,
+                        NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (e->kind, ==, VP_KIND_TOPUP_CONFIRM);
+  }
+  {
+    g_autoptr(VpCardReadout) r = vp_service_card_read (fx->svc, NULL, &error);
+    g_assert_no_error (error);
+    /* Read and MAC-verified; A has not synced B's top-up, so it says the
+     * card is ahead of its records rather than "verified". */
+    g_assert_cmpstr (r->record.card_number, ==, fx->card2);
+    g_assert_cmpuint (r->record.key_version, ==, 1);
+    g_assert_cmpuint (r->record.n_history, ==, 1);
+  }
+  stop_card ();
+  /* What the EEPROM holds verifies under the master key, not A's legacy key. */
+  {
+    g_auto(VpCardKeyring) ring = { 0 };
+    g_autofree char *content = NULL;
+    gsize len;
+
+    vp_card_keyring_init (&ring);
+    g_assert_true (vp_card_keyring_add_masters_text (&ring, MASTER_KEYS, NULL));
+    g_assert_true (g_file_get_contents (img2, &content, &len, NULL));
+    g_assert_true (vp_card_image_parse_ring ((const guint8 *)content, len, &ring, &image, &error));
+    g_assert_no_error (error);
+    g_assert_false (vp_card_image_parse ((const guint8 *)content, len, fx->key, &image, &error));
+    g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC);
+    g_clear_error (&error);
+  }
+
+  /* A card signed under another master key is forged at van B. */
+  memset (master, 0x33, sizeof master);
+  vp_card_keyring_init (&thief);
+  g_assert_true (vp_card_keyring_add_master (&thief, 1, master, NULL));
+  g_strlcpy (rec.card_number, fx->card, sizeof rec.card_number);
+  g_strlcpy (rec.account_number, fx->number, sizeof rec.account_number);
+  rec.counter = fx->counter0;
+  rec.time = g_get_real_time ();
+  g_assert_true (vp_card_record_encode_ring (&rec, &thief, forged, NULL));
+  g_assert_true (g_file_set_contents (img3, (const char *)forged, sizeof forged, NULL));
+  start_card (img3, 0, FALSE);
+  {
+    g_autoptr(VpJournalEntry) e =
+      vp_service_topup (svc_b, staff_b, fx->number, 1000, 0, VP_PAYMENT_CASH, NULL, NULL, NULL,
+                        NULL, &error);
+    g_assert_null (e);
+    g_assert_error (error, VP_CARD_RECORD_ERROR, VP_CARD_RECORD_ERROR_MAC);
+    g_assert_nonnull (strstr (error->message, "Forged or altered"));
+  }
+  vp_service_set_card_reader (svc_b, NULL);
+}
+
 static void
 count_signal (VpCardReader *r, gpointer user_data)
 {
@@ -395,6 +513,7 @@ main (int argc, char **argv)
   T ("wrong-card", test_wrong_card);
   T ("not-a-utility-card", test_not_a_utility_card);
   T ("events", test_events);
+  T ("two-vans-share-card", test_two_vans_share_card);
   ret = g_test_run ();
   stop_card ();
   g_clear_object (&reader);

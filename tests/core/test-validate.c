@@ -274,6 +274,31 @@ test_date (void)
   g_assert_error (error, VP_VALIDATE_ERROR, VP_VALIDATE_ERROR_EMPTY);
 }
 
+/* The one van id rule, used by vanpos-cli init and vanpos-hq alike. */
+static void
+test_van_id (void)
+{
+  const char *good[] = { "VAN01", "A", "0", "ABCDEFGHIJ123456" };
+  const char *bad[] = { "", "van01", "VAN-01", "VAN_01", "VAN 01", "ABCDEFGHIJ1234567", "VAN01\n",
+                        "车01" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    g_assert_true (vp_validate_van_id (good[i], NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (vp_validate_van_id (bad[i], &error));
+      g_assert_error (error, VP_VALIDATE_ERROR, VP_VALIDATE_ERROR_INVALID);
+    }
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (vp_validate_van_id (NULL, &error));
+    g_assert_cmpstr (error->message, ==, "Van id “” must be 1–16 upper-case letters or digits");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -287,6 +312,7 @@ main (int   argc,
   g_test_add_func ("/core/validate/text-field", test_text_field);
   g_test_add_func ("/core/validate/note", test_note);
   g_test_add_func ("/core/validate/date", test_date);
+  g_test_add_func ("/core/validate/van-id", test_van_id);
 
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -87,6 +88,8 @@ on_header (char   *buffer,
 
   if (g_str_has_prefix (line, "content-encoding:") && strstr (line, "gzip") != NULL)
     r->gzipped = TRUE;
+  if (g_str_has_prefix (line, "retry-after:"))
+    r->retry_after = atoi (line + strlen ("retry-after:"));
   return size * n;
 }
 
@@ -137,6 +140,7 @@ hq_https (const char *method,
   CURL *curl = curl_easy_init ();
   CURLcode rc;
 
+  r->retry_after = -1;
   curl_easy_setopt (curl, CURLOPT_URL, url);
   curl_easy_setopt (curl, CURLOPT_CAINFO, ca);
   curl_easy_setopt (curl, CURLOPT_PINNEDPUBLICKEY, hq_env ("VANPOS_HQ_PINS"));

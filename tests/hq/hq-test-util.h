@@ -19,6 +19,7 @@ typedef struct
   JsonObject *json;       /* body parsed, if an object */
   char       *curl_error;
   gboolean    gzipped;    /* the answer came with Content-Encoding: gzip */
+  int         retry_after; /* its Retry-After header, -1 if none */
 } HqResp;
 
 void        hq_resp_free      (HqResp *r);
