@@ -506,7 +506,7 @@ card_meter (VpCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_auto(VpCardImage) image = { 0 };
-  guint8 key[VP_CARD_KEY_SIZE];
+  g_auto(VpCardKeyring) keyring = { 0 };
   guint8 rec[VP_CARD_RECORD_SIZE];
   VpCardReader *reader;
   VpCardRecord r;
@@ -520,7 +520,7 @@ card_meter (VpCli *cli, int argc, char **argv)
   FAIL_IF (sim_reader (cli, &error) == NULL);
   reader = vp_service_get_card_reader (cli->service, &error);
   FAIL_IF (reader == NULL);
-  FAIL_IF (!vp_service_card_key (cli->service, key, &error));
+  FAIL_IF (!vp_service_card_key (cli->service, &keyring, &error));
   if (!vp_card_reader_is_present (reader))
     {
       g_set_error (&error, VP_CARD_ERROR, VP_CARD_ERROR_NO_CARD, "No card in the reader");
@@ -528,8 +528,8 @@ card_meter (VpCli *cli, int argc, char **argv)
     }
   bytes = vp_card_reader_read (reader, &error);
   FAIL_IF (bytes == NULL);
-  FAIL_IF (!vp_card_image_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), key,
-                                 &image, &error));
+  FAIL_IF (!vp_card_image_parse_ring (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                      &keyring, &image, &error));
   if (!image.has_record)
     {
       g_printerr ("%s: the card is blank; there is nothing to load\n", cli->prog);
@@ -543,7 +543,7 @@ card_meter (VpCli *cli, int argc, char **argv)
       return VP_CLI_EXIT_FAILED;
     }
   FAIL_IF (!vp_card_record_mark_loaded (&r, &error));
-  FAIL_IF (!vp_card_record_encode (&r, key, rec, &error));
+  FAIL_IF (!vp_card_record_encode_ring (&r, &keyring, rec, &error));
   FAIL_IF (!vp_card_reader_write (reader, image.slot * VP_CARD_RECORD_SIZE, rec, sizeof rec,
                                   &error));
   if (!card_json)

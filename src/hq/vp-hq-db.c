@@ -164,7 +164,7 @@ static const char *schema_sql =
  * replacement). */
 static const char *schema_ops_sql =
   "CREATE TABLE IF NOT EXISTS card_master_keys ("
-  "  version    integer PRIMARY KEY CHECK (version BETWEEN 1 AND 65535),"
+  "  version    integer PRIMARY KEY CHECK (version BETWEEN 1 AND 255),"
   "  key        text NOT NULL CHECK (key ~ '^[0-9a-f]{64}$'),"
   "  created_at timestamptz NOT NULL DEFAULT now ());"
   "CREATE TABLE IF NOT EXISTS pin_attempts ("

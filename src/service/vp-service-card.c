@@ -1037,7 +1037,7 @@ vp_service_card_topup_full (VpService             *self,
 static VpJournalEntry *
 reversal_after_failure (VpService             *self,
                         VpCardReader          *reader,
-                        const guint8          *key,
+                        const VpCardKeyring   *key,
                         const VpStaff         *staff,
                         const VpTopupReversal *r,
                         GError                *cause,
@@ -1119,7 +1119,8 @@ vp_service_card_reverse_topup (VpService     *self,
   g_autoptr(GError) no_card = NULL;
   g_auto(VpCardImage) image = { 0 };
   g_auto(VpCardImage) after = { 0 };
-  guint8 key[VP_CARD_KEY_SIZE];
+  g_auto(VpCardKeyring) keyring = { 0 };
+  const VpCardKeyring *key = &keyring;
   guint8 rec[VP_CARD_RECORD_SIZE];
   VpCardReader *reader;
   VpCardRecord next;
@@ -1155,7 +1156,7 @@ vp_service_card_reverse_topup (VpService     *self,
   if (a == NULL)
     return NULL;
   reader = vp_service_get_card_reader (self, error);
-  if (reader == NULL || !vp_service_card_key (self, key, error))
+  if (reader == NULL || !vp_service_card_key (self, &keyring, error))
     return NULL;
   /* The default simulated reader hands in the card the top-up went onto,
    * if there is one; it never makes one up. */
@@ -1226,7 +1227,7 @@ vp_service_card_reverse_topup (VpService     *self,
     }
   next = image.record;
   if (!vp_card_record_take_off_purchase (&next, r->counter, vp_database_now (), &cause) ||
-      !vp_card_record_encode (&next, key, rec, &cause))
+      !vp_card_record_encode_ring (&next, key, rec, &cause))
     return reversal_after_failure (self, reader, key, supervisor, r, g_steal_pointer (&cause),
                                    error);
   slot = vp_card_image_next_slot (&image);

@@ -316,6 +316,14 @@ hq_session (const char *bundle,
   const char *body = "{\"staff\": \"sup01\", \"pin\": \"9876\"}";
   g_autoptr(HqResp) r = hq_https ("POST", path, body, strlen (body), FALSE, bundle, NULL);
 
+  /* A wrong PIN for sup01 moments ago (a test of refusals) makes HQ's
+   * PIN throttle say when to try again: a client waits that long. */
+  if (r->status == 429 && r->retry_after > 0 && r->retry_after <= 10)
+    {
+      g_usleep ((gulong) r->retry_after * G_USEC_PER_SEC);
+      g_clear_pointer (&r, hq_resp_free);
+      r = hq_https ("POST", path, body, strlen (body), FALSE, bundle, NULL);
+    }
   g_assert_null (r->curl_error);
   g_assert_cmpint (r->status, ==, 200);
   g_assert_nonnull (r->json);
