@@ -131,7 +131,7 @@ hq_fleet_make (const char *dir,
 {
   GPtrArray *vans = g_ptr_array_new_with_free_func ((GDestroyNotify) hq_fleet_van_free);
   g_autoptr(GPtrArray) bills = g_ptr_array_new_with_free_func ((GDestroyNotify) bill_free);
-  g_autofree char *n = g_strdup_printf ("%u", n_vans * accounts_per_van * 2 + 100);
+  g_autofree char *n = g_strdup_printf ("%u", n_vans * accounts_per_van * 3 + 100);
   PGconn *pg = hq_pg ();
   PGresult *res;
 

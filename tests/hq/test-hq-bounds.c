@@ -228,7 +228,7 @@ test_deep_json_payload (void)
 #define I(n, x) json_builder_set_member_name (b, n); json_builder_add_int_value (b, x)
   S ("uuid", "1b4e28ba-2fa1-41d2-883f-0016d3cca427");
   I ("seq", 1);
-  S ("kind", "log.visit");
+  S ("kind", "pay");   /* pay payloads are read before the signature check */
   S ("payload", payload);
   I ("device_time", g_get_real_time ());
   I ("monotonic_ms", 1);
