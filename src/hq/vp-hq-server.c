@@ -248,6 +248,22 @@ master_page_in_tx (PGconn      *conn,
   gint64 max_seq = since;
   gboolean more = FALSE;
 
+  /* The snapshot is taken by this first query; the floors it reads are
+   * those of writers still open after it (see vp_touch in vp-hq-db.c):
+   * nothing at or above the lowest floor is served yet. */
+  {
+    g_autoptr(PGresult) floor = vp_pg_query_prepared (conn, "pull_floor",
+      "SELECT min (((classid::bigint << 32) | objid::bigint) - (1::bigint << 48)) FROM pg_locks"
+      " WHERE locktype = 'advisory' AND objsubid = 1 AND classid::bigint >= 65536"
+      " AND classid::bigint < 131072"
+      " AND database = (SELECT oid FROM pg_database WHERE datname = current_database ())",
+      0, NULL, error);
+
+    if (floor == NULL)
+      return NULL;
+    if (!PQgetisnull (floor, 0, 0))
+      upper = MAX (since, vp_pg_get_int64 (floor, 0, 0) - 1);
+  }
 #define PART(t, extra) \
   "(SELECT change_seq FROM " t " WHERE change_seq > $1" extra \
   " ORDER BY change_seq LIMIT $3::bigint + 1)"
@@ -262,7 +278,7 @@ master_page_in_tx (PGconn      *conn,
 #undef PART
   if (cut == NULL)
     return NULL;
-  if (PQntuples (cut) > 0)
+  if (PQntuples (cut) > 0 && vp_pg_get_int64 (cut, 0, 0) - 1 < upper)
     {
       more = TRUE;
       upper = vp_pg_get_int64 (cut, 0, 0) - 1;
@@ -322,19 +338,12 @@ vp_hq_master_page (PGconn      *conn,
 {
   char *page;
 
-  if (!vp_pg_exec (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", error))
+  /* One snapshot for every query of the page (REPEATABLE READ). A
+   * generic plan for "change_seq > $1 AND change_seq <= $2" cannot know
+   * the window is small and may scan the whole table per page. */
+  if (!vp_pg_exec (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ;"
+                         " SET LOCAL plan_cache_mode = force_custom_plan", error))
     return NULL;
-  /* Exclusive: waits for every open master-data writer (they hold it
-   * shared), so no lower change_seq can commit after this page. The
-   * snapshot is taken by the first query below, after the lock. */
-  /* A generic plan for "change_seq > $1 AND change_seq <= $2" cannot
-   * know the window is small and may scan the whole table per page. */
-  if (!vp_pg_exec (conn, "SET LOCAL plan_cache_mode = force_custom_plan;"
-                         " SELECT pg_advisory_xact_lock (7002)", error))
-    {
-      vp_pg_exec (conn, "ROLLBACK", NULL);
-      return NULL;
-    }
   page = master_page_in_tx (conn, van, since, limit, error);
   if (page == NULL || !vp_pg_exec (conn, "COMMIT", error))
     {
@@ -1942,7 +1951,9 @@ vp_hq_serve (const VpHqServeOptions *opts,
       if (conn == NULL)
         goto out;
       g_ptr_array_add (self.pg_all, conn);
-      if (i == 0 && !vp_hq_db_check (conn, error))
+      /* init-db is idempotent: an older schema gets today's triggers
+       * (the master pull relies on vp_touch's floor lock). */
+      if (i == 0 && (!vp_hq_db_check (conn, error) || !vp_hq_db_init (conn, error)))
         goto out;
       g_async_queue_push (self.pg_free, conn);
     }

@@ -445,6 +445,93 @@ test_idle_closed (void)
   g_spawn_close_pid (pid);
 }
 
+static void
+pg_ok (PGconn     *conn,
+       const char *sql)
+{
+  PGresult *res = PQexec (conn, sql);
+
+  if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
+    g_error ("%s: %s", sql, PQerrorMessage (conn));
+  PQclear (res);
+}
+
+static void pg_okf (PGconn *conn, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+pg_okf (PGconn     *conn,
+        const char *format,
+        ...)
+{
+  g_autofree char *sql = NULL;
+  va_list args;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  pg_ok (conn, sql);
+}
+
+static HqResp *
+pull (HqFleetVan *v,
+      const char *token,
+      gint64      since)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/vans/%s/master?since=%" G_GINT64_FORMAT, v->id, since);
+  return hq_https ("GET", path, NULL, 0, FALSE, v->bundle, token);
+}
+
+/* A master page is read under one snapshot and stops below the oldest
+ * open writer's changes, without waiting for that writer: a change
+ * committed after a still-open lower one is not served yet (it would
+ * leave the lower one behind the van's cursor), and both come once the
+ * writer commits. */
+static void
+test_master_snapshot (void)
+{
+  HqFleetVan *v = small->pdata[0];
+  g_autofree char *token = hq_session (v->bundle, v->id);
+  PGconn *writer = hq_pg ();
+  gint64 since = hq_pg_int (pg, "SELECT last_value FROM change_seq");
+  g_autofree char *x = NULL, *y = NULL;
+  g_autofree char *since_s = g_strdup_printf ("%" G_GINT64_FORMAT, since);
+
+  {
+    PGresult *res = PQexec (pg, "SELECT number FROM accounts ORDER BY number LIMIT 2");
+    x = g_strdup (PQgetvalue (res, 0, 0));
+    y = g_strdup (PQgetvalue (res, 1, 0));
+    PQclear (res);
+  }
+  /* An open writer (as ingest and import are: the old shared lock too). */
+  pg_ok (writer, "BEGIN");
+  pg_ok (writer, "SELECT pg_advisory_xact_lock_shared (7002)");
+  pg_okf (writer, "UPDATE accounts SET phone = '13800000001' WHERE number = '%s'", x);
+  /* A later change, committed. */
+  pg_okf (pg, "UPDATE accounts SET phone = '13800000002' WHERE number = '%s'", y);
+  {
+    g_autoptr(HqResp) r = pull (v, token, since);
+
+    g_assert_cmpint (r->status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r->json, "accounts")), ==, 0);
+    g_assert_false (json_object_get_boolean_member (r->json, "more"));
+    g_assert_cmpstr (json_object_get_string_member (r->json, "cursor"), ==, since_s);
+  }
+  pg_ok (writer, "COMMIT");
+  PQfinish (writer);
+  {
+    g_autoptr(HqResp) r = pull (v, token, since);
+    JsonArray *accounts;
+
+    g_assert_cmpint (r->status, ==, 200);
+    accounts = json_object_get_array_member (r->json, "accounts");
+    g_assert_cmpuint (json_array_get_length (accounts), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (accounts, 0), "number"),
+                     ==, x);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (accounts, 1), "number"),
+                     ==, y);
+  }
+}
+
 static char *
 metric_line (const char *text,
              const char *name)
@@ -524,6 +611,7 @@ main (int    argc,
   g_test_add_func ("/hq/bounds/idle-sockets", test_idle_sockets);
   g_test_add_func ("/hq/bounds/concurrent-vans", test_concurrent_vans);
   g_test_add_func ("/hq/bounds/idle-closed", test_idle_closed);
+  g_test_add_func ("/hq/bounds/master-snapshot", test_master_snapshot);
   g_test_add_func ("/hq/bounds/operations", test_operations);
   rc = g_test_run ();
   g_ptr_array_unref (fleet);
