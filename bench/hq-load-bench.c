@@ -187,7 +187,7 @@ main (int    argc,
       g_print ("%5u %8" G_GUINT64_FORMAT " %9.2f %9.2f %10.2f %7u %4u/%-3u %11.0f %7.2f  %s\n", k,
                accepted, wall / 1e6, times[(k - 1) / 2] / 1e6, times[MIN (k - 1, (k * 95 + 99) / 100 - 1)] / 1e6,
                failed, retries, max_retries, rate, verify1 > 0 ? rate / (verify1 * cores) : 0, load);
-      g_print ("#       CPU: vanpos-hq %.1f s (%.0f µs/entry), PostgreSQL %.1f s (%.0f µs/entry);"
+      g_print ("#       CPU: vanpos-hq %.1f s (%.0f us/entry), PostgreSQL %.1f s (%.0f us/entry);"
                " %.0f entries/s if those two had every core\n", hq_cpu, hq_cpu * 1e6 / MAX (accepted, 1),
                pgc, pgc * 1e6 / MAX (accepted, 1), accepted / MAX ((hq_cpu + pgc) / cores, 1e-3));
       last_rate = rate;

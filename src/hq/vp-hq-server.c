@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib-unix.h>
 #include <libsoup/soup.h>
@@ -1764,6 +1765,9 @@ on_incoming (GSocket      *listener,
 
       if (socket == NULL)
         {
+          /* Out of descriptors should not happen with the connection
+           * cap under the limit; if it does, the connection waits in
+           * the backlog and this is retried on the next wakeup. */
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
             g_warning ("accept failed: %s", error->message);
           break;
@@ -1926,6 +1930,28 @@ vp_hq_serve (const VpHqServeOptions *opts,
   key = g_build_filename (self.tls_dir, "server.key", NULL);
   ca = g_build_filename (self.tls_dir, "ca.crt", NULL);
 
+  /* Each connection is a file descriptor: take the hard limit, and keep
+   * the connection cap under it (PostgreSQL, the listener and log files
+   * need some too), or accept() would fail over and over. */
+  {
+    struct rlimit rl;
+
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
+      {
+        if (rl.rlim_cur < rl.rlim_max)
+          {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit (RLIMIT_NOFILE, &rl);
+            getrlimit (RLIMIT_NOFILE, &rl);
+          }
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t) self.opts.max_connections + opts->db_pool + 64)
+          {
+            self.opts.max_connections = (guint) MAX (16, (gint64) rl.rlim_cur - opts->db_pool - 64);
+            g_message ("At most %u connections (the open file limit is %lu)",
+                       self.opts.max_connections, (unsigned long) rl.rlim_cur);
+          }
+      }
+  }
   if (opts->workers < 1 || opts->db_pool < 1)
     {
       g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, "--workers and --db-pool must be at least 1");

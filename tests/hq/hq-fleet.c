@@ -276,8 +276,11 @@ request (CURL       *curl,
       curl_easy_setopt (curl, CURLOPT_SSLCERT, crt);
       curl_easy_setopt (curl, CURLOPT_SSLKEY, key);
       curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-      /* What the van's sync client uses (src/sync). */
+      /* What the van's sync client uses (src/sync/vp-sync-client.c):
+       * it gives up on an answer slower than 64 B/s for 30 s. */
       curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT, 30L);
+      curl_easy_setopt (curl, CURLOPT_LOW_SPEED_LIMIT, 64L);
+      curl_easy_setopt (curl, CURLOPT_LOW_SPEED_TIME, 30L);
       curl_easy_setopt (curl, CURLOPT_TIMEOUT, 300L);
       curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
       curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, collect);

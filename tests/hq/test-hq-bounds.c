@@ -351,6 +351,28 @@ test_gzip_garbage (void)
   assert_alive ();
 }
 
+/* A van that hangs up while its request runs on a worker: the answer
+ * has nowhere to go, and HQ carries on. */
+static void
+test_client_gone (void)
+{
+  HqFleetVan *v = small->pdata[0];
+
+  for (int i = 0; i < 20; i++)
+    {
+      Raw *r = raw_open (hq_port (), v->bundle);
+      const char *body = "{\"staff\": \"sup01\", \"pin\": \"9876\"}";
+      g_autofree char *req = g_strdup_printf ("POST /v1/vans/%s/session HTTP/1.1\r\nHost: hq\r\n"
+                                              "Content-Type: application/json\r\n"
+                                              "Content-Length: %zu\r\n\r\n%s", v->id,
+                                              strlen (body), body);
+
+      g_assert_true (raw_write (r, req, strlen (req)));
+      raw_close (r);
+    }
+  assert_alive ();
+}
+
 static void
 assert_fleet_synced (GPtrArray *vans,
                      guint      from)
@@ -608,6 +630,7 @@ main (int    argc,
   g_test_add_func ("/hq/bounds/huge-content-length", test_huge_content_length);
   g_test_add_func ("/hq/bounds/endless-chunked", test_endless_chunked);
   g_test_add_func ("/hq/bounds/gzip-garbage", test_gzip_garbage);
+  g_test_add_func ("/hq/bounds/client-gone", test_client_gone);
   g_test_add_func ("/hq/bounds/idle-sockets", test_idle_sockets);
   g_test_add_func ("/hq/bounds/concurrent-vans", test_concurrent_vans);
   g_test_add_func ("/hq/bounds/idle-closed", test_idle_closed);
