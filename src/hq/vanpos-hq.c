@@ -120,9 +120,8 @@ dated_log_writer (GLogLevelFlags   level,
   const char *domain = "-", *message = "";
   const char *name;
 
-  if ((level & G_LOG_LEVEL_DEBUG) && !g_log_writer_default_would_drop (level, NULL))
-    ;
-  else if (level & G_LOG_LEVEL_DEBUG)
+  /* Debug lines only with G_MESSAGES_DEBUG, as GLib's own writer does. */
+  if ((level & G_LOG_LEVEL_DEBUG) && g_log_writer_default_would_drop (level, NULL))
     return G_LOG_WRITER_HANDLED;
   for (gsize i = 0; i < n_fields; i++)
     {

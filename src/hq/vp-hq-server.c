@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <glib-unix.h>
 #include <libsoup/soup.h>
@@ -436,6 +437,7 @@ typedef struct
   guint64     connections_refused;   /* over max connections */
   guint64     handshakes_failed;
   guint64     timeouts;              /* handshake, headers or body too slow */
+  guint64     abandoned;             /* requests whose client left before a worker took them */
   gint        workers_busy;
   gint        db_in_use;
   gint        open_connections;
@@ -488,6 +490,7 @@ typedef struct
   char              *accept_encoding;
   GBytes            *body;
   GBytes            *peer_der;
+  GSocket           *socket;       /* to see, before working, if the van left */
   /* the answer, set by the worker */
   guint              status;
   char              *content_type;
@@ -534,6 +537,7 @@ job_free (gpointer data)
   g_free (job->accept_encoding);
   g_clear_pointer (&job->body, g_bytes_unref);
   g_clear_pointer (&job->peer_der, g_bytes_unref);
+  g_clear_object (&job->socket);
   g_free (job->content_type);
   g_clear_pointer (&job->answer, g_bytes_unref);
   g_free (job);
@@ -1140,6 +1144,21 @@ finish_job (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The client closed its end (a van that gave up waiting in the queue
+ * and will send again): a peek sees the end of the stream. Bytes
+ * waiting (a TLS alert, a pipelined request) count as still there. */
+static gboolean
+client_gone (GSocket *socket)
+{
+  char c;
+  ssize_t n;
+
+  if (socket == NULL)
+    return FALSE;
+  n = recv (g_socket_get_fd (socket), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 static void
 run_job (gpointer data,
          gpointer user_data)
@@ -1149,6 +1168,17 @@ run_job (gpointer data,
   PGconn *conn;
 
   g_atomic_int_dec_and_test (&self->metrics.queued);
+  /* Under overload a van's request can wait longer than the van does:
+   * its work would be thrown away, and its retry would wait behind it. */
+  if (client_gone (job->socket))
+    {
+      g_mutex_lock (&self->metrics.lock);
+      self->metrics.abandoned++;
+      g_mutex_unlock (&self->metrics.lock);
+      job_error (job, 503, "unavailable", "the client left before HQ could answer");
+      g_main_context_invoke (self->context, finish_job, job);
+      return;
+    }
   g_atomic_int_inc (&self->metrics.workers_busy);
   conn = pool_take (self, g_str_equal (job->route, "healthz") ? 5000 : 30000);
   if (conn == NULL)
@@ -1273,9 +1303,11 @@ metrics_text (Server *self)
                           "# TYPE vanpos_hq_tls_handshakes_failed_total counter\n"
                           "vanpos_hq_tls_handshakes_failed_total %" G_GUINT64_FORMAT "\n"
                           "# TYPE vanpos_hq_timeouts_total counter\n"
-                          "vanpos_hq_timeouts_total %" G_GUINT64_FORMAT "\n",
+                          "vanpos_hq_timeouts_total %" G_GUINT64_FORMAT "\n"
+                          "# TYPE vanpos_hq_requests_abandoned_total counter\n"
+                          "vanpos_hq_requests_abandoned_total %" G_GUINT64_FORMAT "\n",
                           m->connections_accepted, m->connections_refused,
-                          m->handshakes_failed, m->timeouts);
+                          m->handshakes_failed, m->timeouts, m->abandoned);
   g_mutex_unlock (&m->lock);
   g_string_append_printf (s,
                           "# TYPE vanpos_hq_open_connections gauge\n"
@@ -1419,6 +1451,7 @@ on_request_started (SoupServer        *server,
     {
       job->remote = g_strdup (conn->key);
       job->peer_der = conn->peer_der ? g_bytes_ref (conn->peer_der) : NULL;
+      job->socket = g_object_ref (conn->socket);
       conn->read_deadline = job->started + (gint64) self->opts.header_timeout * G_USEC_PER_SEC;
       conn->reading = "headers";
     }
