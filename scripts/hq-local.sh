@@ -22,6 +22,7 @@
 #   VANPOS_HQ_BIN       the vanpos-hq binary (default: first of build*/src/hq/vanpos-hq)
 #   VANPOS_HQ_PORT      server port (default: a free one, picked by the server)
 #   VANPOS_HQ_PIN_ITERATIONS  PBKDF2 iterations for sup01 (default 600000; tests use 1000)
+#   VANPOS_HQ_SERVE_ARGS      extra `serve` options, e.g. "--workers 8 --db-pool 8"
 #
 # Provision a van afterwards:
 #   vanpos-cli --db van.db export-key > van.pub
@@ -100,7 +101,8 @@ case "$cmd" in
         ${VANPOS_HQ_PIN_ITERATIONS:+--pin-iterations "$VANPOS_HQ_PIN_ITERATIONS"} >/dev/null
       rm -f "$dir/hq.port"
       nohup "$bin" --pg "$pg" serve --listen "127.0.0.1:${VANPOS_HQ_PORT:-0}" \
-        --tls-dir "$dir/tls" --port-file "$dir/hq.port" >"$dir/hq.log" 2>&1 </dev/null &
+        --tls-dir "$dir/tls" --port-file "$dir/hq.port" ${VANPOS_HQ_SERVE_ARGS:-} \
+        >"$dir/hq.log" 2>&1 </dev/null &
       pid=$!
       echo $pid >"$dir/hq.pid"
       i=0

@@ -47,7 +47,9 @@ static const char usage[] =
   "  demo --accounts N                         generate N accounts (COPY)\n"
   "  status [--json]                           what each van has synced\n"
   "  export-day DATE --out FILE.csv            one day's transactions\n"
-  "  serve [--listen HOST:PORT] [--tls-dir D] [--port-file F]\n"
+  "  serve [--listen HOST:PORT] [--tls-dir D] [--port-file F] [--workers N] [--db-pool N]\n"
+  "        [--backlog N] [--max-connections N] [--handshake-timeout S] [--header-timeout S]\n"
+  "        [--body-timeout S] [--idle-timeout S]\n"
   "\n"
   "--tls-dir defaults to $VANPOS_HQ_TLS_DIR.\n";
 
@@ -121,6 +123,44 @@ parse_args (int           argc,
   return TRUE;
 }
 
+/* The server's log lines carry the full date and time (UTC), so a log
+ * kept for days can be read and matched against the access lines. */
+static GLogWriterOutput
+dated_log_writer (GLogLevelFlags   level,
+                  const GLogField *fields,
+                  gsize            n_fields,
+                  gpointer         user_data)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  const char *domain = "-", *message = "";
+  const char *name;
+
+  /* Debug lines only with G_MESSAGES_DEBUG, as GLib's own writer does. */
+  if ((level & G_LOG_LEVEL_DEBUG) && g_log_writer_default_would_drop (level, NULL))
+    return G_LOG_WRITER_HANDLED;
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0)
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
+        message = fields[i].value;
+    }
+  if (level & G_LOG_LEVEL_ERROR)
+    name = "ERROR";
+  else if (level & G_LOG_LEVEL_CRITICAL)
+    name = "CRITICAL";
+  else if (level & G_LOG_LEVEL_WARNING)
+    name = "WARNING";
+  else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+    name = "INFO";
+  else
+    name = "DEBUG";
+  fprintf (stderr, "%s %s %s: %s\n", stamp, name, domain, message);
+  return G_LOG_WRITER_HANDLED;
+}
+
+
 /* 1: refused or failed, 3: the van, staff, flag or entry named does not exist. */
 static int
 fail (GError *error)
@@ -165,7 +205,10 @@ main (int    argc,
 {
   static const char *known[] = { "pg", "dir", "host", "public-key", "out", "tls-dir", "url",
                                  "valid-days", "name", "role", "pin", "pin-iterations",
-                                 "accounts", "listen", "port-file", "by", "why", "van", "receipt-check-url", NULL };
+                                 "accounts", "listen", "port-file", "by", "why", "van", "receipt-check-url",
+                                 "workers", "db-pool", "backlog", "max-connections",
+                                 "handshake-timeout", "header-timeout", "body-timeout",
+                                 "idle-timeout", NULL };
   static const char *flags[] = { "json", "help", "all", NULL };
   g_autoptr(GHashTable) opts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
@@ -452,12 +495,40 @@ main (int    argc,
   if (g_str_equal (cmd, "serve"))
     {
       const char *listen = g_hash_table_lookup (opts, "listen");
+      VpHqServeOptions so;
+      static const struct { const char *name; gsize offset; gint64 min, max; } knobs[] = {
+        { "workers", G_STRUCT_OFFSET (VpHqServeOptions, workers), 1, 256 },
+        { "db-pool", G_STRUCT_OFFSET (VpHqServeOptions, db_pool), 1, 256 },
+        { "backlog", G_STRUCT_OFFSET (VpHqServeOptions, backlog), 16, 65535 },
+        { "max-connections", G_STRUCT_OFFSET (VpHqServeOptions, max_connections), 16, 100000 },
+        { "handshake-timeout", G_STRUCT_OFFSET (VpHqServeOptions, handshake_timeout), 1, 3600 },
+        { "header-timeout", G_STRUCT_OFFSET (VpHqServeOptions, header_timeout), 1, 3600 },
+        { "body-timeout", G_STRUCT_OFFSET (VpHqServeOptions, body_timeout), 1, 3600 },
+        { "idle-timeout", G_STRUCT_OFFSET (VpHqServeOptions, idle_timeout), 1, 3600 },
+      };
 
       if (args->len != 1)
         return usage_error ("serve takes no arguments");
       if (tls_dir == NULL)
         return usage_error ("serve needs --tls-dir D (the ca-init dir)");
-      if (!vp_hq_serve (conn, listen ? listen : "127.0.0.1:8443", tls_dir,
+      vp_hq_serve_options_init (&so);
+      so.conninfo = conninfo;
+      for (guint i = 0; i < G_N_ELEMENTS (knobs); i++)
+        {
+          const char *text = g_hash_table_lookup (opts, knobs[i].name);
+          gint64 v;
+
+          if (text == NULL)
+            continue;
+          if (!parse_int (text, knobs[i].min, knobs[i].max, &v))
+            return usage_error ("--%s must be %" G_GINT64_FORMAT "–%" G_GINT64_FORMAT,
+                                knobs[i].name, knobs[i].min, knobs[i].max);
+          G_STRUCT_MEMBER (guint, &so, knobs[i].offset) = (guint) v;
+        }
+      /* The server opens its own pool of connections. */
+      g_clear_pointer (&conn, PQfinish);
+      g_log_set_writer_func (dated_log_writer, NULL, NULL);
+      if (!vp_hq_serve (&so, listen ? listen : "127.0.0.1:8443", tls_dir,
                         g_hash_table_lookup (opts, "port-file"), &error))
         return fail (error);
       return 0;

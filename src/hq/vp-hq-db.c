@@ -28,8 +28,17 @@ static const char *schema_sql =
   /* Bases for real account numbers assigned to provisional ones: the
    * 10 digit body, Luhn digit added by vp_account_number_make. */
   "CREATE SEQUENCE IF NOT EXISTS account_number_seq START 9000000001;"
+  /* Before its first change_seq, a writing transaction holds a shared
+   * advisory lock keyed 2^48 + the sequence's last value: a floor under
+   * every change_seq it can commit. A master page stops below the lowest
+   * floor in pg_locks, so a lower change_seq can never commit behind a
+   * van's cursor — without an exclusive lock that would stall writers. */
   "CREATE OR REPLACE FUNCTION vp_touch () RETURNS trigger LANGUAGE plpgsql AS $$"
   "BEGIN"
+  "  IF coalesce (current_setting ('vanpos.seq_floor', true), '') = '' THEN"
+  "    PERFORM pg_advisory_xact_lock_shared ((1::bigint << 48) + (SELECT last_value FROM change_seq));"
+  "    PERFORM set_config ('vanpos.seq_floor', 'on', true);"
+  "  END IF;"
   "  NEW.change_seq := nextval ('change_seq');"
   "  IF TG_TABLE_NAME = 'accounts' AND current_setting ('vanpos.admin', true) = 'on' THEN"
   "    NEW.admin_seq := NEW.change_seq;"
