@@ -55,7 +55,9 @@ print_summary (const VpSyncResult *r)
     {
       VpPushOutcome *o = g_ptr_array_index (r->conflict_details, i);
 
-      g_printerr ("conflict: entry %" G_GINT64_FORMAT ": %s\n", o->seq, o->detail ? o->detail : "");
+      g_printerr ("%s: entry %" G_GINT64_FORMAT ": %s\n",
+                  g_strcmp0 (o->outcome, "rejected") == 0 ? "rejected by HQ" : "conflict",
+                  o->seq, o->detail ? o->detail : "");
     }
   if (r->drift_warning)
     g_printerr ("warning: %s\n", r->drift_warning);

@@ -945,7 +945,8 @@ vp_sync_parse_push_answer (JsonNode   *root,
         }
       if (!g_str_equal (outcome->outcome, "accepted") &&
           !g_str_equal (outcome->outcome, "duplicate") &&
-          !g_str_equal (outcome->outcome, "conflict"))
+          !g_str_equal (outcome->outcome, "conflict") &&
+          !g_str_equal (outcome->outcome, "rejected"))
         {
           bad_value (error, "a result", "outcome", outcome->outcome);
           return NULL;

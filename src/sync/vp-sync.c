@@ -41,6 +41,7 @@ vp_sync_result_to_json (const VpSyncResult *r)
   I ("accepted", r->accepted);
   I ("duplicates", r->duplicates);
   I ("conflicts", r->conflicts);
+  I ("rejected", r->rejected);
   json_builder_set_member_name (b, "conflict_details");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->conflict_details->len; i++)
@@ -53,6 +54,8 @@ vp_sync_result_to_json (const VpSyncResult *r)
       json_builder_add_string_value (b, o->uuid);
       json_builder_set_member_name (b, "detail");
       json_builder_add_string_value (b, o->detail ? o->detail : "");
+      json_builder_set_member_name (b, "outcome");
+      json_builder_add_string_value (b, o->outcome ? o->outcome : "conflict");
       I ("credit", o->credit);
       json_builder_end_object (b);
     }
@@ -188,7 +191,14 @@ push_all (VpDatabase     *db,
             {
               VpPushOutcome *copy = g_new0 (VpPushOutcome, 1);
 
-              r->conflicts++;
+              if (g_str_equal (o->outcome, "rejected"))
+                {
+                  r->rejected++;
+                  g_message ("HQ quarantined entry %" G_GINT64_FORMAT ": %s", o->seq,
+                             o->detail ? o->detail : "");
+                }
+              else
+                r->conflicts++;
               copy->seq = o->seq;
               copy->uuid = g_strdup (o->uuid);
               copy->outcome = g_strdup (o->outcome);

@@ -18,7 +18,8 @@ typedef struct
   gint64     accepted;
   gint64     duplicates;
   gint64     conflicts;
-  GPtrArray *conflict_details; /* VpPushOutcome* of the conflicts */
+  gint64     rejected;        /* stored but quarantined at HQ (issue 10) */
+  GPtrArray *conflict_details; /* VpPushOutcome* of the conflicts and rejections */
   gint64     acked_seq;       /* HQ's highest contiguous seq for the van */
   gint64     pending;         /* outbox entries still not acknowledged */
   gint64     hq_entries;      /* HQ totals for the van */
