@@ -61,6 +61,9 @@ print_summary (const VpSyncResult *r)
     }
   if (r->drift_warning)
     g_printerr ("warning: %s\n", r->drift_warning);
+  if (r->resent > 0)
+    g_printerr ("warning: HQ had lost entries it acknowledged; %" G_GINT64_FORMAT
+                " entries from #%" G_GINT64_FORMAT " were sent again\n", r->resent, r->resent_from);
   g_print ("Synced: pushed %" G_GINT64_FORMAT " (accepted %" G_GINT64_FORMAT ", duplicate %"
            G_GINT64_FORMAT ", conflict %" G_GINT64_FORMAT "); HQ acknowledged %" G_GINT64_FORMAT
            " entries, %s (up to #%" G_GINT64_FORMAT "); %" G_GINT64_FORMAT " account(s) renamed;"

@@ -1715,6 +1715,7 @@ add_summary (PGconn     *conn,
 static gboolean
 push_in_tx (PGconn     *conn,
             const char *van,
+            gint64      van_acked,
             GPtrArray  *entries,
             JsonArray  *results,
             VpHqReply  *reply)
@@ -1755,6 +1756,29 @@ push_in_tx (PGconn     *conn,
     return db_failed (reply, error);
   highest = PQntuples (top) > 0 ? vp_pg_get_int64 (top, 0, 0) : 0;
   prev_hash = g_strdup (PQntuples (top) > 0 ? PQgetvalue (top, 0, 1) : VP_JOURNAL_GENESIS_HASH);
+
+  /* The van says HQ acknowledged more than HQ holds: HQ lost data (a
+   * restore, a crash without fsync) and the van is sending it again.
+   * Logged and flagged once per loss (DESIGN §6). */
+  if (van_acked > highest && entries->len > 0 &&
+      ((VpJournalEntry *) entries->pdata[0])->seq == highest + 1)
+    {
+      char a[32];
+      g_autofree char *reason = g_strdup_printf ("HQ lost entries %" G_GINT64_FORMAT " to %"
+                                                 G_GINT64_FORMAT " it had acknowledged; the van"
+                                                 " sent them again", highest + 1, van_acked);
+      const char *pl[] = { van, I64 (a, van_acked), reason };
+      g_autoptr(PGresult) res = NULL;
+
+      g_message ("van %s: %s", van, reason);
+      res = vp_pg_query_prepared (conn, "flag_loss",
+                                  "INSERT INTO review_flags (van, seq, reason)"
+                                  " SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM review_flags"
+                                  " WHERE van = $1 AND seq = $2 AND reason LIKE 'HQ lost entries %'"
+                                  " AND NOT resolved)", 3, pl, &error);
+      if (res == NULL)
+        return db_failed (reply, error);
+    }
 
   if (entries->len > 0)
     {
@@ -2031,6 +2055,7 @@ vp_hq_ingest_push (PGconn     *conn,
   JsonNode *n;
   JsonArray *list;
   guint count;
+  gint64 van_acked = 0;
 
   if (!json_parser_load_from_data (parser, body, (gssize) len, &error))
     {
@@ -2050,6 +2075,18 @@ vp_hq_ingest_push (PGconn     *conn,
     {
       vp_hq_reply_error (reply, 400, "bad_request", "“van” must be the van in the URL (%s)", van);
       return;
+    }
+  /* The van's record of what HQ acknowledged (optional). */
+  n = json_object_get_member (root, "acked_seq");
+  if (n != NULL)
+    {
+      if (JSON_NODE_TYPE (n) != JSON_NODE_VALUE || json_node_get_value_type (n) != G_TYPE_INT64 ||
+          json_node_get_int (n) < 0)
+        {
+          vp_hq_reply_error (reply, 400, "bad_request", "“acked_seq” must be a non-negative integer");
+          return;
+        }
+      van_acked = json_node_get_int (n);
     }
   n = json_object_get_member (root, "entries");
   if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
@@ -2088,7 +2125,7 @@ vp_hq_ingest_push (PGconn     *conn,
       return;
     }
   results = json_array_new ();
-  if (!push_in_tx (conn, van, entries, results, reply))
+  if (!push_in_tx (conn, van, van_acked, entries, results, reply))
     {
       json_array_unref (results);
       vp_pg_exec (conn, "ROLLBACK", NULL);

@@ -42,6 +42,8 @@ vp_sync_result_to_json (const VpSyncResult *r)
   I ("duplicates", r->duplicates);
   I ("conflicts", r->conflicts);
   I ("rejected", r->rejected);
+  I ("resent", r->resent);
+  I ("resent_from", r->resent_from);
   json_builder_set_member_name (b, "conflict_details");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->conflict_details->len; i++)
@@ -150,13 +152,19 @@ push_all (VpDatabase     *db,
 {
   gint64 total = vp_outbox_store_count_pending (db);
   gint64 done = 0;
+  gboolean recovered = FALSE;
+  /* What HQ acknowledged before this sync, sent with every push: after a
+   * loss it stays what HQ once had, so HQ can tell and flag the re-send. */
+  gint64 claim = vp_database_get_meta_int (db, VP_META_ACKED_SEQ, 0);
 
   report (progress, progress_data, "push", 0, total);
   for (;;)
     {
       g_autoptr(GPtrArray) batch = NULL;
       g_autoptr(VpPushAck) ack = NULL;
+      g_autoptr(GError) local_error = NULL;
       gint64 renamed = 0;
+      gint64 acked = vp_database_get_meta_int (db, VP_META_ACKED_SEQ, 0);
 
       batch = vp_outbox_store_list_pending (db, VP_SYNC_MAX_BATCH, error);
       if (batch == NULL)
@@ -165,14 +173,38 @@ push_all (VpDatabase     *db,
         return TRUE;
       cut_at_gap (batch);
 
-      ack = vp_sync_client_push (client, batch, cancellable, error);
+      vp_sync_client_set_acked_claim (client, claim);
+      ack = vp_sync_client_push (client, batch, cancellable, &local_error);
       if (ack == NULL)
-        return FALSE;
+        {
+          gint64 expected = vp_sync_client_get_gap_expected (client);
+          gint64 n_requeued = 0;
+
+          /* HQ expects an entry it once acknowledged: it lost data (a
+           * restore, a crash without fsync). The van keeps every entry:
+           * it sends them again, once per sync, and says so. */
+          if (!recovered && expected >= 1 && expected <= acked &&
+              g_error_matches (local_error, VP_SYNC_ERROR, VP_SYNC_ERROR_GAP))
+            {
+              g_message ("HQ lost entries %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                         " it had acknowledged; sending them again", expected, acked);
+              if (!vp_sync_store_requeue_lost (db, expected, &n_requeued, error))
+                return FALSE;
+              recovered = TRUE;
+              r->resent_from = expected;
+              r->resent += n_requeued;
+              total += n_requeued;
+              continue;
+            }
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
       if (!vp_sync_store_record_push (db, ack, &renamed, error))
         {
           g_prefix_error (error, "HQ's acknowledgement could not be stored: ");
           return FALSE;
         }
+      claim = MAX (claim, ack->acked_seq);
       r->pushed += batch->len;
       r->accounts_renamed += renamed;
       r->acked_seq = ack->acked_seq;

@@ -19,6 +19,8 @@ typedef struct
   gint64     duplicates;
   gint64     conflicts;
   gint64     rejected;        /* stored but quarantined at HQ (issue 10) */
+  gint64     resent;          /* entries sent again because HQ lost them */
+  gint64     resent_from;     /* the first of them, or 0 */
   GPtrArray *conflict_details; /* VpPushOutcome* of the conflicts and rejections */
   gint64     acked_seq;       /* HQ's highest contiguous seq for the van */
   gint64     pending;         /* outbox entries still not acknowledged */
