@@ -1956,8 +1956,12 @@ push_in_tx (PGconn     *conn,
 
         c.seq = entry->seq;
         c.device_time = entry->device_time;
+        /* jsonb cannot hold a \u0000 escape: such a payload is kept as
+         * text only, like one that is no JSON object. */
+        if (pnode != NULL && strstr (entry->payload, "\\u0000") != NULL)
+          g_clear_pointer (&pnode, json_node_unref);
         if (pnode == NULL || !JSON_NODE_HOLDS_OBJECT (pnode))
-          ok = effect_reject (&e, "the payload is not a JSON object");
+          ok = effect_reject (&e, "the payload is not a JSON object PostgreSQL can store");
         else
           ok = apply_entry (&c, entry, json_node_get_object (pnode), &e, &error);
         if (!ok)
