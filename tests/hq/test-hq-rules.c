@@ -282,11 +282,36 @@ test_van_refuses (void)
       g_autoptr(JsonNode) node = json_from_string (text, NULL);
       g_autoptr(GError) error = NULL;
 
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      gint64 last = vp_journal_store_last_seq (env->db);
+
       g_assert_nonnull (node);
       g_assert_false (vp_entry_rules_check (hostile[i].kind, json_node_get_object (node), NULL, &error));
       g_assert_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID);
       if (strstr (error->message, hostile[i].why) == NULL)
         g_error ("%s %s: “%s” does not say “%s”", hostile[i].kind, text, error->message, hostile[i].why);
+      g_clear_error (&error);
+
+      /* The journal refuses to sign it. */
+      json_builder_begin_object (b);
+      {
+        g_autoptr(GList) members = json_object_get_members (json_node_get_object (node));
+
+        for (GList *l = members; l != NULL; l = l->next)
+          {
+            json_builder_set_member_name (b, l->data);
+            json_builder_add_value (b, json_node_copy (json_object_get_member (json_node_get_object (node),
+                                                                               l->data)));
+          }
+      }
+      json_builder_end_object (b);
+      vp_database_lock (env->db);
+      g_assert_true (vp_database_begin (env->db, &error));
+      g_assert_null (vp_journal_store_append (env->db, hostile[i].kind, b, NULL, &error));
+      vp_database_rollback (env->db);
+      vp_database_unlock (env->db);
+      g_assert_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID);
+      g_assert_cmpint (vp_journal_store_last_seq (env->db), ==, last);
     }
 }
 
