@@ -426,6 +426,30 @@ test_gap_recovery (void)
   hq_exec (g_strdup_printf ("DELETE FROM journal WHERE van = '%s' AND seq >= %" G_GINT64_FORMAT,
                             env->van, lost_from));
   sync_env_add_logs (env, 2);
+
+  /* The client alone, against HQ: it reports the gap and what HQ
+   * expects, and touches nothing on the van. */
+  {
+    g_autoptr(VpSyncClient) client = sync_env_client (env, 1);
+    g_autoptr(GPtrArray) batch = vp_journal_store_list (env->db, last, 0, &error);
+    g_autoptr(VpPushAck) ack = NULL;
+    gint64 hq_time = 0;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (batch->len, ==, 2);
+    g_assert_true (vp_sync_client_open_session (client, SUP, SUP_PIN, &hq_time, NULL, &error));
+    g_assert_no_error (error);
+    vp_sync_client_set_acked_claim (client, last);
+    ack = vp_sync_client_push (client, batch, NULL, &error);
+    g_assert_null (ack);
+    g_assert_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_GAP);
+    g_assert_cmpint (vp_sync_client_get_gap_expected (client), ==, lost_from);
+    g_clear_error (&error);
+    g_assert_cmpint (vp_outbox_store_count_pending (env->db), ==, 2);
+    g_assert_cmpint (hq_int ("SELECT count (*) FROM review_flags WHERE van = '%s' AND reason LIKE"
+                             " 'HQ lost entries %%'", env->van), ==, 0);
+  }
+
   r = do_sync (&error);
   g_assert_no_error (error);
   g_assert_cmpint (r->resent_from, ==, lost_from);
