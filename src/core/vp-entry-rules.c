@@ -400,6 +400,24 @@ check_shift (const char      *kind,
   return TRUE;
 }
 
+/* journal.break (vp-journal-store.c): what broke, how many entries were
+ * lost, who acknowledged it; HQ turns it into a review flag. */
+static gboolean
+check_break (const char      *kind,
+             JsonObject      *p,
+             VpJournalLedger *l,
+             GError         **error)
+{
+  const char *what, *approved_by;
+
+  if (!str_in (p, kind, "break", TRUE, &what, error) ||
+      !str_in (p, kind, "approved_by", FALSE, &approved_by, error) ||
+      !int_in (p, kind, "entries_lost", FALSE, G_MININT64, G_MAXINT64, NULL, error))
+    return FALSE;
+  (void) l;
+  return TRUE;
+}
+
 #define V VP_ENTRY_KIND_VOIDABLE
 #define A VP_ENTRY_KIND_ACCOUNT
 
@@ -427,7 +445,7 @@ static const VpEntryKind kinds[] = {
   { VP_KIND_LOG_COMPLAINT,    0,     NULL },
   { VP_KIND_TRIP_START,       0,     NULL },
   { VP_KIND_TRIP_END,         0,     NULL },
-  { VP_KIND_JOURNAL_BREAK,    0,     NULL },
+  { VP_KIND_JOURNAL_BREAK,    0,     check_break },
   { VP_KIND_LIMITS_SET,       0,     NULL },
 };
 

@@ -259,6 +259,9 @@ static const struct
   { "account.open", "{\"account\": \"P-VAN09-000778\", \"holder\": \"李四\", \"service\": \"gas\","
                     " \"meter\": \"prepaid\", \"tariff_class\": \"royal\", \"fee\": 0,"
                     " \"staff\": \"op01\"}", "“tariff_class” is not a known value" },
+  /* a member of the wrong type where HQ reads a string */
+  { "journal.break", "{\"break\": 5, \"entries_lost\": \"many\", \"approved_by\": \"sup01\"}",
+    "“break” is not a string" },
 };
 
 static char *
