@@ -55,10 +55,15 @@ print_summary (const VpSyncResult *r)
     {
       VpPushOutcome *o = g_ptr_array_index (r->conflict_details, i);
 
-      g_printerr ("conflict: entry %" G_GINT64_FORMAT ": %s\n", o->seq, o->detail ? o->detail : "");
+      g_printerr ("%s: entry %" G_GINT64_FORMAT ": %s\n",
+                  g_strcmp0 (o->outcome, "rejected") == 0 ? "rejected by HQ" : "conflict",
+                  o->seq, o->detail ? o->detail : "");
     }
   if (r->drift_warning)
     g_printerr ("warning: %s\n", r->drift_warning);
+  if (r->resent > 0)
+    g_printerr ("warning: HQ had lost entries it acknowledged; %" G_GINT64_FORMAT
+                " entries from #%" G_GINT64_FORMAT " were sent again\n", r->resent, r->resent_from);
   g_print ("Synced: pushed %" G_GINT64_FORMAT " (accepted %" G_GINT64_FORMAT ", duplicate %"
            G_GINT64_FORMAT ", conflict %" G_GINT64_FORMAT "); HQ acknowledged %" G_GINT64_FORMAT
            " entries, %s (up to #%" G_GINT64_FORMAT "); %" G_GINT64_FORMAT " account(s) renamed;"

@@ -13,6 +13,7 @@
 #include "vp-signer.h"
 #include "vp-journal-entry.h"
 #include "vp-journal-ledger.h"
+#include "vp-entry-rules.h"
 #include "vp-pin.h"
 #include "vp-receipt.h"
 #include "vp-receipt-check.h"

@@ -98,6 +98,20 @@ show_result (VpSyncPage         *self,
   vp_gui_grid_row (self->result_grid, row++, 0, _("Accepted"), accepted);
   vp_gui_grid_row (self->result_grid, row++, 0, _("Already at HQ"), duplicates);
   vp_gui_grid_row (self->result_grid, row++, 0, _("Conflicts (turned into credit)"), conflicts);
+  /* Shown only when they happen: both need someone at HQ to look. */
+  if (r->rejected > 0)
+    {
+      g_autofree char *n = g_strdup_printf ("%" PRId64, r->rejected);
+
+      vp_gui_grid_row (self->result_grid, row++, 0, _("Rejected by HQ (flagged for review)"), n);
+    }
+  if (r->resent > 0)
+    {
+      g_autofree char *n = g_strdup_printf (_("%" PRId64 " from entry %" PRId64), r->resent,
+                                            r->resent_from);
+
+      vp_gui_grid_row (self->result_grid, row++, 0, _("Sent again (HQ had lost them)"), n);
+    }
   for (guint i = 0; i < r->conflict_details->len; i++)
     {
       VpPushOutcome *o = g_ptr_array_index (r->conflict_details, i);

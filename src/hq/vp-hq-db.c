@@ -130,6 +130,12 @@ static const char *schema_sql =
   "  received_at  timestamptz NOT NULL DEFAULT now (),"
   "  PRIMARY KEY (van, seq));"
   "CREATE INDEX IF NOT EXISTS journal_time ON journal (device_time);"
+  /* A quarantined entry whose payload is no JSON object keeps only its
+   * payload_text (issue 10). */
+  "ALTER TABLE journal ALTER COLUMN payload DROP NOT NULL;"
+  /* A void at most once per voided entry (vp-hq-ingest.c, apply_void). */
+  "CREATE INDEX IF NOT EXISTS journal_voids ON journal (van, (payload->>'voided_seq'))"
+  "  WHERE kind = 'void';"
   "CREATE TABLE IF NOT EXISTS provisional_accounts ("
   "  van         text NOT NULL REFERENCES vans (id),"
   "  provisional text NOT NULL,"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vp-account-number.h"
+#include "vp-entry-rules.h"
 #include "vp-journal-entry.h"
 #include "vp-journal-ledger.h"
 #include "vp-money.h"
@@ -99,7 +100,30 @@ typedef struct
   VpMoney      amount;     /* journal amount: money in minus money out */
   char        *account;    /* real HQ account number, if any */
   JsonBuilder *applied;    /* what was changed, for a later void */
+  char        *rejected;   /* why HQ quarantined the entry, or NULL */
 } Effect;
+
+/* The entry breaks a rule only HQ can check (a per-van invariant): it is
+ * stored, not applied (DESIGN §6). Not an error: the caller undoes what
+ * the entry's apply function did so far and answers `rejected`. */
+static gboolean
+effect_reject (Effect     *e,
+               const char *format,
+               ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+effect_reject (Effect     *e,
+               const char *format,
+               ...)
+{
+  va_list args;
+
+  g_free (e->rejected);
+  va_start (args, format);
+  e->rejected = g_strdup_vprintf (format, args);
+  va_end (args);
+  return TRUE;
+}
 
 static void
 effect_note (Effect     *e,
@@ -746,12 +770,44 @@ apply_void (Ctx        *c,
   g_autoptr(JsonNode) applied = NULL;
   JsonObject *a;
   const char *kind;
+  const VpEntryKind *info;
 
   e->amount = -int_member (p, "amount");
-  res = q (c, "void_get", "SELECT kind, applied::text, account FROM journal"
+  /* Per-van invariants: a void reverses an earlier entry HQ applied, of
+   * a kind that can be voided, by exactly what it moved, once. */
+  if (voided >= c->seq)
+    return effect_reject (e, "voids entry %" G_GINT64_FORMAT ", which does not come before it", voided);
+  res = q (c, "void_get", "SELECT kind, applied::text, account, outcome, amount FROM journal"
                           " WHERE van = $1 AND seq = $2", 2, p1, error);
   if (res == NULL)
     return FALSE;
+  if (PQntuples (res) == 0)
+    return effect_reject (e, "voids entry %" G_GINT64_FORMAT ", which HQ does not hold", voided);
+  info = vp_entry_kind_lookup (PQgetvalue (res, 0, 0));
+  if (info == NULL || !(vp_entry_kind_get_flags (info) & VP_ENTRY_KIND_VOIDABLE))
+    return effect_reject (e, "voids entry %" G_GINT64_FORMAT ", a %s entry, which cannot be voided",
+                          voided, PQgetvalue (res, 0, 0));
+  if (g_str_equal (PQgetvalue (res, 0, 3), "rejected"))
+    return effect_reject (e, "voids entry %" G_GINT64_FORMAT ", which HQ rejected", voided);
+  if (vp_pg_get_int64 (res, 0, 4) != int_member (p, "amount"))
+    {
+      g_autofree char *gives = vp_money_format (int_member (p, "amount"));
+      g_autofree char *moved = vp_money_format (vp_pg_get_int64 (res, 0, 4));
+
+      return effect_reject (e, "gives back %s, but entry %" G_GINT64_FORMAT " moved %s",
+                            gives, voided, moved);
+    }
+  {
+    g_autoptr(PGresult) twice = q (c, "void_twice", "SELECT seq FROM journal WHERE van = $1"
+                                                    " AND kind = 'void' AND outcome <> 'rejected'"
+                                                    " AND payload->>'voided_seq' = $2 LIMIT 1",
+                                   2, p1, error);
+    if (twice == NULL)
+      return FALSE;
+    if (PQntuples (twice) > 0)
+      return effect_reject (e, "entry %" G_GINT64_FORMAT " is already voided by entry %s",
+                            voided, PQgetvalue (twice, 0, 0));
+  }
   /* Cash movements touch no account: their void is its drawer amount. */
   if (PQntuples (res) > 0 && g_str_has_prefix (PQgetvalue (res, 0, 0), "cash."))
     return TRUE;
@@ -1236,6 +1292,27 @@ apply_move (Ctx        *c,
             return FALSE;
         }
     }
+  /* Per-van invariant: credit moved to another account must exist at
+   * HQ, or the move would make money (a negative credit here, credit
+   * there). A cash refund at closing already left the drawer: that one
+   * is applied and flagged (take_balance). */
+  if (e->account != NULL && to != NULL && amount > 0)
+    {
+      const char *p1[] = { e->account };
+      g_autoptr(PGresult) bal = q (c, "move_balance", "SELECT balance FROM accounts"
+                                                      " WHERE number = $1 FOR UPDATE", 1, p1, error);
+
+      if (bal == NULL)
+        return FALSE;
+      if (PQntuples (bal) == 0 || vp_pg_get_int64 (bal, 0, 0) < amount)
+        {
+          g_autofree char *have = vp_money_format (PQntuples (bal) ? vp_pg_get_int64 (bal, 0, 0) : 0);
+          g_autofree char *want = vp_money_format (amount);
+
+          return effect_reject (e, "account %s has %s of credit at HQ; moving %s would leave it"
+                                " negative", e->account, have, want);
+        }
+    }
   if (e->account != NULL && !take_balance (c, e, e->account, amount, error))
     return FALSE;
   if (to != NULL && !add_balance (c, to, amount, error))
@@ -1387,6 +1464,12 @@ apply_entry (Ctx                  *c,
              GError              **error)
 {
   const char *k = entry->kind;
+  g_autoptr(GError) rule_error = NULL;
+
+  /* The kind's rules, the very code the van ran before signing
+   * (src/core/vp-entry-rules.c): what breaks them is quarantined. */
+  if (!vp_entry_rules_check (k, p, NULL, &rule_error))
+    return effect_reject (e, "%s", rule_error->message);
 
   json_builder_begin_object (e->applied);
   /* Bills paid from credit alone are a payment of no money. */
@@ -1424,10 +1507,33 @@ apply_entry (Ctx                  *c,
     {
       /* Other kinds read and write with SQL: bring the database up to
        * date first, and forget the cache they may change. */
+      g_autoptr(GError) local_error = NULL;
+
       if (!pending_flush (c, error))
         return FALSE;
       g_hash_table_remove_all (c->pending->accounts);
-      if (!apply_other (c, k, p, e, error))
+      /* A savepoint per entry: an entry HQ cannot apply (an invariant it
+       * breaks, a value PostgreSQL refuses) is undone alone and
+       * quarantined; it never fails the batch (never a 5xx for an
+       * entry's content). */
+      if (!vp_pg_exec (c->conn, "SAVEPOINT entry", error))
+        return FALSE;
+      if (!apply_other (c, k, p, e, &local_error))
+        {
+          const char *state = vp_pg_last_sqlstate ();
+
+          /* Data (22) and integrity (23) errors are the entry's fault;
+           * anything else (connection, HQ's own SQL) is HQ's. */
+          if (!g_str_has_prefix (state, "22") && !g_str_has_prefix (state, "23"))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          effect_reject (e, "HQ cannot apply it: %s", local_error->message);
+        }
+      if (e->rejected != NULL)
+        return vp_pg_exec (c->conn, "ROLLBACK TO SAVEPOINT entry", error);
+      if (!vp_pg_exec (c->conn, "RELEASE SAVEPOINT entry", error))
         return FALSE;
     }
   if (e->account != NULL)
@@ -1682,6 +1788,7 @@ add_summary (PGconn     *conn,
 static gboolean
 push_in_tx (PGconn     *conn,
             const char *van,
+            gint64      van_acked,
             GPtrArray  *entries,
             JsonArray  *results,
             VpHqReply  *reply)
@@ -1722,6 +1829,29 @@ push_in_tx (PGconn     *conn,
     return db_failed (reply, error);
   highest = PQntuples (top) > 0 ? vp_pg_get_int64 (top, 0, 0) : 0;
   prev_hash = g_strdup (PQntuples (top) > 0 ? PQgetvalue (top, 0, 1) : VP_JOURNAL_GENESIS_HASH);
+
+  /* The van says HQ acknowledged more than HQ holds: HQ lost data (a
+   * restore, a crash without fsync) and the van is sending it again.
+   * Logged and flagged once per loss (DESIGN §6). */
+  if (van_acked > highest && entries->len > 0 &&
+      ((VpJournalEntry *) entries->pdata[0])->seq == highest + 1)
+    {
+      char a[32];
+      g_autofree char *reason = g_strdup_printf ("HQ lost entries %" G_GINT64_FORMAT " to %"
+                                                 G_GINT64_FORMAT " it had acknowledged; the van"
+                                                 " sent them again", highest + 1, van_acked);
+      const char *pl[] = { van, I64 (a, van_acked), reason };
+      g_autoptr(PGresult) res = NULL;
+
+      g_message ("van %s: %s", van, reason);
+      res = vp_pg_query_prepared (conn, "flag_loss",
+                                  "INSERT INTO review_flags (van, seq, reason)"
+                                  " SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM review_flags"
+                                  " WHERE van = $1 AND seq = $2 AND reason LIKE 'HQ lost entries %'"
+                                  " AND NOT resolved)", 3, pl, &error);
+      if (res == NULL)
+        return db_failed (reply, error);
+    }
 
   if (entries->len > 0)
     {
@@ -1892,34 +2022,64 @@ push_in_tx (PGconn     *conn,
         g_autoptr(JsonBuilder) jb = json_builder_new ();
         g_autofree char *applied_text = NULL;
         g_autofree char *detail = NULL;
-        Effect e = { FALSE, g_string_new (NULL), 0, 0, NULL, jb };
+        Effect e = { FALSE, g_string_new (NULL), 0, 0, NULL, jb, NULL };
         char seq[32], dtime[32], mono[32], amount[32], credit[32];
+        const char *outcome;
         gboolean ok;
 
-        if (pnode == NULL || !JSON_NODE_HOLDS_OBJECT (pnode))
-          {
-            g_string_free (e.detail, TRUE);
-            bad_entry (reply, entry->seq, "invalid", "the payload is not a JSON object");
-            return FALSE;
-          }
         c.seq = entry->seq;
         c.device_time = entry->device_time;
-        ok = apply_entry (&c, entry, json_node_get_object (pnode), &e, &error);
-        detail = g_string_free (e.detail, FALSE);
+        /* jsonb cannot hold a \u0000 escape: such a payload is kept as
+         * text only, like one that is no JSON object. */
+        if (pnode != NULL && strstr (entry->payload, "\\u0000") != NULL)
+          g_clear_pointer (&pnode, json_node_unref);
+        if (pnode == NULL || !JSON_NODE_HOLDS_OBJECT (pnode))
+          ok = effect_reject (&e, "the payload is not a JSON object PostgreSQL can store");
+        else
+          ok = apply_entry (&c, entry, json_node_get_object (pnode), &e, &error);
         if (!ok)
           {
+            g_string_free (e.detail, TRUE);
             g_free (e.account);
             return write_failed (&c, reply, error);
           }
-        applied = json_builder_get_root (jb);
-        applied_text = json_to_string (applied, FALSE);
+        if (e.rejected != NULL)
+          {
+            /* Stored (the chain goes on), not applied: no money, no
+             * account, a review flag (DESIGN §6). */
+            JsonObject *po = pnode && JSON_NODE_HOLDS_OBJECT (pnode) ? json_node_get_object (pnode) : NULL;
+            g_autofree char *why = g_strdup_printf ("entry rejected: %s", e.rejected);
+
+            g_message ("van %s entry %" G_GINT64_FORMAT " (%s) quarantined: %s", van, entry->seq,
+                       entry->kind, e.rejected);
+            g_string_assign (e.detail, e.rejected);
+            g_clear_pointer (&e.account, g_free);
+            g_clear_pointer (&e.rejected, g_free);
+            e.conflict = FALSE;
+            e.amount = 0;
+            e.credit = 0;
+            outcome = "rejected";
+            if (!flag_review (&c, po ? str_member (po, "account") : NULL, why, &error))
+              {
+                g_string_free (e.detail, TRUE);
+                return write_failed (&c, reply, error);
+              }
+          }
+        else
+          {
+            applied = json_builder_get_root (jb);
+            applied_text = json_to_string (applied, FALSE);
+            outcome = e.conflict ? "conflict" : "accepted";
+          }
+        detail = g_string_free (e.detail, FALSE);
 
         {
-          const char *pi[] = { van, I64 (seq, entry->seq), entry->uuid, entry->kind, entry->payload,
+          /* A payload that is no JSON object is kept as text only. */
+          const char *pi[] = { van, I64 (seq, entry->seq), entry->uuid, entry->kind,
+                               pnode && JSON_NODE_HOLDS_OBJECT (pnode) ? entry->payload : NULL,
                                entry->payload, I64 (dtime, entry->device_time), I64 (mono, entry->monotonic_ms),
                                entry->prev_hash, entry->hash, entry->signature,
-                               I64 (amount, e.amount), e.account,
-                               e.conflict ? "conflict" : "accepted",
+                               I64 (amount, e.amount), e.account, outcome,
                                *detail ? detail : NULL, I64 (credit, e.credit), applied_text };
           pending_add_row (pending, pi, G_N_ELEMENTS (pi), entry->seq);
           g_free (e.account);
@@ -1928,7 +2088,9 @@ push_in_tx (PGconn     *conn,
         r = json_object_new ();
         json_object_set_int_member (r, "seq", entry->seq);
         json_object_set_string_member (r, "uuid", entry->uuid);
-        json_object_set_string_member (r, "outcome", e.conflict ? "conflict" : "accepted");
+        json_object_set_string_member (r, "outcome", outcome);
+        if (g_str_equal (outcome, "rejected"))
+          json_object_set_string_member (r, "detail", detail);
         if (e.conflict)
           {
             json_object_set_string_member (r, "detail", detail);
@@ -1970,6 +2132,7 @@ vp_hq_ingest_push (PGconn     *conn,
   JsonNode *n;
   JsonArray *list;
   guint count;
+  gint64 van_acked = 0;
 
   if (!json_parser_load_from_data (parser, body, (gssize) len, &error))
     {
@@ -1989,6 +2152,18 @@ vp_hq_ingest_push (PGconn     *conn,
     {
       vp_hq_reply_error (reply, 400, "bad_request", "“van” must be the van in the URL (%s)", van);
       return;
+    }
+  /* The van's record of what HQ acknowledged (optional). */
+  n = json_object_get_member (root, "acked_seq");
+  if (n != NULL)
+    {
+      if (JSON_NODE_TYPE (n) != JSON_NODE_VALUE || json_node_get_value_type (n) != G_TYPE_INT64 ||
+          json_node_get_int (n) < 0)
+        {
+          vp_hq_reply_error (reply, 400, "bad_request", "“acked_seq” must be a non-negative integer");
+          return;
+        }
+      van_acked = json_node_get_int (n);
     }
   n = json_object_get_member (root, "entries");
   if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
@@ -2027,7 +2202,7 @@ vp_hq_ingest_push (PGconn     *conn,
       return;
     }
   results = json_array_new ();
-  if (!push_in_tx (conn, van, entries, results, reply))
+  if (!push_in_tx (conn, van, van_acked, entries, results, reply))
     {
       json_array_unref (results);
       vp_pg_exec (conn, "ROLLBACK", NULL);

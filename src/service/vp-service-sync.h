@@ -10,7 +10,9 @@
 G_BEGIN_DECLS
 
 /* Checks the supervisor's PIN on the van (role supervisor), then runs
- * vp_sync_run() with a client for the database's HQ settings. progress
+ * the sync with a client for the database's HQ settings: the session,
+ * every outbox entry pushed (and what HQ lost sent again), master pages
+ * written into the store (vp-service-sync.c). progress
  * is called on the calling thread. */
 VpSyncResult *vp_service_sync             (VpService       *self,
                                            const char      *supervisor_id,

@@ -159,7 +159,9 @@ vp_journal_store_append (VpDatabase          *db,
         return NULL;
       json_object_set_string_member (obj, "account", number);
     }
-  if (!vp_journal_ledger_from_payload (kind, obj, &ledger, error))
+  /* The kind's rules (src/core/vp-entry-rules.c), the same HQ applies:
+   * the van never signs an entry HQ would quarantine. */
+  if (!vp_entry_rules_check (kind, obj, &ledger, error))
     return NULL;
   if (!refs_agree (kind, refs, &ledger, error))
     return NULL;

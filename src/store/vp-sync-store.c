@@ -396,6 +396,65 @@ vp_sync_store_record_push (VpDatabase      *db,
   return ok;
 }
 
+static gboolean
+requeue_lost_tx (VpDatabase  *db,
+                 gint64       expected_seq,
+                 gint64      *n_requeued,
+                 GError     **error)
+{
+  gint64 acked = vp_database_get_meta_int (db, VP_META_ACKED_SEQ, 0);
+  g_autofree char *range = NULL;
+  sqlite3_stmt *stmt;
+
+  if (expected_seq < 1 || expected_seq > acked)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   "HQ expects entry %" G_GINT64_FORMAT ", which is not below the acknowledged entry %"
+                   G_GINT64_FORMAT, expected_seq, acked);
+      return FALSE;
+    }
+  /* The van keeps every entry: the journal still holds what HQ lost. */
+  stmt = vp_database_prepare (db, "UPDATE outbox SET state = 'pending', outcome = NULL,"
+                                  " acked_at = NULL WHERE seq >= ?1 AND state = 'acked'", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, expected_seq);
+  if (!vp_store_step_done (db, stmt, error))
+    return FALSE;
+  *n_requeued = sqlite3_changes (vp_database_get_handle (db));
+  range = g_strdup_printf ("%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT, expected_seq, acked);
+  return set_meta_int (db, VP_META_ACKED_SEQ, expected_seq - 1, error) &&
+         set_meta_int (db, VP_META_HQ_LOSSES, vp_database_get_meta_int (db, VP_META_HQ_LOSSES, 0) + 1,
+                       error) &&
+         vp_database_set_meta (db, VP_META_HQ_LAST_LOSS, range, error);
+}
+
+gboolean
+vp_sync_store_requeue_lost (VpDatabase  *db,
+                            gint64       expected_seq,
+                            gint64      *n_requeued,
+                            GError     **error)
+{
+  gint64 n = 0;
+  gboolean ok;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), FALSE);
+
+  vp_database_lock (db);
+  if (!vp_database_begin (db, error))
+    {
+      vp_database_unlock (db);
+      return FALSE;
+    }
+  ok = requeue_lost_tx (db, expected_seq, &n, error) && vp_database_commit (db, error);
+  if (!ok)
+    vp_database_rollback (db);
+  vp_database_unlock (db);
+  if (ok && n_requeued)
+    *n_requeued = n;
+  return ok;
+}
+
 /* --- master data --------------------------------------------------------- */
 
 static GHashTable *

@@ -28,6 +28,8 @@ G_BEGIN_DECLS
 #define VP_META_LAST_HQ_TIME     "last_hq_time"     /* HQ ms at the last answer */
 #define VP_META_HQ_ACKED_ENTRIES "hq_acked_entries"
 #define VP_META_HQ_ACKED_AMOUNT  "hq_acked_amount"
+#define VP_META_HQ_LOSSES        "hq_losses"        /* times HQ lost acknowledged entries */
+#define VP_META_HQ_LAST_LOSS     "hq_last_loss"     /* "FIRST-LAST" seqs re-sent the last time */
 
 typedef struct
 {
@@ -158,6 +160,18 @@ gboolean         vp_sync_store_record_push (VpDatabase      *db,
                                             const VpPushAck *ack,
                                             gint64          *n_renamed,
                                             GError         **error);
+
+/* HQ expects entry expected_seq although it once acknowledged up to
+ * VP_META_ACKED_SEQ (it lost data): one transaction puts the outbox rows
+ * from expected_seq back to pending, sets the acknowledged seq to
+ * expected_seq − 1 and records the loss (VP_META_HQ_LOSSES,
+ * VP_META_HQ_LAST_LOSS). Refuses an expected_seq that is not below the
+ * acknowledged one (that is an ordinary gap, not a loss). *n_requeued
+ * counts the entries to re-send. */
+gboolean         vp_sync_store_requeue_lost (VpDatabase  *db,
+                                             gint64       expected_seq,
+                                             gint64      *n_requeued,
+                                             GError     **error);
 
 /* One transaction: the page's rows and its cursor. Accounts are matched
  * by number; an account with entries still in the outbox keeps its local

@@ -41,6 +41,8 @@ struct _VpSyncClient
   VpSyncSleepFunc  sleep_func;
   gpointer         sleep_data;
   guint            n_requests;
+  gint64           gap_expected;  /* HQ's expected_seq of the last gap answer, or 0 */
+  gint64           acked_claim;   /* the van's record of HQ's acknowledgement, sent along */
 };
 
 G_DEFINE_TYPE (VpSyncClient, vp_sync_client, G_TYPE_OBJECT)
@@ -475,6 +477,7 @@ curl_failure (VpSyncClient  *self,
 static Attempt
 http_failure (long          status,
               GByteArray   *body,
+              gint64       *gap_expected,
               GError      **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -503,6 +506,8 @@ http_failure (long          status,
   if (g_strcmp0 (code, "gap") == 0 || status == 409)
     {
       gint64 expected = o ? json_object_get_int_member_with_default (o, "expected_seq", -1) : -1;
+
+      *gap_expected = MAX (expected, 0);
 
       g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_GAP,
                    "HQ refused the entries: it expects entry %" G_GINT64_FORMAT " next (%s)",
@@ -630,7 +635,7 @@ attempt (VpSyncClient  *self,
   if (rc != CURLE_OK)
     ret = curl_failure (self, rc, errbuf, sink.too_large, cancellable, error);
   else if (status < 200 || status > 299)
-    ret = http_failure (status, sink.buf, error);
+    ret = http_failure (status, sink.buf, &self->gap_expected, error);
   else
     {
       parser = json_parser_new ();
@@ -946,7 +951,8 @@ vp_sync_parse_push_answer (JsonNode   *root,
         }
       if (!g_str_equal (outcome->outcome, "accepted") &&
           !g_str_equal (outcome->outcome, "duplicate") &&
-          !g_str_equal (outcome->outcome, "conflict"))
+          !g_str_equal (outcome->outcome, "conflict") &&
+          !g_str_equal (outcome->outcome, "rejected"))
         {
           bad_value (error, "a result", "outcome", outcome->outcome);
           return NULL;
@@ -1291,6 +1297,29 @@ add_entry (JsonBuilder          *b,
   json_builder_end_object (b);
 }
 
+/**
+ * vp_sync_client_get_gap_expected:
+ *
+ * Returns: the seq HQ expects next after the last push failed with
+ *   %VP_SYNC_ERROR_GAP, else 0
+ */
+gint64
+vp_sync_client_get_gap_expected (VpSyncClient *self)
+{
+  g_return_val_if_fail (VP_IS_SYNC_CLIENT (self), 0);
+  return self->gap_expected;
+}
+
+/* The van's record of HQ's acknowledged seq, sent with each push (0:
+ * none). */
+void
+vp_sync_client_set_acked_claim (VpSyncClient *self,
+                                gint64        acked_seq)
+{
+  g_return_if_fail (VP_IS_SYNC_CLIENT (self));
+  self->acked_claim = MAX (acked_seq, 0);
+}
+
 VpPushAck *
 vp_sync_client_push (VpSyncClient  *self,
                      GPtrArray     *entries,
@@ -1325,6 +1354,14 @@ vp_sync_client_push (VpSyncClient  *self,
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "van");
   json_builder_add_string_value (b, self->config->van);
+  /* What HQ acknowledged before, as the van recorded it: HQ tells a
+   * re-send after it lost acknowledged entries from a normal push and
+   * flags it (docs/PROTOCOL.md, "Gap recovery"). */
+  if (self->acked_claim > 0)
+    {
+      json_builder_set_member_name (b, "acked_seq");
+      json_builder_add_int_value (b, self->acked_claim);
+    }
   json_builder_set_member_name (b, "entries");
   json_builder_begin_array (b);
   for (guint i = 0; i < entries->len; i++)
@@ -1339,6 +1376,7 @@ vp_sync_client_push (VpSyncClient  *self,
     return NULL;
 
   url = g_strdup_printf ("%s/journal", self->base);
+  self->gap_expected = 0;
   answer = request (self, url, gz, cancellable, error);
   if (answer == NULL)
     return NULL;

@@ -86,6 +86,14 @@ VpPushAck    *vp_sync_client_push            (VpSyncClient  *self,
                                               GPtrArray     *entries,
                                               GCancellable  *cancellable,
                                               GError       **error);
+/* After a push refused with VP_SYNC_ERROR_GAP: the seq HQ expects next
+ * (0 otherwise). Below the van's acknowledged seq it means HQ lost
+ * entries it had acknowledged (the service re-sends them). */
+gint64        vp_sync_client_get_gap_expected (VpSyncClient *self);
+/* The van's record of HQ's acknowledged seq, sent with each push so HQ
+ * can tell (and flag) a re-send after it lost data. */
+void          vp_sync_client_set_acked_claim  (VpSyncClient *self,
+                                               gint64        acked_seq);
 /* GET /master. cursor NULL or "" for the first page; limit 0: HQ default. */
 VpMasterPage *vp_sync_client_pull            (VpSyncClient  *self,
                                               const char    *cursor,

@@ -43,6 +43,9 @@ vp_sync_result_to_json (const VpSyncResult *r)
   I ("accepted", r->accepted);
   I ("duplicates", r->duplicates);
   I ("conflicts", r->conflicts);
+  I ("rejected", r->rejected);
+  I ("resent", r->resent);
+  I ("resent_from", r->resent_from);
   json_builder_set_member_name (b, "conflict_details");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->conflict_details->len; i++)
@@ -55,6 +58,8 @@ vp_sync_result_to_json (const VpSyncResult *r)
       json_builder_add_string_value (b, o->uuid);
       json_builder_set_member_name (b, "detail");
       json_builder_add_string_value (b, o->detail ? o->detail : "");
+      json_builder_set_member_name (b, "outcome");
+      json_builder_add_string_value (b, o->outcome ? o->outcome : "conflict");
       I ("credit", o->credit);
       json_builder_end_object (b);
     }
@@ -108,203 +113,6 @@ vp_sync_client_new_for_database (VpDatabase  *db,
     }
   config = vp_sync_store_get_config (db);
   return vp_sync_client_new (config, error);
-}
-
-static void
-report (VpSyncProgress  progress,
-        gpointer        data,
-        const char     *stage,
-        gint64          done,
-        gint64          total)
-{
-  if (progress)
-    progress (stage, done, total, data);
-}
-
-/* The longest run of consecutive seqs at the head of pending. */
-static void
-cut_at_gap (GPtrArray *pending)
-{
-  for (guint i = 1; i < pending->len; i++)
-    {
-      const VpJournalEntry *prev = g_ptr_array_index (pending, i - 1);
-      const VpJournalEntry *e = g_ptr_array_index (pending, i);
-
-      if (e->seq != prev->seq + 1)
-        {
-          g_ptr_array_set_size (pending, i);
-          return;
-        }
-    }
-}
-
-static gboolean
-push_all (VpDatabase     *db,
-          VpSyncClient   *client,
-          VpSyncResult   *r,
-          VpSyncProgress  progress,
-          gpointer        progress_data,
-          GCancellable   *cancellable,
-          GError        **error)
-{
-  gint64 total = vp_outbox_store_count_pending (db);
-  gint64 done = 0;
-
-  report (progress, progress_data, "push", 0, total);
-  for (;;)
-    {
-      g_autoptr(GPtrArray) batch = NULL;
-      g_autoptr(VpPushAck) ack = NULL;
-      gint64 renamed = 0;
-
-      batch = vp_outbox_store_list_pending (db, VP_SYNC_MAX_BATCH, error);
-      if (batch == NULL)
-        return FALSE;
-      if (batch->len == 0)
-        return TRUE;
-      cut_at_gap (batch);
-
-      ack = vp_sync_client_push (client, batch, cancellable, error);
-      if (ack == NULL)
-        return FALSE;
-      if (!vp_sync_store_record_push (db, ack, &renamed, error))
-        {
-          g_prefix_error (error, "HQ's acknowledgement could not be stored: ");
-          return FALSE;
-        }
-      r->pushed += batch->len;
-      r->accounts_renamed += renamed;
-      r->acked_seq = ack->acked_seq;
-      r->hq_entries = ack->total_entries;
-      r->hq_amount = ack->total_amount;
-      r->hq_time = ack->hq_time;
-      for (guint i = 0; i < ack->results->len; i++)
-        {
-          VpPushOutcome *o = g_ptr_array_index (ack->results, i);
-
-          if (g_str_equal (o->outcome, "accepted"))
-            r->accepted++;
-          else if (g_str_equal (o->outcome, "duplicate"))
-            r->duplicates++;
-          else
-            {
-              VpPushOutcome *copy = g_new0 (VpPushOutcome, 1);
-
-              r->conflicts++;
-              copy->seq = o->seq;
-              copy->uuid = g_strdup (o->uuid);
-              copy->outcome = g_strdup (o->outcome);
-              copy->detail = g_strdup (o->detail);
-              copy->credit = o->credit;
-              g_ptr_array_add (r->conflict_details, copy);
-            }
-        }
-      done += batch->len;
-      report (progress, progress_data, "push", MIN (done, total), total);
-    }
-}
-
-static gboolean
-pull_all (VpDatabase          *db,
-          VpSyncClient        *client,
-          const VpSyncOptions *options,
-          VpSyncResult        *r,
-          VpSyncProgress       progress,
-          gpointer             progress_data,
-          GCancellable        *cancellable,
-          GError             **error)
-{
-  g_autofree char *cursor = vp_database_get_meta (db, VP_META_MASTER_CURSOR);
-  gint64 rows = 0;
-
-  report (progress, progress_data, "pull", 0, -1);
-  for (;;)
-    {
-      g_autoptr(VpMasterPage) page = NULL;
-      g_autoptr(GTimer) t = g_timer_new ();
-      double t_fetch;
-
-      page = vp_sync_client_pull (client, cursor, options ? options->master_limit : 0,
-                                  cancellable, error);
-      if (page == NULL)
-        return FALSE;
-      if (page->more && g_strcmp0 (page->cursor, cursor) == 0)
-        {
-          g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_PROTOCOL,
-                       "HQ's master data does not advance: it says there is more but returns "
-                       "the same cursor");
-          return FALSE;
-        }
-      t_fetch = g_timer_elapsed (t, NULL);
-      if (!vp_sync_store_import_page (db, page, &r->master, error))
-        {
-          g_prefix_error (error, "Master data page %" G_GINT64_FORMAT " could not be imported: ",
-                          r->master_pages + 1);
-          return FALSE;
-        }
-      r->master_pages++;
-      g_debug ("master page %" G_GINT64_FORMAT ": %u accounts fetched in %.2f s, imported in %.2f s",
-               r->master_pages, page->accounts->len, t_fetch, g_timer_elapsed (t, NULL) - t_fetch);
-      r->hq_time = page->hq_time;
-      rows += page->accounts->len + page->bills->len + page->tariffs->len + page->staff->len +
-              page->blocked_cards->len;
-      report (progress, progress_data, "pull", rows, page->more ? -1 : rows);
-      g_free (cursor);
-      cursor = g_strdup (page->cursor);
-      if (!page->more)
-        return TRUE;
-    }
-}
-
-VpSyncResult *
-vp_sync_run (VpDatabase          *db,
-             VpSyncClient        *client,
-             const char          *staff_id,
-             const char          *pin,
-             const VpSyncOptions *options,
-             VpSyncProgress       progress,
-             gpointer             progress_data,
-             GCancellable        *cancellable,
-             GError             **error)
-{
-  g_autoptr(VpSyncResult) r = vp_sync_result_new ();
-  g_autoptr(GTimer) timer = g_timer_new ();
-  gint64 hq_time = 0;
-  gint64 device_ms;
-
-  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
-  g_return_val_if_fail (VP_IS_SYNC_CLIENT (client), NULL);
-
-  report (progress, progress_data, "session", 0, 1);
-  if (!vp_sync_client_open_session (client, staff_id, pin, &hq_time, cancellable, error))
-    return NULL;
-  device_ms = vp_database_now () / 1000;
-  r->hq_time = hq_time;
-  r->drift_ms = device_ms - hq_time;
-  if (ABS (r->drift_ms) > VP_SYNC_DRIFT_LIMIT_MS)
-    {
-      r->drift_warning = g_strdup_printf ("The van's clock is %" G_GINT64_FORMAT " min %s HQ's; "
-                                          "set the clock",
-                                          ABS (r->drift_ms) / 60000,
-                                          r->drift_ms > 0 ? "ahead of" : "behind");
-      g_message ("%s", r->drift_warning);
-    }
-  report (progress, progress_data, "session", 1, 1);
-
-  r->acked_seq = vp_database_get_meta_int (db, VP_META_ACKED_SEQ, 0);
-  r->hq_entries = vp_database_get_meta_int (db, VP_META_HQ_ACKED_ENTRIES, 0);
-  r->hq_amount = vp_database_get_meta_int (db, VP_META_HQ_ACKED_AMOUNT, 0);
-  if (!push_all (db, client, r, progress, progress_data, cancellable, error))
-    return NULL;
-  if ((options == NULL || !options->skip_pull) &&
-      !pull_all (db, client, options, r, progress, progress_data, cancellable, error))
-    return NULL;
-  if (!vp_sync_store_mark_synced (db, vp_database_now (), error))
-    return NULL;
-  r->pending = vp_outbox_store_count_pending (db);
-  r->seconds = g_timer_elapsed (timer, NULL);
-  report (progress, progress_data, "done", 1, 1);
-  return g_steal_pointer (&r);
 }
 
 /* --- provisioning bundle ------------------------------------------------- */

@@ -1,5 +1,7 @@
-/* vp-sync.h: one end-of-day sync: session → push the outbox → pull
- * master data, and the provisioning bundle import.
+/* vp-sync.h: what one end-of-day sync reports, and the provisioning
+ * bundle import. The sync itself (session → push the outbox → pull master
+ * data into the store) is the service layer's (src/service/vp-service-sync.c);
+ * the client (vp-sync-client.h) only speaks HQ.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,7 +20,10 @@ typedef struct
   gint64     accepted;
   gint64     duplicates;
   gint64     conflicts;
-  GPtrArray *conflict_details; /* VpPushOutcome* of the conflicts */
+  gint64     rejected;        /* stored but quarantined at HQ (issue 10) */
+  gint64     resent;          /* entries sent again because HQ lost them */
+  gint64     resent_from;     /* the first of them, or 0 */
+  GPtrArray *conflict_details; /* VpPushOutcome* of the conflicts and rejections */
   gint64     acked_seq;       /* HQ's highest contiguous seq for the van */
   gint64     pending;         /* outbox entries still not acknowledged */
   gint64     hq_entries;      /* HQ totals for the van */
@@ -48,21 +53,6 @@ typedef struct
   guint master_limit;          /* rows per master page; 0: HQ default */
   gboolean skip_pull;          /* push only */
 } VpSyncOptions;
-
-/* Runs a whole sync with an existing client. Pushes every outbox entry
- * in batches of ≤ 1000, resuming from HQ's acknowledged seq, storing
- * each acknowledgement in one transaction; then pulls master data page
- * by page from the persisted cursor. On failure the outbox keeps every
- * entry HQ has not acknowledged and error says what went wrong. */
-VpSyncResult *vp_sync_run          (VpDatabase          *db,
-                                    VpSyncClient        *client,
-                                    const char          *staff_id,
-                                    const char          *pin,
-                                    const VpSyncOptions *options,
-                                    VpSyncProgress       progress,
-                                    gpointer             progress_data,
-                                    GCancellable        *cancellable,
-                                    GError             **error);
 
 /* A client for the database's HQ settings (VP_SYNC_ERROR_NOT_CONFIGURED
  * when there are none). */
