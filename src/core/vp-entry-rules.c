@@ -425,7 +425,8 @@ check_break (const char      *kind,
 static const VpEntryKind kinds[] = {
   { VP_KIND_PAY,              V | A, check_pay },
   { VP_KIND_CREDIT_SETTLE,    V | A, check_pay },
-  { VP_KIND_TOPUP_INTENT,     A,     check_topup },
+  /* Voided only by a top-up reversal, which rewrites the card first. */
+  { VP_KIND_TOPUP_INTENT,     V | A, check_topup },
   { VP_KIND_TOPUP_CONFIRM,    A,     check_topup },
   { VP_KIND_TOPUP_VOID,       A,     check_topup },
   { VP_KIND_ACCOUNT_OPEN,     V | A, check_open },
@@ -447,6 +448,9 @@ static const VpEntryKind kinds[] = {
   { VP_KIND_TRIP_END,         0,     NULL },
   { VP_KIND_JOURNAL_BREAK,    0,     check_break },
   { VP_KIND_LIMITS_SET,       0,     NULL },
+  { VP_KIND_REVERSAL_INTENT,  A,     NULL },
+  { VP_KIND_REVERSAL_ABANDON, A,     NULL },
+  { VP_KIND_RECEIPT_REPRINT,  0,     NULL },
 };
 
 #undef V
