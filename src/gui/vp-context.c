@@ -19,6 +19,7 @@ struct _VpContext
   VpService  *service;
   VpStaff    *staff;
   GSettings  *settings;   /* NULL: schema not installed */
+  GCancellable *integrity_check;  /* the background check of db */
   char       *journal_break;  /* the break's message, NULL: none */
 
   /* In-memory settings when there is no schema. */
@@ -62,6 +63,9 @@ vp_context_finalize (GObject *object)
 {
   VpContext *self = VP_CONTEXT (object);
 
+  if (self->integrity_check != NULL)
+    g_cancellable_cancel (self->integrity_check);
+  g_clear_object (&self->integrity_check);
   g_clear_object (&self->service);
   g_clear_object (&self->db);
   g_clear_pointer (&self->staff, vp_staff_free);
@@ -124,7 +128,10 @@ static VpDatabase *
 open_checked (const char  *path,
               GError     **error)
 {
-  g_autoptr(VpDatabase) db = vp_database_open (path, VP_DATABASE_OPEN_CHECK_INTEGRITY, error);
+  /* No quick_check here: on a city's accounts it takes seconds. The
+   * file is checked in the background once the app is usable
+   * (use_database), and damage blocks money then (DESIGN §5). */
+  g_autoptr(VpDatabase) db = vp_database_open (path, VP_DATABASE_OPEN_DEFAULT, error);
 
   if (db == NULL)
     return NULL;
@@ -150,17 +157,44 @@ set_journal_break (VpContext  *self,
 }
 
 static void
+integrity_checked (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(VpContext) self = user_data;
+  g_autoptr(GError) error = NULL;
+  const GError *broken;
+
+  if (vp_database_check_integrity_finish (VP_DATABASE (source), result, &error))
+    return;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      VP_DATABASE (source) != self->db)
+    return;
+  /* The store has set the break already; the banner and every money
+   * page follow the context's journal-break. */
+  g_message ("%s", error->message);
+  broken = vp_database_get_break (self->db);
+  set_journal_break (self, broken ? broken->message : error->message);
+}
+
+static void
 use_database (VpContext  *self,
               VpDatabase *db)
 {
   const GError *broken;
 
+  if (self->integrity_check != NULL)
+    g_cancellable_cancel (self->integrity_check);
+  g_clear_object (&self->integrity_check);
   g_clear_object (&self->service);
   g_set_object (&self->db, db);
   /* No worker touches db yet: reading its break here is safe. */
   broken = vp_database_get_break (db);
   self->service = vp_service_new (db);
   set_journal_break (self, broken ? broken->message : NULL);
+  self->integrity_check = g_cancellable_new ();
+  vp_database_check_integrity_async (db, self->integrity_check, integrity_checked,
+                                     g_object_ref (self));
 }
 
 static void
