@@ -20,6 +20,7 @@
 #include "vp-database.h"
 #include "vp-migrations.h"
 #include "vp-journal-store.h"
+#include "vp-sync-store.h"
 
 struct _VpDatabase
 {
@@ -1403,6 +1404,16 @@ vp_database_open (const char          *path,
   self->schema_before = vp_database_query_int (self, "PRAGMA user_version", 0);
   if (!(flags & VP_DATABASE_OPEN_READONLY) && !vp_migrations_run (self, error))
     return NULL;
+  /* A first pull of master data that stopped half-way left the account
+   * indexes dropped (vp-sync-store.c); never run on them like that. */
+  if (!(flags & VP_DATABASE_OPEN_READONLY))
+    {
+      g_autoptr(GError) bulk_error = NULL;
+
+      if (!vp_sync_store_finish_bulk_load (self, &bulk_error))
+        g_message ("%s: the account indexes could not be rebuilt yet: %s", path,
+                   bulk_error->message);
+    }
 
   if (!load_identity (self, error))
     return NULL;
