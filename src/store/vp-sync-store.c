@@ -574,9 +574,13 @@ upsert_bill (VpDatabase          *db,
  * page arrives for an empty table and more pages follow, its transaction
  * drops the secondary indexes and the two search triggers (the unique
  * indexes on number and card number stay: they keep the data right while
- * it loads), and notes their SQL in meta; the last page's transaction
- * builds them again once, sorted, and rebuilds the search index and the
- * name suffixes from the table. Each page is still one transaction.
+ * it loads), and notes their SQL in meta. Stand-in triggers keep only the
+ * search index (rows arrive in id order, which FTS5 takes cheaply, and the
+ * pages' import has time to spare while the next page is fetched); the
+ * last page's transaction builds the indexes again once, sorted, and the
+ * name suffixes from the table. Each page is still one transaction, and
+ * the stand-ins live in the database, so a row any process writes during
+ * the load is searchable.
  *
  * If the pull stops half-way, the next page of the resumed pull goes on
  * in the same mode; vp_database_open() rebuilds at once when it finds the
@@ -622,6 +626,22 @@ begin_bulk_load (VpDatabase  *db,
   for (guint i = 0; i < drops->len; i++)
     if (!vp_database_exec (db, drops->pdata[i], error))
       return FALSE;
+  /* The search-index half of accounts_ai and accounts_au (vp-migrations.c). */
+  if (!vp_database_exec (db,
+                         "CREATE TRIGGER accounts_bulk_ai AFTER INSERT ON accounts BEGIN"
+                         "  INSERT INTO accounts_fts (rowid, holder, address, phone)"
+                         "    VALUES (new.id, new.holder, new.address, new.phone);"
+                         " END;"
+                         "CREATE TRIGGER accounts_bulk_au"
+                         " AFTER UPDATE OF holder, estate, building, unit, room, phone"
+                         " ON accounts BEGIN"
+                         "  INSERT INTO accounts_fts (accounts_fts, rowid, holder, address, phone)"
+                         "    VALUES ('delete', old.id, old.holder, old.address, old.phone);"
+                         "  INSERT INTO accounts_fts (rowid, holder, address, phone)"
+                         "    VALUES (new.id, new.holder, new.address, new.phone);"
+                         " END;",
+                         error))
+    return FALSE;
   return vp_database_set_meta (db, META_BULK_LOAD, text, error);
 }
 
@@ -644,8 +664,11 @@ end_bulk_load (VpDatabase  *db,
       return FALSE;
     }
   sql = json_node_get_array (root);
-  /* What accounts_ai and accounts_au keep row by row, for the whole table. */
-  if (!vp_database_exec (db, "INSERT INTO accounts_fts (accounts_fts) VALUES ('rebuild')", error) ||
+  /* The search index is whole (the stand-ins kept it); the name
+   * suffixes, which accounts_ai and accounts_au keep row by row, are
+   * built for the whole table, in key order. */
+  if (!vp_database_exec (db, "DROP TRIGGER IF EXISTS accounts_bulk_ai;"
+                             "DROP TRIGGER IF EXISTS accounts_bulk_au", error) ||
       !vp_database_exec (db, "DELETE FROM name_suffixes", error) ||
       !vp_database_exec (db,
                          "INSERT INTO name_suffixes (suffix, account_id)"

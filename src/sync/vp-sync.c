@@ -281,6 +281,7 @@ pull_all (VpDatabase          *db,
       PageFetch f = { 0 };
       GThread *fetching = NULL;
       gboolean imported;
+      double t_import;
 
       if (page->more && g_strcmp0 (page->cursor, cursor) == 0)
         {
@@ -292,6 +293,7 @@ pull_all (VpDatabase          *db,
       if (page->more)
         fetching = fetch_start (&f, client, page->cursor, limit, cancellable);
       imported = vp_sync_store_import_page (db, page, &r->master, error);
+      t_import = g_timer_elapsed (t, NULL);
       if (fetching != NULL)
         {
           /* An import that failed stops the pull: the page fetched
@@ -307,9 +309,9 @@ pull_all (VpDatabase          *db,
           return FALSE;
         }
       r->master_pages++;
-      g_debug ("master page %" G_GINT64_FORMAT ": %u accounts imported in %.2f s"
-               " (the next page fetched meanwhile)",
-               r->master_pages, page->accounts->len, g_timer_elapsed (t, NULL));
+      g_debug ("master page %" G_GINT64_FORMAT ": %u accounts imported in %.2f s, then %.2f s"
+               " waiting for the next page",
+               r->master_pages, page->accounts->len, t_import, g_timer_elapsed (t, NULL) - t_import);
       r->hq_time = page->hq_time;
       rows += page->accounts->len + page->bills->len + page->tariffs->len + page->staff->len +
               page->blocked_cards->len;

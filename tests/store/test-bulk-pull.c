@@ -127,7 +127,13 @@ test_first_pull_builds_indexes_once (void)
   during = account_schema (env);
   g_assert_cmpstr (during, !=, schema);
   g_assert_null (strstr (during, "accounts_holder"));
-  g_assert_null (strstr (during, "accounts_ai"));
+  g_assert_null (strstr (during, "accounts_ai:"));
+  g_assert_null (strstr (during, "accounts_au:"));
+  g_assert_nonnull (strstr (during, "accounts_bulk_ai:"));
+  /* Searchable while it loads. */
+  g_assert_cmpint (vp_test_query_int (env->db, "SELECT count(*) FROM accounts_fts"
+                                               " WHERE accounts_fts MATCH '\"阳志远\"'"),
+                   ==, 300);
   g_assert_cmpint (vp_test_query_int (env->db, "SELECT count(*) FROM meta"
                                                " WHERE key = 'master_bulk_load'"), ==, 1);
   g_assert_cmpint (vp_test_query_int (env->db, "SELECT count(*) FROM sqlite_schema"
