@@ -20,6 +20,8 @@ struct _VpContext
   VpStaff    *staff;
   GSettings  *settings;   /* NULL: schema not installed */
   GCancellable *integrity_check;  /* the background check of db */
+  gboolean      integrity_started;
+  guint         integrity_fallback;  /* starts the check if nothing did */
   char       *journal_break;  /* the break's message, NULL: none */
 
   /* In-memory settings when there is no schema. */
@@ -66,6 +68,7 @@ vp_context_finalize (GObject *object)
   if (self->integrity_check != NULL)
     g_cancellable_cancel (self->integrity_check);
   g_clear_object (&self->integrity_check);
+  g_clear_handle_id (&self->integrity_fallback, g_source_remove);
   g_clear_object (&self->service);
   g_clear_object (&self->db);
   g_clear_pointer (&self->staff, vp_staff_free);
@@ -177,6 +180,10 @@ integrity_checked (GObject      *source,
   set_journal_break (self, broken ? broken->message : error->message);
 }
 
+#define INTEGRITY_FALLBACK_S 5
+
+static gboolean integrity_fallback (gpointer user_data);
+
 static void
 use_database (VpContext  *self,
               VpDatabase *db)
@@ -192,9 +199,36 @@ use_database (VpContext  *self,
   broken = vp_database_get_break (db);
   self->service = vp_service_new (db);
   set_journal_break (self, broken ? broken->message : NULL);
+  /* The check reads the whole file: it starts once the sign-in page is
+   * up (vp_context_check_integrity), so as not to compete with it, or
+   * after a few seconds whatever happens. */
   self->integrity_check = g_cancellable_new ();
-  vp_database_check_integrity_async (db, self->integrity_check, integrity_checked,
+  self->integrity_started = FALSE;
+  g_clear_handle_id (&self->integrity_fallback, g_source_remove);
+  self->integrity_fallback = g_timeout_add_seconds (INTEGRITY_FALLBACK_S, integrity_fallback, self);
+}
+
+void
+vp_context_check_integrity (VpContext *self)
+{
+  g_return_if_fail (VP_IS_CONTEXT (self));
+
+  if (self->db == NULL || self->integrity_started)
+    return;
+  self->integrity_started = TRUE;
+  g_clear_handle_id (&self->integrity_fallback, g_source_remove);
+  vp_database_check_integrity_async (self->db, self->integrity_check, integrity_checked,
                                      g_object_ref (self));
+}
+
+static gboolean
+integrity_fallback (gpointer user_data)
+{
+  VpContext *self = user_data;
+
+  self->integrity_fallback = 0;
+  vp_context_check_integrity (self);
+  return G_SOURCE_REMOVE;
 }
 
 static void
