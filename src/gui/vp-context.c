@@ -19,6 +19,9 @@ struct _VpContext
   VpService  *service;
   VpStaff    *staff;
   GSettings  *settings;   /* NULL: schema not installed */
+  GCancellable *integrity_check;  /* the background check of db */
+  gboolean      integrity_started;
+  guint         integrity_fallback;  /* starts the check if nothing did */
   char       *journal_break;  /* the break's message, NULL: none */
   GHashTable *printed;        /* seqs whose original receipt was printed */
 
@@ -68,6 +71,10 @@ vp_context_finalize (GObject *object)
 {
   VpContext *self = VP_CONTEXT (object);
 
+  if (self->integrity_check != NULL)
+    g_cancellable_cancel (self->integrity_check);
+  g_clear_object (&self->integrity_check);
+  g_clear_handle_id (&self->integrity_fallback, g_source_remove);
   g_clear_object (&self->service);
   g_clear_object (&self->db);
   g_clear_pointer (&self->staff, vp_staff_free);
@@ -146,7 +153,10 @@ static VpDatabase *
 open_checked (const char  *path,
               GError     **error)
 {
-  g_autoptr(VpDatabase) db = vp_database_open (path, VP_DATABASE_OPEN_CHECK_INTEGRITY, error);
+  /* No quick_check here: on a city's accounts it takes seconds. The
+   * file is checked in the background once the app is usable
+   * (use_database), and damage blocks money then (DESIGN §5). */
+  g_autoptr(VpDatabase) db = vp_database_open (path, VP_DATABASE_OPEN_DEFAULT, error);
 
   if (db == NULL)
     return NULL;
@@ -172,17 +182,75 @@ set_journal_break (VpContext  *self,
 }
 
 static void
+integrity_checked (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(VpContext) self = user_data;
+  g_autoptr(GError) error = NULL;
+  const GError *broken;
+
+  if (vp_database_check_integrity_finish (VP_DATABASE (source), result, &error))
+    return;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      VP_DATABASE (source) != self->db)
+    return;
+  /* The store has set the break already; the banner and every money
+   * page follow the context's journal-break. */
+  g_message ("%s", error->message);
+  broken = vp_database_get_break (self->db);
+  set_journal_break (self, broken ? broken->message : error->message);
+}
+
+#define INTEGRITY_FALLBACK_S 5
+
+static gboolean integrity_fallback (gpointer user_data);
+
+static void
 use_database (VpContext  *self,
               VpDatabase *db)
 {
   const GError *broken;
 
+  if (self->integrity_check != NULL)
+    g_cancellable_cancel (self->integrity_check);
+  g_clear_object (&self->integrity_check);
   g_clear_object (&self->service);
   g_set_object (&self->db, db);
   /* No worker touches db yet: reading its break here is safe. */
   broken = vp_database_get_break (db);
   self->service = vp_service_new (db);
   set_journal_break (self, broken ? broken->message : NULL);
+  /* The check reads the whole file: it starts once the sign-in page is
+   * up (vp_context_check_integrity), so as not to compete with it, or
+   * after a few seconds whatever happens. */
+  self->integrity_check = g_cancellable_new ();
+  self->integrity_started = FALSE;
+  g_clear_handle_id (&self->integrity_fallback, g_source_remove);
+  self->integrity_fallback = g_timeout_add_seconds (INTEGRITY_FALLBACK_S, integrity_fallback, self);
+}
+
+void
+vp_context_check_integrity (VpContext *self)
+{
+  g_return_if_fail (VP_IS_CONTEXT (self));
+
+  if (self->db == NULL || self->integrity_started)
+    return;
+  self->integrity_started = TRUE;
+  g_clear_handle_id (&self->integrity_fallback, g_source_remove);
+  vp_database_check_integrity_async (self->db, self->integrity_check, integrity_checked,
+                                     g_object_ref (self));
+}
+
+static gboolean
+integrity_fallback (gpointer user_data)
+{
+  VpContext *self = user_data;
+
+  self->integrity_fallback = 0;
+  vp_context_check_integrity (self);
+  return G_SOURCE_REMOVE;
 }
 
 static void

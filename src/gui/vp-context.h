@@ -56,6 +56,9 @@ void           vp_context_set_idle_lock_seconds (VpContext *self,
  * or NULL. Follows the database after every job run by vp_context_run();
  * emits notify::journal-break when it changes. */
 const char    *vp_context_get_journal_break (VpContext *self);
+/* Starts the background integrity check of the open database (once; the
+ * sign-in page calls it when it is up). A failure sets journal-break. */
+void           vp_context_check_integrity (VpContext *self);
 
 /* Something was written: screens showing counters reload. */
 void           vp_context_emit_changed   (VpContext   *self);

@@ -144,6 +144,59 @@ push_all (VpDatabase     *db,
     }
 }
 
+/* One page fetched on a thread of its own while the previous one is
+ * imported (issue 11): HQ's serving and the van's import overlap. The
+ * client is only ever used by one thread at a time: the fetch is joined
+ * before the client is used again. */
+typedef struct
+{
+  VpSyncClient *client;
+  char         *cursor;
+  guint         limit;
+  GCancellable *cancellable;
+  VpMasterPage *page;
+  GError       *error;
+} PageFetch;
+
+static gpointer
+fetch_thread (gpointer data)
+{
+  PageFetch *f = data;
+
+  f->page = vp_sync_client_pull (f->client, f->cursor, f->limit, f->cancellable, &f->error);
+  return NULL;
+}
+
+static GThread *
+fetch_start (PageFetch    *f,
+             VpSyncClient *client,
+             const char   *cursor,
+             guint         limit,
+             GCancellable *cancellable)
+{
+  f->client = client;
+  f->cursor = g_strdup (cursor);
+  f->limit = limit;
+  f->cancellable = cancellable;
+  f->page = NULL;
+  f->error = NULL;
+  return g_thread_new ("vp-pull", fetch_thread, f);
+}
+
+/* Joins the fetch; its page, or NULL and its error. */
+static VpMasterPage *
+fetch_finish (PageFetch  *f,
+              GThread    *thread,
+              GError    **error)
+{
+  g_thread_join (thread);
+  g_clear_pointer (&f->cursor, g_free);
+  if (f->page == NULL)
+    g_propagate_error (error, f->error);
+  f->error = NULL;
+  return g_steal_pointer (&f->page);
+}
+
 static gboolean
 pull_all (VpDatabase          *db,
           VpSyncClient        *client,
@@ -155,19 +208,23 @@ pull_all (VpDatabase          *db,
           GError             **error)
 {
   g_autofree char *cursor = vp_database_get_meta (db, VP_META_MASTER_CURSOR);
+  guint limit = options ? options->master_limit : 0;
+  g_autoptr(VpMasterPage) next = NULL;
   gint64 rows = 0;
 
   report (progress, progress_data, "pull", 0, -1);
+  next = vp_sync_client_pull (client, cursor, limit, cancellable, error);
+  if (next == NULL)
+    return FALSE;
   for (;;)
     {
-      g_autoptr(VpMasterPage) page = NULL;
+      g_autoptr(VpMasterPage) page = g_steal_pointer (&next);
       g_autoptr(GTimer) t = g_timer_new ();
-      double t_fetch;
+      PageFetch f = { 0 };
+      GThread *fetching = NULL;
+      gboolean imported;
+      double t_import;
 
-      page = vp_sync_client_pull (client, cursor, options ? options->master_limit : 0,
-                                  cancellable, error);
-      if (page == NULL)
-        return FALSE;
       if (page->more && g_strcmp0 (page->cursor, cursor) == 0)
         {
           g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_PROTOCOL,
@@ -175,16 +232,28 @@ pull_all (VpDatabase          *db,
                        "the same cursor");
           return FALSE;
         }
-      t_fetch = g_timer_elapsed (t, NULL);
-      if (!vp_sync_store_import_page (db, page, &r->master, error))
+      if (page->more)
+        fetching = fetch_start (&f, client, page->cursor, limit, cancellable);
+      imported = vp_sync_store_import_page (db, page, &r->master, error);
+      t_import = g_timer_elapsed (t, NULL);
+      if (fetching != NULL)
+        {
+          /* An import that failed stops the pull: the page fetched
+           * meanwhile is dropped (it is asked for again next time). */
+          next = fetch_finish (&f, fetching, imported ? error : NULL);
+          if (imported && next == NULL)
+            return FALSE;
+        }
+      if (!imported)
         {
           g_prefix_error (error, "Master data page %" G_GINT64_FORMAT " could not be imported: ",
                           r->master_pages + 1);
           return FALSE;
         }
       r->master_pages++;
-      g_debug ("master page %" G_GINT64_FORMAT ": %u accounts fetched in %.2f s, imported in %.2f s",
-               r->master_pages, page->accounts->len, t_fetch, g_timer_elapsed (t, NULL) - t_fetch);
+      g_debug ("master page %" G_GINT64_FORMAT ": %u accounts imported in %.2f s, then %.2f s"
+               " waiting for the next page",
+               r->master_pages, page->accounts->len, t_import, g_timer_elapsed (t, NULL) - t_import);
       r->hq_time = page->hq_time;
       rows += page->accounts->len + page->bills->len + page->tariffs->len + page->staff->len +
               page->blocked_cards->len;

@@ -21,6 +21,7 @@
 #include "vp-validate.h"
 #include "vp-migrations.h"
 #include "vp-journal-store.h"
+#include "vp-sync-store.h"
 
 struct _VpDatabase
 {
@@ -552,6 +553,14 @@ vp_database_check_writable (VpDatabase  *self,
     }
   if (self->broken == NULL)
     return TRUE;
+  /* A damaged file cannot be acknowledged (vp_journal_store_acknowledge_break):
+   * its message already says to restore. */
+  if (self->broken->domain != VP_JOURNAL_ERROR)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                   _("Nothing can be saved: %s (vanpos-cli restore)"), self->broken->message);
+      return FALSE;
+    }
   g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
                _("Nothing can be saved: %s. A supervisor must acknowledge this "
                  "(vanpos-cli acknowledge-break) or restore the latest backup "
@@ -560,16 +569,28 @@ vp_database_check_writable (VpDatabase  *self,
   return FALSE;
 }
 
+/* Under the lock: the background integrity check may set the break
+ * from its thread (it only ever goes from none to one there). */
 const GError *
 vp_database_get_break (VpDatabase *self)
 {
-  return self->broken;
+  const GError *broken;
+
+  vp_database_lock (self);
+  broken = self->broken;
+  vp_database_unlock (self);
+  return broken;
 }
 
 gint64
 vp_database_get_break_seq (VpDatabase *self)
 {
-  return self->broken_seq;
+  gint64 seq;
+
+  vp_database_lock (self);
+  seq = self->broken_seq;
+  vp_database_unlock (self);
+  return seq;
 }
 
 const VpAnchor *
@@ -870,27 +891,56 @@ vp_database_set_meta (VpDatabase  *self,
   return ok;
 }
 
-gboolean
-vp_database_check_integrity (VpDatabase  *self,
-                             GError     **error)
+static int
+check_cancelled (void *cancellable)
+{
+  return g_cancellable_is_cancelled (cancellable);
+}
+
+/* PRAGMA quick_check on db: TRUE if it says "ok". Damage is one line
+ * (SQLite lists every damaged cell). A progress handler stops it when
+ * cancellable is cancelled (G_IO_ERROR_CANCELLED). */
+static gboolean
+quick_check (sqlite3       *db,
+             GCancellable  *cancellable,
+             GError       **error)
 {
   sqlite3_stmt *stmt = NULL;
   g_autofree char *result = NULL;
   int rc;
 
-  rc = sqlite3_prepare_v2 (self->db, "PRAGMA quick_check", -1, &stmt, NULL);
-  if (rc != SQLITE_OK)
-    return vp_database_set_error (self, rc, error);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    result = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  if (cancellable != NULL)
+    sqlite3_progress_handler (db, 10000, check_cancelled, cancellable);
+  rc = sqlite3_prepare_v2 (db, "PRAGMA quick_check", -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        result = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+    }
   sqlite3_finalize (stmt);
+  if (cancellable != NULL)
+    sqlite3_progress_handler (db, 0, NULL, NULL);
+
+  if (rc == SQLITE_INTERRUPT && g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   if (rc != SQLITE_ROW)
-    return vp_database_set_error (self, rc, error);
+    {
+      int primary = rc & 0xff;
+
+      /* Damage that stops the check is damage too. */
+      if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB || primary == SQLITE_IOERR)
+        result = g_strdup (sqlite3_errmsg (db));
+      else
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
+                       _("The database could not be checked: %s"), sqlite3_errmsg (db));
+          return FALSE;
+        }
+    }
   if (g_strcmp0 (result, "ok") != 0)
     {
-      /* One line: SQLite lists every damaged cell. */
-      g_auto(GStrv) lines = g_strsplit (result, "\n", 3);
+      g_auto(GStrv) lines = g_strsplit (result ? result : "?", "\n", 3);
       const char *first = lines[0] && g_str_has_prefix (lines[0], "***") && lines[1] ? lines[1]
                                                                                   : lines[0];
 
@@ -900,6 +950,99 @@ vp_database_check_integrity (VpDatabase  *self,
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+vp_database_check_integrity (VpDatabase  *self,
+                             GError     **error)
+{
+  gboolean ok;
+
+  vp_database_lock (self);
+  ok = quick_check (self->db, NULL, error);
+  vp_database_unlock (self);
+  return ok;
+}
+
+static void
+integrity_thread (GTask        *task,
+                  gpointer      source,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  VpDatabase *self = source;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (self->read_only_cause != NULL)
+    {
+      /* The read-only fallback's connection may be the only way in; no
+       * money is taken on it anyway. */
+      vp_database_lock (self);
+      ok = quick_check (self->db, cancellable, &error);
+      vp_database_unlock (self);
+    }
+  else
+    {
+      sqlite3 *db = NULL;
+      int rc;
+
+      /* A connection of its own: in WAL mode it reads a snapshot while
+       * the van's connection goes on reading and writing. */
+      rc = sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+      if (rc == SQLITE_OK)
+        {
+          sqlite3_extended_result_codes (db, 1);
+          sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+          ok = quick_check (db, cancellable, &error);
+        }
+      else
+        {
+          ok = FALSE;
+          g_set_error (&error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
+                       _("The database could not be checked: %s"),
+                       db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+        }
+      sqlite3_close_v2 (db);
+    }
+  if (ok)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  /* Money stops here, as for a journal break (DESIGN §5): damage is also
+   * remembered beside the key, so the CLI refuses to write too. */
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      vp_database_lock (self);
+      vp_database_set_break (self, error, 0);
+      vp_database_unlock (self);
+    }
+  g_task_return_error (task, error);
+}
+
+void
+vp_database_check_integrity_async (VpDatabase          *self,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (VP_IS_DATABASE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, vp_database_check_integrity_async);
+  g_task_run_in_thread (task, integrity_thread);
+}
+
+gboolean
+vp_database_check_integrity_finish (VpDatabase    *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static char *
@@ -1262,6 +1405,16 @@ vp_database_open (const char          *path,
   self->schema_before = vp_database_query_int (self, "PRAGMA user_version", 0);
   if (!(flags & VP_DATABASE_OPEN_READONLY) && !vp_migrations_run (self, error))
     return NULL;
+  /* A first pull of master data that stopped half-way left the account
+   * indexes dropped (vp-sync-store.c); never run on them like that. */
+  if (!(flags & VP_DATABASE_OPEN_READONLY))
+    {
+      g_autoptr(GError) bulk_error = NULL;
+
+      if (!vp_sync_store_finish_bulk_load (self, &bulk_error))
+        g_message ("%s: the account indexes could not be rebuilt yet: %s", path,
+                   bulk_error->message);
+    }
 
   if (!load_identity (self, error))
     return NULL;

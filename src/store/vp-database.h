@@ -44,7 +44,9 @@ typedef enum
 typedef enum
 {
   VP_DATABASE_OPEN_DEFAULT         = 0,
-  VP_DATABASE_OPEN_CHECK_INTEGRITY = 1 << 0, /* PRAGMA quick_check at open */
+  VP_DATABASE_OPEN_CHECK_INTEGRITY = 1 << 0, /* PRAGMA quick_check at open (the app checks
+                                              * in the background instead, see
+                                              * vp_database_check_integrity_async) */
   VP_DATABASE_OPEN_READONLY        = 1 << 1,
 } VpDatabaseOpenFlags;
 
@@ -112,8 +114,22 @@ gboolean      vp_database_set_meta      (VpDatabase  *self,
                                          const char  *value,
                                          GError     **error);
 
+/* PRAGMA quick_check; VP_STORE_ERROR_CORRUPT (one line) on damage. */
 gboolean      vp_database_check_integrity (VpDatabase *self,
                                            GError    **error);
+/* The same check in a thread, on a connection of its own, so the app is
+ * usable at once on a large file (issue 11). If it fails (not cancelled)
+ * the failure is set as the break (vp_database_set_break) before the
+ * callback runs: every write is refused from then on, and damage is
+ * remembered beside the key for the CLI. The callback runs in the
+ * thread-default main context of the caller. */
+void          vp_database_check_integrity_async  (VpDatabase          *self,
+                                                  GCancellable        *cancellable,
+                                                  GAsyncReadyCallback  callback,
+                                                  gpointer             user_data);
+gboolean      vp_database_check_integrity_finish (VpDatabase    *self,
+                                                  GAsyncResult  *result,
+                                                  GError       **error);
 /* Online backup to dest (a new file), via sqlite3_backup_*, with the van
  * key (dest.vankey, 0600) and the anchor (dest.anchor) beside it. */
 gboolean      vp_database_backup        (VpDatabase  *self,

@@ -626,6 +626,159 @@ upsert_bill (VpDatabase          *db,
   return TRUE;
 }
 
+/* --- bulk load of the first pull (issue 11) ---------------------------------
+ *
+ * A van's first pull brings a whole city (1,000,000 accounts) into an
+ * empty accounts table. Row by row, every secondary index on accounts, the
+ * search index (FTS5) and the name suffixes that the triggers keep take
+ * random-order inserts, and those dominated the pull. So when the first
+ * page arrives for an empty table and more pages follow, its transaction
+ * drops the secondary indexes and the two search triggers (the unique
+ * indexes on number and card number stay: they keep the data right while
+ * it loads), and notes their SQL in meta. Stand-in triggers keep only the
+ * search index (rows arrive in id order, which FTS5 takes cheaply, and the
+ * pages' import has time to spare while the next page is fetched); the
+ * last page's transaction builds the indexes again once, sorted, and the
+ * name suffixes from the table. Each page is still one transaction, and
+ * the stand-ins live in the database, so a row any process writes during
+ * the load is searchable.
+ *
+ * If the pull stops half-way, the next page of the resumed pull goes on
+ * in the same mode; vp_database_open() rebuilds at once when it finds the
+ * note, so the van never runs for long on a half-indexed table. The SQL is
+ * taken from the schema and replayed verbatim (as vp_demo_populate does),
+ * so whatever the migrations define comes back unchanged. */
+#define META_BULK_LOAD "master_bulk_load"
+#define BULK_LOAD_MIN_ROWS 1000
+
+static gboolean
+begin_bulk_load (VpDatabase  *db,
+                 GError     **error)
+{
+  g_autoptr(GPtrArray) drops = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = vp_database_prepare (db, "SELECT type, name, sql FROM sqlite_schema"
+                                  " WHERE ((type = 'index' AND tbl_name = 'accounts')"
+                                  " OR (type = 'trigger' AND name IN ('accounts_ai', 'accounts_au')))"
+                                  " AND sql IS NOT NULL", error);
+  if (stmt == NULL)
+    return FALSE;
+  json_builder_begin_array (b);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_ptr_array_add (drops, g_strdup_printf ("DROP %s \"%s\"",
+                                               (const char *)sqlite3_column_text (stmt, 0),
+                                               (const char *)sqlite3_column_text (stmt, 1)));
+      json_builder_add_string_value (b, (const char *)sqlite3_column_text (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return vp_database_set_error (db, rc, error);
+  json_builder_end_array (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  for (guint i = 0; i < drops->len; i++)
+    if (!vp_database_exec (db, drops->pdata[i], error))
+      return FALSE;
+  /* The search-index half of accounts_ai and accounts_au (vp-migrations.c). */
+  if (!vp_database_exec (db,
+                         "CREATE TRIGGER accounts_bulk_ai AFTER INSERT ON accounts BEGIN"
+                         "  INSERT INTO accounts_fts (rowid, holder, address, phone)"
+                         "    VALUES (new.id, new.holder, new.address, new.phone);"
+                         " END;"
+                         "CREATE TRIGGER accounts_bulk_au"
+                         " AFTER UPDATE OF holder, estate, building, unit, room, phone"
+                         " ON accounts BEGIN"
+                         "  INSERT INTO accounts_fts (accounts_fts, rowid, holder, address, phone)"
+                         "    VALUES ('delete', old.id, old.holder, old.address, old.phone);"
+                         "  INSERT INTO accounts_fts (rowid, holder, address, phone)"
+                         "    VALUES (new.id, new.holder, new.address, new.phone);"
+                         " END;",
+                         error))
+    return FALSE;
+  return vp_database_set_meta (db, META_BULK_LOAD, text, error);
+}
+
+/* In the caller's transaction. */
+static gboolean
+end_bulk_load (VpDatabase  *db,
+               const char  *note,
+               GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonArray *sql;
+  sqlite3_stmt *stmt;
+
+  if (!json_parser_load_from_data (parser, note, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED,
+                   "The note of an unfinished master data load is unreadable");
+      return FALSE;
+    }
+  sql = json_node_get_array (root);
+  /* The search index is whole (the stand-ins kept it); the name
+   * suffixes, which accounts_ai and accounts_au keep row by row, are
+   * built for the whole table, in key order. */
+  if (!vp_database_exec (db, "DROP TRIGGER IF EXISTS accounts_bulk_ai;"
+                             "DROP TRIGGER IF EXISTS accounts_bulk_au", error) ||
+      !vp_database_exec (db, "DELETE FROM name_suffixes", error) ||
+      !vp_database_exec (db,
+                         "INSERT INTO name_suffixes (suffix, account_id)"
+                         " SELECT substr (a.holder, n.n), a.id FROM accounts a,"
+                         "  (SELECT 2 AS n UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) n"
+                         " WHERE n.n <= length (a.holder) ORDER BY 1, 2",
+                         error))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (sql); i++)
+    if (!vp_database_exec (db, json_array_get_string_element (sql, i), error))
+      return FALSE;
+  stmt = vp_database_prepare (db, "DELETE FROM meta WHERE key = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, META_BULK_LOAD, -1, SQLITE_STATIC);
+  return vp_store_step_done (db, stmt, error);
+}
+
+gboolean
+vp_sync_store_finish_bulk_load (VpDatabase  *db,
+                                GError     **error)
+{
+  g_autofree char *note = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), FALSE);
+
+  vp_database_lock (db);
+  note = vp_database_get_meta (db, META_BULK_LOAD);
+  if (note == NULL)
+    {
+      vp_database_unlock (db);
+      return TRUE;
+    }
+  if (!vp_database_begin (db, error))
+    {
+      vp_database_unlock (db);
+      return FALSE;
+    }
+  /* Read again inside the transaction: another process may have ended it. */
+  g_clear_pointer (&note, g_free);
+  note = vp_database_get_meta (db, META_BULK_LOAD);
+  ok = (note == NULL || end_bulk_load (db, note, error)) && vp_database_commit (db, error);
+  if (!ok)
+    vp_database_rollback (db);
+  vp_database_unlock (db);
+  return ok;
+}
+
 static gboolean
 import_page_tx (VpDatabase          *db,
                 const VpMasterPage  *page,
@@ -635,10 +788,19 @@ import_page_tx (VpDatabase          *db,
   g_autoptr(GHashTable) pending = NULL;
   sqlite3_stmt *stmt;
 
+  g_autofree char *bulk = vp_database_get_meta (db, META_BULK_LOAD);
+
   if (!apply_renames (db, page->renames, &stats->renamed, error))
     return FALSE;
   if ((pending = pending_account_ids (db, error)) == NULL)
     return FALSE;
+  if (bulk == NULL && page->more && page->accounts->len >= BULK_LOAD_MIN_ROWS &&
+      vp_database_query_int (db, "SELECT EXISTS (SELECT 1 FROM accounts)", 1) == 0)
+    {
+      if (!begin_bulk_load (db, error))
+        return FALSE;
+      bulk = vp_database_get_meta (db, META_BULK_LOAD);
+    }
 
   for (guint i = 0; i < page->accounts->len; i++)
     if (!upsert_account (db, g_ptr_array_index (page->accounts, i), pending, stats, error))
@@ -729,6 +891,8 @@ import_page_tx (VpDatabase          *db,
       stats->blocked_cards++;
     }
 
+  if (bulk != NULL && !page->more && !end_bulk_load (db, bulk, error))
+    return FALSE;
   return vp_database_set_meta (db, VP_META_MASTER_CURSOR, page->cursor, error) &&
          set_meta_int (db, VP_META_LAST_HQ_TIME, page->hq_time, error);
 }

@@ -198,4 +198,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpPushAck, vp_push_ack_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpMasterPage, vp_master_page_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpSyncConfig, vp_sync_config_free)
 
+/* Ends a bulk load of master data left unfinished by a pull that stopped
+ * half-way (see vp-sync-store.c): the account indexes, the search index
+ * and the name suffixes are built again. Nothing to do (TRUE) otherwise.
+ * vp_database_open() calls it. */
+gboolean         vp_sync_store_finish_bulk_load (VpDatabase  *db,
+                                                 GError     **error);
+
 G_END_DECLS

@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "vp-test-util.h"
 #include "vp-migrations.h"
@@ -194,6 +195,149 @@ test_integrity_check_catches_corruption (void)
   db = vp_database_open (copy, VP_DATABASE_OPEN_CHECK_INTEGRITY, &error);
   g_assert_null (db);
   g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT);
+}
+
+static void
+copy_file (const char *from,
+           const char *to)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (from, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (to, data, len, NULL));
+  g_assert_cmpint (g_chmod (to, 0600), ==, 0);
+}
+
+static void
+check_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GError **out = user_data;
+
+  if (vp_database_check_integrity_finish (VP_DATABASE (source), result, out))
+    *out = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NONE, "passed");
+}
+
+/* Runs the background check to its end; its error (or "passed"). */
+static GError *
+check_in_background (VpDatabase *db)
+{
+  GError *result = NULL;
+
+  vp_database_check_integrity_async (db, NULL, check_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return result;
+}
+
+/* Issue 11: the app opens a damaged file at once and checks it in the
+ * background; once the check has reported, money is refused with one
+ * line, and the CLI refuses to write to the file too. */
+static void
+test_integrity_checked_in_background (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpTestEnv) env = vp_test_env_new (3000);
+  g_autoptr(VpDatabase) db = NULL;
+  g_autoptr(VpJournalEntry) shift = NULL;
+  g_autoptr(VpJournalEntry) e = NULL;
+  g_autoptr(GError) checked = NULL;
+  g_autofree char *copy = g_build_filename (env->dir, "copy.db", NULL);
+  g_autofree char *acct = NULL;
+  g_autofree char *cli = vp_test_cli_path ();
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *line = NULL;
+  gint64 page_size = vp_test_query_int (env->db, "PRAGMA page_size");
+  gint64 root = vp_test_query_int (env->db, "SELECT rootpage FROM sqlite_schema"
+                                            " WHERE name = 'accounts_holder'");
+  const char *suffixes[] = { "", ".vankey", ".anchor" };
+  gint64 seq;
+  int status = 0;
+
+  acct = vp_test_add_account (env->db, 3409000011, "周建国", "13911112222", "光明社区", "3", "2",
+                              "501", VP_SERVICE_GAS, VP_METER_POSTPAID,
+                              VP_TARIFF_CLASS_RESIDENTIAL, 0);
+  {
+    g_autoptr(VpAccount) a = vp_test_get_account (env->db, acct);
+
+    g_assert_true (vp_account_store_add_bill (env->db, a->id, "2026-08", 10000, &error));
+    g_assert_no_error (error);
+  }
+  shift = vp_shift_store_open (env->db, env->op, 50000, &error);
+  g_assert_no_error (error);
+  seq = vp_journal_store_last_seq (env->db);
+
+  /* Closing the last connection checkpoints the WAL into the file. */
+  g_clear_object (&env->db);
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *from = g_strconcat (env->path, suffixes[i], NULL);
+      g_autofree char *to = g_strconcat (copy, suffixes[i], NULL);
+
+      copy_file (from, to);
+    }
+  g_assert_cmpint (root, >, 1);
+  corrupt_page (copy, root, page_size);
+
+  /* It opens, without a check, and nothing is blocked yet. */
+  db = vp_database_open (copy, VP_DATABASE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (db);
+  g_assert_null (vp_database_get_break (db));
+
+  checked = check_in_background (db);
+  g_assert_error (checked, VP_STORE_ERROR, VP_STORE_ERROR_CORRUPT);
+  g_assert_true (g_str_has_prefix (checked->message, "Database integrity check failed ("));
+  g_assert_true (g_str_has_suffix (checked->message, "); restore the latest backup"));
+  g_assert_null (strchr (checked->message, '\n'));
+  g_assert_nonnull (vp_database_get_break (db));
+  g_assert_cmpstr (vp_database_get_break (db)->message, ==, checked->message);
+
+  /* Money is refused, with the check's one line, and nothing is written. */
+  e = vp_bill_store_pay (db, env->op, acct, 10000, VP_PAYMENT_CASH, NULL, &error);
+  g_assert_null (e);
+  g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED);
+  g_assert_nonnull (strstr (error->message, checked->message));
+  g_assert_null (strchr (error->message, '\n'));
+  g_clear_error (&error);
+  g_assert_cmpint (vp_journal_store_last_seq (db), ==, seq);
+  g_clear_object (&db);
+
+  /* The CLI refuses to write to it: DAMAGED (7), one line. */
+  {
+    const char *argv[] = { cli, "--db", copy, "pay", acct, "100.00", "--method", "cash", "--staff", "op01",
+                           "--pin", "1234", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                                 &err, &status, &error));
+    g_assert_no_error (error);
+  }
+  g_test_message ("cli: %s%s", out, err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 7);
+  g_assert_cmpstr (out, ==, "");
+  line = g_strdup_printf ("vanpos-cli: Nothing can be saved: %s (vanpos-cli restore)\n",
+                          checked->message);
+  g_assert_cmpstr (err, ==, line);
+
+  /* The next open knows it from the anchor, before any check. */
+  db = vp_database_open (copy, VP_DATABASE_OPEN_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_error ((GError *)vp_database_get_break (db), VP_STORE_ERROR, VP_STORE_ERROR_DAMAGED);
+  g_assert_cmpint (vp_journal_store_last_seq (db), ==, seq);
+}
+
+/* An intact file passes the background check and blocks nothing. */
+static void
+test_integrity_background_passes (void)
+{
+  g_autoptr(VpTestEnv) env = vp_test_env_new (300);
+  g_autoptr(GError) checked = check_in_background (env->db);
+
+  g_assert_error (checked, G_IO_ERROR, G_IO_ERROR_NONE);
+  g_assert_null (vp_database_get_break (env->db));
 }
 
 typedef struct
@@ -609,6 +753,8 @@ main (int   argc,
   g_test_add_func ("/database/newer-schema", test_newer_schema_refused);
   g_test_add_func ("/database/pragmas", test_pragmas);
   g_test_add_func ("/database/integrity", test_integrity_check_catches_corruption);
+  g_test_add_func ("/database/integrity-background", test_integrity_checked_in_background);
+  g_test_add_func ("/database/integrity-background-passes", test_integrity_background_passes);
   g_test_add_func ("/database/busy-retry", test_busy_retry_waits);
   g_test_add_func ("/database/busy-forever", test_busy_forever_fails);
   g_test_add_func ("/database/demo-keeps-schema", test_demo_keeps_schema);
