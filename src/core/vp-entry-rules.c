@@ -4,6 +4,7 @@
  */
 
 #include "vp-entry-rules.h"
+#include "vp-payload-private.h"
 
 #include <string.h>
 
@@ -25,67 +26,9 @@ struct _VpEntryKind
   VpEntryCheck     check;   /* NULL: the ledger's rules are all */
 };
 
-static gboolean
-bad (GError    **error,
-     const char *kind,
-     const char *member,
-     const char *what)
-{
-  g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID,
-               _("%s payload: “%s” %s"), kind, member, what);
-  return FALSE;
-}
-
-/* An integer member within [min, max]; absent is 0 unless required. */
-static gboolean
-int_in (JsonObject *o,
-        const char *kind,
-        const char *member,
-        gboolean    required,
-        gint64      min,
-        gint64      max,
-        gint64     *out,
-        GError    **error)
-{
-  JsonNode *n = json_object_get_member (o, member);
-  gint64 v;
-
-  if (out)
-    *out = 0;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
-    {
-      return required ? bad (error, kind, member, _("is missing")) : TRUE;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
-    return bad (error, kind, member, _("is not an integer"));
-  v = json_node_get_int (n);
-  if (v < min || v > max)
-    return bad (error, kind, member, _("is out of range"));
-  if (out)
-    *out = v;
-  return TRUE;
-}
-
-/* A string member; NULL and FALSE when it is required and missing or
- * when it is there and not a string. */
-static gboolean
-str_in (JsonObject  *o,
-        const char  *kind,
-        const char  *member,
-        gboolean     required,
-        const char **out,
-        GError     **error)
-{
-  JsonNode *n = json_object_get_member (o, member);
-
-  *out = NULL;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
-    return required ? bad (error, kind, member, _("is missing")) : TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return bad (error, kind, member, _("is not a string"));
-  *out = json_node_get_string (n);
-  return TRUE;
-}
+#define bad vp_payload_bad
+#define int_in vp_payload_int
+#define str_in vp_payload_str
 
 static gboolean
 account_in (JsonObject  *o,

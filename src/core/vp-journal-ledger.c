@@ -11,20 +11,11 @@
 
 #include "vp-journal-entry.h"
 #include "vp-money.h"
+#include "vp-payload-private.h"
 
-static gboolean
-bad (GError    **error,
-     const char *kind,
-     const char *member,
-     const char *what)
-{
-  g_set_error (error, VP_JOURNAL_ERROR, VP_JOURNAL_ERROR_INVALID,
-               _("%s payload: “%s” %s"), kind, member, what);
-  return FALSE;
-}
+#define bad vp_payload_bad
 
-/* An integer member; absent is 0 unless required. JSON reals and strings
- * are refused: money is integer fen. */
+/* An integer member; absent is 0 unless required (vp-payload-private.h). */
 static gboolean
 get_int (JsonObject *o,
          const char *kind,
@@ -33,15 +24,7 @@ get_int (JsonObject *o,
          gint64     *out,
          GError    **error)
 {
-  JsonNode *n = json_object_get_member (o, member);
-
-  *out = 0;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
-    return required ? bad (error, kind, member, _("is missing")) : TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
-    return bad (error, kind, member, _("is not an integer"));
-  *out = json_node_get_int (n);
-  return TRUE;
+  return vp_payload_int (o, kind, member, required, G_MININT64, G_MAXINT64, out, error);
 }
 
 static gboolean
