@@ -405,6 +405,20 @@ vp_recovery_item_free (VpRecoveryItem *item)
   g_free (item);
 }
 
+/* Crash tests (VP_CARD_CRASH): the next commit dies before or just after
+ * it when the named point is asked for. */
+static void
+arm_commit_crash (const char *before,
+                  const char *after)
+{
+  const char *v = g_getenv ("VP_CARD_CRASH");
+
+  if (v != NULL && g_str_equal (v, before))
+    g_setenv ("VP_CRASH_BEFORE_COMMIT", "1", TRUE);
+  else if (v != NULL && g_str_equal (v, after))
+    g_setenv ("VP_CRASH_AFTER_COMMIT", "1", TRUE);
+}
+
 /* Journals the outcome for t. Returns the CONFIRM/VOID entry, NULL for
  * WAITING (no error) or on failure (error set). */
 static VpJournalEntry *
@@ -420,13 +434,8 @@ apply_outcome (VpService         *self,
 
   if (outcome == VP_RECOVERY_CONFIRMED)
     {
-      const char *v = g_getenv ("VP_CARD_CRASH");
-
       /* Crash tests: die inside the CONFIRM transaction's commit. */
-      if (v != NULL && g_str_equal (v, "confirm-commit"))
-        g_setenv ("VP_CRASH_BEFORE_COMMIT", "1", TRUE);
-      else if (v != NULL && g_str_equal (v, "after-confirm-commit"))
-        g_setenv ("VP_CRASH_AFTER_COMMIT", "1", TRUE);
+      arm_commit_crash ("confirm-commit", "after-confirm-commit");
       return vp_topup_store_confirm (db, staff, t->intent_seq, error);
     }
   /* decide() voids only a card it read: blank, or its record's counter. */
@@ -505,13 +514,8 @@ apply_reversal_outcome (VpService             *self,
 
   if (outcome == VP_RECOVERY_CONFIRMED)
     {
-      const char *v = g_getenv ("VP_CARD_CRASH");
-
       /* Crash tests: die inside the void's commit. */
-      if (v != NULL && g_str_equal (v, "reversal-confirm-commit"))
-        g_setenv ("VP_CRASH_BEFORE_COMMIT", "1", TRUE);
-      else if (v != NULL && g_str_equal (v, "reversal-after-confirm-commit"))
-        g_setenv ("VP_CRASH_AFTER_COMMIT", "1", TRUE);
+      arm_commit_crash ("reversal-confirm-commit", "reversal-after-confirm-commit");
       return vp_topup_store_reversal_confirm (db, staff, r->reversal_seq, error);
     }
   if (outcome == VP_RECOVERY_VOIDED)
