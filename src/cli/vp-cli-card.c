@@ -352,7 +352,7 @@ card_topup (VpCli *cli, int argc, char **argv)
   progress.json = card_json;
   entry = vp_service_card_topup_full (cli->service, staff, argv[1], amount, volume,
                                       from_credit ? VP_TOPUP_FROM_CREDIT : 0,
-                                      method != NULL ? &m : NULL, ref,
+                                      method != NULL ? &m : NULL, ref, 0,
                                       vp_cli_topup_progress, &progress, NULL, &error);
   if (entry == NULL)
     return card_fail (cli, error);

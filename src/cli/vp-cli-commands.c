@@ -497,12 +497,15 @@ cmd_topup (VpCli *cli, int argc, char **argv)
   g_autofree char *ref = NULL;
   g_autofree char *amount_text = NULL;
   g_autofree char *volume_text = NULL;
+  g_autofree char *tendered_text = NULL;
   VpPaymentMethod m;
-  VpMoney amount = 0;
+  VpMoney amount = 0, tendered = 0;
   VpVolume volume = 0;
   gboolean from_credit = FALSE;
   GOptionEntry entries[] = {
     { "amount", 0, 0, G_OPTION_ARG_STRING, &amount_text, "Money to spend", "AMOUNT" },
+    { "tendered", 0, 0, G_OPTION_ARG_STRING, &tendered_text,
+      "Cash handed over (cash only; change is recorded)", "AMOUNT" },
     { "from-credit", 0, 0, G_OPTION_ARG_NONE, &from_credit,
       "Pay with the account's credit first (--method only for the rest)", NULL },
     { "volume", 0, 0, G_OPTION_ARG_STRING, &volume_text, "Volume to buy in m³", "M3" },
@@ -532,6 +535,8 @@ cmd_topup (VpCli *cli, int argc, char **argv)
     }
   if (method != NULL || !from_credit)
     FAIL_IF (!vp_cli_parse_method (method, &m, &error));
+  if (tendered_text != NULL)
+    FAIL_IF (!parse_amount_arg (tendered_text, "the cash tendered", TRUE, &tendered, &error));
   FAIL_IF (!vp_cli_open (cli, TRUE, &error));
   staff = vp_cli_login (cli, opt_staff, opt_pin, &error);
   FAIL_IF (staff == NULL);
@@ -539,7 +544,7 @@ cmd_topup (VpCli *cli, int argc, char **argv)
   progress.json = opt_json;
   return finish_entry (cli, vp_service_card_topup_full (cli->service, staff, argv[1], amount, volume,
                                                         from_credit ? VP_TOPUP_FROM_CREDIT : 0,
-                                                        method != NULL ? &m : NULL, ref,
+                                                        method != NULL ? &m : NULL, ref, tendered,
                                                         vp_cli_topup_progress, &progress, NULL,
                                                         &error),
                        &error);

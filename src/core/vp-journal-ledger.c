@@ -129,7 +129,7 @@ vp_journal_ledger_from_payload (const char      *kind,
   if (out->shift < 0)
     return bad (error, kind, "shift", _("is out of range"));
 
-  if (strcmp (kind, VP_KIND_PAY) == 0)
+  if (strcmp (kind, VP_KIND_PAY) == 0 || strcmp (kind, VP_KIND_TOPUP_INTENT) == 0)
     {
       VpMoney tendered, change;
 
@@ -146,8 +146,6 @@ vp_journal_ledger_from_payload (const char      *kind,
         return bad (error, kind, "tendered", _("does not match the amount and change"));
       return TRUE;
     }
-  if (strcmp (kind, VP_KIND_TOPUP_INTENT) == 0)
-    return sale (payload, kind, "amount", out, error);
   if (strcmp (kind, VP_KIND_ACCOUNT_OPEN) == 0 || strcmp (kind, VP_KIND_CARD_REISSUE) == 0)
     return sale (payload, kind, "fee", out, error);
   /* Change of holder: arrears_settled is money taken for the old

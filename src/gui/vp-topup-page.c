@@ -26,6 +26,7 @@ struct _VpTopupPage
   GtkWidget    *quote_grid;
   GtkWidget    *method_box;
   GtkWidget    *reference_entry;
+  GtkWidget    *tendered_entry;
   GtkWidget    *credit_check;
   GtkWidget    *confirm_button;
   GtkLabel     *insert_label;
@@ -52,6 +53,7 @@ struct _VpTopupPage
   VpVolume      volume;
   VpMoney       credit;      /* the account's credit when last quoted */
   VpMoney       quote_amount;
+  VpMoney       tendered;    /* cash handed over for the confirmed request */
   VpVolume      quote_volume;
   char         *card_number;
   gboolean      busy;
@@ -351,6 +353,8 @@ method_changed (VpTopupPage *self)
   gtk_widget_set_visible (self->method_box, !pays_all);
   gtk_widget_set_visible (self->reference_entry,
                           !pays_all && vp_gui_toggle_group_get (self->methods) != VP_PAYMENT_CASH);
+  gtk_widget_set_visible (self->tendered_entry,
+                          !pays_all && vp_gui_toggle_group_get (self->methods) == VP_PAYMENT_CASH);
 }
 
 /* --- the two-phase write --------------------------------------------- */
@@ -365,6 +369,7 @@ typedef struct
   gboolean        has_method;     /* FALSE: the credit pays it all */
   gboolean        from_credit;
   char           *reference;
+  VpMoney         tendered;       /* cash handed over; 0: not given */
   VpStaff        *approver;       /* a supervisor approving an offline cap, or NULL */
   GWeakRef        page;
 } TopupData;
@@ -451,7 +456,7 @@ topup_job (VpService     *service,
   vp_service_set_limit_approver (service, d->approver);
   entry = vp_service_card_topup_full (service, d->staff, d->number, d->amount, d->volume,
                                       d->from_credit ? VP_TOPUP_FROM_CREDIT : 0,
-                                      d->has_method ? &d->method : NULL, d->reference,
+                                      d->has_method ? &d->method : NULL, d->reference, d->tendered,
                                       topup_progress, d, cancellable, error);
   vp_service_set_limit_approver (service, NULL);
   return entry;
@@ -526,6 +531,15 @@ topup_done (GObject      *source,
     g_autofree char *text = g_strdup_printf (_("Top-up complete: %s written to card %s. Receipt %s, code %s"),
                                              volume, card, receipt, code);
 
+    if (p != NULL && json_object_has_member (p, "tendered"))
+      {
+        g_autofree char *change = vp_money_format (json_object_get_int_member (p, "change"));
+        g_autofree char *line = g_strdup_printf (_("%s. Change %s"), text, change);
+
+        g_free (text);
+        text = g_steal_pointer (&line);
+      }
+
     gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
     gtk_progress_bar_set_text (self->progress_bar, _("Done"));
     vp_gui_set_value (self->insert_label, _("Take the card out"));
@@ -565,6 +579,31 @@ confirm_activated (GtkWidget  *widget,
       vp_gui_show_message (self->message_label, _("Wait for the quote, then confirm"), TRUE);
       schedule_quote (self);
       return;
+    }
+  self->tendered = 0;
+  if (gtk_widget_get_visible (self->tendered_entry) &&
+      *gtk_editable_get_text (GTK_EDITABLE (self->tendered_entry)) != '\0')
+    {
+      gboolean from_credit = gtk_widget_get_visible (self->credit_check) &&
+                             gtk_check_button_get_active (GTK_CHECK_BUTTON (self->credit_check));
+      VpMoney due = self->quote_amount - (from_credit ? MIN (self->credit, self->quote_amount) : 0);
+
+      if (!vp_gui_parse_amount (GTK_EDITABLE (self->tendered_entry), _("Tendered"), &self->tendered,
+                                &error))
+        {
+          vp_gui_show_message (self->message_label, error->message, TRUE);
+          return;
+        }
+      if (self->tendered < due)
+        {
+          g_autofree char *t = vp_money_format (self->tendered);
+          g_autofree char *m = vp_money_format (due);
+          g_autofree char *text = g_strdup_printf (_("The cash tendered (%s) is less than the top-up (%s)"),
+                                                   t, m);
+
+          vp_gui_show_message (self->message_label, text, TRUE);
+          return;
+        }
     }
   vp_gui_show_message (self->message_label, NULL, FALSE);
   {
@@ -608,6 +647,7 @@ start_write (VpTopupPage   *self,
   d->method = method;
   d->reference = !d->has_method || method == VP_PAYMENT_CASH ? NULL
                  : g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->reference_entry))));
+  d->tendered = d->has_method && method == VP_PAYMENT_CASH ? self->tendered : 0;
   d->approver = approver ? vp_staff_copy (approver) : NULL;
   g_weak_ref_init (&d->page, self);
   self->busy = TRUE;
@@ -723,6 +763,7 @@ vp_topup_page_class_init (VpTopupPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, credit_check);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, card_summary);
+  gtk_widget_class_bind_template_child (widget_class, VpTopupPage, tendered_entry);
   gtk_widget_class_bind_template_child (widget_class, VpTopupPage, keypad);
   gtk_widget_class_install_action (widget_class, "topup.confirm", NULL, confirm_activated);
   gtk_widget_class_install_action (widget_class, "topup.write", NULL, write_activated);
@@ -744,6 +785,7 @@ vp_topup_page_init (VpTopupPage *self)
   vp_keypad_attach (self->keypad, self->amount_entry);
   vp_keypad_attach (self->keypad, self->volume_entry);
   vp_keypad_attach (self->keypad, self->reference_entry);
+  vp_keypad_attach (self->keypad, self->tendered_entry);
   g_signal_connect_swapped (self->amount_entry, "changed", G_CALLBACK (schedule_quote), self);
   g_signal_connect_swapped (self->volume_entry, "changed", G_CALLBACK (schedule_quote), self);
   g_signal_connect (self->amount_entry, "activate", G_CALLBACK (entry_activate), self);
@@ -781,6 +823,7 @@ vp_topup_page_load (VpTopupPage *self,
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->volume_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->reference_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->tendered_entry), "");
   vp_gui_clear_box (self->quote_grid);
   self->credit = 0;
   self->quote_amount = 0;

@@ -419,6 +419,8 @@ vp_receipt_build_for_entry_in (const VpJournalEntry   *entry,
       money (r, o, "credit_before", _("Credit before"), FALSE);
       money (r, o, "credit_used", _("Paid from credit"), FALSE);
       money (r, o, "amount", _("Paid"), TRUE);
+      money (r, o, "tendered", _("Tendered"), FALSE);
+      money (r, o, "change", _("Change"), FALSE);
       money (r, o, "to_credit", _("To credit"), FALSE);
       money (r, o, "credit_after", _("Credit now"), FALSE);
       pair (r, o, "reason", _("Reason"));

@@ -849,7 +849,7 @@ vp_service_card_topup (VpService       *self,
                        GCancellable    *cancellable,
                        GError         **error)
 {
-  return vp_service_card_topup_full (self, staff, number, amount, volume, 0, &method, reference,
+  return vp_service_card_topup_full (self, staff, number, amount, volume, 0, &method, reference, 0,
                                      progress, progress_data, cancellable, error);
 }
 
@@ -862,6 +862,7 @@ vp_service_card_topup_full (VpService             *self,
                             VpTopupFlags           flags,
                             const VpPaymentMethod *method,
                             const char            *reference,
+                            VpMoney                tendered,
                             VpTopupProgress        progress,
                             gpointer               progress_data,
                             GCancellable          *cancellable,
@@ -976,7 +977,8 @@ vp_service_card_topup_full (VpService             *self,
   /* Phase 1: the money and the reserved counter are on the journal. */
   report (progress, progress_data, "intent", 0.1);
   intent = vp_topup_store_intent_full (db, staff, number, amount, volume,
-                                       (flags & VP_TOPUP_FROM_CREDIT) != 0, method, reference, error);
+                                       (flags & VP_TOPUP_FROM_CREDIT) != 0, method, reference,
+                                       tendered, error);
   if (intent == NULL)
     return NULL;
   t = vp_topup_store_get (db, intent->seq, &cause);

@@ -177,7 +177,8 @@ VpJournalEntry *vp_service_card_topup     (VpService       *self,
                                            GError         **error);
 /* As vp_service_card_topup(); VP_TOPUP_FROM_CREDIT pays with the
  * account's credit first (vp_topup_store_intent_full()): method may be
- * NULL when the credit covers the whole purchase. */
+ * NULL when the credit covers the whole purchase; tendered: the cash
+ * handed over (cash only; 0: not recorded). */
 VpJournalEntry *vp_service_card_topup_full (VpService             *self,
                                             const VpStaff         *staff,
                                             const char            *number,
@@ -186,6 +187,7 @@ VpJournalEntry *vp_service_card_topup_full (VpService             *self,
                                             VpTopupFlags           flags,
                                             const VpPaymentMethod *method,
                                             const char            *reference,
+                                            VpMoney                tendered,
                                             VpTopupProgress        progress,
                                             gpointer               progress_data,
                                             GCancellable          *cancellable,

@@ -283,6 +283,7 @@ typedef struct
   gboolean        has_method;
   VpPaymentMethod method;
   const char     *reference;
+  VpMoney         tendered;
 } IntentData;
 
 static VpJournalEntry *
@@ -389,6 +390,16 @@ intent_tx (VpDatabase  *db,
                    _("Credit covers %s; give a payment method for the other %s"), have, rest);
       return NULL;
     }
+  if (d->tendered > 0 && (money == 0 || d->method != VP_PAYMENT_CASH || d->tendered < money))
+    {
+      g_autofree char *t = vp_money_format (d->tendered);
+      g_autofree char *m = vp_money_format (money);
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   money == 0 || d->method != VP_PAYMENT_CASH
+                   ? _("Cash tendered (%s) is only for a top-up paid in cash (%s to pay)")
+                   : _("The cash tendered (%s) is less than the top-up (%s)"), t, m);
+      return NULL;
+    }
   if (credit_used > 0 && !vp_account_store_set_balance (db, a->id, a->balance - credit_used, error))
     return NULL;
 
@@ -401,6 +412,11 @@ intent_tx (VpDatabase  *db,
   vp_json_add_money (b, "amount", money);
   if (money > 0)
     vp_json_add_payment (b, d->method, d->reference);
+  if (d->tendered > 0)
+    {
+      vp_json_add_money (b, "tendered", d->tendered);
+      vp_json_add_money (b, "change", d->tendered - money);
+    }
   if (d->from_credit)
     {
       vp_json_add_money (b, "credit_used", credit_used);
@@ -460,7 +476,7 @@ vp_topup_store_intent (VpDatabase      *db,
                        GError         **error)
 {
   return vp_topup_store_intent_full (db, staff, number, amount, volume, FALSE, &method, reference,
-                                     error);
+                                     0, error);
 }
 
 VpJournalEntry *
@@ -472,10 +488,11 @@ vp_topup_store_intent_full (VpDatabase            *db,
                             gboolean               from_credit,
                             const VpPaymentMethod *method,
                             const char            *reference,
+                            VpMoney                tendered,
                             GError               **error)
 {
   IntentData d = { staff, number, amount, volume, from_credit, method != NULL,
-                   method ? *method : VP_PAYMENT_CASH, reference };
+                   method ? *method : VP_PAYMENT_CASH, reference, tendered };
 
   g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
 
@@ -607,7 +624,7 @@ resolve_tx (VpDatabase  *db,
 {
   static const char *copied_members[] = { "method", "reference", "tariff_version", "charged",
                                           "leftover", "free_volume", "discount", "concession",
-                                          "tiers", "credit_used", "funds" };
+                                          "tiers", "credit_used", "funds", "tendered", "change" };
   ResolveData *d = data;
   g_autoptr(VpJournalEntry) intent = NULL;
   g_autoptr(JsonObject) intent_payload = NULL;

@@ -54,7 +54,9 @@ VpJournalEntry *vp_topup_store_intent  (VpDatabase      *db,
  * first (payload credit_used, funds = amount + credit_used; "amount" is
  * the money taken) and the money only the rest: method may be NULL when
  * the credit covers it all (else INVALID). The credit leaves the account
- * at once; CONFIRM credits the leftover, VOID the whole funds. */
+ * at once; CONFIRM credits the leftover, VOID the whole funds. tendered
+ * (cash only, 0: not recorded) is the cash handed over: at least the money
+ * taken, the change (tendered − money) signed with it. */
 VpJournalEntry *vp_topup_store_intent_full (VpDatabase            *db,
                                             const VpStaff         *staff,
                                             const char            *number,
@@ -63,6 +65,7 @@ VpJournalEntry *vp_topup_store_intent_full (VpDatabase            *db,
                                             gboolean               from_credit,
                                             const VpPaymentMethod *method,
                                             const char            *reference,
+                                            VpMoney                tendered,
                                             GError               **error);
 /* Journals CONFIRM: the card now holds the purchase. Leftover fen become
  * credit; the annual volume advances. staff may be NULL for recovery. */

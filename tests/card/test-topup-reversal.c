@@ -99,8 +99,8 @@ topup (Fx       *f,
   VpPaymentMethod cash = VP_PAYMENT_CASH;
 
   e = vp_service_card_topup_full (f->fx.svc, f->fx.staff, f->fx.number, 0, TEN_M3,
-                                  from_credit ? VP_TOPUP_FROM_CREDIT : 0, &cash, NULL, NULL, NULL,
-                                  NULL, &error);
+                                  from_credit ? VP_TOPUP_FROM_CREDIT : 0, &cash, NULL, 0, NULL,
+                                  NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (e->kind, ==, VP_KIND_TOPUP_CONFIRM);
   return e->seq;

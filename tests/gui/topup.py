@@ -37,6 +37,8 @@ def flow():
 
     g.keypad('100', within=p, target='Amount')
     total = g.label_text('Quote total', within=p, pred=lambda t: t.startswith('Total: ¥100.00 for '))
+    # ¥150.00 handed over for the ¥100.00 top-up: ¥50.00 change, signed.
+    g.set_text('Tendered', '150', within=p)
     g.log('quote total %r' % total)
     g.screenshot('topup-quote')
     g.check_touch_targets()
@@ -57,6 +59,9 @@ def flow():
     g.check(len(new) == 2, 'expected intent + confirm, got %r' % kinds)
     g.check('intent' in kinds[0] and 'confirm' in kinds[1], 'journal kinds %r' % kinds)
     g.check(new[0].get('amount') == 10000, 'top-up amount %r, expected 10000' % new[0].get('amount'))
+    g.check(new[0].get('tendered') == 15000 and new[0].get('change') == 5000,
+            'tendered %r change %r, expected 15000 and 5000' % (new[0].get('tendered'), new[0].get('change')))
+    g.check('Change ¥50.00' in done, 'outcome %r does not say the change' % done)
     g.check(after['card_counter'] == acct['card_counter'] + 1,
             'card counter %d → %d, expected +1' % (acct['card_counter'], after['card_counter']))
     g.check(after['year_volume'] > acct['year_volume'], 'year volume did not grow')

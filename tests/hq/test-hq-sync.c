@@ -939,14 +939,22 @@ test_push_credit_position (void)
   vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, sup, z, prepaid, 5000, &error),
                                    error));
   q_credit = van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", prepaid));
+  /* ¥10.00 in cash beyond the credit, ¥50.00 handed over: ¥40.00 change. */
   e = ok_entry (vp_topup_store_intent_full (van, op, prepaid, q_credit + 1000, 0, TRUE, &cash, NULL,
-                                            &error), error);
+                                            5000, &error), error);
+  {
+    g_autoptr(JsonObject) p = vp_journal_entry_parse_payload (e);
+
+    g_assert_cmpint (json_object_get_int_member (p, "amount"), ==, 1000);
+    g_assert_cmpint (json_object_get_int_member (p, "tendered"), ==, 5000);
+    g_assert_cmpint (json_object_get_int_member (p, "change"), ==, 4000);
+  }
   intent = e->seq;
   vp_journal_entry_free (e);
   vp_journal_entry_free (ok_entry (vp_topup_store_confirm (van, op, intent, &error), error));
   vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, sup, z, prepaid, 1500, &error),
                                    error));
-  e = ok_entry (vp_topup_store_intent_full (van, op, prepaid, 2000, 0, TRUE, &cash, NULL, &error),
+  e = ok_entry (vp_topup_store_intent_full (van, op, prepaid, 2000, 0, TRUE, &cash, NULL, 0, &error),
                 error);
   intent = e->seq;
   vp_journal_entry_free (e);

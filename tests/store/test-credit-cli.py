@@ -256,6 +256,28 @@ try:
         and o["funds"] == credit + 1000, "top-up paid in part from credit", o)
     tap(expected_cash() == cash0 + 1000, "the drawer counts the cash part only",
         (cash0, expected_cash()))
+
+    # --- a cash top-up with the cash tendered and the change (issue 12) --------
+    cash0 = expected_cash()
+    refused("topup --tendered below the top-up",
+            ["topup", prepaid, "--amount", "30.00", "--method", "cash", "--tendered", "29.99"] + OP,
+            EXIT_FAILED, r"cash tendered \(¥29\.99\) is less than the top-up \(¥30\.00\)")
+    refused("topup --tendered for a card payment",
+            ["topup", prepaid, "--amount", "30.00", "--method", "card", "--ref", "T1", "--tendered",
+             "50"] + OP, EXIT_FAILED, r"only for a top-up paid in cash")
+    refused("topup --tendered not an amount",
+            ["topup", prepaid, "--amount", "30.00", "--method", "cash", "--tendered", "abc"] + OP,
+            EXIT_FAILED, r"tendered")
+    o = ok_json("topup ¥30.00 in cash, ¥50.00 tendered", "topup", prepaid, "--amount", "30.00",
+                "--method", "cash", "--tendered", "50", "--json", *OP)
+    intent = query("SELECT payload FROM journal WHERE kind = 'topup.intent' ORDER BY seq DESC LIMIT 1")
+    ip = json.loads(intent[0][0]) if intent else {}
+    tap(ip.get("amount") == 3000 and ip.get("tendered") == 5000 and ip.get("change") == 2000,
+        "the signed intent has tendered ¥50.00 and change ¥20.00", ip)
+    tap(expected_cash() == cash0 + 3000, "the drawer counts the top-up, not the tendered cash",
+        (cash0, expected_cash()))
+    rc, out, err = run("receipt", str(o["intent_seq"] if o and "intent_seq" in o else ""))
+    tap(rc == 0 and "50.00" in out and "20.00" in out, "the receipt shows tendered and change", out + err)
     rc, out, err = run("verify")
     tap(rc == 0, "the journal still verifies", out + err)
 finally:

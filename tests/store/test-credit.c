@@ -419,7 +419,7 @@ test_topup_from_credit (void)
 
   /* 20 m³ from 290 m³ = 10 m³ × ¥2.98 + 10 m³ × ¥3.57 = ¥65.50, all from
    * the ¥100.00 credit: no money, no method. */
-  e = vp_topup_store_intent_full (env->db, env->op, acct, 0, 20000, TRUE, NULL, NULL, &error);
+  e = vp_topup_store_intent_full (env->db, env->op, acct, 0, 20000, TRUE, NULL, NULL, 0, &error);
   g_assert_no_error (error);
   p = expect_entry (env, 1, e, VP_KIND_TOPUP_INTENT);
   g_assert_cmpint (INT (p, "charged"), ==, 6550);
@@ -459,7 +459,7 @@ test_topup_from_credit (void)
 
   /* ¥100.00 by amount: credit covers ¥34.50 of it; without a method for
    * the other ¥65.50 it is refused and nothing changes. */
-  e = vp_topup_store_intent_full (env->db, env->op, acct, 10000, 0, TRUE, NULL, NULL, &error);
+  e = vp_topup_store_intent_full (env->db, env->op, acct, 10000, 0, TRUE, NULL, NULL, 0, &error);
   g_assert_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID);
   g_clear_error (&error);
   g_assert_null (e);
@@ -467,7 +467,7 @@ test_topup_from_credit (void)
   expect_position (env, acct, 0, 3450);
 
   /* In part: ¥34.50 credit + ¥65.50 cash. */
-  e = vp_topup_store_intent_full (env->db, env->op, acct, 10000, 0, TRUE, &cash, NULL, &error);
+  e = vp_topup_store_intent_full (env->db, env->op, acct, 10000, 0, TRUE, &cash, NULL, 0, &error);
   g_assert_no_error (error);
   p = expect_entry (env, 3, e, VP_KIND_TOPUP_INTENT);
   g_assert_cmpint (INT (p, "amount"), ==, 6550);
