@@ -560,6 +560,16 @@ print_job (VpService     *service,
                    _("Cannot create %s: %s"), d->dir, g_strerror (saved));
       return NULL;
     }
+  /* A receipt that never printed (it waits in the print queue) is still
+   * owed as the original, not as a duplicate. */
+  if (d->reprint)
+    {
+      gint64 job = vp_service_print_queue_job_for (service, d->seq, error);
+
+      if (job < 0)
+        return NULL;
+      d->reprint = job == 0;
+    }
   /* A duplicate is journaled with who printed it: none without them. */
   if (d->reprint && d->reprint_by == NULL)
     {

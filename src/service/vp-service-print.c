@@ -207,6 +207,15 @@ vp_service_print_queue_done (VpService  *self,
   return vp_print_queue_done (vp_service_get_database (self), seq, error);
 }
 
+gint64
+vp_service_print_queue_job_for (VpService  *self,
+                                gint64      seq,
+                                GError    **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), -1);
+  return vp_print_queue_job_for (vp_service_get_database (self), seq, error);
+}
+
 VpReceipt *
 vp_service_reprint_receipt (VpService       *self,
                             const VpStaff   *staff,

@@ -53,6 +53,11 @@ gboolean   vp_service_print_queue_retry (VpService   *self,
 gboolean   vp_service_print_queue_done  (VpService   *self,
                                          gint64       seq,
                                          GError     **error);
+/* The job of seq's receipt waiting in the queue (it never printed), 0 if
+ * none, -1 on error. */
+gint64     vp_service_print_queue_job_for (VpService  *self,
+                                           gint64      seq,
+                                           GError    **error);
 gboolean   vp_service_print_queue_drop  (VpService   *self,
                                          gint64       id,
                                          GError     **error);
