@@ -17,24 +17,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from vptap import results, tap  # noqa: E402
+
 CLI = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="vp-print-queue-test-")
 OP = ["--staff", "op01", "--pin", "1234"]
 SUP = ["--staff", "sup01", "--pin", "9876"]
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_PARTIAL = 1, 2, 3, 6
-
-results = []
-
-
-def tap(ok, desc, detail=""):
-    results.append(bool(ok))
-    n = len(results)
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, desc))
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-    return ok
 
 
 def run(db, *args):

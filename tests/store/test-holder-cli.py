@@ -17,6 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from vptap import results, tap  # noqa: E402
+
 CLI = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="vp-holder-test-")
 DB = os.path.join(TMP, "van.db")
@@ -24,19 +27,6 @@ OP = ["--staff", "op01", "--pin", "1234"]
 SUP = ["--staff", "sup01", "--pin", "9876"]
 EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_AUTH = 1, 2, 3, 4
 UNKNOWN = None   # a well-formed number no account has (set below)
-
-results = []
-
-
-def tap(ok, desc, detail=""):
-    results.append(bool(ok))
-    n = len(results)
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, desc))
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-    return ok
 
 
 def run(*args):
@@ -97,8 +87,6 @@ def refused(desc, args, rc_want, err_re):
 def expected_cash():
     rc, out, err = run("shift", "x", "--json", *SUP)
     return json.loads(out).get("expected_cash") if rc == 0 else None
-
-
 
 
 def setup_account(number, credit, bills, last_reading):

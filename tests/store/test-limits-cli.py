@@ -17,24 +17,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from vptap import results, tap  # noqa: E402
+
 CLI = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="vp-limits-test-")
 OP = ["--staff", "op01", "--pin", "1234"]
 SUP = ["--staff", "sup01", "--pin", "9876"]
 EXIT_VERIFY, EXIT_PARTIAL, EXIT_DAMAGED, EXIT_AUTH = 5, 6, 7, 4
-
-results = []
-
-
-def tap(ok, desc, detail=""):
-    results.append(bool(ok))
-    n = len(results)
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, desc))
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-    return ok
 
 
 def run(db, *args, env=None):
@@ -114,7 +104,6 @@ def expected_cash(db):
 
 def journal_len(db):
     return query(db, "SELECT count(*) FROM journal")[0][0]
-
 
 
 def snapshot(db):

@@ -20,6 +20,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from vptap import results, tap  # noqa: E402
+
 CLI = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="vp-receipt-test-")
 OP = ["--staff", "op01", "--pin", "1234"]
@@ -30,19 +33,6 @@ NOW = "1795399718"
 DAY = "20261123"
 WHEN = "2026-11-23 10:08:38"
 CHECK = "https://check.example.cn"
-
-results = []
-
-
-def tap(ok, desc, detail=""):
-    results.append(bool(ok))
-    n = len(results)
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, desc))
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-    return ok
 
 
 def run(db, *args):

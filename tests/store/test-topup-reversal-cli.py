@@ -29,6 +29,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from vptap import results, tap  # noqa: E402
+
 CLI = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="vp-topup-reversal-test-")
 OP = ["--staff", "op01", "--pin", "1234"]
@@ -41,19 +44,6 @@ PRICE = 1490 + 1785
 PRICE2 = 10 * 357
 YEAR0 = 295000
 NO_AUTO = {"VANPOS_CARD_AUTOINSERT": "0"}
-
-results = []
-
-
-def tap(ok, desc, detail=""):
-    results.append(bool(ok))
-    n = len(results)
-    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, desc))
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-    return ok
 
 
 def run(db, *args, env=None):
