@@ -34,6 +34,7 @@ typedef struct
   const char *receipt;       /* canonical number, or the client's text if malformed */
   const char *status;        /* VP_RECEIPT_STATUS_*; NULL: a malformed request */
   const char *problem;       /* why the request is malformed */
+  const char *error_code;    /* "bad_request" or "unavailable" */
   VpMoney     amount;
   gboolean    has_amount;
   char       *date;          /* "2026-11-23" */
@@ -81,7 +82,7 @@ answer_json (const Check *c)
   if (c->status == NULL)
     {
       json_builder_set_member_name (b, "error");
-      json_builder_add_string_value (b, "bad_request");
+      json_builder_add_string_value (b, c->error_code);
       json_builder_set_member_name (b, "message");
       json_builder_add_string_value (b, c->problem);
     }
@@ -373,6 +374,7 @@ vp_hq_receipt_check (PGconn            *conn,
         }
     }
   c.problem = problem;
+  c.error_code = answer->status == 503 ? "unavailable" : "bad_request";
   if (answer->status != 200)
     c.status = NULL;
   if (html)
