@@ -22,6 +22,7 @@
 # Environment:
 #   VANPOS_HQ_BIN       the vanpos-hq binary (default: first of build*/src/hq/vanpos-hq)
 #   VANPOS_HQ_PORT      server port (default: a free one, picked by the server)
+#   VANPOS_HQ_PUBLIC_PORT  public receipt-check port (default: a free one)
 #   VANPOS_HQ_PIN_ITERATIONS  PBKDF2 iterations for sup01 (default 600000; tests use 1000)
 #   VANPOS_HQ_SERVE_ARGS      extra `serve` options, e.g. "--workers 8 --db-pool 8"
 #
