@@ -476,6 +476,23 @@ test_rate_limited (void)
   }
 }
 
+/* The public options without a public listener, or a bad address: one
+ * line on stderr, nothing served. */
+static void
+test_serve_usage (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *out2 = NULL;
+  g_autofree char *err2 = NULL;
+
+  g_assert_cmpint (hq_run (&out, &err, "serve", "--public-rate", "5", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "need --public-listen"));
+  g_assert_cmpint (hq_run (&out2, &err2, "serve", "--listen", "127.0.0.1:0",
+                           "--public-listen", "check.example.cn:443", NULL), ==, 1);
+  g_assert_nonnull (strstr (err2, "is not an IP address"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -503,6 +520,7 @@ main (int    argc,
   g_test_add_func ("/hq/receipts/ports-apart", test_ports_apart);
   g_test_add_func ("/hq/receipts/missing-flagged", test_missing_flagged);
   g_test_add_func ("/hq/receipts/rate-limited", test_rate_limited);
+  g_test_add_func ("/hq/receipts/serve-usage", test_serve_usage);
   rc = g_test_run ();
 
   g_clear_object (&van);
