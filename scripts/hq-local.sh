@@ -14,6 +14,7 @@
 #   VANPOS_HQ_PG       libpq conninfo of the private cluster (Unix socket in DIR)
 #   VANPOS_HQ_TLS_DIR  the CA dir (ca.crt, server.crt, backup-server.key …)
 #   VANPOS_HQ_URL      https://127.0.0.1:PORT
+#   VANPOS_HQ_PUBLIC_URL  https://127.0.0.1:PORT2, the public receipt check (no client cert)
 #   VANPOS_HQ_PINS     "sha256//…;sha256//…" (server pin; backup pin)
 #   VANPOS_HQ_PID      vanpos-hq's process id
 # and the same lines are printed on stdout.
@@ -21,6 +22,7 @@
 # Environment:
 #   VANPOS_HQ_BIN       the vanpos-hq binary (default: first of build*/src/hq/vanpos-hq)
 #   VANPOS_HQ_PORT      server port (default: a free one, picked by the server)
+#   VANPOS_HQ_PUBLIC_PORT  public receipt-check port (default: a free one)
 #   VANPOS_HQ_PIN_ITERATIONS  PBKDF2 iterations for sup01 (default 600000; tests use 1000)
 #   VANPOS_HQ_SERVE_ARGS      extra `serve` options, e.g. "--workers 8 --db-pool 8"
 #
@@ -104,7 +106,9 @@ case "$cmd" in
         ${VANPOS_HQ_PIN_ITERATIONS:+--pin-iterations "$VANPOS_HQ_PIN_ITERATIONS"} >/dev/null
       rm -f "$dir/hq.port"
       nohup "$bin" --pg "$pg" serve --listen "127.0.0.1:${VANPOS_HQ_PORT:-0}" \
-        --tls-dir "$dir/tls" --port-file "$dir/hq.port" ${VANPOS_HQ_SERVE_ARGS:-} \
+        --tls-dir "$dir/tls" --port-file "$dir/hq.port" \
+        --public-listen "127.0.0.1:${VANPOS_HQ_PUBLIC_PORT:-0}" --public-port-file "$dir/hq-public.port" \
+        ${VANPOS_HQ_SERVE_ARGS:-} \
         >"$dir/hq.log" 2>&1 </dev/null &
       pid=$!
       echo $pid >"$dir/hq.pid"
@@ -118,6 +122,7 @@ case "$cmd" in
       {
         echo "VANPOS_HQ_TLS_DIR='$dir/tls'"
         echo "VANPOS_HQ_URL='https://127.0.0.1:$port'"
+        echo "VANPOS_HQ_PUBLIC_URL='https://127.0.0.1:$(cat "$dir/hq-public.port")'"
         echo "VANPOS_HQ_PINS='$pins'"
         echo "VANPOS_HQ_PID='$pid'"
       } >>"$dir/hq.env"

@@ -50,6 +50,8 @@ static const char usage[] =
   "  serve [--listen HOST:PORT] [--tls-dir D] [--port-file F] [--workers N] [--db-pool N]\n"
   "        [--backlog N] [--max-connections N] [--handshake-timeout S] [--header-timeout S]\n"
   "        [--body-timeout S] [--idle-timeout S]\n"
+  "        [--public-listen HOST:PORT [--public-port-file F] [--public-rate N/MIN]\n"
+  "         [--missing-after HOURS]]   + the public receipt check, no client certificate\n"
   "\n"
   "--tls-dir defaults to $VANPOS_HQ_TLS_DIR.\n";
 
@@ -208,7 +210,8 @@ main (int    argc,
                                  "accounts", "listen", "port-file", "by", "why", "van", "receipt-check-url",
                                  "workers", "db-pool", "backlog", "max-connections",
                                  "handshake-timeout", "header-timeout", "body-timeout",
-                                 "idle-timeout", NULL };
+                                 "idle-timeout", "public-listen", "public-port-file",
+                                 "public-rate", "missing-after", NULL };
   static const char *flags[] = { "json", "help", "all", NULL };
   g_autoptr(GHashTable) opts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
@@ -505,6 +508,8 @@ main (int    argc,
         { "header-timeout", G_STRUCT_OFFSET (VpHqServeOptions, header_timeout), 1, 3600 },
         { "body-timeout", G_STRUCT_OFFSET (VpHqServeOptions, body_timeout), 1, 3600 },
         { "idle-timeout", G_STRUCT_OFFSET (VpHqServeOptions, idle_timeout), 1, 3600 },
+        { "public-rate", G_STRUCT_OFFSET (VpHqServeOptions, public_rate), 1, 100000 },
+        { "missing-after", G_STRUCT_OFFSET (VpHqServeOptions, missing_after), 0, 24 * 366 },
       };
 
       if (args->len != 1)
@@ -513,6 +518,12 @@ main (int    argc,
         return usage_error ("serve needs --tls-dir D (the ca-init dir)");
       vp_hq_serve_options_init (&so);
       so.conninfo = conninfo;
+      so.public_listen = g_hash_table_lookup (opts, "public-listen");
+      so.public_port_file = g_hash_table_lookup (opts, "public-port-file");
+      if (so.public_listen == NULL &&
+          (g_hash_table_contains (opts, "public-port-file") || g_hash_table_contains (opts, "public-rate") ||
+           g_hash_table_contains (opts, "missing-after")))
+        return usage_error ("--public-port-file, --public-rate and --missing-after need --public-listen");
       for (guint i = 0; i < G_N_ELEMENTS (knobs); i++)
         {
           const char *text = g_hash_table_lookup (opts, knobs[i].name);

@@ -209,7 +209,11 @@ static const char *schema_ops_sql =
   "  resolution  text NOT NULL,"
   "  resolved_at timestamptz NOT NULL DEFAULT now (),"
   "  PRIMARY KEY (van, seq),"
-  "  FOREIGN KEY (van, seq) REFERENCES journal (van, seq));";
+  "  FOREIGN KEY (van, seq) REFERENCES journal (van, seq));"
+  /* A receipt a resident checked that HQ does not hold long after its
+   * day is flagged once per (van, seq) (vp-hq-receipt.c). */
+  "CREATE UNIQUE INDEX IF NOT EXISTS review_flags_missing_receipt ON review_flags (van, seq)"
+  "  WHERE reason LIKE 'missing receipt:%';";
 
 PGconn *
 vp_pg_connect (const char  *conninfo,

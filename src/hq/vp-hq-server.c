@@ -28,6 +28,8 @@
 #include "vp-signer.h"
 #include "vp-hq-db.h"
 #include "vp-hq-ingest.h"
+#include "vp-hq-receipt.h"
+#include "vp-receipt-check.h"
 #include "vp-hq-server.h"
 #include "vp-hq-tls.h"
 
@@ -471,6 +473,7 @@ typedef struct
   GError            *handshake_error;
   gint64             read_deadline;  /* monotonic µs; 0: not reading a request */
   const char        *reading;        /* "headers" or "body" */
+  gboolean           is_public;      /* accepted on the public receipt-check listener */
 } Conn;
 
 typedef struct
@@ -492,6 +495,8 @@ typedef struct
   GBytes            *body;
   GBytes            *peer_der;
   GSocket           *socket;       /* to see, before working, if the van left */
+  gboolean           is_public;    /* came in on the public listener */
+  char              *accept;       /* Accept header (public page or JSON) */
   /* the answer, set by the worker */
   guint              status;
   char              *content_type;
@@ -512,6 +517,8 @@ struct _Server
   GMainLoop        *loop;
   SoupServer       *soup;
   GSocket          *listener;
+  GSocket          *public_listener;
+  GHashTable       *buckets;     /* source address → Bucket (main thread only) */
   GTlsCertificate  *certificate;
   GTlsDatabase     *database;
   GThreadPool      *handshakes;
@@ -537,6 +544,7 @@ job_free (gpointer data)
   g_free (job->authorization);
   g_free (job->content_encoding);
   g_free (job->accept_encoding);
+  g_free (job->accept);
   g_clear_pointer (&job->body, g_bytes_unref);
   g_clear_pointer (&job->peer_der, g_bytes_unref);
   g_clear_object (&job->socket);
@@ -1093,6 +1101,31 @@ handle_healthz (PGconn *conn,
                              vp_hq_now_ms ()));
 }
 
+static gboolean
+wants_html (Job *job)
+{
+  const char *format = job->query ? g_hash_table_lookup (job->query, "format") : NULL;
+
+  if (format != NULL)
+    return g_str_equal (format, "html");
+  /* A phone's browser asks for text/html first; curl and apps for JSON. */
+  return job->accept != NULL && strstr (job->accept, "text/html") != NULL;
+}
+
+static void
+handle_receipt (Server *self,
+                PGconn *conn,
+                Job    *job)
+{
+  VpHqReceiptAnswer answer = { 0 };
+  const char *receipt = job->path + strlen (VP_RECEIPT_CHECK_PATH);
+
+  vp_hq_receipt_check (conn, receipt, job->query ? g_hash_table_lookup (job->query, "code") : NULL,
+                       wants_html (job), self->opts.missing_after, &answer);
+  job_text (job, answer.status, answer.content_type, g_steal_pointer (&answer.body));
+  vp_hq_receipt_answer_clear (&answer);
+}
+
 /* Runs on a worker thread with a pooled PostgreSQL connection. */
 static void
 dispatch (Server *self,
@@ -1103,6 +1136,16 @@ dispatch (Server *self,
   guint n = g_strv_length (parts);
   const char *method = job->method;
 
+  /* The public listener answers receipt checks and nothing else: no
+   * certificate was asked for, so nothing of the vans' API is reachable. */
+  if (job->is_public)
+    {
+      if (!g_str_equal (job->route, "receipt"))
+        job_error (job, 404, "not_found", "no such resource; see docs/PROTOCOL.md");
+      else
+        handle_receipt (self, conn, job);
+      return;
+    }
   if (g_str_equal (job->route, "healthz"))
     {
       if (!g_str_equal (method, "GET"))
@@ -1271,6 +1314,9 @@ route_of (const char *path)
     return "healthz";
   if (g_strcmp0 (path, "/metrics") == 0)
     return "metrics";
+  if (n == 4 && g_str_equal (parts[1], "v1") && g_str_equal (parts[2], "receipts") &&
+      *parts[3] != '\0')
+    return "receipt";
   if (n == 3 && g_str_equal (parts[1], "v1") && g_str_equal (parts[2], "time"))
     return "time";
   if (n == 5 && g_str_equal (parts[1], "v1") && g_str_equal (parts[2], "vans"))
@@ -1490,6 +1536,7 @@ on_request_started (SoupServer        *server,
       job->remote = g_strdup (conn->key);
       job->peer_der = conn->peer_der ? g_bytes_ref (conn->peer_der) : NULL;
       job->socket = g_object_ref (conn->socket);
+      job->is_public = conn->is_public;
       conn->read_deadline = job->started + (gint64) self->opts.header_timeout * G_USEC_PER_SEC;
       conn->reading = "headers";
     }
@@ -1566,9 +1613,74 @@ early_handle (SoupServer        *server,
    * reading it, so it is not accepted at all (the van sends a length). */
   if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CHUNKED)
     refuse_unread (self, msg, 400, "bad_request", "send the request body with a Content-Length");
+  /* A receipt check is a GET: the public listener reads no body at all. */
+  else if (job != NULL && job->is_public &&
+           soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH &&
+           soup_message_headers_get_content_length (h) > 0)
+    refuse_unread (self, msg, 413, "too_large", "a receipt check has no request body");
   else if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH &&
            soup_message_headers_get_content_length (h) > VP_HQ_MAX_BODY_BYTES)
     refuse_unread (self, msg, 413, "too_large", "the request body is larger than 16 MiB");
+}
+
+/* --- the public listener's rate limit (main thread only) ----------------------------- */
+
+typedef struct
+{
+  double tokens;
+  gint64 last;     /* monotonic µs of the last refill */
+} Bucket;
+
+/* The source address without its port: one phone, one bucket, however
+ * many connections it opens. */
+static char *
+bucket_key (const char *remote)
+{
+  const char *colon = remote ? strrchr (remote, ':') : NULL;
+
+  return colon ? g_strndup (remote, (gsize) (colon - remote)) : g_strdup (remote ? remote : "?");
+}
+
+static void
+bucket_refill (Server *self,
+               Bucket *b,
+               gint64  now)
+{
+  double rate = self->opts.public_rate / 60.0;   /* tokens per second */
+
+  b->tokens = MIN ((double) self->opts.public_rate,
+                   b->tokens + (now - b->last) / (double) G_USEC_PER_SEC * rate);
+  b->last = now;
+}
+
+/* A token bucket per source address: public_rate checks at once, then
+ * public_rate per minute. FALSE with *wait (s until the next token) when
+ * the address has none left. */
+static gboolean
+bucket_take (Server     *self,
+             const char *remote,
+             guint      *wait)
+{
+  g_autofree char *key = bucket_key (remote);
+  Bucket *b = g_hash_table_lookup (self->buckets, key);
+  gint64 now = g_get_monotonic_time ();
+
+  if (b == NULL)
+    {
+      b = g_new0 (Bucket, 1);
+      b->tokens = self->opts.public_rate;
+      b->last = now;
+      g_hash_table_insert (self->buckets, g_steal_pointer (&key), b);
+    }
+  bucket_refill (self, b, now);
+  if (b->tokens >= 1.0)
+    {
+      b->tokens -= 1.0;
+      return TRUE;
+    }
+  /* Rounded up: a client that waits this long finds a token. */
+  *wait = (guint) ((1.0 - b->tokens) * 60.0 / self->opts.public_rate) + 1;
+  return FALSE;
 }
 
 static void
@@ -1587,7 +1699,34 @@ handle (SoupServer        *server,
       soup_server_message_set_status (msg, 500, NULL);
       return;
     }
-  if (g_str_equal (job->route, "metrics"))
+  if (job->is_public)
+    {
+      guint wait = 0;
+
+      if (!bucket_take (self, job->remote, &wait))
+        {
+          g_autofree char *retry = g_strdup_printf ("%u", wait);
+          static const char body[] = "{\"error\":\"too_many\",\"message\":\"too many receipt"
+                                     " checks from this address; try again later\"}";
+
+          soup_server_message_set_status (msg, 429, NULL);
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                        "Retry-After", retry);
+          soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                            body, strlen (body));
+          return;
+        }
+      if (!g_str_equal (job->method, "GET") && !g_str_equal (job->method, "HEAD"))
+        {
+          static const char body[] = "{\"error\":\"bad_request\",\"message\":\"use GET\"}";
+
+          soup_server_message_set_status (msg, 405, NULL);
+          soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC,
+                                            body, strlen (body));
+          return;
+        }
+    }
+  else if (g_str_equal (job->route, "metrics"))
     {
       char *text = metrics_text (self);
 
@@ -1622,6 +1761,7 @@ handle (SoupServer        *server,
   job->authorization = g_strdup (soup_message_headers_get_one (h, "Authorization"));
   job->content_encoding = g_strdup (soup_message_headers_get_one (h, "Content-Encoding"));
   job->accept_encoding = g_strdup (soup_message_headers_get_list (h, "Accept-Encoding"));
+  job->accept = g_strdup (soup_message_headers_get_list (h, "Accept"));
   job->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   soup_server_message_pause (msg);
   g_object_ref (msg);
@@ -1775,7 +1915,9 @@ run_handshake (gpointer data,
                               /* Requested, not required: /healthz and /metrics
                                * answer without a certificate; every sync
                                * route refuses a request without one (401). */
-                              "authentication-mode", G_TLS_AUTHENTICATION_REQUESTED,
+                              "authentication-mode", conn->is_public
+                                                     ? G_TLS_AUTHENTICATION_NONE
+                                                     : G_TLS_AUTHENTICATION_REQUESTED,
                               "require-close-notify", FALSE,
                               NULL);
   if (conn->tls != NULL)
@@ -1857,6 +1999,7 @@ on_incoming (GSocket      *listener,
       conn->server = self;
       conn->socket = socket;
       conn->key = address_key (remote);
+      conn->is_public = listener == self->public_listener;
       if (conn->key == NULL)
         conn->key = g_strdup_printf ("socket-%p", (void *) socket);
       conn->cancel = g_cancellable_new ();
@@ -1890,6 +2033,15 @@ on_sweep (gpointer data)
   gpointer value;
   gint64 now = g_get_monotonic_time ();
 
+  /* A full bucket is the same as none: forget it, so the table holds
+   * only addresses seen in the last minute or two. */
+  g_hash_table_iter_init (&iter, self->buckets);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      bucket_refill (self, value, now);
+      if (((Bucket *) value)->tokens >= self->opts.public_rate)
+        g_hash_table_iter_remove (&iter);
+    }
   g_hash_table_iter_init (&iter, self->conns);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -1937,9 +2089,11 @@ vp_hq_serve_options_init (VpHqServeOptions *opts)
   opts->header_timeout = 20;
   opts->body_timeout = 120;
   opts->idle_timeout = 60;
+  opts->public_rate = VP_HQ_PUBLIC_RATE_DEFAULT;
+  opts->missing_after = VP_HQ_MISSING_AFTER_DEFAULT;
 }
 
-static gboolean
+static GSocket *
 listen_socket (Server       *self,
                GSocketAddress *addr,
                guint        *port,
@@ -1953,14 +2107,52 @@ listen_socket (Server       *self,
     return FALSE;
   g_socket_set_listen_backlog (socket, (int) self->opts.backlog);
   if (!g_socket_bind (socket, addr, TRUE, error) || !g_socket_listen (socket, error))
-    return FALSE;
+    return NULL;
   g_socket_set_blocking (socket, FALSE);
   local = g_socket_get_local_address (socket, error);
   if (local == NULL)
-    return FALSE;
+    return NULL;
   *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-  self->listener = g_steal_pointer (&socket);
-  return TRUE;
+  return g_steal_pointer (&socket);
+}
+
+/* "HOST:PORT" (an IP address; port 0 picks a free one). */
+static GSocketAddress *
+parse_listen (const char  *option,
+              const char  *listen,
+              char       **out_host,
+              GError     **error)
+{
+  const char *colon = strrchr (listen, ':');
+  guint64 port64 = 0;
+  g_autofree char *host = NULL;
+  GSocketAddress *addr;
+
+  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port64, NULL))
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
+                   "%s must be HOST:PORT, e.g. 127.0.0.1:8443", option);
+      return NULL;
+    }
+  host = g_strndup (listen, (gsize) (colon - listen));
+  addr = g_inet_socket_address_new_from_string (host, (guint) port64);
+  if (addr == NULL)
+    {
+      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, "“%s” is not an IP address", host);
+      return NULL;
+    }
+  *out_host = g_steal_pointer (&host);
+  return addr;
+}
+
+static gboolean
+write_port (const char  *port_file,
+            guint        port,
+            GError     **error)
+{
+  g_autofree char *text = g_strdup_printf ("%u\n", port);
+
+  return port_file == NULL || g_file_set_contents (port_file, text, -1, error);
 }
 
 gboolean
@@ -1974,10 +2166,12 @@ vp_hq_serve (const VpHqServeOptions *opts,
   g_autofree char *key = NULL;
   g_autofree char *ca = NULL;
   g_autoptr(GSocketAddress) addr = NULL;
+  g_autoptr(GSocketAddress) public_addr = NULL;
   g_autofree char *host = NULL;
-  const char *colon = strrchr (listen, ':');
-  guint64 port64 = 0;
+  g_autofree char *public_host = NULL;
   guint port = 0;
+  guint public_port = 0;
+  GSource *public_source = NULL;
   Server self = { 0 };
   GSource *accept_source = NULL;
   guint sweep_id = 0;
@@ -1988,6 +2182,7 @@ vp_hq_serve (const VpHqServeOptions *opts,
   self.context = g_main_context_default ();
   self.loop = g_main_loop_new (self.context, FALSE);
   self.conns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) conn_free);
+  self.buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self.pg_free = g_async_queue_new ();
   self.pg_all = g_ptr_array_new_with_free_func ((GDestroyNotify) PQfinish);
   g_mutex_init (&self.metrics.lock);
@@ -2028,18 +2223,19 @@ vp_hq_serve (const VpHqServeOptions *opts,
       g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, "--workers and --db-pool must be at least 1");
       goto out;
     }
-  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port64, NULL))
-    {
-      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
-                   "--listen must be HOST:PORT, e.g. 127.0.0.1:8443");
-      goto out;
-    }
-  host = g_strndup (listen, (gsize) (colon - listen));
-  addr = g_inet_socket_address_new_from_string (host, (guint) port64);
+  addr = parse_listen ("--listen", listen, &host, error);
   if (addr == NULL)
+    goto out;
+  if (opts->public_listen != NULL)
     {
-      g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, "“%s” is not an IP address", host);
-      goto out;
+      public_addr = parse_listen ("--public-listen", opts->public_listen, &public_host, error);
+      if (public_addr == NULL)
+        goto out;
+      if (opts->public_rate < 1)
+        {
+          g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, "--public-rate must be at least 1");
+          goto out;
+        }
     }
   for (guint i = 0; i < opts->db_pool; i++)
     {
@@ -2072,8 +2268,18 @@ vp_hq_serve (const VpHqServeOptions *opts,
   self.handshakes = g_thread_pool_new (run_handshake, &self, 64, FALSE, error);
   if (self.handshakes == NULL)
     goto out;
-  if (!listen_socket (&self, addr, &port, error))
+  self.listener = listen_socket (&self, addr, &port, error);
+  if (self.listener == NULL)
     goto out;
+  if (public_addr != NULL)
+    {
+      self.public_listener = listen_socket (&self, public_addr, &public_port, error);
+      if (self.public_listener == NULL)
+        goto out;
+      public_source = g_socket_create_source (self.public_listener, G_IO_IN, NULL);
+      g_source_set_callback (public_source, (GSourceFunc) (void (*) (void)) on_incoming, &self, NULL);
+      g_source_attach (public_source, self.context);
+    }
   accept_source = g_socket_create_source (self.listener, G_IO_IN, NULL);
   g_source_set_callback (accept_source, (GSourceFunc) (void (*) (void)) on_incoming, &self, NULL);
   g_source_attach (accept_source, self.context);
@@ -2081,12 +2287,15 @@ vp_hq_serve (const VpHqServeOptions *opts,
 
   g_print ("vanpos-hq listening on https://%s:%u (%u workers, %u PostgreSQL connections,"
            " backlog %u)\n", host, port, opts->workers, opts->db_pool, opts->backlog);
-  if (port_file != NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("%u\n", port);
-      if (!g_file_set_contents (port_file, text, -1, error))
-        goto out;
-    }
+  if (self.public_listener != NULL)
+    g_print ("vanpos-hq receipt checks on https://%s:%u%s (no client certificate,"
+             " %u checks/min per address)\n", public_host, public_port, VP_RECEIPT_CHECK_PATH,
+             opts->public_rate);
+  /* The public port first: a script that waits for port_file finds both. */
+  if (self.public_listener != NULL && !write_port (opts->public_port_file, public_port, error))
+    goto out;
+  if (!write_port (port_file, port, error))
+    goto out;
 
   g_unix_signal_add (SIGINT, on_signal, &self);
   g_unix_signal_add (SIGTERM, on_signal, &self);
@@ -2100,9 +2309,17 @@ out:
     }
   if (sweep_id != 0)
     g_source_remove (sweep_id);
+  if (public_source != NULL)
+    {
+      g_source_destroy (public_source);
+      g_source_unref (public_source);
+    }
   if (self.listener != NULL)
     g_socket_close (self.listener, NULL);
   g_clear_object (&self.listener);
+  if (self.public_listener != NULL)
+    g_socket_close (self.public_listener, NULL);
+  g_clear_object (&self.public_listener);
   /* Stopping: answer the requests already running, then close. */
   if (self.workers != NULL)
     g_thread_pool_free (self.workers, FALSE, TRUE);
@@ -2114,6 +2331,7 @@ out:
     soup_server_disconnect (self.soup);
   g_clear_object (&self.soup);
   g_hash_table_unref (self.conns);
+  g_hash_table_unref (self.buckets);
   g_clear_object (&self.certificate);
   g_clear_object (&self.database);
   g_async_queue_unref (self.pg_free);

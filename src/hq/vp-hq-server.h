@@ -27,6 +27,12 @@ typedef struct
   guint       header_timeout;     /* s: request line and headers */
   guint       body_timeout;       /* s: request body */
   guint       idle_timeout;       /* s: no byte moving on a connection */
+  /* The public receipt check (issue 12): a second HTTPS listener that
+   * asks for no client certificate and answers GET /v1/receipts/… only. */
+  const char *public_listen;      /* "HOST:PORT", NULL: none */
+  const char *public_port_file;   /* the bound public port is written here */
+  guint       public_rate;        /* checks per minute per source address */
+  guint       missing_after;      /* h after a receipt's day: not held = flagged */
 } VpHqServeOptions;
 
 /* Defaults sized for the machine (workers = 2 × cores, at least 4). */
