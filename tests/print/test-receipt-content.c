@@ -166,6 +166,20 @@ test_original_with_qr (void)
   g_assert_cmpuint (n_qr, ==, 0);
 }
 
+/* needle somewhere in n bytes of data (ESC/POS holds NUL bytes). */
+static gboolean
+bytes_have (const char *data,
+            gsize       n,
+            const char *needle)
+{
+  gsize len = strlen (needle);
+
+  for (gsize i = 0; i + len <= n; i++)
+    if (memcmp (data + i, needle, len) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_duplicate_and_void_marks (void)
 {
@@ -231,6 +245,24 @@ test_duplicate_and_void_marks (void)
                    "https://check.example.cn/v1/receipts/VAN01-20261123-000042?code=3FA9-0C1D");
   assert_lines (vlines, vexpected);
   g_assert_cmpuint (count_lines (vlines, "VOID"), ==, 0);
+  /* The marks on paper too: ESC/POS in GB18030 (重印 = D6 D8 D3 A1, 已作废 =
+   * D2 D1 D7 F7 B7 CF) and on a GBK-only printer. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *names[] = { "gb18030-58", "gbk-58" };
+      const VpPrintProfile *profile = vp_print_profile_lookup (names[i]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+      gsize n;
+      const char *data;
+
+      g_assert_nonnull (profile);
+      bytes = vp_receipt_render_escpos_profile (r, profile, &error);
+      g_assert_no_error (error);
+      data = g_bytes_get_data (bytes, &n);
+      g_assert_true (bytes_have (data, n, "\xd6\xd8\xd3\xa1 / DUPLICATE"));
+      g_assert_true (bytes_have (data, n, "\xd2\xd1\xd7\xf7\xb7\xcf / VOID"));
+    }
   g_assert_cmpstr (qr_data (vr, &n_qr), ==,
                    "https://check.example.cn/v1/receipts/VAN01-20261123-000045?code=77FA-B638");
 }
