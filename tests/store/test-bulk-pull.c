@@ -155,7 +155,10 @@ test_first_pull_builds_indexes_once (void)
 
   /* From now on, the triggers keep the search index row by row. */
   import (env, make_page (100, 1500, TRUE, "c4"));
-  g_assert_cmpstr (account_schema (env), ==, schema);
+  {
+    g_autofree char *now = account_schema (env);
+    g_assert_cmpstr (now, ==, schema);
+  }
   assert_search_exact (env, 2310);
 }
 
@@ -166,18 +169,27 @@ test_pull_stopped_half_way (void)
   g_autofree char *schema = account_schema (env);
 
   import (env, make_page (0, 1200, TRUE, "c1"));
-  g_assert_cmpstr (account_schema (env), !=, schema);
+  {
+    g_autofree char *now = account_schema (env);
+    g_assert_cmpstr (now, !=, schema);
+  }
 
   /* The pull stopped; the next start rebuilds before anything else. */
   vp_test_env_reopen (env);
-  g_assert_cmpstr (account_schema (env), ==, schema);
+  {
+    g_autofree char *now = account_schema (env);
+    g_assert_cmpstr (now, ==, schema);
+  }
   g_assert_cmpint (vp_test_query_int (env->db, "SELECT count(*) FROM meta"
                                                " WHERE key = 'master_bulk_load'"), ==, 0);
   assert_search_exact (env, 1200);
 
   /* The resumed pull goes on row by row. */
   import (env, make_page (1200, 1300, FALSE, "c2"));
-  g_assert_cmpstr (account_schema (env), ==, schema);
+  {
+    g_autofree char *now = account_schema (env);
+    g_assert_cmpstr (now, ==, schema);
+  }
   assert_search_exact (env, 2500);
 }
 
@@ -189,7 +201,10 @@ test_later_pull_keeps_indexes (void)
   g_autofree char *schema = account_schema (env);
 
   import (env, make_page (0, 1500, TRUE, "c1"));
-  g_assert_cmpstr (account_schema (env), ==, schema);
+  {
+    g_autofree char *now = account_schema (env);
+    g_assert_cmpstr (now, ==, schema);
+  }
   import (env, make_page (1500, 20, FALSE, "c2"));
   assert_search_exact (env, 1525);
 }
