@@ -9,8 +9,9 @@
  * haproxy at once; then HQ must hold exactly each van's entries, once
  * (count = distinct seqs = highest seq = the van's seq), the totals
  * must add up, and both instances must have taken part (their access
- * logs). The session a van opened on one instance is used on the other
- * (sessions and PIN throttle live in PostgreSQL).
+ * logs). Then, straight to each instance: a session opened at one is
+ * used at the other, and a wrong PIN at one throttles the next try at
+ * the other (sessions and the PIN throttle live in PostgreSQL).
  *
  * Environment: HQ_HAPROXY_K (vans, default 8), HQ_HAPROXY_ENTRIES
  * (entries per van, default 500). K = 50 × 2,000 is the figure in
@@ -156,6 +157,59 @@ journal_served (const char *log,
     }
 }
 
+static size_t
+collect (char   *data,
+         size_t  size,
+         size_t  n,
+         void   *user)
+{
+  g_string_append_len (user, data, (gssize) (size * n));
+  return size * n;
+}
+
+/* One request straight to one instance (not through haproxy), as the
+ * van `bundle`; returns the HTTP status, the body in *body. */
+static long
+ask (const char *port,
+     const char *method,
+     const char *path,
+     const char *json,
+     const char *bundle,
+     const char *token,
+     char      **body)
+{
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%s%s", port, path);
+  g_autofree char *ca = g_build_filename (hq_env ("VANPOS_HQ_TLS_DIR"), "ca.crt", NULL);
+  g_autofree char *crt = g_build_filename (bundle, "client.crt", NULL);
+  g_autofree char *key = g_build_filename (bundle, "client.key", NULL);
+  g_autofree char *auth = token ? g_strconcat ("Authorization: Bearer ", token, NULL) : NULL;
+  GString *out = g_string_new (NULL);
+  struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+  CURL *curl = curl_easy_init ();
+  long status = 0;
+
+  if (auth != NULL)
+    headers = curl_slist_append (headers, auth);
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_CAINFO, ca);
+  curl_easy_setopt (curl, CURLOPT_PINNEDPUBLICKEY, hq_env ("VANPOS_HQ_PINS"));
+  curl_easy_setopt (curl, CURLOPT_SSLCERT, crt);
+  curl_easy_setopt (curl, CURLOPT_SSLKEY, key);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  if (g_str_equal (method, "POST"))
+    curl_easy_setopt (curl, CURLOPT_POSTFIELDS, json);
+  g_assert_cmpint (curl_easy_perform (curl), ==, CURLE_OK);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all (headers);
+  curl_easy_cleanup (curl);
+  *body = g_string_free (out, FALSE);
+  return status;
+}
+
 static guint
 env_uint (const char *name,
           guint       fallback)
@@ -213,9 +267,15 @@ test_two_hqs (void)
    * rotation. */
   cfg = g_strdup_printf ("global\n"
                          "  maxconn 4096\n"
+                         "  log stderr format raw local0 info\n"
                          "defaults\n"
                          "  mode tcp\n"
+                         "  log global\n"
+                         "  option tcplog\n"
                          "  timeout connect 5s\n"
+                         /* /healthz waits up to 5 s for a pooled
+                          * PostgreSQL connection on a busy instance. */
+                         "  timeout check 10s\n"
                          "  timeout client 300s\n"
                          "  timeout server 300s\n"
                          "frontend vans\n"
@@ -245,7 +305,13 @@ test_two_hqs (void)
       HqFleetVan *v = vans->pdata[i];
 
       if (!v->ok)
-        g_test_message ("van %s failed: %s", v->id, v->error);
+        {
+          g_autofree char *text = NULL;
+
+          g_file_get_contents (ha_log, &text, NULL, NULL);
+          g_test_message ("van %s failed: %s; haproxy's log:\n%s", v->id, v->error,
+                          text ? text : "");
+        }
       g_assert_true (v->ok);
       g_assert_cmpuint (v->accepted, ==, n);
       retries += v->retries;
@@ -290,6 +356,32 @@ test_two_hqs (void)
     g_assert_cmpuint (ent1 + ent2, ==, (guint64) k * n);
   else
     g_assert_cmpuint (ent1 + ent2, >=, (guint64) k * n);
+
+  /* Any instance serves any van: a session opened at hq1 works at hq2,
+   * and a wrong PIN at hq1 throttles the next try at hq2 (both live in
+   * PostgreSQL). */
+  {
+    HqFleetVan *v1 = vans->pdata[0], *v2 = vans->pdata[k > 1 ? 1 : 0];
+    g_autofree char *path1 = g_strdup_printf ("/v1/vans/%s/session", v1->id);
+    g_autofree char *path2 = g_strdup_printf ("/v1/vans/%s/session", v2->id);
+    g_autofree char *master = g_strdup_printf ("/v1/vans/%s/master?limit=1", v1->id);
+    g_autofree char *body = NULL;
+    g_autoptr(JsonNode) node = NULL;
+    const char *right = "{\"staff\": \"sup01\", \"pin\": \"9876\"}";
+    const char *wrong = "{\"staff\": \"sup01\", \"pin\": \"0000\"}";
+
+    g_assert_cmpint (ask (hq1_port, "POST", path1, right, v1->bundle, NULL, &body), ==, 200);
+    node = json_from_string (body, NULL);
+    g_assert_nonnull (node);
+    g_free (body);
+    g_assert_cmpint (ask (hq2_port, "GET", master, NULL, v1->bundle,
+                          json_object_get_string_member (json_node_get_object (node), "token"),
+                          &body), ==, 200);
+    g_clear_pointer (&body, g_free);
+    g_assert_cmpint (ask (hq1_port, "POST", path2, wrong, v2->bundle, NULL, &body), ==, 401);
+    g_clear_pointer (&body, g_free);
+    g_assert_cmpint (ask (hq2_port, "POST", path2, right, v2->bundle, NULL, &body), ==, 429);
+  }
 
   g_subprocess_send_signal (haproxy, SIGTERM);
   g_subprocess_send_signal (hq2, SIGTERM);
