@@ -6,7 +6,7 @@
 # run-with-hq.sh, makes entries HQ will accept, turn into a conflict and
 # reject, and syncs with `vanpos-cli sync`; the same routes are then asked
 # directly over HTTPS with the bundle's client certificate (python ssl),
-# error cases included: a wrong PIN, a throttled retry, an operator, a
+# error cases included: a wrong PIN, a throttled retry, a lock, an operator, a
 # malformed body, no certificate, no token, another van's URL, a 409 gap,
 # a 422 bad signature, a bad cursor, an unknown route. Every body HQ
 # answers is validated against its schema, and every request this test
@@ -284,6 +284,18 @@ tap(doc.get("error") == "auth" and "Retry-After" in hdrs, "a wrong PIN is `auth`
 doc, hdrs = expect("POST session again at once", "POST", V + "/session", 429, "error",
                    body={"staff": "sup02", "pin": "4321"})
 tap(doc.get("error") == "throttled" and "Retry-After" in hdrs, "the retry is `throttled`", doc)
+# The 5th wrong PIN in a row locks the pair: rather than wait out 1+2+4+8 s
+# of throttle, the test moves HQ's count to 4 wrong PINs, next try due now.
+psql("UPDATE pin_attempts SET failures = 4, next_allowed = now () WHERE van = 'VAN01' AND staff = 'sup02'")
+doc, _ = expect("POST session, 5th wrong PIN", "POST", V + "/session", 401, "error",
+                body={"staff": "sup02", "pin": "0000"})
+tap(doc.get("error") == "locked", "the 5th wrong PIN is `locked`", doc)
+doc, _ = expect("POST session while locked", "POST", V + "/session", 401, "error",
+                body={"staff": "sup02", "pin": "4321"})
+tap(doc.get("error") == "locked", "the right PIN is `locked` too", doc)
+must("staff unlock", hq("staff", "unlock", "sup02", "--van", "VAN01"))
+expect("POST session after unlock", "POST", V + "/session", 200, "session-response",
+       body={"staff": "sup02", "pin": "4321"})
 expect("POST session at another van's URL", "POST", "/v1/vans/VAN02/session", 403, "error",
        body={"staff": "sup01", "pin": "9876"})
 
@@ -361,6 +373,24 @@ for desc, mutate in (("a dropped member", lambda d: d.pop("totals")),
     d = copy.deepcopy(doc)
     mutate(d)
     tap(errors_of("journal-response", d), "journal-response.json refuses %s" % desc)
+
+gap_doc = {"error": "gap", "message": "expects 5", "expected_seq": 5}
+tap(not errors_of("error", gap_doc), "error.json takes a gap with expected_seq")
+for desc, d in (("a gap without expected_seq", {"error": "gap", "message": "m"}),
+                ("an unknown error code", {"error": "oops", "message": "m"}),
+                ("a bad_entry without reason", {"error": "bad_entry", "message": "m", "seq": 3}),
+                ("expected_seq on another error", dict(gap_doc, error="bad_request"))):
+    tap(errors_of("error", d), "error.json refuses %s" % desc)
+page = {"cursor": "1", "more": False, "hq_time": 1, "bills": [], "tariffs": [], "staff": [],
+        "blocked_cards": [], "account_numbers": [],
+        "accounts": [dict(number="1", holder="h", phone="", id_number="", estate="", building="",
+                          unit="", room="", service="gas", meter="prepaid", tariff_class="residential",
+                          concession_expiry=None, elderly_alone=False, needs_visit=False,
+                          balance=0, card_number=None, card_counter=0, year_volume=0,
+                          tariff_year=2026, last_reading=0, status="active")]}
+tap(not errors_of("master-response", page), "master-response.json takes a full account row")
+del page["accounts"][0]["balance"]
+tap(errors_of("master-response", page), "master-response.json refuses an account without balance")
 
 shutil.rmtree(TMP, ignore_errors=True)
 print("1..%d" % len(results))
