@@ -11,6 +11,8 @@
 # a 422 bad signature, a bad cursor, an unknown route. Every body HQ
 # answers is validated against its schema, and every request this test
 # sends (built from the van's own journal rows) against the request's.
+# Last, the van syncs through a recording TLS proxy, so the requests
+# vanpos-cli itself sends and the answers it gets are validated too.
 #
 # Usage (TAP): run-with-hq.sh python3 test-hq-schemas.py PATH/TO/vanpos-cli
 #
@@ -19,6 +21,7 @@
 import base64
 import copy
 import glob
+import http.server
 import gzip
 import http.client
 import json
@@ -29,6 +32,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 
 import jsonschema
@@ -358,6 +362,78 @@ tap(pages > 1 and rows >= 30, "the pull took several pages", "%d pages, %d rows"
 expect("GET master with a bad cursor", "GET", V + "/master?since=x", 400, "error", token=token)
 expect("GET master with limit 0", "GET", V + "/master?limit=0", 400, "error", token=token)
 expect("GET master without a token", "GET", V + "/master", 401, "error")
+
+# The van's own requests, as vanpos-cli sends them: the van syncs through
+# a recording TLS proxy that holds HQ's server certificate (the van's pin
+# holds) and forwards each request to HQ with the van's client
+# certificate; every request and answer it saw is validated.
+captured = []
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def relay(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        plain = body
+        if body and self.headers.get("Content-Encoding") == "gzip":
+            plain = gzip.decompress(body)
+        keep = ("authorization", "content-type", "content-encoding", "accept-encoding")
+        h = {k: v for k, v in self.headers.items() if k.lower() in keep}
+        c = http.client.HTTPSConnection(host, int(port), context=context(), timeout=60)
+        c.request(self.command, self.path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        answer = gzip.decompress(data) if r.getheader("Content-Encoding") == "gzip" else data
+        captured.append((self.command, self.path, plain, r.status, answer))
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() in ("content-type", "content-encoding", "retry-after"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        c.close()
+
+    do_GET = do_POST = relay
+
+    def log_message(self, *args):
+        pass
+
+
+proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+proxy.daemon_threads = True
+sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+sctx.load_cert_chain(os.path.join(TLS_DIR, "server.crt"), os.path.join(TLS_DIR, "server.key"))
+proxy.socket = sctx.wrap_socket(proxy.socket, server_side=True)
+threading.Thread(target=proxy.serve_forever, daemon=True).start()
+PROXY_BUNDLE = os.path.join(TMP, "proxy-bundle")
+shutil.copytree(BUNDLE, PROXY_BUNDLE)
+with open(os.path.join(PROXY_BUNDLE, "hq.json"), encoding="utf-8") as f:
+    hqj = json.load(f)
+hqj["url"] = "https://127.0.0.1:%d" % proxy.server_address[1]
+with open(os.path.join(PROXY_BUNDLE, "hq.json"), "w", encoding="utf-8") as f:
+    json.dump(hqj, f)
+must("sync setup through the proxy", cli("sync", "setup", "--bundle", PROXY_BUNDLE))
+must("log 3", cli("log", "consultation", acct_ok, "--note", "schema test 3", *OP))
+rc, out, err = cli("sync", *SUP, "--json")
+tap(rc == 0, "vanpos-cli sync through the recording proxy", "rc=%d\n%s\n%s" % (rc, out, err))
+proxy.shutdown()
+routes = set()
+for method, path, req, status, answer in captured:
+    route = path.split("?")[0].rsplit("/", 1)[-1]
+    routes.add(route)
+    desc = "vanpos-cli %s %s (%d)" % (method, path.split("?")[0], status)
+    if req:
+        check(desc, route + "-request", json.loads(req))
+    check(desc, route + "-response" if status == 200 else "error", json.loads(answer))
+tap({"session", "journal", "master"} <= routes, "the van asked for a session, pushed and pulled",
+    sorted(routes))
+pushes = [json.loads(q) for m, p_, q, st, a in captured if p_.endswith("/journal")]
+tap(len(pushes) == 1 and pushes[0].get("acked_seq") == n + 2
+    and [e["seq"] for e in pushes[0]["entries"]] == [n + 3],
+    "the van pushed its one new entry with acked_seq", pushes)
 
 # Every schema was used live, and each is strict: an answer that loses a
 # member, gains one or changes a type no longer matches.
