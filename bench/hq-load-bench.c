@@ -147,7 +147,7 @@ main (int    argc,
   for (guint r = 0; ks[r] != NULL; r++)
     {
       guint k = (guint) atoi (ks[r]);
-      g_autofree char *prefix = g_strdup_printf ("L%u-", k);
+      g_autofree char *prefix = g_strdup_printf ("L%uV", k);   /* a van id is letters and digits */
       g_autofree char *round_dir = g_strdup_printf ("%s/k%u", dir, k);
       g_autoptr(GPtrArray) vans = NULL;
       g_autofree gint64 *times = NULL;
