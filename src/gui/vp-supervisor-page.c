@@ -313,7 +313,9 @@ open_detail (VpSupervisorPage *self,
       g_autofree char *z = NULL;
 
       vp_gui_grid_row (grid, row, 0, _("Staff"), staff);
-      vp_gui_grid_row (grid, row++, 1, _("Account"), account);
+      if (*account)
+        vp_gui_grid_row (grid, row, 1, _("Account"), account);
+      row++;
       if (*holder)
         vp_gui_grid_row (grid, row, 0, _("Holder"), holder);
       if (*method)

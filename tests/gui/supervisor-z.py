@@ -21,6 +21,7 @@ def flow():
     g.login(g.SUPERVISOR)
     page = g.nav('Supervisor')
     g.press('Z reports', role='page tab', within=page)
+    g.find(name='Z report 1', role='push button', within=page)
     g.check(len(g.find_all(prefix='Z report ', role='push button', within=page)) == 1,
             'expected exactly one past Z report')
     g.press('Z report 1', within=page)
