@@ -875,3 +875,16 @@ vp_supervisor_page_open (VpSupervisorPage *self,
   self->supervisor = supervisor ? vp_staff_copy (supervisor) : NULL;
   view_changed (self);
 }
+
+void
+vp_supervisor_page_close (VpSupervisorPage *self)
+{
+  g_return_if_fail (VP_IS_SUPERVISOR_PAGE (self));
+  if (self->supervisor == NULL)
+    return;
+  g_clear_pointer (&self->supervisor, vp_staff_free);
+  vp_gui_clear_box (self->tx_list);
+  vp_gui_clear_box (self->staff_list);
+  vp_gui_clear_box (self->z_list);
+  gtk_editable_set_text (GTK_EDITABLE (self->new_pin), "");
+}

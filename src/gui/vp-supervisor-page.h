@@ -23,4 +23,7 @@ void vp_supervisor_page_set_context (VpSupervisorPage *self,
 void vp_supervisor_page_open        (VpSupervisorPage *self,
                                      const VpStaff    *supervisor);
 
+/* Forgets the supervisor and what was shown (the page is left). */
+void vp_supervisor_page_close       (VpSupervisorPage *self);
+
 G_END_DECLS

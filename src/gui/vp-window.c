@@ -118,6 +118,11 @@ show_page (VpWindow   *self,
       if (g_strcmp0 (current, name) != 0)
         g_ptr_array_add (self->history, g_strdup (name));
     }
+  /* The supervisor who opened their tools for an operator stays with
+   * the page only while it is shown: leaving it (or Back to it) needs
+   * their PIN again. */
+  if (!g_str_equal (name, "supervisor"))
+    vp_supervisor_page_close (self->supervisor_page);
   /* Switch first so the page can take the keyboard focus. */
   gtk_stack_set_visible_child_name (self->content_stack, name);
   update_header (self);
@@ -234,7 +239,7 @@ back_activated (GtkWidget  *widget,
   /* Pages that are flows (pay, top-up …) restart when reached by Back:
    * show their parent instead. */
   if (g_str_equal (name, "pay") || g_str_equal (name, "topup") ||
-      g_str_equal (name, "change-holder"))
+      g_str_equal (name, "change-holder") || g_str_equal (name, "supervisor"))
     {
       g_ptr_array_set_size (self->history, self->history->len - 1);
       if (self->history->len == 0)

@@ -75,5 +75,12 @@ def flow():
     g.check(g.account(number)['arrears'] == arrears, 'the arrears were not restored')
     g.press('Close', within=d)
 
+    # Leaving the page forgets sup01: Back to it does not reopen it.
+    g.nav('Reports')
+    g.press('Back')
+    g.wait_until(lambda: not g.find_all(name='Show transactions', role='push button'),
+                 'the supervisor page to stay shut after Back')
+    g.screenshot('back-not-supervisor')
+
 
 g.run(flow)
