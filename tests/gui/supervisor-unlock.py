@@ -49,6 +49,31 @@ def flow():
             and 'pin' not in e and 'pin_hash' not in e,
             'the staff.unlock entry is %r' % e)
 
+    # Reset PIN without a new PIN is refused and writes nothing.
+    n = len(g.journal())
+    g.press('Reset PIN of op01', within=page)
+    g.wait_message('Staff message', lambda t: t.startswith('Type the new PIN'), within=page)
+    g.check(len(g.journal()) == n, 'a PIN reset without a PIN wrote to the journal')
+
+    # Add op02 in the app, then disable them.
+    g.set_text('Staff id', 'op02', within=page)
+    g.set_text('Name', '赵敏', within=page)
+    g.set_text('PIN', '5678', within=page)
+    g.press('Add staff', within=page)
+    g.wait_message('Staff message', lambda t: t == 'Added op02', within=page, timeout=30)
+    s = staff_row('op02')
+    g.check((s['name'], s['role'], s['active'], s['locked']) == ('赵敏', 'operator', True, False),
+            'op02 in the database: %r' % s)
+    g.press('Disable op02', within=page)
+    g.wait_message('Staff message', lambda t: t == 'Disabled op02', within=page)
+    g.check(staff_row('op02')['active'] is False, 'op02 still active')
+    g.screenshot('staff-added-disabled')
+    new = g.journal()[n:]
+    g.check([(e.get('kind'), e.get('target'), e.get('staff')) for e in new]
+            == [('staff.add', 'op02', 'sup01'), ('staff.disable', 'op02', 'sup01')],
+            'journal after add and disable: %r' % new)
+    g.check(all('5678' not in str(e) for e in new), 'the new PIN is in the journal')
+
     # The real way out of "ask a supervisor": op01 signs in again.
     g.press('Lock')
     g.login(g.OPERATOR)
