@@ -168,6 +168,63 @@ has_supervisor (VpCli *cli)
   return FALSE;
 }
 
+#define STAFF_USAGE "list | add ID | disable ID | reset-pin ID | unlock ID"
+#define STAFF_SAY "say “list”, “add ID”, “disable ID”, “reset-pin ID” or “unlock ID”"
+
+static void
+print_staff_list (GPtrArray *staff,
+                  gboolean   json)
+{
+  gint64 now = vp_database_now () / G_USEC_PER_SEC;
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+
+      json_builder_begin_array (b);
+      for (guint i = 0; i < staff->len; i++)
+        {
+          VpStaffStatus *s = staff->pdata[i];
+
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "id");
+          json_builder_add_string_value (b, s->staff.id);
+          json_builder_set_member_name (b, "name");
+          json_builder_add_string_value (b, s->staff.name);
+          json_builder_set_member_name (b, "role");
+          json_builder_add_string_value (b, vp_role_to_string (s->staff.role));
+          json_builder_set_member_name (b, "active");
+          json_builder_add_boolean_value (b, s->active);
+          json_builder_set_member_name (b, "locked");
+          json_builder_add_boolean_value (b, vp_staff_status_is_locked (s, now));
+          json_builder_set_member_name (b, "failed_pins");
+          json_builder_add_int_value (b, s->failed_pins);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      root = json_builder_get_root (b);
+      text = json_to_string (root, FALSE);
+      g_print ("%s\n", text);
+      return;
+    }
+  /* The first three columns as before; the state only when not plain. */
+  for (guint i = 0; i < staff->len; i++)
+    {
+      VpStaffStatus *s = staff->pdata[i];
+      const char *state = !s->active ? "disabled"
+                          : vp_staff_status_is_locked (s, now) ? "locked" : "";
+
+      if (*state != '\0')
+        g_print ("%-12s %-12s %s  [%s]\n", s->staff.id, vp_role_to_string (s->staff.role),
+                 s->staff.name, state);
+      else
+        g_print ("%-12s %-12s %s\n", s->staff.id, vp_role_to_string (s->staff.role),
+                 s->staff.name);
+    }
+}
+
 static int
 cmd_staff (VpCli *cli, int argc, char **argv)
 {
@@ -175,6 +232,8 @@ cmd_staff (VpCli *cli, int argc, char **argv)
   g_autofree char *name = NULL;
   g_autofree char *role = NULL;
   g_autofree char *new_pin = NULL;
+  g_autoptr(VpStaff) sup = NULL;
+  const char *verb;
   GOptionEntry entries[] = {
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Full name", "NAME" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &role, "operator or supervisor", "ROLE" },
@@ -183,25 +242,27 @@ cmd_staff (VpCli *cli, int argc, char **argv)
     { NULL }
   };
 
-  if (!vp_cli_parse (cli, "staff", "add ID | list", entries, &argc, &argv))
+  if (!vp_cli_parse (cli, "staff", STAFF_USAGE, entries, &argc, &argv))
     return VP_CLI_EXIT_USAGE;
   if (argc < 2)
-    return vp_cli_usage_error (cli, "staff", "say “add ID” or “list”");
-  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+    return vp_cli_usage_error (cli, "staff", STAFF_SAY);
+  verb = argv[1];
 
-  if (g_str_equal (argv[1], "list") && argc == 2)
+  if (g_str_equal (verb, "list") && argc == 2)
     {
-      g_autoptr(GPtrArray) staff = vp_staff_store_list (cli->db, &error);
+      g_autoptr(GPtrArray) staff = NULL;
 
+      FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+      staff = vp_staff_store_list_status (cli->db, &error);
       FAIL_IF (staff == NULL);
-      for (guint i = 0; i < staff->len; i++)
-        {
-          VpStaff *s = staff->pdata[i];
-          g_print ("%-12s %-12s %s\n", s->id, vp_role_to_string (s->role), s->name);
-        }
+      print_staff_list (staff, opt_json);
       return VP_CLI_EXIT_OK;
     }
-  if (g_str_equal (argv[1], "add") && argc == 3)
+  if (argc != 3 || !(g_str_equal (verb, "add") || g_str_equal (verb, "disable") ||
+                     g_str_equal (verb, "reset-pin") || g_str_equal (verb, "unlock")))
+    return vp_cli_usage_error (cli, "staff", STAFF_SAY);
+
+  if (g_str_equal (verb, "add"))
     {
       VpRole r;
 
@@ -209,21 +270,38 @@ cmd_staff (VpCli *cli, int argc, char **argv)
         return vp_cli_usage_error (cli, "staff", "--role must be operator or supervisor");
       if (name == NULL || new_pin == NULL)
         return vp_cli_usage_error (cli, "staff", "--name and --new-pin are required");
-      /* The first supervisor bootstraps the van; after that a supervisor adds staff. */
-      if (has_supervisor (cli))
+      FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+      /* The first supervisor bootstraps the van (no one is there to
+       * approve it, so it is not journaled); after that a supervisor adds
+       * staff, journaled as staff.add. */
+      if (!has_supervisor (cli))
         {
-          g_autoptr(VpStaff) sup = vp_cli_login (cli, opt_staff, opt_pin, &error);
-
-          FAIL_IF (sup == NULL);
-          FAIL_IF (!vp_staff_require_role (sup, VP_ROLE_SUPERVISOR, "Adding staff", &error));
+          if (r != VP_ROLE_SUPERVISOR)
+            return vp_cli_usage_error (cli, "staff", "add a supervisor first");
+          FAIL_IF (!vp_staff_store_add (cli->db, argv[2], name, r, new_pin, VP_PIN_ITERATIONS,
+                                        &error));
+          g_print ("Added %s %s (%s)\n", role, argv[2], name);
+          return VP_CLI_EXIT_OK;
         }
-      else if (r != VP_ROLE_SUPERVISOR)
-        return vp_cli_usage_error (cli, "staff", "add a supervisor first");
-      FAIL_IF (!vp_staff_store_add (cli->db, argv[2], name, r, new_pin, VP_PIN_ITERATIONS, &error));
-      g_print ("Added %s %s (%s)\n", role, argv[2], name);
-      return VP_CLI_EXIT_OK;
+      sup = vp_cli_login (cli, opt_staff, opt_pin, &error);
+      FAIL_IF (sup == NULL);
+      return finish_entry (cli, vp_staff_store_add_by (cli->db, sup, argv[2], name, r, new_pin,
+                                                       VP_PIN_ITERATIONS, &error), &error);
     }
-  return vp_cli_usage_error (cli, "staff", "say “add ID” or “list”");
+
+  if (g_str_equal (verb, "reset-pin") && new_pin == NULL)
+    return vp_cli_usage_error (cli, "staff", "reset-pin needs --new-pin PIN");
+  if (!g_str_equal (verb, "reset-pin") && (new_pin != NULL || name != NULL || role != NULL))
+    return vp_cli_usage_error (cli, "staff", "--name, --role and --new-pin go with add or reset-pin only");
+  FAIL_IF (!vp_cli_open (cli, TRUE, &error));
+  sup = vp_cli_login (cli, opt_staff, opt_pin, &error);
+  FAIL_IF (sup == NULL);
+  if (g_str_equal (verb, "disable"))
+    return finish_entry (cli, vp_staff_store_disable (cli->db, sup, argv[2], &error), &error);
+  if (g_str_equal (verb, "reset-pin"))
+    return finish_entry (cli, vp_staff_store_reset_pin (cli->db, sup, argv[2], new_pin,
+                                                        VP_PIN_ITERATIONS, &error), &error);
+  return finish_entry (cli, vp_staff_store_unlock (cli->db, sup, argv[2], &error), &error);
 }
 
 /* --- accounts ------------------------------------------------------------ */
@@ -1579,7 +1657,7 @@ cmd_check (VpCli *cli, int argc, char **argv)
 const VpCliCommand vp_cli_core_commands[] = {
   { "init", cmd_init, "Set up a new van database and its journal key" },
   { "demo", cmd_demo, "Add deterministic demo accounts, tariffs and staff" },
-  { "staff", cmd_staff, "Add or list staff" },
+  { "staff", cmd_staff, "List, add, disable staff; reset a PIN; unlock after wrong PINs" },
   { "search", cmd_search, "Find accounts by number, card, phone, name, initials, address" },
   { "account", cmd_account, "Show one account with its open bills" },
   { "pay", cmd_pay, "Pay post-paid bills (oldest first; surplus becomes credit)" },

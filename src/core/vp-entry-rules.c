@@ -361,6 +361,27 @@ check_break (const char      *kind,
   return TRUE;
 }
 
+/* staff.* (vp-staff-store.c): only a supervisor changes staff, and a
+ * PIN or its hash never travels in the journal. */
+static gboolean
+check_staff (const char      *kind,
+             JsonObject      *p,
+             VpJournalLedger *l,
+             GError         **error)
+{
+  const char *staff, *role;
+
+  if (!str_in (p, kind, "staff", TRUE, &staff, error) ||
+      !str_in (p, kind, "role", FALSE, &role, error))
+    return FALSE;
+  if (role != NULL && strcmp (role, "operator") != 0 && strcmp (role, "supervisor") != 0)
+    return bad (error, kind, "role", _("is not operator or supervisor"));
+  if (json_object_has_member (p, "pin") || json_object_has_member (p, "pin_hash"))
+    return bad (error, kind, "pin", _("must not be in the journal"));
+  (void) l;
+  return TRUE;
+}
+
 #define V VP_ENTRY_KIND_VOIDABLE
 #define A VP_ENTRY_KIND_ACCOUNT
 
@@ -394,6 +415,10 @@ static const VpEntryKind kinds[] = {
   { VP_KIND_REVERSAL_INTENT,  A,     NULL },
   { VP_KIND_REVERSAL_ABANDON, A,     NULL },
   { VP_KIND_RECEIPT_REPRINT,  0,     NULL },
+  { VP_KIND_STAFF_ADD,        0,     check_staff },
+  { VP_KIND_STAFF_DISABLE,    0,     check_staff },
+  { VP_KIND_STAFF_PIN_RESET,  0,     check_staff },
+  { VP_KIND_STAFF_UNLOCK,     0,     check_staff },
 };
 
 #undef V

@@ -67,6 +67,10 @@ typedef enum
 #define VP_KIND_CASH_PAID_OUT    "cash.paid_out"  /* cash paid out, not a refund */
 #define VP_KIND_LIMITS_SET       "limits.set"     /* a supervisor set an offline cap */
 #define VP_KIND_RECEIPT_REPRINT  "receipt.reprint" /* a duplicate receipt printed, no money */
+#define VP_KIND_STAFF_ADD        "staff.add"       /* a supervisor added staff, no money */
+#define VP_KIND_STAFF_DISABLE    "staff.disable"   /* … disabled a staff id */
+#define VP_KIND_STAFF_PIN_RESET  "staff.pin_reset" /* … set a new PIN (the PIN is not in it) */
+#define VP_KIND_STAFF_UNLOCK     "staff.unlock"    /* … lifted a wrong-PIN lockout */
 
 struct _VpJournalEntry
 {

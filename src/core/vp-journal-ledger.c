@@ -268,6 +268,18 @@ vp_journal_ledger_from_payload (const char      *kind,
         return bad (error, kind, "amount", _("must not be given: a reprint moves no money"));
       return TRUE;
     }
+  /* A supervisor's change to the staff names whom it changes and moves
+   * no money: a staff entry that claimed any would count in the drawer. */
+  if (g_str_has_prefix (kind, "staff."))
+    {
+      const char *target = get_string (payload, "target");
+
+      if (target == NULL || *target == '\0')
+        return bad (error, kind, "target", _("is missing"));
+      if (json_object_has_member (payload, "amount") || json_object_has_member (payload, "method"))
+        return bad (error, kind, "amount", _("must not be given: a staff change moves no money"));
+      return TRUE;
+    }
   if (strcmp (kind, VP_KIND_VOID) == 0)
     {
       VpMoney amount, credit_back, leftover_taken;

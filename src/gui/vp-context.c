@@ -609,6 +609,25 @@ vp_context_print_receipt_async (VpContext           *self,
                   NULL, callback, user_data);
 }
 
+void
+vp_context_reprint_receipt_async (VpContext           *self,
+                                  const VpStaff       *staff,
+                                  gint64               seq,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  PrintData *d = g_new0 (PrintData, 1);
+
+  g_return_if_fail (VP_IS_CONTEXT (self));
+  d->seq = seq;
+  d->printer = vp_context_dup_string (self, "printer");
+  d->dir = g_build_filename (g_get_user_data_dir (), "vanpos", "receipts", NULL);
+  d->reprint = TRUE;
+  d->reprint_by = staff ? vp_staff_copy (staff) : NULL;
+  vp_context_run (self, print_job, d, (GDestroyNotify)print_data_free, g_free,
+                  NULL, callback, user_data);
+}
+
 char *
 vp_context_print_receipt_finish (VpContext     *self,
                                  GAsyncResult  *result,

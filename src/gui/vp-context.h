@@ -70,6 +70,14 @@ void           vp_context_print_receipt_async  (VpContext           *self,
                                                 gint64               seq,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
+/* A duplicate of entry seq asked for by staff (a supervisor reprinting
+ * from the day's transactions): always journaled as receipt.reprint;
+ * finish with vp_context_print_receipt_finish(). */
+void           vp_context_reprint_receipt_async (VpContext           *self,
+                                                 const VpStaff       *staff,
+                                                 gint64               seq,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
 char          *vp_context_print_receipt_finish (VpContext     *self,
                                                 GAsyncResult  *result,
                                                 GError       **error);

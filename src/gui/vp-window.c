@@ -27,6 +27,7 @@
 #include "vp-shift-page.h"
 #include "vp-reports-page.h"
 #include "vp-settings-page.h"
+#include "vp-supervisor-page.h"
 #include "vp-sync-page.h"
 #include "vp-supervisor-dialog.h"
 
@@ -58,6 +59,7 @@ struct _VpWindow
   VpShiftPage        *shift_page;
   VpReportsPage      *reports_page;
   VpSettingsPage     *settings_page;
+  VpSupervisorPage   *supervisor_page;
   VpSyncPage         *sync_page;
 
   VpContext          *context;
@@ -116,6 +118,11 @@ show_page (VpWindow   *self,
       if (g_strcmp0 (current, name) != 0)
         g_ptr_array_add (self->history, g_strdup (name));
     }
+  /* The supervisor who opened their tools for an operator stays with
+   * the page only while it is shown: leaving it (or Back to it) needs
+   * their PIN again. */
+  if (!g_str_equal (name, "supervisor"))
+    vp_supervisor_page_close (self->supervisor_page);
   /* Switch first so the page can take the keyboard focus. */
   gtk_stack_set_visible_child_name (self->content_stack, name);
   update_header (self);
@@ -146,6 +153,16 @@ settings_approved (VpSupervisorDialog *dialog,
   show_page (self, "settings", TRUE);
 }
 
+/* The supervisor area works as the supervisor whose PIN opened it. */
+static void
+supervisor_approved (VpSupervisorDialog *dialog,
+                     VpStaff            *supervisor,
+                     VpWindow           *self)
+{
+  show_page (self, "supervisor", TRUE);
+  vp_supervisor_page_open (self->supervisor_page, supervisor);
+}
+
 static void
 show_page_activated (GtkWidget  *widget,
                      const char *action_name,
@@ -164,6 +181,22 @@ show_page_activated (GtkWidget  *widget,
 
       g_signal_connect_object (dialog, "approved", G_CALLBACK (settings_approved), self, 0);
       gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+  /* The supervisor's tools (staff, reversals, reprints) likewise. */
+  if (g_str_equal (name, "supervisor"))
+    {
+      if (staff == NULL || staff->role != VP_ROLE_SUPERVISOR)
+        {
+          VpSupervisorDialog *dialog = vp_supervisor_dialog_new (GTK_WINDOW (self), self->context,
+                                                                 _("Open the supervisor's tools"));
+
+          g_signal_connect_object (dialog, "approved", G_CALLBACK (supervisor_approved), self, 0);
+          gtk_window_present (GTK_WINDOW (dialog));
+          return;
+        }
+      show_page (self, name, TRUE);
+      vp_supervisor_page_open (self->supervisor_page, staff);
       return;
     }
   show_page (self, name, TRUE);
@@ -206,7 +239,7 @@ back_activated (GtkWidget  *widget,
   /* Pages that are flows (pay, top-up …) restart when reached by Back:
    * show their parent instead. */
   if (g_str_equal (name, "pay") || g_str_equal (name, "topup") ||
-      g_str_equal (name, "change-holder"))
+      g_str_equal (name, "change-holder") || g_str_equal (name, "supervisor"))
     {
       g_ptr_array_set_size (self->history, self->history->len - 1);
       if (self->history->len == 0)
@@ -438,6 +471,7 @@ vp_window_class_init (VpWindowClass *klass)
   g_type_ensure (VP_TYPE_SHIFT_PAGE);
   g_type_ensure (VP_TYPE_REPORTS_PAGE);
   g_type_ensure (VP_TYPE_SETTINGS_PAGE);
+  g_type_ensure (VP_TYPE_SUPERVISOR_PAGE);
   g_type_ensure (VP_TYPE_SYNC_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/vanpos/VanPos/ui/vp-window.ui");
@@ -462,6 +496,7 @@ vp_window_class_init (VpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpWindow, shift_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, reports_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, settings_page);
+  gtk_widget_class_bind_template_child (widget_class, VpWindow, supervisor_page);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, sync_page);
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_activated);
@@ -509,6 +544,7 @@ vp_window_init (VpWindow *self)
   vp_gui_set_name (GTK_WIDGET (self->shift_page), _("Shift"));
   vp_gui_set_name (GTK_WIDGET (self->reports_page), _("Reports"));
   vp_gui_set_name (GTK_WIDGET (self->settings_page), _("Settings"));
+  vp_gui_set_name (GTK_WIDGET (self->supervisor_page), _("Supervisor"));
   vp_gui_set_name (GTK_WIDGET (self->sync_page), _("Sync with HQ"));
 }
 
@@ -551,6 +587,7 @@ vp_window_new (gpointer   application,
   vp_shift_page_set_context (self->shift_page, context);
   vp_reports_page_set_context (self->reports_page, context);
   vp_settings_page_set_context (self->settings_page, context);
+  vp_supervisor_page_set_context (self->supervisor_page, context);
   vp_sync_page_set_context (self->sync_page, context);
   g_signal_connect_swapped (context, "notify::staff", G_CALLBACK (staff_changed), self);
   g_signal_connect_swapped (context, "changed", G_CALLBACK (context_changed), self);

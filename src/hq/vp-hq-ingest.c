@@ -1493,6 +1493,14 @@ apply_entry (Ctx                  *c,
             return FALSE;
         }
     }
+  else if (g_str_has_prefix (k, "staff."))
+    {
+      /* A supervisor's staff change (add, disable, PIN reset, unlock)
+       * moves no money and touches no account: HQ stores it for the
+       * record (who changed whom, how often staff get locked out); its
+       * kind's rules, run above, already refused one with a PIN or money
+       * (a stored entry is no conflict: nothing to note). */
+    }
   else if (g_str_has_prefix (k, "cash."))
     {
       /* Cash movements touch no account; HQ's figures take the drawer

@@ -168,6 +168,10 @@ kind_title (const char *kind)
     { VP_KIND_JOURNAL_BREAK, N_("Journal break acknowledged") },
     { VP_KIND_LIMITS_SET, N_("Offline limit set") },
     { VP_KIND_RECEIPT_REPRINT, N_("Receipt reprinted") },
+    { VP_KIND_STAFF_ADD, N_("Staff added") },
+    { VP_KIND_STAFF_DISABLE, N_("Staff disabled") },
+    { VP_KIND_STAFF_PIN_RESET, N_("Staff PIN reset") },
+    { VP_KIND_STAFF_UNLOCK, N_("Staff unlocked") },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)

@@ -365,3 +365,83 @@ vp_service_set_limit (VpService     *self,
 
   return vp_limits_set (self->db, supervisor, limit, value, error);
 }
+
+GPtrArray *
+vp_service_list_staff (VpService  *self,
+                       GError    **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  return vp_staff_store_list_status (self->db, error);
+}
+
+VpJournalEntry *
+vp_service_add_staff (VpService     *self,
+                      const VpStaff *supervisor,
+                      const char    *id,
+                      const char    *name,
+                      VpRole         role,
+                      const char    *pin,
+                      GError       **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  return vp_staff_store_add_by (self->db, supervisor, id, name, role, pin, VP_PIN_ITERATIONS,
+                                error);
+}
+
+VpJournalEntry *
+vp_service_disable_staff (VpService     *self,
+                          const VpStaff *supervisor,
+                          const char    *id,
+                          GError       **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  return vp_staff_store_disable (self->db, supervisor, id, error);
+}
+
+VpJournalEntry *
+vp_service_reset_staff_pin (VpService     *self,
+                            const VpStaff *supervisor,
+                            const char    *id,
+                            const char    *pin,
+                            GError       **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  return vp_staff_store_reset_pin (self->db, supervisor, id, pin, VP_PIN_ITERATIONS, error);
+}
+
+VpJournalEntry *
+vp_service_unlock_staff (VpService     *self,
+                         const VpStaff *supervisor,
+                         const char    *id,
+                         GError       **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  return vp_staff_store_unlock (self->db, supervisor, id, error);
+}
+
+GPtrArray *
+vp_service_list_day (VpService   *self,
+                     const char  *date,
+                     const char  *kind,
+                     const char  *staff_id,
+                     const char  *account_number,
+                     GError     **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  return vp_journal_store_list_day (self->db, date, kind, staff_id, account_number, error);
+}
+
+GPtrArray *
+vp_service_list_shifts (VpService  *self,
+                        GError    **error)
+{
+  g_return_val_if_fail (VP_IS_SERVICE (self), NULL);
+
+  return vp_shift_store_list (self->db, error);
+}

@@ -193,6 +193,40 @@ VpJournalEntry *vp_service_void_requested (VpService     *self,
                                            const char    *reason,
                                            GError       **error);
 
+/* The supervisor area (issue 11): staff as a supervisor sees them
+ * (VpStaffStatus), their journaled changes, the day's transactions and
+ * every shift (VpShiftInfo, newest first; a closed one has its Z entry). */
+GPtrArray      *vp_service_list_staff    (VpService     *self,
+                                          GError       **error);
+VpJournalEntry *vp_service_add_staff     (VpService     *self,
+                                          const VpStaff *supervisor,
+                                          const char    *id,
+                                          const char    *name,
+                                          VpRole         role,
+                                          const char    *pin,
+                                          GError       **error);
+VpJournalEntry *vp_service_disable_staff (VpService     *self,
+                                          const VpStaff *supervisor,
+                                          const char    *id,
+                                          GError       **error);
+VpJournalEntry *vp_service_reset_staff_pin (VpService     *self,
+                                            const VpStaff *supervisor,
+                                            const char    *id,
+                                            const char    *pin,
+                                            GError       **error);
+VpJournalEntry *vp_service_unlock_staff  (VpService     *self,
+                                          const VpStaff *supervisor,
+                                          const char    *id,
+                                          GError       **error);
+GPtrArray      *vp_service_list_day      (VpService     *self,
+                                          const char    *date,
+                                          const char    *kind,
+                                          const char    *staff_id,
+                                          const char    *account_number,
+                                          GError       **error);
+GPtrArray      *vp_service_list_shifts   (VpService     *self,
+                                          GError       **error);
+
 G_END_DECLS
 
 /* Card reader, recovery, card read and reissue. */

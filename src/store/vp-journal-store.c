@@ -8,6 +8,8 @@
 
 #include <glib/gi18n-lib.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "vp-store-private.h"
 
@@ -357,6 +359,63 @@ vp_journal_store_list_for_account (VpDatabase  *db,
     {
       sqlite3_bind_int64 (stmt, 1, account_id);
       sqlite3_bind_int64 (stmt, 2, limit ? (gint64)limit : -1);
+      ret = collect_entries (db, stmt, error);
+    }
+  vp_database_unlock (db);
+  return ret;
+}
+
+GPtrArray *
+vp_journal_store_list_day (VpDatabase  *db,
+                           const char  *date,
+                           const char  *kind,
+                           const char  *staff_id,
+                           const char  *account_number,
+                           GError     **error)
+{
+  g_autoptr(GDateTime) from = NULL;
+  g_autoptr(GDateTime) to = NULL;
+  g_autoptr(GTimeZone) tz = g_time_zone_new_local ();
+  sqlite3_stmt *stmt;
+  GPtrArray *ret = NULL;
+  int y = 0, m = 0, d = 0;
+  char tail = 0;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (date == NULL || strlen (date) != 10 ||
+      sscanf (date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+      !g_date_valid_dmy (d, m, y) ||
+      (from = g_date_time_new (tz, y, m, d, 0, 0, 0)) == NULL)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("Date must be a day as yyyy-mm-dd, not “%s”"), date ? date : "");
+      return NULL;
+    }
+  to = g_date_time_add_days (from, 1);
+
+  vp_database_lock (db);
+  /* A kind ending in '.' is a family (topup., cash., staff.). */
+  stmt = vp_database_prepare (db,
+                              "SELECT " ENTRY_COLUMNS " FROM journal"
+                              " WHERE device_time >= ?1 AND device_time < ?2"
+                              " AND (?3 IS NULL OR kind = ?3"
+                              "      OR (substr (?3, -1) = '.' AND substr (kind, 1, length (?3)) = ?3))"
+                              " AND (?4 IS NULL OR staff_id = ?4)"
+                              " AND (?5 IS NULL OR account_id ="
+                              "      (SELECT id FROM accounts WHERE number = ?5))"
+                              " ORDER BY seq",
+                              error);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, g_date_time_to_unix (from) * G_USEC_PER_SEC);
+      sqlite3_bind_int64 (stmt, 2, g_date_time_to_unix (to) * G_USEC_PER_SEC);
+      if (kind != NULL && *kind != '\0')
+        sqlite3_bind_text (stmt, 3, kind, -1, SQLITE_STATIC);
+      if (staff_id != NULL && *staff_id != '\0')
+        sqlite3_bind_text (stmt, 4, staff_id, -1, SQLITE_STATIC);
+      if (account_number != NULL && *account_number != '\0')
+        sqlite3_bind_text (stmt, 5, account_number, -1, SQLITE_STATIC);
       ret = collect_entries (db, stmt, error);
     }
   vp_database_unlock (db);

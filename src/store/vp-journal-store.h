@@ -44,6 +44,16 @@ GPtrArray      *vp_journal_store_list_for_account (VpDatabase  *db,
                                                    gint64       account_id,
                                                    guint        limit,
                                                    GError     **error);
+/* The entries of one local day (yyyy-mm-dd, by device time), oldest
+ * first, narrowed by kind (exact, or a prefix ending in '.' such as
+ * "topup."), staff id and account number; NULL or "" matches all.
+ * VP_STORE_ERROR_INVALID for a date that is not yyyy-mm-dd. */
+GPtrArray      *vp_journal_store_list_day (VpDatabase  *db,
+                                           const char  *date,
+                                           const char  *kind,
+                                           const char  *staff_id,
+                                           const char  *account_number,
+                                           GError     **error);
 gint64          vp_journal_store_last_seq (VpDatabase  *db);
 
 /* Walks the whole chain: seq continuity, links, hashes, signatures

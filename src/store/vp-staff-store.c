@@ -339,3 +339,338 @@ vp_staff_approver (const VpStaff *staff,
                staff != NULL ? staff->id : "?");
   return NULL;
 }
+
+void
+vp_staff_status_free (VpStaffStatus *status)
+{
+  if (status == NULL)
+    return;
+  g_free (status->staff.id);
+  g_free (status->staff.name);
+  g_free (status);
+}
+
+gboolean
+vp_staff_status_is_locked (const VpStaffStatus *status,
+                           gint64               now)
+{
+  return status->locked_until > now;
+}
+
+/* One row of staff as a VpStaffStatus (columns of STATUS_COLUMNS). */
+#define STATUS_COLUMNS "id, name, role, active, failed_pins, locked_until"
+
+static VpStaffStatus *
+status_from_row (sqlite3_stmt *stmt)
+{
+  VpStaffStatus *s = g_new0 (VpStaffStatus, 1);
+
+  s->staff.id = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  s->staff.name = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+  vp_role_from_string ((const char *)sqlite3_column_text (stmt, 2), &s->staff.role);
+  s->active = sqlite3_column_int (stmt, 3);
+  s->failed_pins = sqlite3_column_int (stmt, 4);
+  s->locked_until = sqlite3_column_int64 (stmt, 5);
+  return s;
+}
+
+GPtrArray *
+vp_staff_store_list_status (VpDatabase  *db,
+                            GError     **error)
+{
+  g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func ((GDestroyNotify)vp_staff_status_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  vp_database_lock (db);
+  stmt = vp_database_prepare (db, "SELECT " STATUS_COLUMNS " FROM staff ORDER BY id", error);
+  if (stmt == NULL)
+    {
+      vp_database_unlock (db);
+      return NULL;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (ret, status_from_row (stmt));
+  sqlite3_reset (stmt);
+  vp_database_unlock (db);
+  if (rc != SQLITE_DONE)
+    {
+      vp_database_set_error (db, rc, error);
+      return NULL;
+    }
+  return g_steal_pointer (&ret);
+}
+
+typedef enum
+{
+  CHANGE_ADD,
+  CHANGE_DISABLE,
+  CHANGE_PIN_RESET,
+  CHANGE_UNLOCK,
+} ChangeKind;
+
+typedef struct
+{
+  ChangeKind     change;
+  const VpStaff *supervisor;
+  const char    *id;
+  const char    *name;
+  VpRole         role;
+  const char    *hash;     /* add, pin_reset */
+} ChangeData;
+
+/* The target's row inside the transaction; NULL with NOT_FOUND. */
+static VpStaffStatus *
+load_status (VpDatabase  *db,
+             const char  *id,
+             GError     **error)
+{
+  sqlite3_stmt *stmt;
+  VpStaffStatus *s = NULL;
+  int rc;
+
+  stmt = vp_database_prepare (db, "SELECT " STATUS_COLUMNS " FROM staff WHERE id = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    s = status_from_row (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      vp_database_set_error (db, rc, error);
+      return NULL;
+    }
+  if (s == NULL)
+    g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_NOT_FOUND, _("No staff member %s"), id);
+  return s;
+}
+
+static gboolean
+exec_on_id (VpDatabase  *db,
+            const char  *sql,
+            const char  *id,
+            const char  *text,
+            GError     **error)
+{
+  sqlite3_stmt *stmt = vp_database_prepare (db, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  if (text != NULL)
+    sqlite3_bind_text (stmt, 2, text, -1, SQLITE_STATIC);
+  return vp_store_step_done (db, stmt, error);
+}
+
+static VpJournalEntry *
+change_tx (VpDatabase  *db,
+           gpointer     data,
+           GError     **error)
+{
+  ChangeData *d = data;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(VpStaffStatus) target = NULL;
+  VpJournalRefs refs = { 0 };
+  gint64 now = vp_database_now () / G_USEC_PER_SEC;
+  const char *kind = NULL;
+
+  if (d->change == CHANGE_ADD)
+    {
+      sqlite3_stmt *stmt = vp_database_prepare (db,
+                                                "INSERT INTO staff (id, name, role, pin_hash)"
+                                                " VALUES (?1, ?2, ?3, ?4)",
+                                                error);
+
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_text (stmt, 1, d->id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, d->name, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, vp_role_to_string (d->role), -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, d->hash, -1, SQLITE_STATIC);
+      if (!vp_store_step_done (db, stmt, error))
+        {
+          if (g_error_matches (*error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS))
+            {
+              g_clear_error (error);
+              g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_EXISTS,
+                           _("Staff id %s already exists"), d->id);
+            }
+          return NULL;
+        }
+      kind = VP_KIND_STAFF_ADD;
+    }
+  else
+    {
+      target = load_status (db, d->id, error);
+      if (target == NULL)
+        return NULL;
+      if (!target->active)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       _("Staff %s is disabled"), d->id);
+          return NULL;
+        }
+    }
+
+  switch (d->change)
+    {
+    case CHANGE_ADD:
+      break;
+
+    case CHANGE_DISABLE:
+      if (g_str_equal (d->id, d->supervisor->id))
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_PERMISSION,
+                       _("A supervisor cannot disable their own staff id"));
+          return NULL;
+        }
+      if (!exec_on_id (db, "UPDATE staff SET active = 0 WHERE id = ?1", d->id, NULL, error))
+        return NULL;
+      kind = VP_KIND_STAFF_DISABLE;
+      break;
+
+    case CHANGE_PIN_RESET:
+      if (!exec_on_id (db, "UPDATE staff SET pin_hash = ?2, failed_pins = 0, locked_until = 0"
+                       " WHERE id = ?1", d->id, d->hash, error))
+        return NULL;
+      kind = VP_KIND_STAFF_PIN_RESET;
+      break;
+
+    case CHANGE_UNLOCK:
+      if (target->failed_pins == 0 && target->locked_until <= now)
+        {
+          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
+                       _("Staff %s is not locked"), d->id);
+          return NULL;
+        }
+      if (!exec_on_id (db, "UPDATE staff SET failed_pins = 0, locked_until = 0 WHERE id = ?1",
+                       d->id, NULL, error))
+        return NULL;
+      kind = VP_KIND_STAFF_UNLOCK;
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  json_builder_begin_object (b);
+  vp_json_add_string (b, "target", d->id);
+  if (d->change == CHANGE_ADD)
+    {
+      vp_json_add_string (b, "name", d->name);
+      vp_json_add_string (b, "role", vp_role_to_string (d->role));
+    }
+  else
+    {
+      vp_json_add_string (b, "name", target->staff.name);
+      vp_json_add_string (b, "role", vp_role_to_string (target->staff.role));
+    }
+  if (d->change == CHANGE_UNLOCK)
+    {
+      /* What was lifted, for HQ's review of repeated lockouts. */
+      vp_json_add_int (b, "failed_pins", target->failed_pins);
+      vp_json_add_int (b, "locked_until", target->locked_until);
+    }
+  vp_json_add_staff (b, d->supervisor);
+  json_builder_end_object (b);
+
+  refs.staff_id = d->supervisor->id;
+  return vp_journal_store_append (db, kind, b, &refs, error);
+}
+
+static VpJournalEntry *
+run_change (VpDatabase  *db,
+            ChangeData  *d,
+            const char  *what,
+            GError     **error)
+{
+  g_return_val_if_fail (VP_IS_DATABASE (db), NULL);
+
+  if (!vp_staff_require_role (d->supervisor, VP_ROLE_SUPERVISOR, what, error))
+    return NULL;
+  if (d->id == NULL || !valid_staff_id (d->id))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("Staff id must be 2–16 letters, digits, '-' or '_'"));
+      return NULL;
+    }
+  return vp_store_run_tx (db, change_tx, d, error);
+}
+
+VpJournalEntry *
+vp_staff_store_add_by (VpDatabase    *db,
+                       const VpStaff *supervisor,
+                       const char    *id,
+                       const char    *name,
+                       VpRole         role,
+                       const char    *pin,
+                       guint          iterations,
+                       GError       **error)
+{
+  g_autofree char *hash = NULL;
+  ChangeData d = { CHANGE_ADD, supervisor, id, name, role, NULL };
+
+  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, _("Adding staff"), error))
+    return NULL;
+  if (id == NULL || !valid_staff_id (id))
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_INVALID,
+                   _("Staff id must be 2–16 letters, digits, '-' or '_'"));
+      return NULL;
+    }
+  if (!vp_validate_name (name, error) || !vp_pin_check_format (pin, error))
+    return NULL;
+  hash = vp_pin_hash (pin, iterations, error);
+  if (hash == NULL)
+    return NULL;
+  d.hash = hash;
+  return run_change (db, &d, _("Adding staff"), error);
+}
+
+VpJournalEntry *
+vp_staff_store_disable (VpDatabase    *db,
+                        const VpStaff *supervisor,
+                        const char    *id,
+                        GError       **error)
+{
+  ChangeData d = { CHANGE_DISABLE, supervisor, id, NULL, VP_ROLE_OPERATOR, NULL };
+
+  return run_change (db, &d, _("Disabling staff"), error);
+}
+
+VpJournalEntry *
+vp_staff_store_reset_pin (VpDatabase    *db,
+                          const VpStaff *supervisor,
+                          const char    *id,
+                          const char    *pin,
+                          guint          iterations,
+                          GError       **error)
+{
+  g_autofree char *hash = NULL;
+  ChangeData d = { CHANGE_PIN_RESET, supervisor, id, NULL, VP_ROLE_OPERATOR, NULL };
+
+  if (!vp_staff_require_role (supervisor, VP_ROLE_SUPERVISOR, _("Resetting a PIN"), error))
+    return NULL;
+  if (!vp_pin_check_format (pin, error))
+    return NULL;
+  hash = vp_pin_hash (pin, iterations, error);
+  if (hash == NULL)
+    return NULL;
+  d.hash = hash;
+  return run_change (db, &d, _("Resetting a PIN"), error);
+}
+
+VpJournalEntry *
+vp_staff_store_unlock (VpDatabase    *db,
+                       const VpStaff *supervisor,
+                       const char    *id,
+                       GError       **error)
+{
+  ChangeData d = { CHANGE_UNLOCK, supervisor, id, NULL, VP_ROLE_OPERATOR, NULL };
+
+  return run_change (db, &d, _("Unlocking staff"), error);
+}

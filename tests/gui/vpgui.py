@@ -797,7 +797,8 @@ def staff_name(staff_id):
     for line in out.splitlines():
         parts = line.split()
         if parts and parts[0] == staff_id:
-            return ' '.join(parts[2:])
+            # A locked or disabled id ends in [locked] / [disabled].
+            return ' '.join(p for p in parts[2:] if not p.startswith('['))
     raise GuiTestError('no staff %s in the demo database' % staff_id)
 
 

@@ -1087,6 +1087,43 @@ test_push_reprints (void)
   g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags"), ==, flags);
 }
 
+/* A supervisor's staff changes (issue 11): each stored and accepted,
+ * moving no money, flagging nothing, and never carrying a PIN. */
+static void
+test_push_staff (void)
+{
+  GError *error = NULL;
+  g_autoptr(VpStaff) sup = hq_van_staff (van, "sup01", "9876");
+  g_autoptr(HqResp) r = NULL;
+  gint64 flags = hq_pg_int (pg, "SELECT count (*) FROM review_flags");
+  VpJournalEntry *e;
+
+  e = vp_staff_store_add_by (van, sup, "op09", "韩冰", VP_ROLE_OPERATOR, "482913", 1000, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  e = vp_staff_store_reset_pin (van, sup, "op09", "583920", 1000, &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+  e = vp_staff_store_disable (van, sup, "op09", &error);
+  g_assert_no_error (error);
+  vp_journal_entry_free (e);
+
+  r = push_van (day_last_seq, 0);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_cmpuint (count_outcomes (r, "accepted"), ==, 3);
+  day_last_seq += 3;
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM journal WHERE van = 'VAN01' AND"
+                                  " kind LIKE 'staff.%' AND amount = 0 AND outcome = 'accepted'"),
+                   ==, 3);
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM journal WHERE van = 'VAN01' AND"
+                                  " kind LIKE 'staff.%' AND payload_text LIKE '%583920%'"),
+                   ==, 0);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r->json, "totals"),
+                                               "amount"), ==,
+                   van_int ("SELECT sum (amount) FROM journal"));
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM review_flags"), ==, flags);
+}
+
 /* A reprint that breaks its kind's rule (here: one claiming money) is
  * stored, so the chain goes on, but flagged for review. Runs last: the
  * entry is sealed by hand and the van's journal never holds it. */
@@ -1638,6 +1675,7 @@ main (int    argc,
   g_test_add_func ("/hq/push/transfer-position", test_push_transfer_position);
   g_test_add_func ("/hq/push/final-bill-year", test_push_final_bill_year);
   g_test_add_func ("/hq/push/reprints", test_push_reprints);
+  g_test_add_func ("/hq/push/staff", test_push_staff);
   g_test_add_func ("/hq/http/malformed", test_http_malformed);
   g_test_add_func ("/hq/tls/refused", test_tls_refused);
   g_test_add_func ("/hq/admin/status-export", test_status_export);
