@@ -65,6 +65,8 @@ struct _VpWindow
   char               *account;     /* number of the account in hand */
   gint64              last_input;  /* monotonic µs */
   guint               idle_source;
+  VpLogDraft         *parked;      /* a log dialog's input kept by the idle lock */
+  char               *parked_staff; /* who was typing in it */
 };
 
 G_DEFINE_FINAL_TYPE (VpWindow, vp_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -334,6 +336,53 @@ close_dialogs (VpWindow *self)
     }
 }
 
+/* The idle lock must not lose a consultation or visit being typed: what
+ * was typed is kept (the dialog itself closes with the others: a hidden
+ * window left behind crashes GTK 4.8's AT-SPI bridge) and comes back when
+ * the same staff member signs in again. */
+static void
+park_log_dialog (VpWindow *self)
+{
+  g_autoptr(GListModel) toplevels = g_object_ref (gtk_window_get_toplevels ());
+  const VpStaff *staff = vp_context_get_staff (self->context);
+
+  g_clear_pointer (&self->parked, vp_log_draft_free);
+  g_clear_pointer (&self->parked_staff, g_free);
+  for (guint i = g_list_model_get_n_items (toplevels); i > 0 && self->parked == NULL; i--)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i - 1);
+
+      if (VP_IS_LOG_DIALOG (window) && gtk_window_get_transient_for (window) == GTK_WINDOW (self))
+        {
+          self->parked = vp_log_dialog_dup_draft (VP_LOG_DIALOG (window));
+          self->parked_staff = g_strdup (staff->id);
+        }
+    }
+}
+
+/* After a sign-in: the draft goes back to the one who typed it; anyone
+ * else must not see or save another person's note. */
+static void
+restore_parked (VpWindow *self)
+{
+  const VpStaff *staff = vp_context_get_staff (self->context);
+  g_autoptr(VpLogDraft) draft = g_steal_pointer (&self->parked);
+  g_autofree char *owner = g_steal_pointer (&self->parked_staff);
+
+  if (draft == NULL)
+    return;
+  if (staff != NULL && g_strcmp0 (staff->id, owner) == 0)
+    {
+      g_free (self->account);
+      self->account = g_strdup (draft->number);
+      show_page (self, "account", TRUE);
+      gtk_window_present (GTK_WINDOW (vp_log_dialog_new_from_draft (GTK_WINDOW (self),
+                                                                    self->context, draft)));
+      return;
+    }
+  vp_window_toast (self, _("A note left unsaved by the previous staff member was discarded"));
+}
+
 static void
 staff_changed (VpWindow *self)
 {
@@ -347,10 +396,14 @@ staff_changed (VpWindow *self)
       vp_window_show_login (self);
       return;
     }
+  /* A sign-in is use, however it came (AT-SPI sends no input events): the
+   * idle time counts from it. */
+  self->last_input = g_get_monotonic_time ();
   g_ptr_array_set_size (self->history, 0);
   g_clear_pointer (&self->account, g_free);
   gtk_stack_set_visible_child_name (self->main_stack, "app");
   show_page (self, "home", TRUE);
+  restore_parked (self);
 }
 
 static void
@@ -394,6 +447,7 @@ idle_check (gpointer user_data)
     {
       g_autofree char *notice = NULL;
 
+      park_log_dialog (self);
       vp_context_set_staff (self->context, NULL);
       notice = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                              "Locked after %u second without use",
@@ -411,6 +465,8 @@ vp_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->idle_source, g_source_remove);
   g_clear_handle_id (&self->toast_source, g_source_remove);
+  g_clear_pointer (&self->parked, vp_log_draft_free);
+  g_clear_pointer (&self->parked_staff, g_free);
   if (self->context)
     g_signal_handlers_disconnect_by_data (self->context, self);
   g_clear_object (&self->context);
