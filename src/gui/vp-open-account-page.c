@@ -518,7 +518,9 @@ vp_open_account_page_init (VpOpenAccountPage *self)
     g_signal_connect_swapped (self->fields[i]->entry, "activate", G_CALLBACK (field_activate), self);
   for (guint i = F_ID; i < N_FIELDS; i++)
     if (i != F_ESTATE)
-      vp_keypad_attach (self->keypad, self->fields[i]->entry);
+      vp_keypad_attach_mode (self->keypad, self->fields[i]->entry,
+                             i == F_ID ? VP_KEYPAD_ID
+                             : i == F_REFERENCE ? VP_KEYPAD_ALNUM : VP_KEYPAD_NUMERIC);
   vp_keypad_set_target (self->keypad, GTK_EDITABLE (self->fields[F_FEE]->entry));
   choices_changed (self);
 }
