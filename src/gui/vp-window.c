@@ -97,6 +97,57 @@ update_header (VpWindow *self)
     adw_window_title_set_subtitle (self->window_title, vp_context_get_van_id (self->context));
 }
 
+/* Pages are built the first time they are shown, not with the window:
+ * building every page's template and laying out the whole tree cost most
+ * of the time to a usable sign-in (issue 11). */
+static GtkWidget *
+ensure_page (VpWindow   *self,
+             const char *name)
+{
+  GtkWidget *page = gtk_stack_get_child_by_name (self->content_stack, name);
+  const char *title = NULL;
+
+  if (page != NULL)
+    return page;
+#define NEW_PAGE(field, TYPE, set_context, label) \
+  G_STMT_START { \
+    self->field = g_object_new (TYPE, NULL); \
+    set_context (self->field, self->context); \
+    page = GTK_WIDGET (self->field); \
+    title = label; \
+  } G_STMT_END
+  if (g_str_equal (name, "home"))
+    NEW_PAGE (home_page, VP_TYPE_HOME_PAGE, vp_home_page_set_context, _("Home"));
+  else if (g_str_equal (name, "search"))
+    NEW_PAGE (search_page, VP_TYPE_SEARCH_PAGE, vp_search_page_set_context, _("Search"));
+  else if (g_str_equal (name, "account"))
+    NEW_PAGE (account_page, VP_TYPE_ACCOUNT_PAGE, vp_account_page_set_context, _("Account"));
+  else if (g_str_equal (name, "pay"))
+    NEW_PAGE (pay_page, VP_TYPE_PAY_PAGE, vp_pay_page_set_context, _("Pay bills"));
+  else if (g_str_equal (name, "topup"))
+    NEW_PAGE (topup_page, VP_TYPE_TOPUP_PAGE, vp_topup_page_set_context, _("Top up"));
+  else if (g_str_equal (name, "open-account"))
+    NEW_PAGE (open_account_page, VP_TYPE_OPEN_ACCOUNT_PAGE, vp_open_account_page_set_context,
+              _("New account"));
+  else if (g_str_equal (name, "change-holder"))
+    NEW_PAGE (change_holder_page, VP_TYPE_CHANGE_HOLDER_PAGE, vp_change_holder_page_set_context,
+              _("Change holder"));
+  else if (g_str_equal (name, "shift"))
+    NEW_PAGE (shift_page, VP_TYPE_SHIFT_PAGE, vp_shift_page_set_context, _("Shift"));
+  else if (g_str_equal (name, "reports"))
+    NEW_PAGE (reports_page, VP_TYPE_REPORTS_PAGE, vp_reports_page_set_context, _("Reports"));
+  else if (g_str_equal (name, "settings"))
+    NEW_PAGE (settings_page, VP_TYPE_SETTINGS_PAGE, vp_settings_page_set_context, _("Settings"));
+  else if (g_str_equal (name, "sync"))
+    NEW_PAGE (sync_page, VP_TYPE_SYNC_PAGE, vp_sync_page_set_context, _("Sync with HQ"));
+  else
+    g_return_val_if_reached (NULL);
+#undef NEW_PAGE
+  vp_gui_set_name (page, title);
+  gtk_stack_add_named (self->content_stack, page, name);
+  return page;
+}
+
 /* Shows a content page, refreshing it from the store. */
 static void
 show_page (VpWindow   *self,
@@ -119,6 +170,7 @@ show_page (VpWindow   *self,
         g_ptr_array_add (self->history, g_strdup (name));
     }
   /* Switch first so the page can take the keyboard focus. */
+  ensure_page (self, name);
   gtk_stack_set_visible_child_name (self->content_stack, name);
   update_header (self);
 
@@ -412,7 +464,7 @@ context_changed (VpWindow *self)
   const char *page = gtk_stack_get_visible_child_name (self->content_stack);
 
   /* The shown account and counters follow every write. */
-  if (g_strcmp0 (page, "home") == 0)
+  if (g_strcmp0 (page, "home") == 0 && self->home_page != NULL)
     vp_home_page_refresh (self->home_page);
 }
 
@@ -508,17 +560,6 @@ vp_window_class_init (VpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, break_banner);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, login_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, home_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, search_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, account_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, pay_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, topup_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, open_account_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, change_holder_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, shift_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, reports_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, settings_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, sync_page);
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_activated);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_activated);
@@ -555,17 +596,6 @@ vp_window_init (VpWindow *self)
   self->idle_source = g_timeout_add_seconds (1, idle_check, self);
 
   vp_gui_set_name (GTK_WIDGET (self->login_page), _("Sign in"));
-  vp_gui_set_name (GTK_WIDGET (self->home_page), _("Home"));
-  vp_gui_set_name (GTK_WIDGET (self->search_page), _("Search"));
-  vp_gui_set_name (GTK_WIDGET (self->account_page), _("Account"));
-  vp_gui_set_name (GTK_WIDGET (self->pay_page), _("Pay bills"));
-  vp_gui_set_name (GTK_WIDGET (self->topup_page), _("Top up"));
-  vp_gui_set_name (GTK_WIDGET (self->open_account_page), _("New account"));
-  vp_gui_set_name (GTK_WIDGET (self->change_holder_page), _("Change holder"));
-  vp_gui_set_name (GTK_WIDGET (self->shift_page), _("Shift"));
-  vp_gui_set_name (GTK_WIDGET (self->reports_page), _("Reports"));
-  vp_gui_set_name (GTK_WIDGET (self->settings_page), _("Settings"));
-  vp_gui_set_name (GTK_WIDGET (self->sync_page), _("Sync with HQ"));
 }
 
 /* The van's screen may be smaller than the default 1280×800 (a 1920×1080
@@ -597,17 +627,6 @@ vp_window_new (gpointer   application,
   self->context = g_object_ref (context);
   vp_break_banner_set_context (self->break_banner, context);
   vp_login_page_set_context (self->login_page, context);
-  vp_home_page_set_context (self->home_page, context);
-  vp_search_page_set_context (self->search_page, context);
-  vp_account_page_set_context (self->account_page, context);
-  vp_pay_page_set_context (self->pay_page, context);
-  vp_topup_page_set_context (self->topup_page, context);
-  vp_open_account_page_set_context (self->open_account_page, context);
-  vp_change_holder_page_set_context (self->change_holder_page, context);
-  vp_shift_page_set_context (self->shift_page, context);
-  vp_reports_page_set_context (self->reports_page, context);
-  vp_settings_page_set_context (self->settings_page, context);
-  vp_sync_page_set_context (self->sync_page, context);
   g_signal_connect_swapped (context, "notify::staff", G_CALLBACK (staff_changed), self);
   g_signal_connect_swapped (context, "changed", G_CALLBACK (context_changed), self);
   g_signal_connect (context, "warning", G_CALLBACK (context_warning), self);
