@@ -599,9 +599,9 @@ vp_change_holder_page_init (VpChangeHolderPage *self)
   for (guint i = 0; i < N_FIELDS; i++)
     g_signal_connect_swapped (self->fields[i]->entry, "activate", G_CALLBACK (field_activate), self);
   vp_keypad_attach (self->keypad, self->fields[F_READING]->entry);
-  vp_keypad_attach (self->keypad, self->fields[F_ID]->entry);
+  vp_keypad_attach_mode (self->keypad, self->fields[F_ID]->entry, VP_KEYPAD_ID);
   vp_keypad_attach (self->keypad, self->fields[F_PHONE]->entry);
-  vp_keypad_attach (self->keypad, self->fields[F_REFERENCE]->entry);
+  vp_keypad_attach_mode (self->keypad, self->fields[F_REFERENCE]->entry, VP_KEYPAD_ALNUM);
   vp_keypad_attach (self->keypad, self->fields[F_TENDERED]->entry);
   vp_keypad_set_target (self->keypad, GTK_EDITABLE (self->fields[F_READING]->entry));
   choices_changed (self);

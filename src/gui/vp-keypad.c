@@ -16,7 +16,34 @@ struct _VpKeypad
   GtkWidget   *dot_button;
   GtkEditable *target;   /* weak */
   gboolean     decimal;
+  GtkWidget   *x_button;
+  GtkWidget   *letters;  /* A–Z, shown for references */
 };
+
+/* Each attached entry carries its mode. */
+#define MODE_KEY "vp-keypad-mode"
+
+static VpKeypadMode
+target_mode (VpKeypad *self)
+{
+  if (self->target == NULL)
+    return VP_KEYPAD_NUMERIC;
+  return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self->target), MODE_KEY));
+}
+
+/* The keys follow the target: an ID field gets X, a reference the
+ * letters, an amount the "." (when decimal). */
+static void
+update_mode (VpKeypad *self)
+{
+  VpKeypadMode mode = target_mode (self);
+  gboolean dot = self->decimal && mode == VP_KEYPAD_NUMERIC;
+
+  gtk_widget_set_sensitive (self->dot_button, dot);
+  gtk_widget_set_opacity (self->dot_button, dot ? 1.0 : 0.0);
+  gtk_widget_set_visible (self->x_button, mode == VP_KEYPAD_ID);
+  gtk_widget_set_visible (self->letters, mode == VP_KEYPAD_ALNUM);
+}
 
 G_DEFINE_FINAL_TYPE (VpKeypad, vp_keypad, GTK_TYPE_BOX)
 
@@ -47,7 +74,12 @@ press_activated (GtkWidget  *widget,
           gtk_editable_set_text (self->target, text);
         }
     }
-  else if (g_str_equal (key, ".") && (!self->decimal || strchr (text, '.') != NULL))
+  else if (g_str_equal (key, ".") && (!self->decimal || target_mode (self) != VP_KEYPAD_NUMERIC
+                                       || strchr (text, '.') != NULL))
+    return;
+  else if (g_ascii_isalpha (*key) && key[1] == '\0' &&
+           !(target_mode (self) == VP_KEYPAD_ALNUM ||
+             (target_mode (self) == VP_KEYPAD_ID && *key == 'X')))
     return;
   else
     {
@@ -86,10 +118,40 @@ vp_keypad_class_init (VpKeypadClass *klass)
   gtk_widget_class_install_action (widget_class, "keypad.press", "s", press_activated);
 }
 
+static GtkWidget *
+letter_button (char letter)
+{
+  char key[2] = { letter, '\0' };
+  GtkWidget *button = gtk_button_new_with_label (key);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "keypad.press");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", key);
+  gtk_widget_set_focus_on_click (button, FALSE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, key, -1);
+  return button;
+}
+
 static void
 vp_keypad_init (VpKeypad *self)
 {
+  GtkWidget *grid;
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Built here, not in the template: hidden but for the modes that
+   * need them. */
+  self->x_button = letter_button ('X');
+  gtk_widget_set_margin_top (self->x_button, 8);
+  gtk_box_append (GTK_BOX (self), self->x_button);
+  grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 8);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
+  gtk_grid_set_row_homogeneous (GTK_GRID (grid), TRUE);
+  gtk_grid_set_column_homogeneous (GTK_GRID (grid), TRUE);
+  gtk_widget_set_margin_top (grid, 8);
+  for (char c = 'A'; c <= 'Z'; c++)
+    gtk_grid_attach (GTK_GRID (grid), letter_button (c), (c - 'A') % 7, (c - 'A') / 7, 1, 1);
+  self->letters = grid;
+  gtk_box_append (GTK_BOX (self), self->letters);
   vp_keypad_set_decimal (self, TRUE);
 }
 
@@ -105,6 +167,7 @@ vp_keypad_set_target (VpKeypad    *self,
   self->target = target;
   if (target)
     g_object_weak_ref (G_OBJECT (target), target_weak_notify, self);
+  update_mode (self);
 }
 
 GtkEditable *
@@ -120,8 +183,7 @@ vp_keypad_set_decimal (VpKeypad *self,
 {
   g_return_if_fail (VP_IS_KEYPAD (self));
   self->decimal = decimal;
-  gtk_widget_set_sensitive (self->dot_button, decimal);
-  gtk_widget_set_opacity (self->dot_button, decimal ? 1.0 : 0.0);
+  update_mode (self);
 }
 
 static void
@@ -137,10 +199,19 @@ void
 vp_keypad_attach (VpKeypad  *self,
                   GtkWidget *editable)
 {
+  vp_keypad_attach_mode (self, editable, VP_KEYPAD_NUMERIC);
+}
+
+void
+vp_keypad_attach_mode (VpKeypad     *self,
+                       GtkWidget    *editable,
+                       VpKeypadMode  mode)
+{
   GtkEventController *focus = gtk_event_controller_focus_new ();
 
   g_return_if_fail (VP_IS_KEYPAD (self));
   g_return_if_fail (GTK_IS_EDITABLE (editable));
+  g_object_set_data (G_OBJECT (editable), MODE_KEY, GINT_TO_POINTER (mode));
   g_signal_connect_object (focus, "enter", G_CALLBACK (focus_enter), self, 0);
   gtk_widget_add_controller (editable, focus);
   if (self->target == NULL)

@@ -20,8 +20,20 @@ GtkEditable *vp_keypad_get_target (VpKeypad *self);
 /* Shows the "." key (amounts, volumes); PINs have none. */
 void vp_keypad_set_decimal     (VpKeypad    *self,
                                 gboolean     decimal);
+/* What the keypad offers while an entry is its target. */
+typedef enum
+{
+  VP_KEYPAD_NUMERIC,   /* digits (and "." when decimal) */
+  VP_KEYPAD_ID,        /* digits and X: resident ID numbers end in X */
+  VP_KEYPAD_ALNUM,     /* digits and A–Z: payment references */
+} VpKeypadMode;
+
 /* Makes editable the target whenever it gets the focus. */
 void vp_keypad_attach          (VpKeypad    *self,
                                 GtkWidget   *editable);
+/* The same, with the keys editable needs while it is the target. */
+void vp_keypad_attach_mode     (VpKeypad     *self,
+                                GtkWidget    *editable,
+                                VpKeypadMode  mode);
 
 G_END_DECLS

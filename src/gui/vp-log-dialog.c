@@ -214,3 +214,44 @@ vp_log_dialog_new (GtkWindow  *parent,
   g_signal_connect (self->note_entry, "activate", G_CALLBACK (note_activate), self);
   return self;
 }
+
+void
+vp_log_draft_free (VpLogDraft *draft)
+{
+  if (draft == NULL)
+    return;
+  g_free (draft->number);
+  g_free (draft->note);
+  g_free (draft);
+}
+
+VpLogDraft *
+vp_log_dialog_dup_draft (VpLogDialog *self)
+{
+  VpLogDraft *draft;
+
+  g_return_val_if_fail (VP_IS_LOG_DIALOG (self), NULL);
+  draft = g_new0 (VpLogDraft, 1);
+  draft->kind = self->kind;
+  draft->number = g_strdup (self->number);
+  draft->topic = -1;
+  for (guint i = 0; i < self->chips->len; i++)
+    if (gtk_toggle_button_get_active (self->chips->pdata[i]))
+      draft->topic = (int)i;
+  draft->note = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->note_entry)));
+  return draft;
+}
+
+VpLogDialog *
+vp_log_dialog_new_from_draft (GtkWindow        *parent,
+                              VpContext        *context,
+                              const VpLogDraft *draft)
+{
+  VpLogDialog *self = vp_log_dialog_new (parent, context, draft->kind, draft->number);
+
+  if (draft->topic >= 0 && (guint)draft->topic < self->chips->len)
+    gtk_toggle_button_set_active (self->chips->pdata[draft->topic], TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (self->note_entry), draft->note);
+  gtk_editable_set_position (GTK_EDITABLE (self->note_entry), -1);
+  return self;
+}

@@ -18,4 +18,21 @@ VpLogDialog *vp_log_dialog_new (GtkWindow  *parent,
                                 VpLogKind   kind,
                                 const char *number);
 
+/* What was typed in a log dialog, kept across an idle lock. */
+typedef struct
+{
+  VpLogKind kind;
+  char     *number;
+  int       topic;   /* index of the chosen chip, -1 for none */
+  char     *note;
+} VpLogDraft;
+
+void         vp_log_draft_free         (VpLogDraft  *draft);
+VpLogDraft  *vp_log_dialog_dup_draft   (VpLogDialog *self);
+VpLogDialog *vp_log_dialog_new_from_draft (GtkWindow        *parent,
+                                           VpContext        *context,
+                                           const VpLogDraft *draft);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VpLogDraft, vp_log_draft_free)
+
 G_END_DECLS

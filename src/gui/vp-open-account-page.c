@@ -40,7 +40,14 @@ struct _VpOpenAccountPage
   GtkWidget   *card_check;
   gboolean     busy;
   gboolean      refused;      /* the journal-break refusal is shown */
+  GtkWidget    *estates_box;  /* chips of the known estates matching the field */
+  GtkLabel     *estate_hint;
+  GStrv         estates;      /* the store's estates, sorted */
 };
+
+/* At most this many chips: a city has thousands of estates, typing
+ * narrows them down. */
+#define ESTATE_CHIPS 8
 
 G_DEFINE_FINAL_TYPE (VpOpenAccountPage, vp_open_account_page, GTK_TYPE_BOX)
 
@@ -154,6 +161,109 @@ add_check (VpOpenAccountPage *self,
   vp_gui_set_name (check, title);
   gtk_grid_attach (GTK_GRID (self->choices_grid), check, 0, row * 2, 1, 1);
   return check;
+}
+
+/* A key that ignores case and spaces: "天鹅湖 畔" finds 天鹅湖畔. */
+static char *
+estate_key (const char *text)
+{
+  g_autofree char *folded = g_utf8_casefold (text, -1);
+  GString *key = g_string_new (NULL);
+
+  for (const char *p = folded; *p; p = g_utf8_next_char (p))
+    if (!g_unichar_isspace (g_utf8_get_char (p)))
+      g_string_append_unichar (key, g_utf8_get_char (p));
+  return g_string_free (key, FALSE);
+}
+
+static void
+estate_chip_clicked (GtkButton         *chip,
+                     VpOpenAccountPage *self)
+{
+  GtkWidget *entry = self->fields[F_ESTATE]->entry;
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), gtk_button_get_label (chip));
+  gtk_editable_set_position (GTK_EDITABLE (entry), -1);
+  gtk_widget_grab_focus (self->fields[F_BUILDING]->entry);
+}
+
+/* The estate is picked from the store's list, the field searching it; a
+ * name typed that is in no list is said to be new, so a misspelt estate
+ * does not start a second one. */
+static void
+estate_changed (VpOpenAccountPage *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->fields[F_ESTATE]->entry));
+  g_autofree char *key = estate_key (text);
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  gboolean known = FALSE;
+  guint shown = 0;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->estates_box)) != NULL)
+    gtk_flow_box_remove (GTK_FLOW_BOX (self->estates_box), child);
+  for (guint i = 0; self->estates && self->estates[i]; i++)
+    {
+      g_autofree char *candidate = estate_key (self->estates[i]);
+      GtkWidget *chip;
+
+      /* The estate picked needs no chip of its own. */
+      if (g_str_equal (self->estates[i], trimmed))
+        {
+          known = TRUE;
+          continue;
+        }
+      if (shown == ESTATE_CHIPS || (*key && strstr (candidate, key) == NULL))
+        continue;
+      chip = gtk_button_new_with_label (self->estates[i]);
+      gtk_widget_add_css_class (chip, "chip");
+      vp_gui_set_name (chip, self->estates[i]);
+      g_signal_connect (chip, "clicked", G_CALLBACK (estate_chip_clicked), self);
+      gtk_flow_box_append (GTK_FLOW_BOX (self->estates_box), chip);
+      shown++;
+    }
+  gtk_widget_set_visible (self->estates_box, shown > 0);
+  if (*key && !known)
+    {
+      gtk_label_set_text (self->estate_hint, shown > 0
+                          ? _("Not a known estate: tap one above if it is there")
+                          : _("A new estate: no account is in one of this name yet"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->estate_hint),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                      gtk_label_get_text (self->estate_hint), -1);
+      gtk_widget_set_visible (GTK_WIDGET (self->estate_hint), TRUE);
+    }
+  else
+    gtk_widget_set_visible (GTK_WIDGET (self->estate_hint), FALSE);
+}
+
+static gpointer
+estates_job (VpService     *service,
+             gpointer       data,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  return vp_account_store_list_estates (vp_service_get_database (service), error);
+}
+
+static void
+estates_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(VpOpenAccountPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  GStrv estates = vp_service_run_finish (VP_SERVICE (source), result, &error);
+
+  if (estates == NULL)
+    {
+      /* The form still works with the estate typed. */
+      g_warning ("The estates could not be listed: %s", error->message);
+      return;
+    }
+  g_strfreev (self->estates);
+  self->estates = estates;
+  estate_changed (self);
 }
 
 typedef struct
@@ -328,6 +438,7 @@ vp_open_account_page_dispose (GObject *object)
   g_clear_pointer (&self->meter, g_ptr_array_unref);
   g_clear_pointer (&self->tariff, g_ptr_array_unref);
   g_clear_pointer (&self->method, g_ptr_array_unref);
+  g_clear_pointer (&self->estates, g_strfreev);
   G_OBJECT_CLASS (vp_open_account_page_parent_class)->dispose (object);
 }
 
@@ -361,8 +472,26 @@ vp_open_account_page_init (VpOpenAccountPage *self)
   row += 3;
   self->fields[F_PHONE] = vp_form_field_add (grid, row, _("Phone"), _("mobile or landline"), vp_validate_phone, FALSE);
   row += 3;
-  self->fields[F_ESTATE] = vp_form_field_add (grid, row, _("Estate"), NULL, validate_estate, FALSE);
-  row += 3;
+  self->fields[F_ESTATE] = vp_form_field_add (grid, row, _("Estate"), _("type to search, tap one"),
+                                              validate_estate, FALSE);
+  {
+    GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+
+    self->estates_box = gtk_flow_box_new ();
+    gtk_flow_box_set_selection_mode (GTK_FLOW_BOX (self->estates_box), GTK_SELECTION_NONE);
+    gtk_flow_box_set_max_children_per_line (GTK_FLOW_BOX (self->estates_box), 4);
+    gtk_widget_set_visible (self->estates_box, FALSE);
+    self->estate_hint = GTK_LABEL (gtk_label_new (NULL));
+    gtk_label_set_xalign (self->estate_hint, 0);
+    gtk_label_set_wrap (self->estate_hint, TRUE);
+    gtk_widget_set_visible (GTK_WIDGET (self->estate_hint), FALSE);
+    gtk_box_append (GTK_BOX (box), self->estates_box);
+    gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->estate_hint));
+    gtk_grid_attach (GTK_GRID (grid), box, 0, row + 3, 1, 1);
+    g_signal_connect_swapped (self->fields[F_ESTATE]->entry, "changed",
+                              G_CALLBACK (estate_changed), self);
+  }
+  row += 4;
   self->fields[F_BUILDING] = vp_form_field_add (grid, row, _("Building"), NULL, validate_building, FALSE);
   row += 3;
   self->fields[F_UNIT] = vp_form_field_add (grid, row, _("Unit"), NULL, validate_unit, TRUE);
@@ -389,7 +518,9 @@ vp_open_account_page_init (VpOpenAccountPage *self)
     g_signal_connect_swapped (self->fields[i]->entry, "activate", G_CALLBACK (field_activate), self);
   for (guint i = F_ID; i < N_FIELDS; i++)
     if (i != F_ESTATE)
-      vp_keypad_attach (self->keypad, self->fields[i]->entry);
+      vp_keypad_attach_mode (self->keypad, self->fields[i]->entry,
+                             i == F_ID ? VP_KEYPAD_ID
+                             : i == F_REFERENCE ? VP_KEYPAD_ALNUM : VP_KEYPAD_NUMERIC);
   vp_keypad_set_target (self->keypad, GTK_EDITABLE (self->fields[F_FEE]->entry));
   choices_changed (self);
 }
@@ -421,5 +552,9 @@ vp_open_account_page_reset (VpOpenAccountPage *self)
     vp_gui_show_message (self->message_label, NULL, FALSE);
   guard_money (self);
   choices_changed (self);
+  /* Accounts opened since (here or pulled from HQ) bring their estates. */
+  if (self->context != NULL)
+    vp_context_run (self->context, estates_job, NULL, NULL, (GDestroyNotify)g_strfreev, NULL,
+                    estates_done, g_object_ref (self));
   gtk_widget_grab_focus (self->fields[F_HOLDER]->entry);
 }

@@ -602,6 +602,7 @@ vp_pay_page_init (VpPayPage *self)
     g_signal_connect_swapped (self->methods->pdata[i], "toggled", G_CALLBACK (method_changed), self);
   vp_keypad_attach (self->keypad, self->amount_entry);
   vp_keypad_attach (self->keypad, self->tendered_entry);
+  vp_keypad_attach_mode (self->keypad, self->reference_entry, VP_KEYPAD_ALNUM);
   vp_keypad_attach (self->keypad, self->reference_entry);
   g_signal_connect_swapped (self->amount_entry, "changed", G_CALLBACK (update_change), self);
   g_signal_connect_swapped (self->tendered_entry, "changed", G_CALLBACK (update_change), self);

@@ -67,6 +67,8 @@ struct _VpWindow
   char               *account;     /* number of the account in hand */
   gint64              last_input;  /* monotonic µs */
   guint               idle_source;
+  VpLogDraft         *parked;      /* a log dialog's input kept by the idle lock */
+  char               *parked_staff; /* who was typing in it */
 };
 
 G_DEFINE_FINAL_TYPE (VpWindow, vp_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -97,6 +99,60 @@ update_header (VpWindow *self)
     adw_window_title_set_subtitle (self->window_title, vp_context_get_van_id (self->context));
 }
 
+/* Pages are built the first time they are shown, not with the window:
+ * building every page's template and laying out the whole tree cost most
+ * of the time to a usable sign-in (issue 11). */
+static GtkWidget *
+ensure_page (VpWindow   *self,
+             const char *name)
+{
+  GtkWidget *page = gtk_stack_get_child_by_name (self->content_stack, name);
+  const char *title = NULL;
+
+  if (page != NULL)
+    return page;
+#define NEW_PAGE(field, TYPE, set_context, label) \
+  G_STMT_START { \
+    self->field = g_object_new (TYPE, NULL); \
+    set_context (self->field, self->context); \
+    page = GTK_WIDGET (self->field); \
+    title = label; \
+  } G_STMT_END
+  if (g_str_equal (name, "home"))
+    NEW_PAGE (home_page, VP_TYPE_HOME_PAGE, vp_home_page_set_context, _("Home"));
+  else if (g_str_equal (name, "search"))
+    NEW_PAGE (search_page, VP_TYPE_SEARCH_PAGE, vp_search_page_set_context, _("Search"));
+  else if (g_str_equal (name, "account"))
+    NEW_PAGE (account_page, VP_TYPE_ACCOUNT_PAGE, vp_account_page_set_context, _("Account"));
+  else if (g_str_equal (name, "pay"))
+    NEW_PAGE (pay_page, VP_TYPE_PAY_PAGE, vp_pay_page_set_context, _("Pay bills"));
+  else if (g_str_equal (name, "topup"))
+    NEW_PAGE (topup_page, VP_TYPE_TOPUP_PAGE, vp_topup_page_set_context, _("Top up"));
+  else if (g_str_equal (name, "open-account"))
+    NEW_PAGE (open_account_page, VP_TYPE_OPEN_ACCOUNT_PAGE, vp_open_account_page_set_context,
+              _("New account"));
+  else if (g_str_equal (name, "change-holder"))
+    NEW_PAGE (change_holder_page, VP_TYPE_CHANGE_HOLDER_PAGE, vp_change_holder_page_set_context,
+              _("Change holder"));
+  else if (g_str_equal (name, "shift"))
+    NEW_PAGE (shift_page, VP_TYPE_SHIFT_PAGE, vp_shift_page_set_context, _("Shift"));
+  else if (g_str_equal (name, "reports"))
+    NEW_PAGE (reports_page, VP_TYPE_REPORTS_PAGE, vp_reports_page_set_context, _("Reports"));
+  else if (g_str_equal (name, "settings"))
+    NEW_PAGE (settings_page, VP_TYPE_SETTINGS_PAGE, vp_settings_page_set_context, _("Settings"));
+  else if (g_str_equal (name, "sync"))
+    NEW_PAGE (sync_page, VP_TYPE_SYNC_PAGE, vp_sync_page_set_context, _("Sync with HQ"));
+  else if (g_str_equal (name, "supervisor"))
+    NEW_PAGE (supervisor_page, VP_TYPE_SUPERVISOR_PAGE, vp_supervisor_page_set_context,
+              _("Supervisor"));
+  else
+    g_return_val_if_reached (NULL);
+#undef NEW_PAGE
+  vp_gui_set_name (page, title);
+  gtk_stack_add_named (self->content_stack, page, name);
+  return page;
+}
+
 /* Shows a content page, refreshing it from the store. */
 static void
 show_page (VpWindow   *self,
@@ -121,9 +177,10 @@ show_page (VpWindow   *self,
   /* The supervisor who opened their tools for an operator stays with
    * the page only while it is shown: leaving it (or Back to it) needs
    * their PIN again. */
-  if (!g_str_equal (name, "supervisor"))
+  if (!g_str_equal (name, "supervisor") && self->supervisor_page != NULL)
     vp_supervisor_page_close (self->supervisor_page);
   /* Switch first so the page can take the keyboard focus. */
+  ensure_page (self, name);
   gtk_stack_set_visible_child_name (self->content_stack, name);
   update_header (self);
 
@@ -367,6 +424,53 @@ close_dialogs (VpWindow *self)
     }
 }
 
+/* The idle lock must not lose a consultation or visit being typed: what
+ * was typed is kept (the dialog itself closes with the others: a hidden
+ * window left behind crashes GTK 4.8's AT-SPI bridge) and comes back when
+ * the same staff member signs in again. */
+static void
+park_log_dialog (VpWindow *self)
+{
+  g_autoptr(GListModel) toplevels = g_object_ref (gtk_window_get_toplevels ());
+  const VpStaff *staff = vp_context_get_staff (self->context);
+
+  g_clear_pointer (&self->parked, vp_log_draft_free);
+  g_clear_pointer (&self->parked_staff, g_free);
+  for (guint i = g_list_model_get_n_items (toplevels); i > 0 && self->parked == NULL; i--)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i - 1);
+
+      if (VP_IS_LOG_DIALOG (window) && gtk_window_get_transient_for (window) == GTK_WINDOW (self))
+        {
+          self->parked = vp_log_dialog_dup_draft (VP_LOG_DIALOG (window));
+          self->parked_staff = g_strdup (staff->id);
+        }
+    }
+}
+
+/* After a sign-in: the draft goes back to the one who typed it; anyone
+ * else must not see or save another person's note. */
+static void
+restore_parked (VpWindow *self)
+{
+  const VpStaff *staff = vp_context_get_staff (self->context);
+  g_autoptr(VpLogDraft) draft = g_steal_pointer (&self->parked);
+  g_autofree char *owner = g_steal_pointer (&self->parked_staff);
+
+  if (draft == NULL)
+    return;
+  if (staff != NULL && g_strcmp0 (staff->id, owner) == 0)
+    {
+      g_free (self->account);
+      self->account = g_strdup (draft->number);
+      show_page (self, "account", TRUE);
+      gtk_window_present (GTK_WINDOW (vp_log_dialog_new_from_draft (GTK_WINDOW (self),
+                                                                    self->context, draft)));
+      return;
+    }
+  vp_window_toast (self, _("A note left unsaved by the previous staff member was discarded"));
+}
+
 static void
 staff_changed (VpWindow *self)
 {
@@ -380,10 +484,14 @@ staff_changed (VpWindow *self)
       vp_window_show_login (self);
       return;
     }
+  /* A sign-in is use, however it came (AT-SPI sends no input events): the
+   * idle time counts from it. */
+  self->last_input = g_get_monotonic_time ();
   g_ptr_array_set_size (self->history, 0);
   g_clear_pointer (&self->account, g_free);
   gtk_stack_set_visible_child_name (self->main_stack, "app");
   show_page (self, "home", TRUE);
+  restore_parked (self);
 }
 
 static void
@@ -392,7 +500,7 @@ context_changed (VpWindow *self)
   const char *page = gtk_stack_get_visible_child_name (self->content_stack);
 
   /* The shown account and counters follow every write. */
-  if (g_strcmp0 (page, "home") == 0)
+  if (g_strcmp0 (page, "home") == 0 && self->home_page != NULL)
     vp_home_page_refresh (self->home_page);
 }
 
@@ -427,6 +535,7 @@ idle_check (gpointer user_data)
     {
       g_autofree char *notice = NULL;
 
+      park_log_dialog (self);
       vp_context_set_staff (self->context, NULL);
       notice = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                              "Locked after %u second without use",
@@ -444,6 +553,8 @@ vp_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->idle_source, g_source_remove);
   g_clear_handle_id (&self->toast_source, g_source_remove);
+  g_clear_pointer (&self->parked, vp_log_draft_free);
+  g_clear_pointer (&self->parked_staff, g_free);
   if (self->context)
     g_signal_handlers_disconnect_by_data (self->context, self);
   g_clear_object (&self->context);
@@ -486,18 +597,6 @@ vp_window_class_init (VpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VpWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, break_banner);
   gtk_widget_class_bind_template_child (widget_class, VpWindow, login_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, home_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, search_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, account_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, pay_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, topup_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, open_account_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, change_holder_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, shift_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, reports_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, settings_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, supervisor_page);
-  gtk_widget_class_bind_template_child (widget_class, VpWindow, sync_page);
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_activated);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_activated);
@@ -534,18 +633,6 @@ vp_window_init (VpWindow *self)
   self->idle_source = g_timeout_add_seconds (1, idle_check, self);
 
   vp_gui_set_name (GTK_WIDGET (self->login_page), _("Sign in"));
-  vp_gui_set_name (GTK_WIDGET (self->home_page), _("Home"));
-  vp_gui_set_name (GTK_WIDGET (self->search_page), _("Search"));
-  vp_gui_set_name (GTK_WIDGET (self->account_page), _("Account"));
-  vp_gui_set_name (GTK_WIDGET (self->pay_page), _("Pay bills"));
-  vp_gui_set_name (GTK_WIDGET (self->topup_page), _("Top up"));
-  vp_gui_set_name (GTK_WIDGET (self->open_account_page), _("New account"));
-  vp_gui_set_name (GTK_WIDGET (self->change_holder_page), _("Change holder"));
-  vp_gui_set_name (GTK_WIDGET (self->shift_page), _("Shift"));
-  vp_gui_set_name (GTK_WIDGET (self->reports_page), _("Reports"));
-  vp_gui_set_name (GTK_WIDGET (self->settings_page), _("Settings"));
-  vp_gui_set_name (GTK_WIDGET (self->supervisor_page), _("Supervisor"));
-  vp_gui_set_name (GTK_WIDGET (self->sync_page), _("Sync with HQ"));
 }
 
 /* The van's screen may be smaller than the default 1280×800 (a 1920×1080
@@ -577,18 +664,6 @@ vp_window_new (gpointer   application,
   self->context = g_object_ref (context);
   vp_break_banner_set_context (self->break_banner, context);
   vp_login_page_set_context (self->login_page, context);
-  vp_home_page_set_context (self->home_page, context);
-  vp_search_page_set_context (self->search_page, context);
-  vp_account_page_set_context (self->account_page, context);
-  vp_pay_page_set_context (self->pay_page, context);
-  vp_topup_page_set_context (self->topup_page, context);
-  vp_open_account_page_set_context (self->open_account_page, context);
-  vp_change_holder_page_set_context (self->change_holder_page, context);
-  vp_shift_page_set_context (self->shift_page, context);
-  vp_reports_page_set_context (self->reports_page, context);
-  vp_settings_page_set_context (self->settings_page, context);
-  vp_supervisor_page_set_context (self->supervisor_page, context);
-  vp_sync_page_set_context (self->sync_page, context);
   g_signal_connect_swapped (context, "notify::staff", G_CALLBACK (staff_changed), self);
   g_signal_connect_swapped (context, "changed", G_CALLBACK (context_changed), self);
   g_signal_connect (context, "warning", G_CALLBACK (context_warning), self);

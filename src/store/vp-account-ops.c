@@ -137,6 +137,37 @@ vp_account_store_find_at_address (VpDatabase     *db,
   return number;
 }
 
+GStrv
+vp_account_store_list_estates (VpDatabase  *db,
+                               GError     **error)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  sqlite3_stmt *stmt;
+  int rc;
+
+  /* A skip scan of the estate index: one seek per estate, not one row per
+   * account (a city has a million accounts and a few thousand estates). */
+  stmt = vp_database_prepare (db, "WITH RECURSIVE e(name) AS ("
+                                  " SELECT MIN(estate) FROM accounts"
+                                  " UNION ALL"
+                                  " SELECT (SELECT MIN(estate) FROM accounts WHERE estate > e.name)"
+                                  " FROM e WHERE e.name IS NOT NULL)"
+                                  " SELECT name FROM e WHERE name IS NOT NULL AND name != ''",
+                              error);
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_strv_builder_add (builder, (const char *)sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_SQLITE,
+                   "Listing the estates failed: %s", sqlite3_errstr (rc));
+      return NULL;
+    }
+  return g_strv_builder_end (builder);
+}
+
 typedef struct
 {
   const VpStaff              *staff;

@@ -180,4 +180,8 @@ char      *vp_account_store_find_at_address   (VpDatabase    *db,
                                                VpServiceKind  service,
                                                GError       **error);
 
+/* The estates of the accounts the van knows, sorted, each once. */
+GStrv      vp_account_store_list_estates      (VpDatabase    *db,
+                                               GError       **error);
+
 G_END_DECLS
