@@ -460,6 +460,37 @@ vp_shift_store_close (VpDatabase    *db,
 
 /* --- voids --------------------------------------------------------------- */
 
+/* Takes back what each of bills (the signed payload's "bills": bill_id,
+ * paid) was paid by the entry being voided; refused with changed when a
+ * bill no longer holds that much (HQ or another entry moved it since). */
+static gboolean
+unpay_bills (VpDatabase  *db,
+             JsonArray   *bills,
+             const char  *changed,
+             GError     **error)
+{
+  sqlite3_stmt *stmt = vp_database_prepare (db, "UPDATE bills SET paid = paid - ?2"
+                                                " WHERE id = ?1 AND paid >= ?2", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
+    {
+      JsonObject *bill = json_array_get_object_element (bills, i);
+
+      sqlite3_bind_int64 (stmt, 1, json_object_get_int_member (bill, "bill_id"));
+      sqlite3_bind_int64 (stmt, 2, json_object_get_int_member (bill, "paid"));
+      if (!vp_store_step_done (db, stmt, error))
+        return FALSE;
+      if (sqlite3_changes (vp_database_get_handle (db)) != 1)
+        {
+          g_set_error_literal (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE, changed);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 reverse_pay (VpDatabase  *db,
              JsonObject  *p,
@@ -490,26 +521,8 @@ reverse_pay (VpDatabase  *db,
   if (!vp_account_store_set_balance (db, account_id, balance - to_credit + credit_applied, error))
     return FALSE;
 
-  stmt = vp_database_prepare (db, "UPDATE bills SET paid = paid - ?2 WHERE id = ?1 AND paid >= ?2",
-                              error);
-  if (stmt == NULL)
-    return FALSE;
-  for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
-    {
-      JsonObject *bill = json_array_get_object_element (bills, i);
-
-      sqlite3_bind_int64 (stmt, 1, json_object_get_int_member (bill, "bill_id"));
-      sqlite3_bind_int64 (stmt, 2, json_object_get_int_member (bill, "paid"));
-      if (!vp_store_step_done (db, stmt, error))
-        return FALSE;
-      if (sqlite3_changes (vp_database_get_handle (db)) != 1)
-        {
-          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                       _("A bill paid by this payment has changed since; it cannot be voided"));
-          return FALSE;
-        }
-    }
-  return TRUE;
+  return unpay_bills (db, bills, _("A bill paid by this payment has changed since; it cannot be voided"),
+                      error);
 }
 
 static gboolean
@@ -781,25 +794,10 @@ reverse_transfer (VpDatabase  *db,
   if (!vp_account_store_set_balance (db, account_id, balance - credit_after + credit_before, error))
     return FALSE;
 
-  stmt = vp_database_prepare (db, "UPDATE bills SET paid = paid - ?2 WHERE id = ?1 AND paid >= ?2",
-                              error);
-  if (stmt == NULL)
+  if (!unpay_bills (db, bills,
+                    _("A bill settled by this change of holder has changed since; it cannot be voided"),
+                    error))
     return FALSE;
-  for (guint i = 0; bills != NULL && i < json_array_get_length (bills); i++)
-    {
-      JsonObject *bill = json_array_get_object_element (bills, i);
-
-      sqlite3_bind_int64 (stmt, 1, json_object_get_int_member (bill, "bill_id"));
-      sqlite3_bind_int64 (stmt, 2, json_object_get_int_member (bill, "paid"));
-      if (!vp_store_step_done (db, stmt, error))
-        return FALSE;
-      if (sqlite3_changes (vp_database_get_handle (db)) != 1)
-        {
-          g_set_error (error, VP_STORE_ERROR, VP_STORE_ERROR_STATE,
-                       _("A bill settled by this change of holder has changed since; it cannot be voided"));
-          return FALSE;
-        }
-    }
   if (final != NULL && json_object_has_member (final, "year_volume_after"))
     {
       /* The use the final bill counted in the year's tiers goes with it. */
