@@ -525,6 +525,37 @@ apply_reversal_outcome (VpService             *self,
   return NULL;
 }
 
+/* The item for a pending top-up (or, with reversal, a pending top-up
+ * reversal: seq is its reversal.intent). */
+static VpRecoveryItem *
+recovery_item_new (gboolean    reversal,
+                   gint64      seq,
+                   const char *account_number,
+                   const char *card_number,
+                   gint64      counter,
+                   VpVolume    volume,
+                   VpMoney     amount)
+{
+  VpRecoveryItem *item = g_new0 (VpRecoveryItem, 1);
+
+  item->reversal = reversal;
+  item->intent_seq = seq;
+  item->account_number = g_strdup (account_number);
+  item->card_number = g_strdup (card_number);
+  item->counter = counter;
+  item->volume = volume;
+  item->amount = amount;
+  return item;
+}
+
+/* No card in the reader: item waits; returns why. */
+static char *
+waiting_for_card (VpRecoveryItem *item)
+{
+  item->outcome = VP_RECOVERY_WAITING;
+  return g_strdup_printf (_("waiting for card %s (no card in the reader)"), item->card_number);
+}
+
 /* Resolves the pending top-ups against the card in reader (which is
  * present). items gets a VpRecoveryItem per pending top-up. */
 static gboolean
@@ -560,21 +591,14 @@ recover_with_card (VpService            *self,
   for (guint i = 0; i < pending->len; i++)
     {
       const VpTopup *t = g_ptr_array_index (pending, i);
-      g_autoptr(VpRecoveryItem) item = g_new0 (VpRecoveryItem, 1);
+      g_autoptr(VpRecoveryItem) item = recovery_item_new (FALSE, t->intent_seq, t->account_number,
+                                                          t->card_number, t->counter, t->volume,
+                                                          t->amount);
       g_autoptr(VpJournalEntry) entry = NULL;
       g_autofree char *why = NULL;
 
-      item->intent_seq = t->intent_seq;
-      item->account_number = g_strdup (t->account_number);
-      item->card_number = g_strdup (t->card_number);
-      item->counter = t->counter;
-      item->volume = t->volume;
-      item->amount = t->amount;
       if (!present)
-        {
-          item->outcome = VP_RECOVERY_WAITING;
-          why = g_strdup_printf (_("waiting for card %s (no card in the reader)"), t->card_number);
-        }
+        why = waiting_for_card (item);
       else
         item->outcome = decide (t, image_ok, &image, card_id,
                                 read_error ? read_error->message : NULL, &why);
@@ -592,22 +616,14 @@ recover_with_card (VpService            *self,
   for (guint i = 0; i < reversals->len; i++)
     {
       const VpTopupReversal *r = g_ptr_array_index (reversals, i);
-      g_autoptr(VpRecoveryItem) item = g_new0 (VpRecoveryItem, 1);
+      g_autoptr(VpRecoveryItem) item = recovery_item_new (TRUE, r->reversal_seq, r->account_number,
+                                                          r->card_number, r->counter, r->volume,
+                                                          r->amount);
       g_autoptr(VpJournalEntry) entry = NULL;
       g_autofree char *why = NULL;
 
-      item->reversal = TRUE;
-      item->intent_seq = r->reversal_seq;
-      item->account_number = g_strdup (r->account_number);
-      item->card_number = g_strdup (r->card_number);
-      item->counter = r->counter;
-      item->volume = r->volume;
-      item->amount = r->amount;
       if (!present)
-        {
-          item->outcome = VP_RECOVERY_WAITING;
-          why = g_strdup_printf (_("waiting for card %s (no card in the reader)"), r->card_number);
-        }
+        why = waiting_for_card (item);
       else
         item->outcome = decide_reversal (r, image_ok, &image, card_id,
                                          read_error ? read_error->message : NULL, &why);
