@@ -1,10 +1,16 @@
-/* empty-window.c: the yardstick of bench/start-bench — a bare GTK 4
- * window, nothing in it. Prints the monotonic time of its first painted
- * frame, as vanpos does for its sign-in page (VANPOS_PRINT_STARTUP_TIME).
+/* empty-window.c: the yardsticks of bench/start-bench — a bare GTK 4
+ * window, nothing in it, and (built with VP_EMPTY_ADWAITA) the same
+ * window from an AdwApplication, which loads libadwaita's style sheet as
+ * vanpos does. Prints the monotonic time of its first painted frame, as
+ * vanpos does for its sign-in page (VANPOS_PRINT_STARTUP_TIME).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#ifdef VP_EMPTY_ADWAITA
+#include <adwaita.h>
+#else
 #include <gtk/gtk.h>
+#endif
 #include <stdio.h>
 
 static void
@@ -42,8 +48,13 @@ int
 main (int    argc,
       char **argv)
 {
+#ifdef VP_EMPTY_ADWAITA
+  g_autoptr(GtkApplication) app = GTK_APPLICATION (adw_application_new ("org.vanpos.EmptyAdwWindow",
+                                                                        G_APPLICATION_NON_UNIQUE));
+#else
   g_autoptr(GtkApplication) app = gtk_application_new ("org.vanpos.EmptyWindow",
                                                        G_APPLICATION_NON_UNIQUE);
+#endif
 
   g_signal_connect (app, "activate", G_CALLBACK (activate), NULL);
   return g_application_run (G_APPLICATION (app), argc, argv);

@@ -2,7 +2,7 @@
  * an empty GTK 4 window, on one Xvfb display and one GSK renderer
  * (issue 11; target ratio <= 1.3).
  *
- *   start-bench VANPOS VANPOS-CLI EMPTY-WINDOW CACHE-DIR [RUNS]
+ *   start-bench VANPOS VANPOS-CLI EMPTY-WINDOW CACHE-DIR [EMPTY-ADW-WINDOW [RUNS]]
  *
  * The demo database (VP_BENCH_ACCOUNTS accounts, default 1,000,000) is
  * built once with `vanpos-cli demo` under CACHE-DIR and reused. Each run
@@ -12,7 +12,12 @@
  * opened); the time from spawn to that frame is the figure. One warm-up
  * run of each comes first (page cache), then RUNS (default 7) of each,
  * interleaved. GSK_RENDERER is taken from the environment (default cairo:
- * Xvfb has no GPU) and set for both.
+ * Xvfb has no GPU) and set for all.
+ *
+ * EMPTY-ADW-WINDOW is the second yardstick: the same empty window from an
+ * AdwApplication. Loading libadwaita's style sheet alone costs an empty
+ * window 1.2–1.35× here, so the bench prints vanpos against it too: that
+ * ratio is what the app's own start costs beyond its toolkit.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -232,17 +237,22 @@ main (int    argc,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GArray) empty = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) app = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) adw = g_array_new (FALSE, FALSE, sizeof (double));
+  const char *adw_window = NULL;
   g_autofree char *display = NULL;
   g_autofree char *db = NULL;
   int runs;
-  double m_empty, m_app;
+  double m_empty, m_app, m_adw = 0;
 
   if (argc < 5)
     {
-      fprintf (stderr, "usage: %s VANPOS VANPOS-CLI EMPTY-WINDOW CACHE-DIR [RUNS]\n", argv[0]);
+      fprintf (stderr, "usage: %s VANPOS VANPOS-CLI EMPTY-WINDOW CACHE-DIR [EMPTY-ADW-WINDOW [RUNS]]\n",
+               argv[0]);
       return 2;
     }
-  runs = argc > 5 ? atoi (argv[5]) : 7;
+  if (argc > 5 && *argv[5])
+    adw_window = argv[5];
+  runs = argc > 6 ? atoi (argv[6]) : 11;
   if (runs < 1 || accounts < 1)
     {
       fprintf (stderr, "start-bench: RUNS and VP_BENCH_ACCOUNTS must be at least 1\n");
@@ -265,19 +275,25 @@ main (int    argc,
 
   {
     const char *empty_argv[] = { argv[3], NULL };
+    const char *adw_argv[] = { adw_window, NULL };
     const char *app_argv[] = { argv[1], "--db", db, NULL };
 
     /* Warm-up: fonts, shaders and the database pages in the page cache. */
     time_one (launcher, empty_argv, "empty-window: painted at ");
+    if (adw_window)
+      time_one (launcher, adw_argv, "empty-window: painted at ");
     time_one (launcher, app_argv, "vanpos: sign-in usable at ");
     for (int i = 0; i < runs; i++)
       {
         double e = time_one (launcher, empty_argv, "empty-window: painted at ");
+        double w = adw_window ? time_one (launcher, adw_argv, "empty-window: painted at ") : 0;
         double a = time_one (launcher, app_argv, "vanpos: sign-in usable at ");
 
         g_array_append_val (empty, e);
+        g_array_append_val (adw, w);
         g_array_append_val (app, a);
-        printf ("run %d: empty window %.3f s, sign-in usable %.3f s\n", i + 1, e, a);
+        printf ("run %d: empty window %.3f s, empty libadwaita window %.3f s, sign-in usable %.3f s\n",
+                i + 1, e, w, a);
         fflush (stdout);
       }
   }
@@ -286,11 +302,17 @@ main (int    argc,
 
   m_empty = median (empty);
   m_app = median (app);
+  if (adw_window)
+    m_adw = median (adw);
   printf ("Start (GSK_RENDERER=%s, Xvfb, %" G_GINT64_FORMAT " accounts, median of %d):\n"
           "  empty GTK 4 window painted   %.3f s\n"
           "  vanpos sign-in usable        %.3f s\n"
           "  ratio                        %.2f (target <= 1.3: %s)\n",
           renderer, accounts, runs, m_empty, m_app, m_app / m_empty,
           m_app / m_empty <= 1.3 ? "ok" : "OVER");
+  if (adw_window)
+    printf ("  empty libadwaita window      %.3f s (%.2f× the GTK one)\n"
+            "  vanpos / libadwaita window   %.2f\n",
+            m_adw, m_adw / m_empty, m_app / m_adw);
   return 0;
 }

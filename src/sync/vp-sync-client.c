@@ -6,7 +6,6 @@
 
 #include "config.h"
 
-#include <curl/curl.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -14,6 +13,7 @@
 #include <zlib.h>
 
 #include "vp-sync-client.h"
+#include "vp-curl.h"
 
 #define DEFAULT_CONNECT_TIMEOUT 10
 #define DEFAULT_LOW_SPEED_TIME  30
@@ -31,6 +31,7 @@ struct _VpSyncClient
   char            *base;        /* https://host:port/v1/vans/VAN */
   char            *root;        /* https://host:port */
   char            *token;
+  const VpCurl    *api;    /* libcurl, loaded on first use */
   CURL            *curl;
   guint            connect_timeout;
   guint            low_speed_time;
@@ -53,7 +54,8 @@ vp_sync_client_finalize (GObject *object)
 {
   VpSyncClient *self = (VpSyncClient *)object;
 
-  g_clear_pointer (&self->curl, curl_easy_cleanup);
+  if (self->curl != NULL)
+    self->api->easy_cleanup (self->curl);
   g_clear_pointer (&self->config, vp_sync_config_free);
   g_free (self->base);
   g_free (self->root);
@@ -67,8 +69,6 @@ static void
 vp_sync_client_class_init (VpSyncClientClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = vp_sync_client_finalize;
-  /* Thread-safe since curl 7.84; class_init runs once anyway. */
-  curl_global_init (CURL_GLOBAL_DEFAULT);
 }
 
 static void
@@ -208,6 +208,7 @@ vp_sync_client_new (const VpSyncConfig *config,
 {
   g_autoptr(VpSyncClient) self = NULL;
   g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) load_error = NULL;
   g_autofree char *van = NULL;
 
   if (config == NULL || config->url == NULL)
@@ -252,7 +253,14 @@ vp_sync_client_new (const VpSyncConfig *config,
   van = g_uri_escape_string (config->van, NULL, FALSE);
   self->base = g_strdup_printf ("%s/v1/vans/%s", self->root, van);
 
-  self->curl = curl_easy_init ();
+  self->api = vp_curl_get (&load_error);
+  if (self->api == NULL)
+    {
+      g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NETWORK, "Could not start libcurl: %s",
+                   load_error->message);
+      return NULL;
+    }
+  self->curl = self->api->easy_init ();
   if (self->curl == NULL)
     {
       g_set_error (error, VP_SYNC_ERROR, VP_SYNC_ERROR_NETWORK, "Could not start libcurl");
@@ -398,7 +406,7 @@ curl_failure (VpSyncClient  *self,
               GCancellable  *cancellable,
               GError       **error)
 {
-  const char *detail = errbuf && *errbuf ? errbuf : curl_easy_strerror (rc);
+  const char *detail = errbuf && *errbuf ? errbuf : self->api->easy_strerror (rc);
   gboolean alert = contains (errbuf, "alert");
 
   if (rc == CURLE_ABORTED_BY_CALLBACK && g_cancellable_is_cancelled (cancellable))
@@ -574,63 +582,63 @@ attempt (VpSyncClient  *self,
   CURLcode rc;
   Attempt ret;
 
-  curl_easy_reset (c);
-  curl_easy_setopt (c, CURLOPT_URL, url);
-  curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-  curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt (c, CURLOPT_CAINFO, self->config->ca_path);
-  curl_easy_setopt (c, CURLOPT_CAPATH, NULL);
-  curl_easy_setopt (c, CURLOPT_PINNEDPUBLICKEY, self->config->pins);
-  curl_easy_setopt (c, CURLOPT_SSLCERT, self->config->cert_path);
-  curl_easy_setopt (c, CURLOPT_SSLCERTTYPE, "PEM");
-  curl_easy_setopt (c, CURLOPT_SSLKEY, self->config->key_path);
-  curl_easy_setopt (c, CURLOPT_SSLKEYTYPE, "PEM");
-  curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, (long)self->connect_timeout);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_LIMIT);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, (long)self->low_speed_time);
-  curl_easy_setopt (c, CURLOPT_TIMEOUT, (long)self->total_timeout);
-  curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt (c, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt (c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)VP_SYNC_MAX_ANSWER);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt (c, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt (c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-  curl_easy_setopt (c, CURLOPT_XFERINFODATA, cancellable);
-  curl_easy_setopt (c, CURLOPT_USERAGENT, "vanpos/" PACKAGE_VERSION);
+  self->api->easy_reset (c);
+  self->api->easy_setopt (c, CURLOPT_URL, url);
+  self->api->easy_setopt (c, CURLOPT_PROTOCOLS_STR, "https");
+  self->api->easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  self->api->easy_setopt (c, CURLOPT_ERRORBUFFER, errbuf);
+  self->api->easy_setopt (c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+  self->api->easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 1L);
+  self->api->easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 2L);
+  self->api->easy_setopt (c, CURLOPT_CAINFO, self->config->ca_path);
+  self->api->easy_setopt (c, CURLOPT_CAPATH, NULL);
+  self->api->easy_setopt (c, CURLOPT_PINNEDPUBLICKEY, self->config->pins);
+  self->api->easy_setopt (c, CURLOPT_SSLCERT, self->config->cert_path);
+  self->api->easy_setopt (c, CURLOPT_SSLCERTTYPE, "PEM");
+  self->api->easy_setopt (c, CURLOPT_SSLKEY, self->config->key_path);
+  self->api->easy_setopt (c, CURLOPT_SSLKEYTYPE, "PEM");
+  self->api->easy_setopt (c, CURLOPT_CONNECTTIMEOUT, (long)self->connect_timeout);
+  self->api->easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_LIMIT);
+  self->api->easy_setopt (c, CURLOPT_LOW_SPEED_TIME, (long)self->low_speed_time);
+  self->api->easy_setopt (c, CURLOPT_TIMEOUT, (long)self->total_timeout);
+  self->api->easy_setopt (c, CURLOPT_FOLLOWLOCATION, 0L);
+  self->api->easy_setopt (c, CURLOPT_ACCEPT_ENCODING, "");
+  self->api->easy_setopt (c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)VP_SYNC_MAX_ANSWER);
+  self->api->easy_setopt (c, CURLOPT_WRITEFUNCTION, write_cb);
+  self->api->easy_setopt (c, CURLOPT_WRITEDATA, &sink);
+  self->api->easy_setopt (c, CURLOPT_NOPROGRESS, 0L);
+  self->api->easy_setopt (c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+  self->api->easy_setopt (c, CURLOPT_XFERINFODATA, cancellable);
+  self->api->easy_setopt (c, CURLOPT_USERAGENT, "vanpos/" PACKAGE_VERSION);
 
-  headers = curl_slist_append (headers, "Accept: application/json");
-  headers = curl_slist_append (headers, "Expect:");
+  headers = self->api->slist_append (headers, "Accept: application/json");
+  headers = self->api->slist_append (headers, "Expect:");
   if (self->token)
     {
       auth = g_strdup_printf ("Authorization: Bearer %s", self->token);
-      headers = curl_slist_append (headers, auth);
+      headers = self->api->slist_append (headers, auth);
     }
   if (gz_body)
     {
       gsize len;
       gconstpointer data = g_bytes_get_data (gz_body, &len);
 
-      headers = curl_slist_append (headers, "Content-Type: application/json");
-      headers = curl_slist_append (headers, "Content-Encoding: gzip");
-      curl_easy_setopt (c, CURLOPT_POST, 1L);
-      curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-      curl_easy_setopt (c, CURLOPT_POSTFIELDS, data);
+      headers = self->api->slist_append (headers, "Content-Type: application/json");
+      headers = self->api->slist_append (headers, "Content-Encoding: gzip");
+      self->api->easy_setopt (c, CURLOPT_POST, 1L);
+      self->api->easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+      self->api->easy_setopt (c, CURLOPT_POSTFIELDS, data);
     }
   else
-    curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
+    self->api->easy_setopt (c, CURLOPT_HTTPGET, 1L);
+  self->api->easy_setopt (c, CURLOPT_HTTPHEADER, headers);
 
   self->n_requests++;
-  rc = curl_easy_perform (c);
-  curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_setopt (c, CURLOPT_HTTPHEADER, NULL);
-  curl_easy_setopt (c, CURLOPT_ERRORBUFFER, NULL);
-  curl_slist_free_all (headers);
+  rc = self->api->easy_perform (c);
+  self->api->easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+  self->api->easy_setopt (c, CURLOPT_HTTPHEADER, NULL);
+  self->api->easy_setopt (c, CURLOPT_ERRORBUFFER, NULL);
+  self->api->slist_free_all (headers);
 
   if (rc != CURLE_OK)
     ret = curl_failure (self, rc, errbuf, sink.too_large, cancellable, error);
