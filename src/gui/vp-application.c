@@ -20,6 +20,11 @@ struct _VpApplication
   char          *db_path;
   VpContext     *context;
 
+  /* The database opens beside GTK's own start (handle_local_options);
+   * its result waits here if it comes before the window. */
+  gboolean       opening;
+  GAsyncResult  *opened;
+
   /* VANPOS_MEASURE_STALLS=1: how long the main loop was ever blocked. */
   guint          stall_source;
   gint64         stall_last;
@@ -50,21 +55,6 @@ stall_tick (gpointer user_data)
 }
 
 G_DEFINE_FINAL_TYPE (VpApplication, vp_application, ADW_TYPE_APPLICATION)
-
-static int
-vp_application_handle_local_options (GApplication *app,
-                                     GVariantDict *options)
-{
-  VpApplication *self = VP_APPLICATION (app);
-  const char *db = NULL;
-
-  if (g_variant_dict_lookup (options, "db", "&s", &db))
-    {
-      g_free (self->db_path);
-      self->db_path = g_strdup (db);
-    }
-  return -1;
-}
 
 static gpointer
 recover_job (VpService     *service,
@@ -108,15 +98,15 @@ recovered (GObject      *source,
     }
 }
 
+/* Shows what the open gave: the sign-in page, or why not. */
 static void
-database_opened (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+show_opened (VpApplication *self,
+             VpWindow      *window,
+             GAsyncResult  *result)
 {
-  g_autoptr(VpWindow) window = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!vp_context_open_database_finish (VP_CONTEXT (source), result, &error))
+  if (!vp_context_open_database_finish (self->context, result, &error))
     {
       vp_window_show_error (window, error);
       return;
@@ -124,8 +114,40 @@ database_opened (GObject      *source,
   vp_window_show_login (window);
   /* DESIGN §5: a top-up INTENT left by a crash is resolved at start by
    * reading the card (confirm if it has the purchase, else void). */
-  vp_context_run (VP_CONTEXT (source), recover_job, NULL, NULL,
+  vp_context_run (self->context, recover_job, NULL, NULL,
                   (GDestroyNotify)g_ptr_array_unref, NULL, recovered, g_object_ref (window));
+}
+
+static void
+database_opened (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(VpApplication) self = user_data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  self->opening = FALSE;
+  if (window == NULL)
+    {
+      /* Before activate: the window takes it when it is made. */
+      g_set_object (&self->opened, result);
+      return;
+    }
+  show_opened (self, VP_WINDOW (window), result);
+}
+
+/* --db, then VANPOS_DB, then the database-path setting; NULL: none. */
+static char *
+database_path (VpApplication *self)
+{
+  g_autofree char *path = NULL;
+
+  if (self->db_path != NULL && *self->db_path)
+    return g_strdup (self->db_path);
+  if (g_getenv ("VANPOS_DB") && *g_getenv ("VANPOS_DB"))
+    return g_strdup (g_getenv ("VANPOS_DB"));
+  path = vp_context_dup_string (self->context, "database-path");
+  return path && *path ? g_steal_pointer (&path) : NULL;
 }
 
 static void
@@ -134,7 +156,6 @@ vp_application_activate (GApplication *app)
   VpApplication *self = VP_APPLICATION (app);
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
 
   if (window != NULL)
     {
@@ -142,28 +163,55 @@ vp_application_activate (GApplication *app)
       return;
     }
 
-  /* --db, then VANPOS_DB, then the database-path setting. */
-  if (self->db_path != NULL && *self->db_path)
-    path = g_strdup (self->db_path);
-  else if (g_getenv ("VANPOS_DB") && *g_getenv ("VANPOS_DB"))
-    path = g_strdup (g_getenv ("VANPOS_DB"));
-  else
-    path = vp_context_dup_string (self->context, "database-path");
-
   window = GTK_WINDOW (vp_window_new (self, self->context));
-  if (path == NULL || *path == '\0')
+  if (self->opened != NULL)
+    {
+      g_autoptr(GAsyncResult) result = g_steal_pointer (&self->opened);
+
+      show_opened (self, VP_WINDOW (window), result);
+    }
+  else if (self->opening)
+    vp_window_show_opening (VP_WINDOW (window), self->db_path);
+  else
     {
       g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            _("No database given. Start VanPOS with --db PATH, set VANPOS_DB or the database path setting."));
       vp_window_show_error (VP_WINDOW (window), error);
     }
-  else
-    {
-      vp_window_show_opening (VP_WINDOW (window), path);
-      vp_context_open_database_async (self->context, path, NULL, database_opened,
-                                      g_object_ref (window));
-    }
   gtk_window_present (window);
+}
+
+static int
+vp_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  VpApplication *self = VP_APPLICATION (app);
+  const char *db = NULL;
+  g_autofree char *path = NULL;
+
+  if (g_variant_dict_lookup (options, "db", "&s", &db))
+    {
+      g_free (self->db_path);
+      self->db_path = g_strdup (db);
+    }
+
+  /* Issue 11: what needs no display starts now, on other threads, and
+   * runs while this one sets GTK and libadwaita up: the database open
+   * and the session-bus connection GApplication registers on next.
+   * GtkApplication's own startup finds both initialised. */
+  path = database_path (self);
+  g_free (self->db_path);
+  self->db_path = g_steal_pointer (&path);
+  if (self->db_path != NULL)
+    {
+      self->opening = TRUE;
+      vp_context_open_database_async (self->context, self->db_path, NULL, database_opened,
+                                      g_object_ref (self));
+    }
+  g_bus_get (G_BUS_TYPE_SESSION, NULL, NULL, NULL);
+  gtk_init ();
+  adw_init ();
+  return -1;
 }
 
 static void
@@ -226,6 +274,7 @@ vp_application_finalize (GObject *object)
   VpApplication *self = VP_APPLICATION (object);
 
   g_clear_pointer (&self->db_path, g_free);
+  g_clear_object (&self->opened);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (vp_application_parent_class)->finalize (object);
 }

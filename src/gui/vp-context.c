@@ -24,6 +24,7 @@ struct _VpContext
   guint         integrity_fallback;  /* starts the check if nothing did */
   char       *journal_break;  /* the break's message, NULL: none */
   GHashTable *printed;        /* seqs whose original receipt was printed */
+  GPtrArray  *opening_staff;  /* the crew, read with the database */
 
   /* In-memory settings when there is no schema. */
   char       *database_path;
@@ -81,6 +82,7 @@ vp_context_finalize (GObject *object)
   g_clear_pointer (&self->journal_break, g_free);
   g_clear_pointer (&self->printed, g_hash_table_unref);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->opening_staff, g_ptr_array_unref);
   g_clear_pointer (&self->database_path, g_free);
   g_clear_pointer (&self->hq_url, g_free);
   g_clear_pointer (&self->printer, g_free);
@@ -253,6 +255,20 @@ integrity_fallback (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct
+{
+  VpDatabase *db;
+  GPtrArray  *staff;   /* NULL if it could not be read: the page asks again */
+} Opened;
+
+static void
+opened_free (Opened *opened)
+{
+  g_clear_object (&opened->db);
+  g_clear_pointer (&opened->staff, g_ptr_array_unref);
+  g_free (opened);
+}
+
 static void
 open_thread (GTask        *task,
              gpointer      source,
@@ -261,11 +277,19 @@ open_thread (GTask        *task,
 {
   GError *error = NULL;
   VpDatabase *db = open_checked (task_data, &error);
+  Opened *opened;
 
   if (db == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, db, g_object_unref);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* The sign-in page lists the crew first thing: read it here, and the
+   * page is whole in its first frame (issue 11). */
+  opened = g_new0 (Opened, 1);
+  opened->db = db;
+  opened->staff = vp_staff_store_list (db, NULL);
+  g_task_return_pointer (task, opened, (GDestroyNotify)opened_free);
 }
 
 void
@@ -289,12 +313,22 @@ vp_context_open_database_finish (VpContext     *self,
                                  GAsyncResult  *result,
                                  GError       **error)
 {
-  g_autoptr(VpDatabase) db = g_task_propagate_pointer (G_TASK (result), error);
+  Opened *opened = g_task_propagate_pointer (G_TASK (result), error);
 
-  if (db == NULL)
+  if (opened == NULL)
     return FALSE;
-  use_database (self, db);
+  use_database (self, opened->db);
+  g_clear_pointer (&self->opening_staff, g_ptr_array_unref);
+  self->opening_staff = g_steal_pointer (&opened->staff);
+  opened_free (opened);
   return TRUE;
+}
+
+GPtrArray *
+vp_context_take_opening_staff (VpContext *self)
+{
+  g_return_val_if_fail (VP_IS_CONTEXT (self), NULL);
+  return g_steal_pointer (&self->opening_staff);
 }
 
 VpService *

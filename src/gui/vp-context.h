@@ -25,6 +25,9 @@ void           vp_context_open_database_async  (VpContext           *self,
 gboolean       vp_context_open_database_finish (VpContext     *self,
                                                 GAsyncResult  *result,
                                                 GError       **error);
+/* The staff list read with the database (VpStaff), once; NULL after the
+ * first call or if it could not be read. */
+GPtrArray     *vp_context_take_opening_staff (VpContext *self);
 VpService     *vp_context_get_service    (VpContext   *self);
 VpDatabase    *vp_context_get_database   (VpContext   *self);
 const char    *vp_context_get_van_id     (VpContext   *self);

@@ -103,6 +103,16 @@ first_painted (GdkFrameClock *clock,
   vp_context_check_integrity (self->context);
 }
 
+static void watch_first_paint (VpLoginPage *self);
+
+static void
+first_mapped (GtkWidget   *widget,
+              VpLoginPage *self)
+{
+  g_signal_handlers_disconnect_by_func (widget, first_mapped, self);
+  watch_first_paint (self);
+}
+
 static void
 watch_first_paint (VpLoginPage *self)
 {
@@ -113,8 +123,11 @@ watch_first_paint (VpLoginPage *self)
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
   if (clock == NULL)
     {
-      /* Not on screen (yet): nothing waits for it. */
-      vp_context_check_integrity (self->context);
+      /* Filled before it is on screen (the crew comes with the
+       * database): watch from when it is. */
+      if (!g_signal_handler_find (self, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA, 0, 0, NULL,
+                                  first_mapped, self))
+        g_signal_connect (self, "map", G_CALLBACK (first_mapped), self);
       return;
     }
   self->painted = TRUE;
@@ -122,15 +135,12 @@ watch_first_paint (VpLoginPage *self)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* One button per staff member; error: why there is none. */
 static void
-staff_listed (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+show_staff (VpLoginPage  *self,
+            GPtrArray    *staff,
+            const GError *error)
 {
-  g_autoptr(VpLoginPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) staff = vp_service_run_finish (VP_SERVICE (source), result, &error);
-
   vp_gui_clear_box (self->staff_box);
   if (staff == NULL)
     {
@@ -163,6 +173,18 @@ staff_listed (GObject      *source,
       gtk_box_append (GTK_BOX (self->staff_box), button);
     }
   watch_first_paint (self);
+}
+
+static void
+staff_listed (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(VpLoginPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) staff = vp_service_run_finish (VP_SERVICE (source), result, &error);
+
+  show_staff (self, staff, error);
 }
 
 static void
@@ -271,6 +293,8 @@ vp_login_page_set_context (VpLoginPage *self,
 void
 vp_login_page_reset (VpLoginPage *self)
 {
+  g_autoptr(GPtrArray) staff = NULL;
+
   g_return_if_fail (VP_IS_LOGIN_PAGE (self));
   g_clear_pointer (&self->staff_id, g_free);
   vp_gui_show_message (self->message_label, NULL, FALSE);
@@ -278,6 +302,12 @@ vp_login_page_reset (VpLoginPage *self)
   gtk_editable_set_text (GTK_EDITABLE (self->pin_entry), "");
   if (vp_context_get_service (self->context) == NULL)
     return;
+  staff = vp_context_take_opening_staff (self->context);
+  if (staff != NULL)
+    {
+      show_staff (self, staff, NULL);
+      return;
+    }
   vp_context_run (self->context, list_staff_job, NULL, NULL,
                   (GDestroyNotify)g_ptr_array_unref, NULL, staff_listed, g_object_ref (self));
 }
