@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 
@@ -51,6 +52,17 @@ ed25519_verify_rate (void)
         return last ? g_ascii_strtod (last + 1, NULL) : 0;
       }
   return 0;
+}
+
+/* CPU seconds this process (the vans' threads) has used. */
+static double
+self_cpu (void)
+{
+  struct rusage ru;
+
+  if (getrusage (RUSAGE_SELF, &ru) != 0)
+    return 0;
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 /* The machine is shared: the 1, 5, 15 minute load averages. */
@@ -155,7 +167,7 @@ main (int    argc,
       guint failed = 0, retries = 0, max_retries = 0;
       guint64 accepted = 0;
       gint64 wall;
-      double rate, hq0, pg0, hq_cpu, pgc;
+      double rate, hq0, pg0, van0, hq_cpu, pgc, van_cpu, per;
 
       if (k == 0)
         continue;
@@ -163,9 +175,11 @@ main (int    argc,
       vans = hq_fleet_make (round_dir, prefix, k, n_entries, MAX (20u, n_entries / 100));
       hq0 = proc_cpu (hq_pid);
       pg0 = pg_cpu (pm_pid);
+      van0 = self_cpu ();
       wall = hq_fleet_sync (vans, 5);
       hq_cpu = proc_cpu (hq_pid) - hq0;
       pgc = pg_cpu (pm_pid) - pg0;
+      van_cpu = self_cpu () - van0;
       load = loadavg ();
       times = g_new (gint64, k);
       for (guint i = 0; i < k; i++)
@@ -190,6 +204,14 @@ main (int    argc,
       g_print ("#       CPU: vanpos-hq %.1f s (%.0f us/entry), PostgreSQL %.1f s (%.0f us/entry);"
                " %.0f entries/s if those two had every core\n", hq_cpu, hq_cpu * 1e6 / MAX (accepted, 1),
                pgc, pgc * 1e6 / MAX (accepted, 1), accepted / MAX ((hq_cpu + pgc) / cores, 1e-3));
+      /* The target's arithmetic: at 0.5x, all three together may spend
+       * 2 Ed25519 verifies' worth of CPU per entry, and HQ spends one
+       * of them on the entry's signature. */
+      per = 1e6 / MAX (accepted, 1);
+      g_print ("#       per entry: HQ %.0f + PostgreSQL %.0f + the vans %.0f = %.0f us of CPU;"
+               " the 0.5x target allows %.0f us, of which one Ed25519 verify is %.0f\n",
+               hq_cpu * per, pgc * per, van_cpu * per, (hq_cpu + pgc + van_cpu) * per,
+               verify1 > 0 ? 2e6 / verify1 : 0, verify1 > 0 ? 1e6 / verify1 : 0);
       last_rate = rate;
       last_failed = failed;
       last_max_retries = max_retries;
