@@ -25,6 +25,9 @@ struct _VpApplication
   gboolean       opening;
   GAsyncResult  *opened;
 
+  /* Reaches the session bus while GTK starts (handle_local_options). */
+  GThread       *bus_thread;
+
   /* VANPOS_MEASURE_STALLS=1: how long the main loop was ever blocked. */
   guint          stall_source;
   gint64         stall_last;
@@ -150,13 +153,41 @@ database_path (VpApplication *self)
   return path && *path ? g_steal_pointer (&path) : NULL;
 }
 
+/* The window icon is an SVG: drawing it loads librsvg, ~10 ms before the
+ * first frame if set at startup. Set after that frame, every window still
+ * gets it (issue 11). */
+static void
+set_icon_after_paint (GdkFrameClock *clock,
+                      gpointer       user_data)
+{
+  g_signal_handlers_disconnect_by_func (clock, set_icon_after_paint, user_data);
+  gtk_window_set_default_icon_name (APP_ID);
+  gtk_window_set_icon_name (GTK_WINDOW (user_data), APP_ID);   /* realized without it */
+}
+
+/* The open ran beside gtk_init() and has nearly always finished by now,
+ * its answer queued for the main loop, which first runs after activate:
+ * take it now, and the window is built once, with the sign-in page,
+ * rather than with "Checking the database…" and then again (issue 11).
+ * Bounded: a slow disk still gets the opening page. */
+static void
+take_finished_open (VpApplication *self)
+{
+  for (guint i = 0; i < 8 && self->opening && self->opened == NULL; i++)
+    if (!g_main_context_iteration (NULL, FALSE))
+      break;
+}
+
 static void
 vp_application_activate (GApplication *app)
 {
   VpApplication *self = VP_APPLICATION (app);
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  GtkWindow *window = NULL;
   g_autoptr(GError) error = NULL;
 
+  /* First: what it dispatches may itself activate (a second start). */
+  take_finished_open (self);
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
   if (window != NULL)
     {
       gtk_window_present (window);
@@ -179,6 +210,20 @@ vp_application_activate (GApplication *app)
       vp_window_show_error (VP_WINDOW (window), error);
     }
   gtk_window_present (window);
+  if (gtk_widget_get_frame_clock (GTK_WIDGET (window)) != NULL)
+    g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint",
+                             G_CALLBACK (set_icon_after_paint), window, 0);
+  else
+    gtk_window_set_default_icon_name (APP_ID);
+}
+
+/* The bus singleton, kept alive until the application goes: returned to
+ * g_thread_join() in finalize. NULL if there is no session bus, which
+ * GApplication then reports itself. */
+static gpointer
+reach_session_bus (gpointer data)
+{
+  return g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
 }
 
 static int
@@ -198,7 +243,9 @@ vp_application_handle_local_options (GApplication *app,
   /* Issue 11: what needs no display starts now, on other threads, and
    * runs while this one sets GTK and libadwaita up: the database open
    * and the session-bus connection GApplication registers on next.
-   * GtkApplication's own startup finds both initialised. */
+   * GtkApplication's own startup finds both initialised. The bus has its
+   * own thread: g_bus_get() finds the address on the caller's thread,
+   * and with no session bus that means running dbus-launch (~20 ms). */
   path = database_path (self);
   g_free (self->db_path);
   self->db_path = g_steal_pointer (&path);
@@ -208,7 +255,8 @@ vp_application_handle_local_options (GApplication *app,
       vp_context_open_database_async (self->context, self->db_path, NULL, database_opened,
                                       g_object_ref (self));
     }
-  g_bus_get (G_BUS_TYPE_SESSION, NULL, NULL, NULL);
+  if (self->bus_thread == NULL)
+    self->bus_thread = g_thread_new ("vp-session-bus", reach_session_bus, NULL);
   gtk_init ();
   adw_init ();
   return -1;
@@ -252,6 +300,26 @@ vp_application_shutdown (GApplication *app)
   G_APPLICATION_CLASS (vp_application_parent_class)->shutdown (app);
 }
 
+/* The icon theme reads its index files and caches at its first lookup,
+ * ~10 ms that would otherwise fall in the first frame (the window
+ * controls, the keypad's clear key). Once set up on the main thread it
+ * may be looked up from another (gtkicontheme.c, "Threading"): the first
+ * lookup runs here while the main thread builds the window; a lookup
+ * there meanwhile waits for it rather than scanning twice (issue 11). */
+static gpointer
+warm_icon_theme (gpointer data)
+{
+  g_autoptr(GtkIconTheme) theme = data;
+  static const char * const names[] = { "window-close-symbolic", "edit-clear-symbolic" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GtkIconPaintable) icon = gtk_icon_theme_lookup_icon (theme, names[i], NULL, 16, 1,
+                                                                     GTK_TEXT_DIR_NONE, 0);
+    }
+  return NULL;
+}
+
 static void
 vp_application_startup (GApplication *app)
 {
@@ -261,9 +329,11 @@ vp_application_startup (GApplication *app)
   static const char *quit_accels[] = { "<Control>q", NULL };
 
   G_APPLICATION_CLASS (vp_application_parent_class)->startup (app);
+  /* After GtkApplication's startup has added the app's icon path. */
+  g_thread_unref (g_thread_new ("vp-icon-theme", warm_icon_theme,
+                                g_object_ref (gtk_icon_theme_get_for_display (gdk_display_get_default ()))));
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
-  gtk_window_set_default_icon_name (APP_ID);
   if (g_getenv ("VANPOS_MEASURE_STALLS"))
     self_stall_start (VP_APPLICATION (app));
 }
@@ -273,6 +343,12 @@ vp_application_finalize (GObject *object)
 {
   VpApplication *self = VP_APPLICATION (object);
 
+  if (self->bus_thread != NULL)
+    {
+      GDBusConnection *bus = g_thread_join (g_steal_pointer (&self->bus_thread));
+
+      g_clear_object (&bus);
+    }
   g_clear_pointer (&self->db_path, g_free);
   g_clear_object (&self->opened);
   g_clear_object (&self->context);

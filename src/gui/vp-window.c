@@ -679,6 +679,7 @@ vp_window_show_error (VpWindow     *self,
                       const GError *error)
 {
   g_return_if_fail (VP_IS_WINDOW (self));
+  adw_status_page_set_icon_name (self->error_page, "dialog-error-symbolic");
   adw_status_page_set_description (self->error_page, error->message);
   gtk_stack_set_visible_child_name (self->main_stack, "error");
   update_header (self);
