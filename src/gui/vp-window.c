@@ -570,6 +570,17 @@ vp_window_class_init (VpWindowClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = vp_window_dispose;
 
+  /* Registered before the template is built: a type GtkBuilder does not
+   * know yet it looks up by guessing its _get_type symbol (dlsym). */
+  g_type_ensure (ADW_TYPE_TOAST_OVERLAY);
+  g_type_ensure (ADW_TYPE_HEADER_BAR);
+  g_type_ensure (ADW_TYPE_WINDOW_TITLE);
+  g_type_ensure (ADW_TYPE_STATUS_PAGE);
+  g_type_ensure (GTK_TYPE_STACK);
+  g_type_ensure (GTK_TYPE_SCROLLED_WINDOW);
+  g_type_ensure (GTK_TYPE_PASSWORD_ENTRY);
+  g_type_ensure (GTK_TYPE_GRID);
+  g_type_ensure (GTK_TYPE_SPINNER);
   g_type_ensure (VP_TYPE_BREAK_BANNER);
   g_type_ensure (VP_TYPE_LOGIN_PAGE);
   g_type_ensure (VP_TYPE_HOME_PAGE);
