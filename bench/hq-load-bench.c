@@ -201,13 +201,13 @@ main (int    argc,
       g_print ("%5u %8" G_GUINT64_FORMAT " %9.2f %9.2f %10.2f %7u %4u/%-3u %11.0f %7.2f  %s\n", k,
                accepted, wall / 1e6, times[(k - 1) / 2] / 1e6, times[MIN (k - 1, (k * 95 + 99) / 100 - 1)] / 1e6,
                failed, retries, max_retries, rate, verify1 > 0 ? rate / (verify1 * cores) : 0, load);
+      per = 1e6 / MAX (accepted, 1);   /* seconds of CPU -> us per entry */
       g_print ("#       CPU: vanpos-hq %.1f s (%.0f us/entry), PostgreSQL %.1f s (%.0f us/entry);"
-               " %.0f entries/s if those two had every core\n", hq_cpu, hq_cpu * 1e6 / MAX (accepted, 1),
-               pgc, pgc * 1e6 / MAX (accepted, 1), accepted / MAX ((hq_cpu + pgc) / cores, 1e-3));
+               " %.0f entries/s if those two had every core\n", hq_cpu, hq_cpu * per,
+               pgc, pgc * per, accepted / MAX ((hq_cpu + pgc) / cores, 1e-3));
       /* The target's arithmetic: at 0.5x, all three together may spend
        * 2 Ed25519 verifies' worth of CPU per entry, and HQ spends one
        * of them on the entry's signature. */
-      per = 1e6 / MAX (accepted, 1);
       g_print ("#       per entry: HQ %.0f + PostgreSQL %.0f + the vans %.0f = %.0f us of CPU;"
                " the 0.5x target allows %.0f us, of which one Ed25519 verify is %.0f\n",
                hq_cpu * per, pgc * per, van_cpu * per, (hq_cpu + pgc + van_cpu) * per,

@@ -173,7 +173,7 @@ set_icon_after_paint (GdkFrameClock *clock,
 static void
 take_finished_open (VpApplication *self)
 {
-  for (guint i = 0; i < 8 && self->opening && self->opened == NULL; i++)
+  for (guint i = 0; i < 8 && self->opening; i++)   /* database_opened clears it */
     if (!g_main_context_iteration (NULL, FALSE))
       break;
 }
