@@ -233,12 +233,24 @@ vp_application_handle_local_options (GApplication *app,
   VpApplication *self = VP_APPLICATION (app);
   const char *db = NULL;
   g_autofree char *path = NULL;
+  gboolean empty_gtk_theme;
 
   if (g_variant_dict_lookup (options, "db", "&s", &db))
     {
       g_free (self->db_path);
       self->db_path = g_strdup (db);
     }
+
+  /* libadwaita replaces GTK's own theme with its empty one, but only
+   * after GTK has parsed its built-in "Default" theme (~15 ms, as large
+   * as libadwaita's own stylesheet) for the display's first GtkSettings.
+   * GTK_THEME names the empty theme while that GtkSettings is made, and
+   * is gone before adw_init(), which styles nothing when it is set. A
+   * GTK_THEME from the user is left alone. Set before any thread starts:
+   * setenv() is not thread-safe (issue 11). */
+  empty_gtk_theme = g_getenv ("GTK_THEME") == NULL;
+  if (empty_gtk_theme)
+    g_setenv ("GTK_THEME", "Adwaita-empty", TRUE);
 
   /* Issue 11: what needs no display starts now, on other threads, and
    * runs while this one sets GTK and libadwaita up: the database open
@@ -258,6 +270,11 @@ vp_application_handle_local_options (GApplication *app,
   if (self->bus_thread == NULL)
     self->bus_thread = g_thread_new ("vp-session-bus", reach_session_bus, NULL);
   gtk_init ();
+  if (empty_gtk_theme)
+    {
+      gtk_settings_get_default ();
+      g_unsetenv ("GTK_THEME");
+    }
   adw_init ();
   return -1;
 }

@@ -33,6 +33,56 @@ target_mode (VpKeypad *self)
 
 /* The keys follow the target: an ID field gets X, a reference the
  * letters, an amount the "." (when decimal). */
+static GtkWidget *
+letter_button (char letter)
+{
+  char key[2] = { letter, '\0' };
+  GtkWidget *button = gtk_button_new_with_label (key);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "keypad.press");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", key);
+  gtk_widget_set_focus_on_click (button, FALSE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, key, -1);
+  return button;
+}
+
+/* The X key and the letters are made the first time a target needs
+ * them: most keypads (the PIN pad on the sign-in page, amounts) never
+ * do, and 27 buttons are a tenth of the sign-in page's build (issue 11).
+ * The X key sits above the letters. */
+static void
+ensure_x_button (VpKeypad *self)
+{
+  if (self->x_button != NULL)
+    return;
+  self->x_button = letter_button ('X');
+  gtk_widget_set_margin_top (self->x_button, 8);
+  if (self->letters != NULL)
+    gtk_box_insert_child_after (GTK_BOX (self), self->x_button,
+                                gtk_widget_get_prev_sibling (self->letters));
+  else
+    gtk_box_append (GTK_BOX (self), self->x_button);
+}
+
+static void
+ensure_letters (VpKeypad *self)
+{
+  GtkWidget *grid;
+
+  if (self->letters != NULL)
+    return;
+  grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 8);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
+  gtk_grid_set_row_homogeneous (GTK_GRID (grid), TRUE);
+  gtk_grid_set_column_homogeneous (GTK_GRID (grid), TRUE);
+  gtk_widget_set_margin_top (grid, 8);
+  for (char c = 'A'; c <= 'Z'; c++)
+    gtk_grid_attach (GTK_GRID (grid), letter_button (c), (c - 'A') % 7, (c - 'A') / 7, 1, 1);
+  self->letters = grid;
+  gtk_box_append (GTK_BOX (self), self->letters);
+}
+
 static void
 update_mode (VpKeypad *self)
 {
@@ -41,8 +91,14 @@ update_mode (VpKeypad *self)
 
   gtk_widget_set_sensitive (self->dot_button, dot);
   gtk_widget_set_opacity (self->dot_button, dot ? 1.0 : 0.0);
-  gtk_widget_set_visible (self->x_button, mode == VP_KEYPAD_ID);
-  gtk_widget_set_visible (self->letters, mode == VP_KEYPAD_ALNUM);
+  if (mode == VP_KEYPAD_ID)
+    ensure_x_button (self);
+  if (mode == VP_KEYPAD_ALNUM)
+    ensure_letters (self);
+  if (self->x_button != NULL)
+    gtk_widget_set_visible (self->x_button, mode == VP_KEYPAD_ID);
+  if (self->letters != NULL)
+    gtk_widget_set_visible (self->letters, mode == VP_KEYPAD_ALNUM);
 }
 
 G_DEFINE_FINAL_TYPE (VpKeypad, vp_keypad, GTK_TYPE_BOX)
@@ -118,40 +174,10 @@ vp_keypad_class_init (VpKeypadClass *klass)
   gtk_widget_class_install_action (widget_class, "keypad.press", "s", press_activated);
 }
 
-static GtkWidget *
-letter_button (char letter)
-{
-  char key[2] = { letter, '\0' };
-  GtkWidget *button = gtk_button_new_with_label (key);
-
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "keypad.press");
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", key);
-  gtk_widget_set_focus_on_click (button, FALSE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, key, -1);
-  return button;
-}
-
 static void
 vp_keypad_init (VpKeypad *self)
 {
-  GtkWidget *grid;
-
   gtk_widget_init_template (GTK_WIDGET (self));
-  /* Built here, not in the template: hidden but for the modes that
-   * need them. */
-  self->x_button = letter_button ('X');
-  gtk_widget_set_margin_top (self->x_button, 8);
-  gtk_box_append (GTK_BOX (self), self->x_button);
-  grid = gtk_grid_new ();
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 8);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
-  gtk_grid_set_row_homogeneous (GTK_GRID (grid), TRUE);
-  gtk_grid_set_column_homogeneous (GTK_GRID (grid), TRUE);
-  gtk_widget_set_margin_top (grid, 8);
-  for (char c = 'A'; c <= 'Z'; c++)
-    gtk_grid_attach (GTK_GRID (grid), letter_button (c), (c - 'A') % 7, (c - 'A') / 7, 1, 1);
-  self->letters = grid;
-  gtk_box_append (GTK_BOX (self), self->letters);
   vp_keypad_set_decimal (self, TRUE);
 }
 
