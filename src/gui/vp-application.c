@@ -28,6 +28,10 @@ struct _VpApplication
   /* Reaches the session bus while GTK starts (handle_local_options). */
   GThread       *bus_thread;
 
+  /* GTK_THEME was set by vp_application_new(), for GTK's first
+   * GtkSettings only (handle_local_options). */
+  gboolean       empty_gtk_theme;
+
   /* VANPOS_MEASURE_STALLS=1: how long the main loop was ever blocked. */
   guint          stall_source;
   gint64         stall_last;
@@ -233,24 +237,12 @@ vp_application_handle_local_options (GApplication *app,
   VpApplication *self = VP_APPLICATION (app);
   const char *db = NULL;
   g_autofree char *path = NULL;
-  gboolean empty_gtk_theme;
 
   if (g_variant_dict_lookup (options, "db", "&s", &db))
     {
       g_free (self->db_path);
       self->db_path = g_strdup (db);
     }
-
-  /* libadwaita replaces GTK's own theme with its empty one, but only
-   * after GTK has parsed its built-in "Default" theme (~15 ms, as large
-   * as libadwaita's own stylesheet) for the display's first GtkSettings.
-   * GTK_THEME names the empty theme while that GtkSettings is made, and
-   * is gone before adw_init(), which styles nothing when it is set. A
-   * GTK_THEME from the user is left alone. Set before any thread starts:
-   * setenv() is not thread-safe (issue 11). */
-  empty_gtk_theme = g_getenv ("GTK_THEME") == NULL;
-  if (empty_gtk_theme)
-    g_setenv ("GTK_THEME", "Adwaita-empty", TRUE);
 
   /* Issue 11: what needs no display starts now, on other threads, and
    * runs while this one sets GTK and libadwaita up: the database open
@@ -270,10 +262,13 @@ vp_application_handle_local_options (GApplication *app,
   if (self->bus_thread == NULL)
     self->bus_thread = g_thread_new ("vp-session-bus", reach_session_bus, NULL);
   gtk_init ();
-  if (empty_gtk_theme)
+  if (self->empty_gtk_theme)
     {
+      /* The display's first GtkSettings, made with the empty theme; then
+       * GTK_THEME goes, before adw_init() looks at it. */
       gtk_settings_get_default ();
       g_unsetenv ("GTK_THEME");
+      self->empty_gtk_theme = FALSE;
     }
   adw_init ();
   return -1;
@@ -401,11 +396,28 @@ vp_application_init (VpApplication *self)
 VpApplication *
 vp_application_new (void)
 {
+  VpApplication *self;
+  gboolean empty_gtk_theme = g_getenv ("GTK_THEME") == NULL;
+
+  /* libadwaita replaces GTK's own theme with its empty one, but only
+   * after GTK has parsed its built-in "Default" theme (~15 ms, as large
+   * as libadwaita's own style sheet) for the display's first GtkSettings.
+   * GTK_THEME names the empty theme while that GtkSettings is made and is
+   * gone before adw_init(), which styles nothing while it is set
+   * (handle_local_options). A user's GTK_THEME is left alone. Set here,
+   * before GSettings (vp_context_new) or anything else starts a thread:
+   * setenv() is not thread-safe. The variable is new, so it is the last
+   * of the environment, and unsetting it moves no other (issue 11). */
+  if (empty_gtk_theme)
+    g_setenv ("GTK_THEME", "Adwaita-empty", TRUE);
+
   /* One van, one till: no D-Bus uniqueness, so a second instance started by
    * a test or by hand never hands its --db to an older one. */
-  return g_object_new (VP_TYPE_APPLICATION,
+  self = g_object_new (VP_TYPE_APPLICATION,
                        "application-id", APP_ID,
                        "flags", G_APPLICATION_NON_UNIQUE,
                        "resource-base-path", "/org/vanpos/VanPos",
                        NULL);
+  self->empty_gtk_theme = empty_gtk_theme;
+  return self;
 }
