@@ -9,6 +9,8 @@ PACKAGES=(
   libglib2.0-dev libglib2.0-bin libjson-glib-dev libsqlite3-dev sqlite3 libssl-dev openssl
   libgtk-4-dev libadwaita-1-dev libcairo2-dev zlib1g-dev
   libcurl4-openssl-dev libsoup-3.0-dev libpq-dev libpcsclite-dev
+  # HQ reads push bodies as they stream (yajl), with no JSON tree
+  libyajl-dev
   # HQ reference server and its tests; protocol JSON Schemas checked live
   # (docs/schemas/); two HQs behind a TCP proxy (tests/hq/test-hq-haproxy.py)
   postgresql python3-jsonschema haproxy

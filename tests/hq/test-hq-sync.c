@@ -1222,6 +1222,64 @@ test_http_malformed (void)
     g_autoptr(HqResp) r = push ("VAN01", bundle, token, "{\"van\": \"VAN09\", \"entries\": []}");
     assert_error (r, 400, "bad_request");
   }
+  /* The body is read as it streams (no JSON tree): each shape gets the
+   * answer a tree would give, members HQ does not read are skipped at any
+   * depth, and a member named twice counts as its last value. */
+  {
+    static const struct
+    {
+      const char *body;
+      long        status;
+      const char *words;   /* in the message; NULL: a success */
+    } cases[] = {
+      { "", 400, NULL },
+      { "5", 400, "must be a JSON object" },
+      { "\"entries\"", 400, "must be a JSON object" },
+      { "{\"entries\": []} []", 400, "not valid JSON" },
+      { "{\"entries\": [}", 400, "not valid JSON" },
+      { "{\"entries\": {}}", 400, "“entries” must be an array" },
+      { "{\"van\": \"VAN01\"}", 400, "“entries” must be an array" },
+      { "{\"entries\": [], \"entries\": 5}", 400, "“entries” must be an array" },
+      { "{\"entries\": [1]}", 400, "entries[0] must be an object" },
+      { "{\"entries\": [[{\"uuid\": \"u\"}]]}", 400, "entries[0] must be an object" },
+      { "{\"entries\": [{\"uuid\": 1}]}", 400, "entries[0].uuid must be a string" },
+      { "{\"entries\": [{\"uuid\": \"u\", \"seq\": 1.0}]}", 400, "entries[0].seq must be an integer" },
+      { "{\"entries\": [{\"uuid\": \"u\", \"seq\": {\"seq\": 1}}]}", 400,
+        "entries[0].seq must be an integer" },
+      { "{\"entries\": [{\"uuid\": \"u\", \"uuid\": null}]}", 400, "entries[0].uuid must be a string" },
+      { "{\"entries\": [{\"uuid\": \"u\", \"seq\": 1, \"kind\": \"k\", \"payload\": \"{}\","
+        " \"device_time\": 1, \"monotonic_ms\": 1, \"prev_hash\": \"p\", \"hash\": \"h\","
+        " \"x\": {\"signature\": \"s\"}}]}", 400, "entries[0].signature must be a string" },
+      { "{\"entries\": [{\"uuid\": \"u\", \"seq\": 1, \"kind\": \"k\", \"payload\": \"{}\","
+        " \"device_time\": 1, \"monotonic_ms\": 1, \"prev_hash\": \"p\", \"hash\": \"h\","
+        " \"signature\": \"s\"}, 7]}", 400, "entries[1] must be an object" },
+      { "{\"acked_seq\": -1, \"entries\": []}", 400, "“acked_seq” must be a non-negative integer" },
+      { "{\"acked_seq\": \"3\", \"entries\": []}", 400, "“acked_seq” must be a non-negative integer" },
+      { "{\"acked_seq\": 99999999999999999999, \"entries\": []}", 400, NULL },
+      { "{\"van\": [\"VAN01\"], \"entries\": []}", 400, "“van” must be the van in the URL" },
+      { "{\"van\": \"VAN09\", \"van\": \"VAN01\", \"entries\": []}", 200, NULL },
+      { "{\"entries\": 5, \"entries\": []}", 200, NULL },
+      { "{\"x\": {\"entries\": 5, \"van\": \"VAN09\", \"y\": [[{\"acked_seq\": -1}]]},"
+        " \"entries\": [], \"z\": [1, {\"van\": 2}]}", 200, NULL },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(HqResp) r = push ("VAN01", bundle, token, cases[i].body);
+
+        if (r->status != cases[i].status)
+          g_error ("body %s: expected HTTP %ld, got %ld: %s", cases[i].body, cases[i].status,
+                   r->status, r->body);
+        if (cases[i].status == 400)
+          {
+            assert_error (r, 400, "bad_request");
+            if (cases[i].words != NULL &&
+                strstr (json_object_get_string_member (r->json, "message"), cases[i].words) == NULL)
+              g_error ("body %s: \"%s\" not in \"%s\"", cases[i].body, cases[i].words,
+                       json_object_get_string_member (r->json, "message"));
+          }
+      }
+  }
   /* 1001 entries. */
   {
     g_autoptr(GString) s = g_string_new ("{\"entries\": [");
