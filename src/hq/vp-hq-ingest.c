@@ -1871,6 +1871,124 @@ body_read (BodyReader *r,
   return TRUE;
 }
 
+/* A payload's top-level "account", read as it streams: only a hint for
+ * the prefetch, as applying the entry reads the whole payload itself.
+ * A tree just for this cost ~10 µs per payment entry (issue 10). */
+typedef struct
+{
+  int       depth;
+  gboolean  root_object;
+  gboolean  want;        /* the next value is the root's "account" */
+  char     *account;
+} AccountScan;
+
+static int
+scan_value (void *ctx)
+{
+  ((AccountScan *) ctx)->want = FALSE;
+  return 1;
+}
+
+static int
+scan_boolean (void *ctx,
+              int   value)
+{
+  return scan_value (ctx);
+}
+
+static int
+scan_integer (void      *ctx,
+              long long  value)
+{
+  return scan_value (ctx);
+}
+
+static int
+scan_double (void   *ctx,
+             double  value)
+{
+  return scan_value (ctx);
+}
+
+static int
+scan_string (void                *ctx,
+             const unsigned char *value,
+             size_t               len)
+{
+  AccountScan *a = ctx;
+
+  if (a->want)
+    {
+      g_free (a->account);   /* named twice: the last counts */
+      a->account = g_strndup ((const char *) value, len);
+    }
+  a->want = FALSE;
+  return 1;
+}
+
+static int
+scan_start_map (void *ctx)
+{
+  AccountScan *a = ctx;
+
+  if (a->depth == 0)
+    a->root_object = TRUE;
+  a->depth++;
+  a->want = FALSE;
+  return 1;
+}
+
+static int
+scan_start_array (void *ctx)
+{
+  AccountScan *a = ctx;
+
+  a->depth++;
+  a->want = FALSE;
+  return 1;
+}
+
+static int
+scan_end (void *ctx)
+{
+  AccountScan *a = ctx;
+
+  a->depth--;
+  a->want = FALSE;
+  return 1;
+}
+
+static int
+scan_key (void                *ctx,
+          const unsigned char *key,
+          size_t               len)
+{
+  AccountScan *a = ctx;
+
+  a->want = a->root_object && a->depth == 1 && len == 7 && memcmp (key, "account", 7) == 0;
+  return 1;
+}
+
+static const yajl_callbacks account_callbacks = {
+  scan_value, scan_boolean, scan_integer, scan_double, NULL, scan_string,
+  scan_start_map, scan_key, scan_end, scan_start_array, scan_end,
+};
+
+/* NULL if the payload is no JSON object with a string "account". */
+static char *
+payload_account (const char *payload)
+{
+  AccountScan a = { 0 };
+  yajl_handle h = yajl_alloc (&account_callbacks, NULL, &a);
+  gboolean ok = yajl_parse (h, (const unsigned char *) payload, strlen (payload)) == yajl_status_ok &&
+                yajl_complete_parse (h) == yajl_status_ok;
+
+  yajl_free (h);
+  if (!ok)
+    g_clear_pointer (&a.account, g_free);
+  return a.account;
+}
+
 static VpJournalEntry *
 parse_entry (BodyEntry  *in,
              guint       index,
@@ -2195,21 +2313,17 @@ push_in_tx (PGconn     *conn,
     for (guint i = 0; i < entries->len; i++)
       {
         VpJournalEntry *entry = entries->pdata[i];
-        g_autoptr(JsonNode) node = NULL;
-        const char *number;
+        g_autofree char *number = NULL;
 
         if (entry->seq <= highest || (g_strcmp0 (entry->kind, VP_KIND_PAY) != 0 &&
                                       g_strcmp0 (entry->kind, VP_KIND_CREDIT_SETTLE) != 0))
           continue;
-        node = json_from_string (entry->payload, NULL);
-        number = node && JSON_NODE_HOLDS_OBJECT (node) ?
-                 str_member (json_node_get_object (node), "account") : NULL;
+        number = payload_account (entry->payload);
         if (number != NULL && vp_account_number_validate (number, NULL) &&
             !g_hash_table_contains (seen, number))
           {
-            char *dup = g_strdup (number);
-            g_ptr_array_add (numbers, dup);
-            g_hash_table_add (seen, dup);
+            g_hash_table_add (seen, number);
+            g_ptr_array_add (numbers, g_steal_pointer (&number));
           }
       }
     if (!prefetch_accounts (&c, numbers, &error))
