@@ -31,8 +31,6 @@ target_mode (VpKeypad *self)
   return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self->target), MODE_KEY));
 }
 
-/* The keys follow the target: an ID field gets X, a reference the
- * letters, an amount the "." (when decimal). */
 static GtkWidget *
 letter_button (char letter)
 {
@@ -48,7 +46,7 @@ letter_button (char letter)
 
 /* The X key and the letters are made the first time a target needs
  * them: most keypads (the PIN pad on the sign-in page, amounts) never
- * do, and 27 buttons are a tenth of the sign-in page's build (issue 11).
+ * do, and 27 buttons were a quarter of the sign-in page's build (issue 11).
  * The X key sits above the letters. */
 static void
 ensure_x_button (VpKeypad *self)
@@ -83,6 +81,8 @@ ensure_letters (VpKeypad *self)
   gtk_box_append (GTK_BOX (self), self->letters);
 }
 
+/* The keys follow the target: an ID field gets X, a reference the
+ * letters, an amount the "." (when decimal). */
 static void
 update_mode (VpKeypad *self)
 {

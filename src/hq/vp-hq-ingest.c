@@ -1603,7 +1603,7 @@ typedef struct
 {
   int         depth;        /* containers open */
   gboolean    root_object;  /* the body is a JSON object */
-  int         top_key;      /* root member being read: -1 other, 0 van, 1 acked_seq, 2 entries */
+  enum { TOP_OTHER, TOP_VAN, TOP_ACKED_SEQ, TOP_ENTRIES } top_key;   /* root member being read */
   int         entry_field;  /* the entry member being read, -1: none HQ reads */
   int         entries_depth;/* depth of the entries array, 0: not in it */
   Field       van;
@@ -1640,9 +1640,9 @@ body_target (BodyReader *r)
 {
   if (r->depth == 1 && r->root_object)
     {
-      if (r->top_key == 0)
+      if (r->top_key == TOP_VAN)
         return &r->van;
-      if (r->top_key == 1)
+      if (r->top_key == TOP_ACKED_SEQ)
         return &r->acked_seq;
       return NULL;
     }
@@ -1670,7 +1670,7 @@ body_scalar (BodyReader *r,
 {
   Field *f;
 
-  if (r->depth == 1 && r->root_object && r->top_key == 2)
+  if (r->depth == 1 && r->root_object && r->top_key == TOP_ENTRIES)
     {
       r->entries_kind = ENTRIES_OTHER;
       return;
@@ -1685,6 +1685,8 @@ body_scalar (BodyReader *r,
     field_set (f, kind, str, len, num);
 }
 
+/* null, a boolean or a number with a fraction: a value HQ reads none
+ * of its members as. */
 static int
 on_null (void *ctx)
 {
@@ -1696,8 +1698,7 @@ static int
 on_boolean (void *ctx,
             int   value)
 {
-  body_scalar (ctx, FIELD_OTHER, NULL, 0, 0);
-  return 1;
+  return on_null (ctx);
 }
 
 static int
@@ -1712,8 +1713,7 @@ static int
 on_double (void   *ctx,
            double  value)
 {
-  body_scalar (ctx, FIELD_OTHER, NULL, 0, 0);
-  return 1;
+  return on_null (ctx);   /* no integer: for HQ, like null */
 }
 
 static int
@@ -1733,7 +1733,7 @@ body_open (BodyReader *r,
 {
   if (r->depth == 0)
     r->root_object = is_map;
-  else if (r->depth == 1 && r->root_object && r->top_key == 2)
+  else if (r->depth == 1 && r->root_object && r->top_key == TOP_ENTRIES)
     {
       if (is_map)
         r->entries_kind = ENTRIES_OTHER;
@@ -1771,7 +1771,7 @@ body_close (BodyReader *r)
   if (r->entries_depth > 0 && r->depth == r->entries_depth)
     r->entry_field = -1;
   if (r->depth == 1)
-    r->top_key = -1;
+    r->top_key = TOP_OTHER;
 }
 
 static int
@@ -1804,13 +1804,13 @@ on_map_key (void                *ctx,
 
   if (r->depth == 1 && r->root_object)
     {
-      r->top_key = -1;
+      r->top_key = TOP_OTHER;
       if (len == 3 && memcmp (key, "van", 3) == 0)
-        r->top_key = 0;
+        r->top_key = TOP_VAN;
       else if (len == 9 && memcmp (key, "acked_seq", 9) == 0)
-        r->top_key = 1;
+        r->top_key = TOP_ACKED_SEQ;
       else if (len == 7 && memcmp (key, "entries", 7) == 0)
-        r->top_key = 2;
+        r->top_key = TOP_ENTRIES;
     }
   else if (r->entries_depth > 0 && r->depth == r->entries_depth + 1)
     {
@@ -1833,14 +1833,17 @@ static const yajl_callbacks body_callbacks = {
 static void
 body_reader_clear (BodyReader *r)
 {
-  g_free (r->van.str);
-  g_free (r->acked_seq.str);
-  for (guint i = 0; i < r->entries->len; i++)
+  g_clear_pointer (&r->van.str, g_free);
+  g_clear_pointer (&r->acked_seq.str, g_free);
+  for (guint i = 0; r->entries != NULL && i < r->entries->len; i++)
     body_entry_clear (&g_array_index (r->entries, BodyEntry, i));
-  g_array_unref (r->entries);
+  g_clear_pointer (&r->entries, g_array_unref);
 }
 
-/* FALSE with a 400 in @reply if the body is no JSON. */
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BodyReader, body_reader_clear)
+
+/* Fills @r, zeroed by the caller; FALSE with a 400 in @reply if the
+ * body is no JSON. */
 static gboolean
 body_read (BodyReader *r,
            const char *body,
@@ -1850,8 +1853,6 @@ body_read (BodyReader *r,
   yajl_handle h = yajl_alloc (&body_callbacks, NULL, r);
   yajl_status status;
 
-  memset (r, 0, sizeof *r);
-  r->top_key = -1;
   r->entry_field = -1;
   r->entries = g_array_new (FALSE, TRUE, sizeof (BodyEntry));
   status = yajl_parse (h, (const unsigned char *) body, len);
@@ -1996,7 +1997,6 @@ parse_entry (BodyEntry  *in,
              VpHqReply  *reply)
 {
   g_autoptr(VpJournalEntry) e = NULL;
-  gint64 *ints[N_ENTRY_FIELDS] = { NULL };
 
   if (!in->is_object)
     {
@@ -2011,12 +2011,9 @@ parse_entry (BodyEntry  *in,
         return NULL;
       }
   e = vp_journal_entry_new ();
-  ints[F_SEQ] = &e->seq;
-  ints[F_DEVICE_TIME] = &e->device_time;
-  ints[F_MONOTONIC_MS] = &e->monotonic_ms;
-  for (guint i = 0; i < N_ENTRY_FIELDS; i++)
-    if (ints[i] != NULL)
-      *ints[i] = in->f[i].num;
+  e->seq = in->f[F_SEQ].num;
+  e->device_time = in->f[F_DEVICE_TIME].num;
+  e->monotonic_ms = in->f[F_MONOTONIC_MS].num;
   e->uuid = g_steal_pointer (&in->f[F_UUID].str);
   e->van_id = g_strdup (van);
   e->kind = g_steal_pointer (&in->f[F_KIND].str);
@@ -2529,25 +2526,21 @@ vp_hq_ingest_push (PGconn     *conn,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) vp_journal_entry_free);
   JsonArray *results;
-  BodyReader in;
+  g_auto(BodyReader) in = { 0 };
   gint64 van_acked = 0;
-  gboolean ok = FALSE;
 
   if (!body_read (&in, body, len, reply))
-    {
-      body_reader_clear (&in);
-      return;
-    }
+    return;
   if (!in.root_object)
     {
       vp_hq_reply_error (reply, 400, "bad_request", "the body must be a JSON object");
-      goto out;
+      return;
     }
   if (in.van.kind != FIELD_MISSING &&
       (in.van.kind != FIELD_STRING || g_strcmp0 (in.van.str, van) != 0))
     {
       vp_hq_reply_error (reply, 400, "bad_request", "“van” must be the van in the URL (%s)", van);
-      goto out;
+      return;
     }
   /* The van's record of what HQ acknowledged (optional). */
   if (in.acked_seq.kind != FIELD_MISSING)
@@ -2555,42 +2548,38 @@ vp_hq_ingest_push (PGconn     *conn,
       if (in.acked_seq.kind != FIELD_INT || in.acked_seq.num < 0)
         {
           vp_hq_reply_error (reply, 400, "bad_request", "“acked_seq” must be a non-negative integer");
-          goto out;
+          return;
         }
       van_acked = in.acked_seq.num;
     }
   if (in.entries_kind != ENTRIES_ARRAY)
     {
       vp_hq_reply_error (reply, 400, "bad_request", "“entries” must be an array");
-      goto out;
+      return;
     }
   if (in.entries->len > VP_HQ_MAX_BATCH_ENTRIES)
     {
       vp_hq_reply_error (reply, 413, "too_large", "%u entries in one request; at most %d",
                          in.entries->len, VP_HQ_MAX_BATCH_ENTRIES);
-      goto out;
+      return;
     }
   for (guint i = 0; i < in.entries->len; i++)
     {
       VpJournalEntry *e = parse_entry (&g_array_index (in.entries, BodyEntry, i), i, van, reply);
 
       if (e == NULL)
-        goto out;
+        return;
       if (i > 0 && e->seq != ((VpJournalEntry *) entries->pdata[i - 1])->seq + 1)
         {
           vp_hq_reply_error (reply, 400, "bad_request",
                              "entries must be in seq order and contiguous (entries[%u].seq is %"
                              G_GINT64_FORMAT ")", i, e->seq);
           vp_journal_entry_free (e);
-          goto out;
+          return;
         }
       g_ptr_array_add (entries, e);
     }
-  ok = TRUE;
-out:
-  body_reader_clear (&in);
-  if (!ok)
-    return;
+  body_reader_clear (&in);   /* all it held is in entries now */
 
   if (!vp_pg_exec (conn, "BEGIN", &error))
     {
