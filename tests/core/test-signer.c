@@ -365,6 +365,221 @@ test_hex_decode (void)
   g_assert_cmpmem (untouched, 4, ((guint8[]) { 9, 9, 9, 9 }), 4);
 }
 
+/* The PEM of a raw 32-byte Ed25519 public key, as a van's cert holds it. */
+static char *
+pem_of_raw_key (const guint8 key[32])
+{
+  EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key (EVP_PKEY_ED25519, NULL, key, 32);
+  BIO *bio = BIO_new (BIO_s_mem ());
+  char *data = NULL;
+  long len;
+  char *pem;
+
+  g_assert_nonnull (pkey);
+  g_assert_cmpint (PEM_write_bio_PUBKEY (bio, pkey), ==, 1);
+  len = BIO_get_mem_data (bio, &data);
+  pem = g_strndup (data, len);
+  BIO_free (bio);
+  EVP_PKEY_free (pkey);
+  return pem;
+}
+
+static void
+hex_to (const char *hex,
+        guint8     *out,
+        gsize       len)
+{
+  g_assert_cmpuint (strlen (hex), ==, 2 * len);
+  for (gsize i = 0; i < len; i++)
+    out[i] = (guint8) g_ascii_strtoull ((char[]) { hex[2 * i], hex[2 * i + 1], 0 }, NULL, 16);
+}
+
+/* OpenSSL's own verdict on one signature, for comparison. */
+static gboolean
+openssl_verifies (const guint8 key[32],
+                  const guint8 *data,
+                  gsize         len,
+                  const guint8  sig[64])
+{
+  static const guint8 empty[1] = { 0 };
+  EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key (EVP_PKEY_ED25519, NULL, key, 32);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+  gboolean ok;
+
+  g_assert_cmpint (EVP_DigestVerifyInit (ctx, NULL, NULL, NULL, pkey), ==, 1);
+  ok = EVP_DigestVerify (ctx, sig, 64, len ? data : empty, len) == 1;
+  EVP_MD_CTX_free (ctx);
+  EVP_PKEY_free (pkey);
+  return ok;
+}
+
+static gboolean
+verifier_verifies (const guint8  key[32],
+                   const guint8 *data,
+                   gsize         len,
+                   const guint8  sig[64])
+{
+  g_autofree char *pem = pem_of_raw_key (key);
+  g_autofree char *b64 = g_base64_encode (sig, 64);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpVerifier) verifier = vp_verifier_new (pem, &error);
+  gboolean ok;
+
+  g_assert_no_error (error);
+  ok = vp_verifier_verify (verifier, data, len, b64, &error);
+  if (!ok)
+    g_assert_error (error, VP_SIGNER_ERROR, VP_SIGNER_ERROR_BAD_SIGNATURE);
+  return ok;
+}
+
+/* RFC 8032 §7.1, tests 1 to 3: the verifier accepts each, and refuses
+ * each with one bit of the message, R, S or the key flipped. */
+static void
+test_rfc8032_vectors (void)
+{
+  static const struct { const char *key, *msg, *sig; } v[] = {
+    { "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+      "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b" },
+    { "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+      "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00" },
+    { "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+      "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac"
+      "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (v); i++)
+    {
+      guint8 key[32], sig[64], msg[2] = { 0 };
+      gsize len = strlen (v[i].msg) / 2;
+
+      hex_to (v[i].key, key, 32);
+      hex_to (v[i].sig, sig, 64);
+      hex_to (v[i].msg, msg, len);
+      g_assert_true (openssl_verifies (key, msg, len, sig));
+      g_assert_true (verifier_verifies (key, msg, len, sig));
+
+      if (len > 0)
+        {
+          msg[0] ^= 0x01;
+          g_assert_false (verifier_verifies (key, msg, len, sig));
+          msg[0] ^= 0x01;
+        }
+      sig[3] ^= 0x10;  /* R */
+      g_assert_false (verifier_verifies (key, msg, len, sig));
+      sig[3] ^= 0x10;
+      sig[40] ^= 0x02; /* S */
+      g_assert_false (verifier_verifies (key, msg, len, sig));
+      sig[40] ^= 0x02;
+      key[7] ^= 0x20;
+      g_assert_false (verifier_verifies (key, msg, len, sig));
+    }
+}
+
+/* Over many keys, messages and one-bit changes, the verifier and OpenSSL
+ * give the same verdict: libsodium accepts nothing OpenSSL refuses. */
+static void
+test_agrees_with_openssl (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (8032);
+  guint accepted = 0;
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(VpSigner) signer = vp_signer_generate (&error);
+      g_autofree char *pem = vp_signer_public_key_pem (signer);
+      g_autofree char *b64 = NULL;
+      g_autofree guint8 *sig = NULL;
+      guint8 key[32], data[32];
+      gsize sig_len = 0;
+      EVP_PKEY *pkey;
+      BIO *bio;
+      size_t key_len = sizeof key;
+
+      g_assert_no_error (error);
+      bio = BIO_new_mem_buf (pem, -1);
+      pkey = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
+      g_assert_cmpint (EVP_PKEY_get_raw_public_key (pkey, key, &key_len), ==, 1);
+      EVP_PKEY_free (pkey);
+      BIO_free (bio);
+
+      for (guint k = 0; k < sizeof data; k++)
+        data[k] = (guint8) g_rand_int (rand);
+      b64 = vp_signer_sign (signer, data, sizeof data, &error);
+      g_assert_no_error (error);
+      sig = g_base64_decode (b64, &sig_len);
+      g_assert_cmpuint (sig_len, ==, 64);
+
+      /* Half untouched, half with one bit flipped in the message or the
+       * signature. */
+      if (i % 2 == 1)
+        {
+          guint bit = g_rand_int_range (rand, 0, 8 * (32 + 64));
+
+          if (bit < 8 * 32)
+            data[bit / 8] ^= (guint8) (1u << (bit % 8));
+          else
+            sig[bit / 8 - 32] ^= (guint8) (1u << (bit % 8));
+        }
+      g_assert_cmpint (verifier_verifies (key, data, sizeof data, sig), ==,
+                       openssl_verifies (key, data, sizeof data, sig));
+      accepted += verifier_verifies (key, data, sizeof data, sig);
+    }
+  g_assert_cmpuint (accepted, ==, 100);
+}
+
+/* What the verifier refuses that OpenSSL 3.0 lets through: a key of small
+ * order (here the neutral point) with R the neutral point and S = 0 "signs"
+ * every message. A van key is never such a point, but HQ must not take a
+ * certificate's word for it. S + L (non-canonical) is refused by both. */
+static void
+test_refuses_weak_signatures (void)
+{
+  static const guint8 msg[] = "pay 0.01 for 3200-0001";
+  guint8 neutral[32] = { 1 }, sig[64] = { 1 };
+  static const char *l_hex = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+  guint8 key[32], good[64], high[64], l[32];
+  unsigned carry = 0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpSigner) signer = vp_signer_generate (&error);
+  g_autofree char *pem = vp_signer_public_key_pem (signer);
+  g_autofree char *b64 = vp_signer_sign (signer, msg, sizeof msg, &error);
+  g_autofree guint8 *raw = NULL;
+  gsize raw_len = 0;
+  size_t key_len = sizeof key;
+  EVP_PKEY *pkey;
+  BIO *bio;
+
+  /* sig = R ‖ S = (0,1) encoded ‖ 0 */
+  g_assert_true (openssl_verifies (neutral, msg, sizeof msg, sig));
+  g_assert_false (verifier_verifies (neutral, msg, sizeof msg, sig));
+
+  g_assert_no_error (error);
+  bio = BIO_new_mem_buf (pem, -1);
+  pkey = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
+  g_assert_cmpint (EVP_PKEY_get_raw_public_key (pkey, key, &key_len), ==, 1);
+  EVP_PKEY_free (pkey);
+  BIO_free (bio);
+  raw = g_base64_decode (b64, &raw_len);
+  memcpy (good, raw, 64);
+  g_assert_true (verifier_verifies (key, msg, sizeof msg, good));
+
+  /* S + L, little-endian: the same point, a second spelling. */
+  hex_to (l_hex, l, 32);
+  memcpy (high, good, 64);
+  for (guint i = 0; i < 32; i++)
+    {
+      unsigned sum = high[32 + i] + l[i] + carry;
+      high[32 + i] = (guint8) sum;
+      carry = sum >> 8;
+    }
+  g_assert_cmpuint (carry, ==, 0);
+  g_assert_false (openssl_verifies (key, msg, sizeof msg, high));
+  g_assert_false (verifier_verifies (key, msg, sizeof msg, high));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -384,6 +599,9 @@ main (int   argc,
               fixture_set_up, test_load_rejects_other_key_types, fixture_tear_down);
   g_test_add_func ("/signer/sha256-hex", test_sha256_hex);
   g_test_add_func ("/signer/hex-decode", test_hex_decode);
+  g_test_add_func ("/signer/rfc8032-vectors", test_rfc8032_vectors);
+  g_test_add_func ("/signer/agrees-with-openssl", test_agrees_with_openssl);
+  g_test_add_func ("/signer/refuses-weak-signatures", test_refuses_weak_signatures);
 
   return g_test_run ();
 }
