@@ -232,6 +232,9 @@ main (int    argc,
               failed++;
               g_printerr ("# van %s failed: %s\n", v->id, v->error);
             }
+          if (v->retries > 0)
+            g_print ("#       van %s sent %u request(s) again; the last because of %s\n",
+                     v->id, v->retries, v->retry_why ? v->retry_why : "?");
         }
       qsort (times, k, sizeof *times, cmp_i64);
       rate = accepted / (wall / 1e6);

@@ -21,6 +21,7 @@ hq_fleet_van_free (HqFleetVan *van)
   g_free (van->bundle);
   g_clear_pointer (&van->batches, g_ptr_array_unref);
   g_free (van->error);
+  g_free (van->retry_why);
   g_free (van);
 }
 
@@ -316,6 +317,9 @@ request (CURL       *curl,
           return FALSE;
         }
       van->retries++;
+      g_free (van->retry_why);
+      van->retry_why = rc == CURLE_OK ? g_strdup_printf ("%s: HTTP 503", path) :
+                       g_strdup_printf ("%s: %s", path, errbuf[0] ? errbuf : curl_easy_strerror (rc));
       /* Exponential backoff with jitter, as the van's client does. */
       g_usleep ((gulong) (g_random_int_range (50, 150) * 1000) << MIN (attempt, 5));
     }

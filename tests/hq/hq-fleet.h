@@ -23,6 +23,7 @@ typedef struct
   guint      accepted;   /* entries answered accepted or conflict */
   gint64     usec;       /* session + every batch, from the common start */
   char      *error;
+  char      *retry_why;  /* why the last request was sent again, or NULL */
 } HqFleetVan;
 
 void       hq_fleet_van_free (HqFleetVan *van);
