@@ -4,8 +4,9 @@
 # GUI tests start their own Xvfb, D-Bus session and AT-SPI bus; HQ tests
 # start a private PostgreSQL cluster on loopback.
 # Then builds a second tree, build-asan, with AddressSanitizer and
-# UndefinedBehaviorSanitizer and runs the core, store, card, security and
-# reliability suites in it again (VP_SKIP_ASAN=1 leaves that out).
+# UndefinedBehaviorSanitizer and runs the core, store, card, security,
+# reliability, HQ and sync suites in it again (VP_SKIP_ASAN=1 leaves that
+# out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -18,10 +19,11 @@ meson test -C build --print-errorlogs --num-processes 2 "$@" || rc=$?
 
 asan_build_failed=0
 if [ "${VP_SKIP_ASAN:-0}" != 1 ]; then
-  # Not the GUI, sync, HQ or print suites: the money and card paths are
-  # what memory errors would hurt. Leaks are errors; tests/lsan.supp names
-  # the few known ones. VP_TEST_QUICK: the crash test kills 40 times here,
-  # not 200 (the normal build above does the 200).
+  # The money and card paths are what memory errors would hurt; the HQ and
+  # sync suites run too (HQ parses hostile bodies; its ASan binary serves
+  # those tests). Not the GUI or print suites. Leaks are errors;
+  # tests/lsan.supp names the few known ones. VP_TEST_QUICK: the crash
+  # test kills 40 times here, not 200 (the normal build above does the 200).
   rm -f build-asan/meson-logs/testlog.json
   if [ ! -f build-asan/build.ninja ]; then
     meson setup build-asan --buildtype=debugoptimized \
@@ -34,7 +36,8 @@ if [ "${VP_SKIP_ASAN:-0}" != 1 ]; then
     LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0" \
     VP_TEST_QUICK=1 \
       meson test -C build-asan --no-rebuild --print-errorlogs --num-processes 2 \
-        --suite core --suite store --suite card --suite security --suite reliability || rc=$?
+        --suite core --suite store --suite card --suite security --suite reliability \
+        --suite hq --suite sync || rc=$?
   else
     echo "ASan+UBSan build (build-asan) failed" >&2
     asan_build_failed=1

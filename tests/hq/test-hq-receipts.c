@@ -497,6 +497,7 @@ int
 main (int    argc,
       char **argv)
 {
+  g_autofree char *holder_sql = NULL;
   int rc;
 
   g_test_init (&argc, &argv, NULL);
@@ -509,7 +510,8 @@ main (int    argc,
   account = van_string ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
                         " EXISTS (SELECT 1 FROM bills b WHERE b.account_id = a.id)"
                         " ORDER BY a.number LIMIT 1");
-  holder = van_string (g_strdup_printf ("SELECT holder FROM accounts WHERE number = '%s'", account));
+  holder_sql = g_strdup_printf ("SELECT holder FROM accounts WHERE number = '%s'", account);
+  holder = van_string (holder_sql);
   hq_export_master (van, tmp_dir);
   bundle = hq_provision (van, tmp_dir, "VAN01");
   token = hq_session (bundle, "VAN01");
@@ -525,5 +527,12 @@ main (int    argc,
 
   g_clear_object (&van);
   PQfinish (pg);
+  g_free (account);
+  g_free (holder);
+  g_free (qr_url);
+  g_free (receipt_no);
+  g_free (bundle);
+  g_free (token);
+  g_free (tmp_dir);
   return rc;
 }

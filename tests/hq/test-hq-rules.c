@@ -53,6 +53,23 @@ van_text (const char *sql)
 }
 
 static char *
+van_textf (const char *format,
+           ...) G_GNUC_PRINTF (1, 2);
+
+static char *
+van_textf (const char *format,
+           ...)
+{
+  va_list args;
+  g_autofree char *sql = NULL;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return van_text (sql);
+}
+
+static char *
 hq_text (const char *sql)
 {
   PGresult *res = PQexec (pg, sql);
@@ -65,6 +82,23 @@ hq_text (const char *sql)
   v = g_strdup (PQgetisnull (res, 0, 0) ? "" : PQgetvalue (res, 0, 0));
   PQclear (res);
   return v;
+}
+
+static char *
+hq_textf (const char *format,
+          ...) G_GNUC_PRINTF (1, 2);
+
+static char *
+hq_textf (const char *format,
+          ...)
+{
+  va_list args;
+  g_autofree char *sql = NULL;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return hq_text (sql);
 }
 
 static gint64
@@ -87,9 +121,21 @@ hq_int (const char *format,
 }
 
 static void
-hq_exec (const char *sql)
+hq_exec (const char *format,
+         ...) G_GNUC_PRINTF (1, 2);
+
+static void
+hq_exec (const char *format,
+         ...)
 {
-  PGresult *res = PQexec (pg, sql);
+  va_list args;
+  g_autofree char *sql = NULL;
+  PGresult *res;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  res = PQexec (pg, sql);
 
   if (PQresultStatus (res) != PGRES_COMMAND_OK)
     g_error ("%s: %s", sql, PQerrorMessage (pg));
@@ -192,10 +238,10 @@ expect_quarantined (const char *kind,
     g_error ("entry %" G_GINT64_FORMAT ": “%s” does not say “%s”", seq, o->detail, why);
 
   /* Stored, not applied. */
-  detail = hq_text (g_strdup_printf ("SELECT outcome || ' ' || amount || ' ' ||"
-                                     " coalesce (account, '-') || ' ' || (applied IS NULL)"
-                                     " FROM journal WHERE van = '%s' AND seq = %" G_GINT64_FORMAT,
-                                     env->van, seq));
+  detail = hq_textf ("SELECT outcome || ' ' || amount || ' ' ||"
+                     " coalesce (account, '-') || ' ' || (applied IS NULL)"
+                     " FROM journal WHERE van = '%s' AND seq = %" G_GINT64_FORMAT,
+                     env->van, seq);
   g_assert_cmpstr (detail, ==, "rejected 0 - true");
   g_assert_cmpint (hq_int ("SELECT count (*) FROM journal WHERE van = '%s' AND seq = %" G_GINT64_FORMAT
                            " AND outcome = 'accepted'", env->van, seq + 1), ==, 1);
@@ -203,9 +249,17 @@ expect_quarantined (const char *kind,
   g_assert_cmpint (hq_int ("SELECT count (*) FROM review_flags WHERE van = '%s' AND seq = %"
                            G_GINT64_FORMAT " AND reason LIKE 'entry rejected: %%'", env->van, seq),
                    ==, 1);
-  g_assert_cmpstr (hq_text ("SELECT coalesce (sum (balance), 0) FROM accounts"), ==, balances);
-  g_assert_cmpstr (hq_text ("SELECT coalesce (sum (paid), 0) FROM bills"), ==, paid);
-  g_assert_cmpstr (hq_text ("SELECT coalesce (sum (amount), 0) FROM journal"), ==, amount);
+  {
+    g_autofree char *balances_after = hq_text ("SELECT coalesce (sum (balance), 0) FROM accounts");
+    g_autofree char *paid_after = NULL;
+    g_autofree char *amount_after = NULL;
+
+    g_assert_cmpstr (balances_after, ==, balances);
+    paid_after = hq_text ("SELECT coalesce (sum (paid), 0) FROM bills");
+    g_assert_cmpstr (paid_after, ==, paid);
+    amount_after = hq_text ("SELECT coalesce (sum (amount), 0) FROM journal");
+    g_assert_cmpstr (amount_after, ==, amount);
+  }
 }
 
 /* --- tests ---------------------------------------------------------------------- */
@@ -426,8 +480,7 @@ test_gap_recovery (void)
   g_clear_pointer (&r, vp_sync_result_free);
 
   lost_from = last - 3;
-  hq_exec (g_strdup_printf ("DELETE FROM journal WHERE van = '%s' AND seq >= %" G_GINT64_FORMAT,
-                            env->van, lost_from));
+  hq_exec ("DELETE FROM journal WHERE van = '%s' AND seq >= %" G_GINT64_FORMAT, env->van, lost_from);
   sync_env_add_logs (env, 2);
 
   /* The client alone, against HQ: it reports the gap and what HQ
@@ -502,13 +555,13 @@ main (int    argc,
   acct_a = van_text ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND EXISTS"
                      " (SELECT 1 FROM bills b WHERE b.account_id = a.id AND b.paid < b.amount)"
                      " ORDER BY a.number LIMIT 1");
-  period_a = van_text (g_strdup_printf ("SELECT min (b.period) FROM bills b JOIN accounts a"
-                                        " ON a.id = b.account_id WHERE a.number = '%s'"
-                                        " AND b.paid < b.amount", acct_a));
-  acct_empty = van_text (g_strdup_printf ("SELECT number FROM accounts WHERE balance = 0"
-                                          " AND number <> '%s' ORDER BY number LIMIT 1", acct_a));
-  acct_b = van_text (g_strdup_printf ("SELECT number FROM accounts WHERE number NOT IN ('%s', '%s')"
-                                      " ORDER BY number LIMIT 1", acct_a, acct_empty));
+  period_a = van_textf ("SELECT min (b.period) FROM bills b JOIN accounts a"
+                        " ON a.id = b.account_id WHERE a.number = '%s'"
+                        " AND b.paid < b.amount", acct_a);
+  acct_empty = van_textf ("SELECT number FROM accounts WHERE balance = 0"
+                          " AND number <> '%s' ORDER BY number LIMIT 1", acct_a);
+  acct_b = van_textf ("SELECT number FROM accounts WHERE number NOT IN ('%s', '%s')"
+                      " ORDER BY number LIMIT 1", acct_a, acct_empty);
   /* HQ starts from what the van has: the first sync is clean. */
   sync_env_add_logs (env, 1);
   {
@@ -533,5 +586,9 @@ main (int    argc,
 
   PQfinish (pg);
   sync_env_free (env);
+  g_free (acct_a);
+  g_free (acct_empty);
+  g_free (acct_b);
+  g_free (period_a);
   return rc;
 }

@@ -47,6 +47,58 @@ van_int (const char *sql)
   return g_ascii_strtoll (s, NULL, 10);
 }
 
+/* The same with the SQL built from a printf-style format, freed here. */
+static char *
+van_stringf (const char *format,
+             ...) G_GNUC_PRINTF (1, 2);
+
+static char *
+van_stringf (const char *format,
+             ...)
+{
+  va_list args;
+  g_autofree char *sql = NULL;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return van_string (sql);
+}
+
+static gint64
+van_intf (const char *format,
+          ...) G_GNUC_PRINTF (1, 2);
+
+static gint64
+van_intf (const char *format,
+          ...)
+{
+  va_list args;
+  g_autofree char *sql = NULL;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return van_int (sql);
+}
+
+static gint64
+hq_intf (const char *format,
+         ...) G_GNUC_PRINTF (1, 2);
+
+static gint64
+hq_intf (const char *format,
+         ...)
+{
+  va_list args;
+  g_autofree char *sql = NULL;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return hq_pg_int (pg, sql);
+}
+
 static HqResp *
 push (const char *van_id,
       const char *cert_dir,
@@ -288,7 +340,7 @@ test_push_day (void)
   vp_journal_entry_free (e);
   OK (vp_bill_store_pay (van, op, post_a, 12345, VP_PAYMENT_CASH, NULL, &error));
   vp_journal_entry_free (e);
-  b_paid_before = hq_pg_int (pg, g_strdup_printf ("SELECT sum (paid) FROM bills WHERE account = '%s'", post_b));
+  b_paid_before = hq_intf ("SELECT sum (paid) FROM bills WHERE account = '%s'", post_b);
   OK (vp_bill_store_pay (van, op, post_b, 5000, VP_PAYMENT_CARD, "T-1", &error));
   void_seq = e->seq;
   vp_journal_entry_free (e);
@@ -350,8 +402,8 @@ test_push_day (void)
   change.new_holder = "孙丽";
   change.new_id_number = "110101199003070011";
   change.new_phone = "13900139000";
-  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 1000 FROM accounts"
-                                                   " WHERE number = '%s'", post_c));
+  change.final_reading = van_intf ("SELECT last_reading + 1000 FROM accounts"
+                                   " WHERE number = '%s'", post_c);
   change.carry_arrears = TRUE;
   change.carry_credit_consent = TRUE;
   OK (vp_account_store_change_holder (van, op, &change, &error));
@@ -402,9 +454,9 @@ test_push_day (void)
     g_autofree char *sql = g_strdup_printf ("SELECT sum (paid) FROM bills WHERE account = '%s'", post_a);
     /* The ¥123.45 and the credit the account held (issue 9: credit is
      * applied in every payment). */
-    g_assert_cmpint (hq_pg_int (pg, sql), ==, van_int (g_strdup_printf (
-      "SELECT sum (b.paid) FROM bills b JOIN accounts a ON a.id = b.account_id"
-      " WHERE a.number = '%s'", post_a)));
+    g_assert_cmpint (hq_pg_int (pg, sql), ==,
+                     van_intf ("SELECT sum (b.paid) FROM bills b JOIN accounts a"
+                               " ON a.id = b.account_id WHERE a.number = '%s'", post_a));
     g_free (sql);
     /* The voided payment left B's bills as they were. */
     sql = g_strdup_printf ("SELECT sum (paid) FROM bills WHERE account = '%s'", post_b);
@@ -420,13 +472,12 @@ test_push_day (void)
     sql = g_strdup_printf ("SELECT card_counter * 1000000000 + year_volume FROM accounts"
                            " WHERE number = '%s'", prepaid);
     g_assert_cmpint (hq_pg_int (pg, sql), ==,
-                     van_int (g_strdup_printf ("SELECT card_counter * 1000000000 + year_volume"
-                                               " FROM accounts WHERE number = '%s'", prepaid)));
+                     van_intf ("SELECT card_counter * 1000000000 + year_volume"
+                               " FROM accounts WHERE number = '%s'", prepaid));
     g_free (sql);
     sql = g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", prepaid);
     g_assert_cmpint (hq_pg_int (pg, sql), ==,
-                     van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'",
-                                               prepaid)));
+                     van_intf ("SELECT balance FROM accounts WHERE number = '%s'", prepaid));
   }
   /* The payload text is kept byte for byte. */
   {
@@ -688,15 +739,15 @@ test_push_transfer_flagged (void)
   g_autoptr(HqResp) r = NULL;
   g_autofree char *csv = g_build_filename (tmp_dir, "change.csv", NULL);
   g_autofree char *text = NULL;
+  g_autofree char *holder = NULL;
   VpChangeHolderRequest change = { 0 };
   JsonObject *res;
   VpJournalEntry *e;
 
   /* HQ changes A's phone after the van's last pull. */
+  holder = van_stringf ("SELECT holder FROM accounts WHERE number = '%s'", post_a);
   text = g_strdup_printf ("number,holder,service,meter,tariff_class,phone\n"
-                          "%s,%s,gas,postpaid,residential,13700137000\n", post_a,
-                          van_string (g_strdup_printf ("SELECT holder FROM accounts WHERE number = '%s'",
-                                                       post_a)));
+                          "%s,%s,gas,postpaid,residential,13700137000\n", post_a, holder);
   g_assert_true (g_file_set_contents (csv, text, -1, NULL));
   g_assert_cmpint (hq_run (NULL, NULL, "import", "accounts", csv, NULL), ==, 0);
 
@@ -704,8 +755,8 @@ test_push_transfer_flagged (void)
   change.new_holder = "周杰";
   change.new_id_number = "110101199003070011";
   change.new_phone = "13600136000";
-  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 1000 FROM accounts"
-                                                   " WHERE number = '%s'", post_a));
+  change.final_reading = van_intf ("SELECT last_reading + 1000 FROM accounts"
+                                   " WHERE number = '%s'", post_a);
   change.carry_arrears = TRUE;
   change.carry_credit_consent = TRUE;
   e = vp_account_store_change_holder (van, op, &change, &error);
@@ -785,14 +836,13 @@ test_push_credit_card_close (void)
   VpJournalEntry *e;
   gint64 intent, moved, n_new;
 
-  x = van_string (g_strdup_printf ("SELECT number FROM accounts WHERE balance > 0 AND card_number"
-                                   " IS NOT NULL AND number <> '%s' ORDER BY number LIMIT 1",
-                                   prepaid));
-  y = van_string (g_strdup_printf ("SELECT number FROM accounts WHERE balance > 0 AND card_number"
-                                   " IS NOT NULL AND number NOT IN ('%s', '%s') ORDER BY number"
-                                   " LIMIT 1", prepaid, x));
-  old_card = van_string (g_strdup_printf ("SELECT card_number FROM accounts WHERE number = '%s'", y));
-  moved = van_int (g_strdup_printf ("SELECT balance / 2 + 1 FROM accounts WHERE number = '%s'", x));
+  x = van_stringf ("SELECT number FROM accounts WHERE balance > 0 AND card_number"
+                   " IS NOT NULL AND number <> '%s' ORDER BY number LIMIT 1", prepaid);
+  y = van_stringf ("SELECT number FROM accounts WHERE balance > 0 AND card_number"
+                   " IS NOT NULL AND number NOT IN ('%s', '%s') ORDER BY number"
+                   " LIMIT 1", prepaid, x);
+  old_card = van_stringf ("SELECT card_number FROM accounts WHERE number = '%s'", y);
+  moved = van_intf ("SELECT balance / 2 + 1 FROM accounts WHERE number = '%s'", x);
 
   if (vp_shift_store_current (van) == 0)
     {
@@ -817,7 +867,7 @@ test_push_credit_card_close (void)
   e = vp_card_store_reissue (van, op, y, 500, VP_PAYMENT_CASH, NULL, "lost", &error);
   g_assert_no_error (error);
   vp_journal_entry_free (e);
-  new_card = van_string (g_strdup_printf ("SELECT card_number FROM accounts WHERE number = '%s'", y));
+  new_card = van_stringf ("SELECT card_number FROM accounts WHERE number = '%s'", y);
   g_assert_cmpstr (new_card, !=, old_card);
   e = vp_account_store_close (van, op, sup, y, NULL, &error);
   g_assert_no_error (error);
@@ -846,8 +896,8 @@ test_push_credit_card_close (void)
 static gint64
 van_arrears (const char *number)
 {
-  return van_int (g_strdup_printf ("SELECT coalesce (sum (b.amount - b.paid), 0) FROM bills b JOIN"
-                                   " accounts a ON a.id = b.account_id WHERE a.number = '%s'", number));
+  return van_intf ("SELECT coalesce (sum (b.amount - b.paid), 0) FROM bills b JOIN"
+                   " accounts a ON a.id = b.account_id WHERE a.number = '%s'", number);
 }
 
 static void
@@ -887,18 +937,18 @@ test_push_credit_position (void)
   VpJournalEntry *e;
   gint64 r1, r2, c1, q_credit, n_new, intent;
 
-  p1 = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
-                                    " status = 'active' AND number NOT IN (%s) AND"
-                                    " (SELECT sum (amount - paid) FROM bills b WHERE b.account_id = a.id)"
-                                    " >= 2 ORDER BY a.number LIMIT 1", used));
-  p2 = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
-                                    " status = 'active' AND number NOT IN ('%s', '%s') AND"
-                                    " (SELECT sum (amount - paid) FROM bills b WHERE b.account_id = a.id)"
-                                    " >= 1 ORDER BY a.number LIMIT 1", post_c, p1));
-  z = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE status = 'active' AND"
-                                   " number NOT IN (%s, '%s', '%s') AND NOT EXISTS (SELECT 1 FROM bills b"
-                                   " WHERE b.account_id = a.id AND b.paid < b.amount)"
-                                   " ORDER BY a.number LIMIT 1", used, p1, p2));
+  p1 = van_stringf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                    " status = 'active' AND number NOT IN (%s) AND"
+                    " (SELECT sum (amount - paid) FROM bills b WHERE b.account_id = a.id)"
+                    " >= 2 ORDER BY a.number LIMIT 1", used);
+  p2 = van_stringf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                    " status = 'active' AND number NOT IN ('%s', '%s') AND"
+                    " (SELECT sum (amount - paid) FROM bills b WHERE b.account_id = a.id)"
+                    " >= 1 ORDER BY a.number LIMIT 1", post_c, p1);
+  z = van_stringf ("SELECT a.number FROM accounts a WHERE status = 'active' AND"
+                   " number NOT IN (%s, '%s', '%s') AND NOT EXISTS (SELECT 1 FROM bills b"
+                   " WHERE b.account_id = a.id AND b.paid < b.amount)"
+                   " ORDER BY a.number LIMIT 1", used, p1, p2);
   r1 = van_arrears (p1);
   r2 = van_arrears (p2);
   assert_same_balance (p1);
@@ -915,7 +965,7 @@ test_push_credit_position (void)
    * only credit. */
   vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, sup, z, p1, r1 / 2, &error),
                                    error));
-  c1 = van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", p1));
+  c1 = van_intf ("SELECT balance FROM accounts WHERE number = '%s'", p1);
   e = ok_entry (vp_bill_store_pay (van, op, p1, r1 - MIN (c1, r1) + 4592, VP_PAYMENT_CASH, NULL,
                                    &error), error);
   {
@@ -938,7 +988,7 @@ test_push_credit_position (void)
    * one with ¥15.00 credit and ¥5.00 cash that never reached the card. */
   vp_journal_entry_free (ok_entry (vp_account_store_move_credit (van, op, sup, z, prepaid, 5000, &error),
                                    error));
-  q_credit = van_int (g_strdup_printf ("SELECT balance FROM accounts WHERE number = '%s'", prepaid));
+  q_credit = van_intf ("SELECT balance FROM accounts WHERE number = '%s'", prepaid);
   /* ¥10.00 in cash beyond the credit, ¥50.00 handed over: ¥40.00 change. */
   e = ok_entry (vp_topup_store_intent_full (van, op, prepaid, q_credit + 1000, 0, TRUE, &cash, NULL,
                                             5000, &error), error);
@@ -1021,8 +1071,8 @@ test_push_reversals (void)
   VpJournalEntry *e;
   gint64 n_new;
 
-  a = van_string (g_strdup_printf ("%s ORDER BY a.number LIMIT 1", free_account));
-  b = van_string (g_strdup_printf ("%s AND a.number <> '%s' ORDER BY a.number LIMIT 1", free_account, a));
+  a = van_stringf ("%s ORDER BY a.number LIMIT 1", free_account);
+  b = van_stringf ("%s AND a.number <> '%s' ORDER BY a.number LIMIT 1", free_account, a);
   if (vp_shift_store_current (van) == 0)
     {
       e = vp_shift_store_open (van, op, 10000, &error);
@@ -1447,8 +1497,8 @@ test_status_export (void)
           g_assert_cmpint (json_object_get_int_member (v, "entries"), ==, day_last_seq);
           g_assert_cmpint (json_object_get_int_member (v, "highest_seq"), ==, day_last_seq);
           g_assert_cmpint (json_object_get_int_member (v, "amount"), ==,
-                           van_int (g_strdup_printf ("SELECT sum (amount) FROM journal WHERE seq <= %"
-                                                     G_GINT64_FORMAT, day_last_seq)));
+                           van_intf ("SELECT sum (amount) FROM journal WHERE seq <= %"
+                                     G_GINT64_FORMAT, day_last_seq));
           /* The two conflicts of the earlier pushes and the reported
            * journal break. */
           g_assert_cmpint (json_object_get_int_member (v, "conflicts"), ==, 3);
@@ -1539,18 +1589,18 @@ test_push_transfer_position (void)
   VpJournalEntry *e;
   gint64 r1, r2, n_new, settle_seq;
 
-  t1 = van_string (g_strdup ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
-                             " status = 'active' AND (SELECT sum (amount - paid) FROM bills b"
-                             " WHERE b.account_id = a.id) >= 2 AND NOT EXISTS (SELECT 1 FROM bills b"
-                             " WHERE b.account_id = a.id AND length (b.period) = 10)"
-                             " ORDER BY a.number DESC LIMIT 1"));
-  t2 = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
-                                    " status = 'active' AND a.number <> '%s' AND NOT EXISTS (SELECT 1"
-                                    " FROM bills b WHERE b.account_id = a.id AND length (b.period) = 10)"
-                                    " ORDER BY a.number DESC LIMIT 1", t1));
-  src = van_string (g_strdup_printf ("SELECT number FROM accounts WHERE status = 'active' AND"
-                                     " number NOT IN ('%s', '%s')"
-                                     " ORDER BY balance DESC LIMIT 1", t1, t2));
+  t1 = van_string ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                   " status = 'active' AND (SELECT sum (amount - paid) FROM bills b"
+                   " WHERE b.account_id = a.id) >= 2 AND NOT EXISTS (SELECT 1 FROM bills b"
+                   " WHERE b.account_id = a.id AND length (b.period) = 10)"
+                   " ORDER BY a.number DESC LIMIT 1");
+  t2 = van_stringf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                    " status = 'active' AND a.number <> '%s' AND NOT EXISTS (SELECT 1"
+                    " FROM bills b WHERE b.account_id = a.id AND length (b.period) = 10)"
+                    " ORDER BY a.number DESC LIMIT 1", t1);
+  src = van_stringf ("SELECT number FROM accounts WHERE status = 'active' AND"
+                     " number NOT IN ('%s', '%s')"
+                     " ORDER BY balance DESC LIMIT 1", t1, t2);
   r1 = van_arrears (t1);
   r2 = van_arrears (t2);
   assert_same_bills (t1);
@@ -1566,8 +1616,8 @@ test_push_transfer_position (void)
   change.new_holder = "钱进";
   change.new_id_number = "110101199003070038";
   change.new_phone = "13600136001";
-  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 2000 FROM accounts"
-                                                   " WHERE number = '%s'", t1));
+  change.final_reading = van_intf ("SELECT last_reading + 2000 FROM accounts"
+                                   " WHERE number = '%s'", t1);
   change.settle_arrears = TRUE;
   change.method = VP_PAYMENT_CASH;
   e = vp_account_store_change_holder (van, op, &change, &error);
@@ -1578,8 +1628,8 @@ test_push_transfer_position (void)
 
   change.number = t2;
   change.new_holder = "孙进";
-  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading FROM accounts"
-                                                   " WHERE number = '%s'", t2));
+  change.final_reading = van_intf ("SELECT last_reading FROM accounts"
+                                   " WHERE number = '%s'", t2);
   change.settle_arrears = FALSE;
   change.refund_credit = TRUE;
   change.approver = sup;
@@ -1614,14 +1664,14 @@ test_push_transfer_position (void)
   assert_same_balance (src);
   assert_same_bills (t1);
   assert_same_bills (t2);
-  g_assert_cmpint (hq_pg_int (pg, g_strdup_printf ("SELECT count (*) FROM bills WHERE account = '%s'", t1)),
-                   ==, van_int (g_strdup_printf ("SELECT count (*) FROM bills b JOIN accounts a"
-                                                 " ON a.id = b.account_id WHERE a.number = '%s'", t1)));
-  g_assert_cmpint (hq_pg_int (pg, g_strdup_printf ("SELECT count (*) FROM accounts WHERE number = '%s'"
-                                                   " AND holder = '孙进' AND tariff_class = 'residential'"
-                                                   " AND NOT elderly_alone", t2)), ==, 1);
-  g_assert_cmpint (hq_pg_int (pg, g_strdup_printf ("SELECT count (*) FROM accounts WHERE number = '%s'"
-                                                   " AND holder = '钱进'", t1)), ==, 0);
+  g_assert_cmpint (hq_intf ("SELECT count (*) FROM bills WHERE account = '%s'", t1),
+                   ==, van_intf ("SELECT count (*) FROM bills b JOIN accounts a"
+                                 " ON a.id = b.account_id WHERE a.number = '%s'", t1));
+  g_assert_cmpint (hq_intf ("SELECT count (*) FROM accounts WHERE number = '%s'"
+                            " AND holder = '孙进' AND tariff_class = 'residential'"
+                            " AND NOT elderly_alone", t2), ==, 1);
+  g_assert_cmpint (hq_intf ("SELECT count (*) FROM accounts WHERE number = '%s'"
+                            " AND holder = '钱进'", t1), ==, 0);
 }
 
 /* A change of holder's final bill counts in the year's tiers on both
@@ -1638,10 +1688,10 @@ test_push_final_bill_year (void)
   VpJournalEntry *e;
   gint64 n_new, seq, before;
 
-  t = van_string (g_strdup ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
-                            " status = 'active' AND tariff_class = 'residential' AND NOT EXISTS"
-                            " (SELECT 1 FROM bills b WHERE b.account_id = a.id AND length (b.period) = 10)"
-                            " ORDER BY a.number LIMIT 1"));
+  t = van_string ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                  " status = 'active' AND tariff_class = 'residential' AND NOT EXISTS"
+                  " (SELECT 1 FROM bills b WHERE b.account_id = a.id AND length (b.period) = 10)"
+                  " ORDER BY a.number LIMIT 1");
   van_sql = g_strdup_printf ("SELECT CASE WHEN tariff_year = CAST (strftime ('%%Y', 'now', 'localtime')"
                              " AS INTEGER) THEN year_volume ELSE 0 END FROM accounts WHERE number = '%s'", t);
   hq_sql = g_strdup_printf ("SELECT year_volume FROM accounts WHERE number = '%s'", t);
@@ -1652,8 +1702,8 @@ test_push_final_bill_year (void)
   change.new_holder = "周进";
   change.new_id_number = "110101199003070038";
   change.new_phone = "13600136002";
-  change.final_reading = van_int (g_strdup_printf ("SELECT last_reading + 3000 FROM accounts"
-                                                   " WHERE number = '%s'", t));
+  change.final_reading = van_intf ("SELECT last_reading + 3000 FROM accounts"
+                                   " WHERE number = '%s'", t);
   change.carry_arrears = TRUE;
   change.carry_credit_consent = TRUE;
   e = vp_account_store_change_holder (van, op, &change, &error);
@@ -1667,7 +1717,7 @@ test_push_final_bill_year (void)
   g_assert_cmpint (r->status, ==, 200);
   g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) n_new);
   day_last_seq += n_new;
-  g_assert_cmpint (hq_pg_int (pg, g_strdup (hq_sql)), ==, before + 3000);
+  g_assert_cmpint (hq_pg_int (pg, hq_sql), ==, before + 3000);
   g_clear_pointer (&r, hq_resp_free);
 
   e = vp_shift_store_void (van, sup, seq, "wrong reading", &error);
@@ -1678,7 +1728,7 @@ test_push_final_bill_year (void)
   g_assert_cmpint (r->status, ==, 200);
   g_assert_cmpuint (count_outcomes (r, "accepted"), ==, (guint) n_new);
   day_last_seq += n_new;
-  g_assert_cmpint (hq_pg_int (pg, g_strdup (hq_sql)), ==, before);
+  g_assert_cmpint (hq_pg_int (pg, hq_sql), ==, before);
 }
 
 int
@@ -1699,19 +1749,19 @@ main (int    argc,
   post_a = van_string ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
                        " (SELECT count (*) FROM bills b WHERE b.account_id = a.id) >= 2"
                        " ORDER BY a.number LIMIT 1");
-  post_b = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
-                                        " EXISTS (SELECT 1 FROM bills b WHERE b.account_id = a.id)"
-                                        " AND number > '%s' ORDER BY a.number LIMIT 1", post_a));
-  post_c = van_string (g_strdup_printf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
-                                        " EXISTS (SELECT 1 FROM bills b WHERE b.account_id = a.id)"
-                                        " AND number > '%s' ORDER BY a.number LIMIT 1", post_b));
+  post_b = van_stringf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                        " EXISTS (SELECT 1 FROM bills b WHERE b.account_id = a.id)"
+                        " AND number > '%s' ORDER BY a.number LIMIT 1", post_a);
+  post_c = van_stringf ("SELECT a.number FROM accounts a WHERE meter = 'postpaid' AND"
+                        " EXISTS (SELECT 1 FROM bills b WHERE b.account_id = a.id)"
+                        " AND number > '%s' ORDER BY a.number LIMIT 1", post_b);
   prepaid = van_string ("SELECT number FROM accounts WHERE card_number IS NOT NULL"
                         " ORDER BY number LIMIT 1");
-  bill_c_period = van_string (g_strdup_printf ("SELECT min (b.period) FROM bills b JOIN accounts a"
-                                               " ON a.id = b.account_id WHERE a.number = '%s'", post_c));
-  bill_c_due = van_int (g_strdup_printf ("SELECT b.amount FROM bills b JOIN accounts a"
-                                         " ON a.id = b.account_id WHERE a.number = '%s'"
-                                         " AND b.period = '%s'", post_c, bill_c_period));
+  bill_c_period = van_stringf ("SELECT min (b.period) FROM bills b JOIN accounts a"
+                               " ON a.id = b.account_id WHERE a.number = '%s'", post_c);
+  bill_c_due = van_intf ("SELECT b.amount FROM bills b JOIN accounts a"
+                         " ON a.id = b.account_id WHERE a.number = '%s'"
+                         " AND b.period = '%s'", post_c, bill_c_period);
   hq_export_master (van, tmp_dir);
   bundle = hq_provision (van, tmp_dir, "VAN01");
   token = hq_session (bundle, "VAN01");
@@ -1743,5 +1793,13 @@ main (int    argc,
 
   g_clear_object (&van);
   PQfinish (pg);
+  g_free (post_a);
+  g_free (post_b);
+  g_free (post_c);
+  g_free (prepaid);
+  g_free (bill_c_period);
+  g_free (bundle);
+  g_free (token);
+  g_free (tmp_dir);
   return rc;
 }

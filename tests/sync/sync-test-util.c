@@ -213,6 +213,7 @@ sync_env_new (const char *van,
   g_ptr_array_add (argv, env->hq_dir);
   st = run_argv (argv, envp, &envtext, &err);
   check_run (st, "hq-local.sh start", envtext, err);
+  g_clear_pointer (&err, g_free);
   env->pg = env_value (envtext, "VANPOS_HQ_PG");
   env->url = env_value (envtext, "VANPOS_HQ_URL");
   env->pins = env_value (envtext, "VANPOS_HQ_PINS");

@@ -86,7 +86,7 @@ test_full_day (void)
   g_autoptr(JsonObject) z = NULL, res = NULL, x = NULL, z2 = NULL;
   g_autofree char *out = NULL, *err = NULL;
   g_autofree char *postpaid = NULL, *prepaid = NULL, *transfer = NULL, *reading = NULL;
-  g_autofree char *expected = NULL, *new_number = NULL;
+  g_autofree char *expected = NULL, *new_number = NULL, *status = NULL;
   SyncEnv *env = sync_env_new ("VAN01", 200);
   gint64 last_seq, hq_entries, hq_highest, hq_amount, z_sum;
 
@@ -181,7 +181,8 @@ test_full_day (void)
   g_assert_cmpint (sync_env_cli (env, NULL, NULL, "account", "P-VAN01-000001", NULL), ==, 3);
   new_number = query_text (env->db, "SELECT number FROM accounts WHERE holder = '王小明'");
   g_assert_true (vp_account_number_validate (new_number, NULL));
-  g_assert_cmpstr (query_text (env->db, "SELECT status FROM accounts WHERE holder = '王小明'"), ==, "active");
+  status = query_text (env->db, "SELECT status FROM accounts WHERE holder = '王小明'");
+  g_assert_cmpstr (status, ==, "active");
   CLI_OK ("account", new_number);
 
   /* The next Z report prints HQ's acknowledgement. */
@@ -216,6 +217,7 @@ test_full_day (void)
   }
 
   /* A wrong supervisor PIN fails before anything is sent. */
+  g_clear_pointer (&err, g_free);
   g_assert_cmpint (sync_env_cli (env, NULL, &err, "sync", "--staff", SUP, "--pin", "1111", NULL), ==, 4);
 #undef CLI_OK
   sync_env_free (env);
