@@ -215,6 +215,60 @@ static const char *schema_ops_sql =
   "CREATE UNIQUE INDEX IF NOT EXISTS review_flags_missing_receipt ON review_flags (van, seq)"
   "  WHERE reason LIKE 'missing receipt:%';";
 
+/* Each van's entry count and amount total, kept by triggers on journal
+ * so that a push's answer reads two numbers instead of summing the van's
+ * whole journal: that sum read every row of the van on every push (on a
+ * 300,000-row journal, 110 ms warm and 440 ms cold for one van of
+ * 150,000 entries, and growing with each day the van works). Triggers,
+ * not HQ's own arithmetic, so that whatever changes journal rows (a
+ * restore, an operator's DELETE, a test's simulated loss) keeps them
+ * true. Made and filled from the journal once, when first missing. A
+ * trigger with transition tables takes one event, hence three. */
+static const char *schema_totals_sql =
+  "DO $$ BEGIN"
+  "  IF to_regclass ('van_totals') IS NULL THEN"
+  "    CREATE TABLE van_totals ("
+  "      van     text PRIMARY KEY,"
+  "      entries bigint NOT NULL DEFAULT 0,"
+  "      amount  bigint NOT NULL DEFAULT 0);"
+  "    INSERT INTO van_totals (van, entries, amount)"
+  "      SELECT van, count (*), coalesce (sum (amount), 0) FROM journal GROUP BY van;"
+  "  END IF;"
+  "END $$;"
+  "CREATE OR REPLACE FUNCTION vp_van_totals () RETURNS trigger LANGUAGE plpgsql AS $$"
+  "BEGIN"
+  "  IF TG_OP = 'TRUNCATE' THEN"
+  "    DELETE FROM van_totals;"
+  "    RETURN NULL;"
+  "  END IF;"
+  "  IF TG_OP IN ('DELETE', 'UPDATE') THEN"
+  "    UPDATE van_totals t SET entries = t.entries - o.entries, amount = t.amount - o.amount"
+  "      FROM (SELECT van, count (*) AS entries, coalesce (sum (amount), 0) AS amount"
+  "            FROM old_rows GROUP BY van) o"
+  "      WHERE t.van = o.van;"
+  "  END IF;"
+  "  IF TG_OP IN ('INSERT', 'UPDATE') THEN"
+  "    INSERT INTO van_totals AS t (van, entries, amount)"
+  "      SELECT van, count (*), coalesce (sum (amount), 0) FROM new_rows GROUP BY van"
+  "      ON CONFLICT (van) DO UPDATE SET entries = t.entries + excluded.entries,"
+  "                                      amount = t.amount + excluded.amount;"
+  "  END IF;"
+  "  RETURN NULL;"
+  "END $$;"
+  "DO $$ BEGIN"
+  "  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'journal_totals_insert') THEN"
+  "    CREATE TRIGGER journal_totals_insert AFTER INSERT ON journal"
+  "      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION vp_van_totals ();"
+  "    CREATE TRIGGER journal_totals_update AFTER UPDATE ON journal"
+  "      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+  "      FOR EACH STATEMENT EXECUTE FUNCTION vp_van_totals ();"
+  "    CREATE TRIGGER journal_totals_delete AFTER DELETE ON journal"
+  "      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION vp_van_totals ();"
+  "    CREATE TRIGGER journal_totals_truncate AFTER TRUNCATE ON journal"
+  "      FOR EACH STATEMENT EXECUTE FUNCTION vp_van_totals ();"
+  "  END IF;"
+  "END $$;";
+
 PGconn *
 vp_pg_connect (const char  *conninfo,
                GError     **error)
@@ -379,7 +433,8 @@ vp_hq_db_init (PGconn  *conn,
 {
   if (!vp_pg_exec (conn, "BEGIN; SELECT pg_advisory_xact_lock (7001)", error))
     return FALSE;
-  if (!vp_pg_exec (conn, schema_sql, error) || !vp_pg_exec (conn, schema_ops_sql, error))
+  if (!vp_pg_exec (conn, schema_sql, error) || !vp_pg_exec (conn, schema_ops_sql, error) ||
+      !vp_pg_exec (conn, schema_totals_sql, error))
     {
       vp_pg_exec (conn, "ROLLBACK", NULL);
       g_prefix_error (error, "Creating the HQ schema: ");

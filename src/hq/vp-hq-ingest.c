@@ -2154,10 +2154,16 @@ add_summary (PGconn     *conn,
 {
   g_autoptr(GError) error = NULL;
   const char *p[] = { van };
+  /* van_totals is kept by triggers on journal (vp-hq-db.c): two numbers
+   * read, not the van's whole journal summed; max (seq) is one step
+   * down the primary key. */
   g_autoptr(PGresult) tot = vp_pg_query_prepared (conn, "totals",
-                                                  "SELECT count (*), coalesce (sum (amount), 0),"
-                                                  " coalesce (max (seq), 0) FROM journal"
-                                                  " WHERE van = $1", 1, p, &error);
+                                                  "SELECT coalesce ((SELECT entries FROM van_totals"
+                                                  " WHERE van = $1), 0),"
+                                                  " coalesce ((SELECT amount FROM van_totals"
+                                                  " WHERE van = $1), 0),"
+                                                  " coalesce ((SELECT max (seq) FROM journal"
+                                                  " WHERE van = $1), 0)", 1, p, &error);
   g_autoptr(PGresult) map = NULL;
   JsonObject *t;
   JsonArray *a;

@@ -465,6 +465,26 @@ test_voids (void)
 
 /* HQ loses its newest rows of the van (PostgreSQL restarted without
  * fsync): the next sync re-sends them and both sides record it. */
+/* van_totals (kept by triggers on journal) agrees with the journal for
+ * every van, whatever changed the journal; and this van's sync answer
+ * carried the same two numbers. */
+static void
+assert_totals_true (const VpSyncResult *r)
+{
+  g_assert_cmpint (hq_int ("SELECT count (*) FROM (SELECT van, count (*) AS entries,"
+                           " sum (amount) AS amount FROM journal GROUP BY van) j"
+                           " FULL JOIN van_totals t USING (van)"
+                           " WHERE coalesce (t.entries, 0) <> coalesce (j.entries, 0)"
+                           " OR coalesce (t.amount, 0) <> coalesce (j.amount, 0)"), ==, 0);
+  if (r != NULL)
+    {
+      g_assert_cmpint (r->hq_entries, ==, hq_int ("SELECT count (*) FROM journal WHERE van = '%s'",
+                                                  env->van));
+      g_assert_cmpint (r->hq_amount, ==, hq_int ("SELECT coalesce (sum (amount), 0) FROM journal"
+                                                 " WHERE van = '%s'", env->van));
+    }
+}
+
 static void
 test_gap_recovery (void)
 {
@@ -477,10 +497,12 @@ test_gap_recovery (void)
   g_assert_no_error (error);
   last = vp_journal_store_last_seq (env->db);
   g_assert_cmpint (r->acked_seq, ==, last);
+  assert_totals_true (r);
   g_clear_pointer (&r, vp_sync_result_free);
 
   lost_from = last - 3;
   hq_exec ("DELETE FROM journal WHERE van = '%s' AND seq >= %" G_GINT64_FORMAT, env->van, lost_from);
+  assert_totals_true (NULL);
   sync_env_add_logs (env, 2);
 
   /* The client alone, against HQ: it reports the gap and what HQ
@@ -514,6 +536,7 @@ test_gap_recovery (void)
   g_assert_cmpint (r->acked_seq, ==, last + 2);
   g_assert_cmpint (r->pending, ==, 0);
   g_assert_cmpint (hq_int ("SELECT count (*) FROM journal WHERE van = '%s'", env->van), ==, last + 2);
+  assert_totals_true (r);
   g_assert_cmpint (hq_int ("SELECT max (seq) FROM journal WHERE van = '%s'", env->van), ==, last + 2);
   /* Flagged at HQ once, recorded on the van. */
   g_assert_cmpint (hq_int ("SELECT count (*) FROM review_flags WHERE van = '%s' AND reason LIKE"
@@ -538,6 +561,37 @@ test_gap_recovery (void)
   g_assert_cmpint (r->resent, ==, 0);
   g_assert_cmpint (r->accepted, ==, 1);
   g_assert_cmpint (vp_database_get_meta_int (env->db, VP_META_HQ_LOSSES, 0), ==, 1);
+}
+
+/* An HQ database made before van_totals: the next start (init-db, as
+ * `serve` runs it) makes the table and its triggers and fills it from the
+ * journal, and pushes after that keep it true. */
+static void
+test_totals_backfill (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VpSyncResult) r = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  gint64 entries;
+
+  entries = hq_int ("SELECT count (*) FROM journal WHERE van = '%s'", env->van);
+  g_assert_cmpint (entries, >, 0);
+  hq_exec ("DROP TRIGGER journal_totals_insert ON journal;"
+           " DROP TRIGGER journal_totals_update ON journal;"
+           " DROP TRIGGER journal_totals_delete ON journal;"
+           " DROP TRIGGER journal_totals_truncate ON journal;"
+           " DROP FUNCTION vp_van_totals (); DROP TABLE van_totals");
+  g_assert_cmpint (sync_env_hq (env, &out, &err, "init-db", NULL), ==, 0);
+  g_assert_cmpint (hq_int ("SELECT entries FROM van_totals WHERE van = '%s'", env->van), ==, entries);
+  assert_totals_true (NULL);
+
+  sync_env_add_logs (env, 3);
+  r = do_sync (&error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r->accepted, ==, 3);
+  assert_totals_true (r);
+  g_assert_cmpint (r->hq_entries, ==, entries + 3);
 }
 
 int
@@ -582,6 +636,7 @@ main (int    argc,
   g_test_add_func ("/hq/rules/invariant/move-negative", test_move_negative);
   g_test_add_func ("/hq/rules/invariant/voids", test_voids);
   g_test_add_func ("/hq/rules/gap-recovery", test_gap_recovery);
+  g_test_add_func ("/hq/rules/totals-backfill", test_totals_backfill);
   rc = g_test_run ();
 
   PQfinish (pg);
