@@ -384,6 +384,22 @@ pem_of_raw_key (const guint8 key[32])
   return pem;
 }
 
+/* The raw 32 bytes of a PEM public key: the inverse of pem_of_raw_key. */
+static void
+raw_key_of_pem (const char *pem,
+                guint8      key[32])
+{
+  BIO *bio = BIO_new_mem_buf (pem, -1);
+  EVP_PKEY *pkey = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
+  size_t key_len = 32;
+
+  g_assert_nonnull (pkey);
+  g_assert_cmpint (EVP_PKEY_get_raw_public_key (pkey, key, &key_len), ==, 1);
+  g_assert_cmpuint (key_len, ==, 32);
+  EVP_PKEY_free (pkey);
+  BIO_free (bio);
+}
+
 static void
 hex_to (const char *hex,
         guint8     *out,
@@ -494,16 +510,9 @@ test_agrees_with_openssl (void)
       g_autofree guint8 *sig = NULL;
       guint8 key[32], data[32];
       gsize sig_len = 0;
-      EVP_PKEY *pkey;
-      BIO *bio;
-      size_t key_len = sizeof key;
 
       g_assert_no_error (error);
-      bio = BIO_new_mem_buf (pem, -1);
-      pkey = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
-      g_assert_cmpint (EVP_PKEY_get_raw_public_key (pkey, key, &key_len), ==, 1);
-      EVP_PKEY_free (pkey);
-      BIO_free (bio);
+      raw_key_of_pem (pem, key);
 
       for (guint k = 0; k < sizeof data; k++)
         data[k] = (guint8) g_rand_int (rand);
@@ -548,20 +557,13 @@ test_refuses_weak_signatures (void)
   g_autofree char *b64 = vp_signer_sign (signer, msg, sizeof msg, &error);
   g_autofree guint8 *raw = NULL;
   gsize raw_len = 0;
-  size_t key_len = sizeof key;
-  EVP_PKEY *pkey;
-  BIO *bio;
 
   /* sig = R ‖ S = (0,1) encoded ‖ 0 */
   g_assert_true (openssl_verifies (neutral, msg, sizeof msg, sig));
   g_assert_false (verifier_verifies (neutral, msg, sizeof msg, sig));
 
   g_assert_no_error (error);
-  bio = BIO_new_mem_buf (pem, -1);
-  pkey = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
-  g_assert_cmpint (EVP_PKEY_get_raw_public_key (pkey, key, &key_len), ==, 1);
-  EVP_PKEY_free (pkey);
-  BIO_free (bio);
+  raw_key_of_pem (pem, key);
   raw = g_base64_decode (b64, &raw_len);
   memcpy (good, raw, 64);
   g_assert_true (verifier_verifies (key, msg, sizeof msg, good));
