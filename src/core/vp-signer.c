@@ -644,7 +644,9 @@ sodium_ready (void)
  *
  * Parses @public_key_pem once, so that checking many signatures (a whole
  * journal) does not pay for the PEM parse each time. Fails with
- * %VP_SIGNER_ERROR_KEY if @public_key_pem is not an Ed25519 public key.
+ * %VP_SIGNER_ERROR_KEY if @public_key_pem is not an Ed25519 public key,
+ * or is one no honest key can be (small order, outside the main
+ * subgroup, not canonically encoded).
  *
  * Returns: (transfer full): a new #VpVerifier, or %NULL on error
  */
@@ -675,7 +677,18 @@ vp_verifier_new (const char *public_key_pem,
   if (!sodium_ready ())
     {
       g_set_error_literal (error, VP_SIGNER_ERROR, VP_SIGNER_ERROR_CRYPTO,
-                           _("Could not verify the signature"));
+                           _("Could not start libsodium to check signatures"));
+      return NULL;
+    }
+  /* A key of small order, outside the main subgroup or not canonically
+   * encoded is refused here, in one clear line, rather than by every
+   * signature it would be asked about: OpenSSL takes the neutral point
+   * as a key, and with it R = neutral, S = 0 "signs" every message. No
+   * honest key (a multiple of the base point) is any of these. */
+  if (crypto_core_ed25519_is_valid_point (verifier->key) != 1)
+    {
+      g_set_error_literal (error, VP_SIGNER_ERROR, VP_SIGNER_ERROR_KEY,
+                           _("The public key is not a usable Ed25519 key (a weak point)"));
       return NULL;
     }
   return g_steal_pointer (&verifier);

@@ -23,6 +23,7 @@
 
 #include "vp-account-number.h"
 #include "vp-pin.h"
+#include "vp-signer.h"
 #include "vp-tariff.h"
 #include "vp-validate.h"
 #include "vp-hq-admin.h"
@@ -219,9 +220,8 @@ provision_pem (PGconn      *conn,
   g_autoptr(PGresult) old = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  BIO *bio;
-  EVP_PKEY *pkey;
-  gboolean is_ed25519;
+  g_autoptr(VpVerifier) verifier = NULL;
+  g_autoptr(GError) key_error = NULL;
 
   if (!valid_van_id (van, error))
     return FALSE;
@@ -235,16 +235,13 @@ provision_pem (PGconn      *conn,
       g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID, "--url must start with https://");
       return FALSE;
     }
-  bio = BIO_new_mem_buf (pem, -1);
-  pkey = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
-  BIO_free (bio);
-  is_ed25519 = pkey != NULL && EVP_PKEY_id (pkey) == EVP_PKEY_ED25519;
-  EVP_PKEY_free (pkey);
-  if (!is_ed25519)
+  /* The core's own test of a journal key, the one ingest applies. */
+  verifier = vp_verifier_new (pem, &key_error);
+  if (verifier == NULL)
     {
       g_set_error (error, VP_HQ_ERROR, VP_HQ_ERROR_INVALID,
-                   "%s is not an Ed25519 public key in PEM (vanpos-cli export-key prints it)",
-                   source);
+                   "%s is not a usable Ed25519 public key in PEM: %s (vanpos-cli export-key prints it)",
+                   source, key_error->message);
       return FALSE;
     }
   pins = vp_hq_pins_for_dir (tls_dir, error);

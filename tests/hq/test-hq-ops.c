@@ -774,6 +774,39 @@ test_van_id_rule (void)
     }
 }
 
+/* provision refuses a journal key no honest van has, in one line, and
+ * registers nothing: the neutral point (with which R = neutral, S = 0
+ * would "sign" every entry), and a key that is not Ed25519 at all. */
+static void
+test_provision_weak_key (void)
+{
+  static const char *neutral_pem = "-----BEGIN PUBLIC KEY-----\n"
+                                   "MCowBQYDK2VwAyEAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+                                   "-----END PUBLIC KEY-----\n";
+  static const char *not_a_key = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+  const char *pems[] = { neutral_pem, not_a_key };
+  g_autofree char *key = g_build_filename (tmp_dir, "weak.pub", NULL);
+  g_autofree char *out_dir = g_build_filename (tmp_dir, "weak-bundle", NULL);
+  gint64 vans = hq_pg_int (pg, "SELECT count (*) FROM vans");
+
+  for (guint i = 0; i < G_N_ELEMENTS (pems); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autofree char *want = g_strdup_printf ("vanpos-hq: %s is not a usable Ed25519 public key in PEM", key);
+
+      g_assert_true (g_file_set_contents (key, pems[i], -1, NULL));
+      g_assert_cmpint (hq_run (&out, &err, "provision", "VAN77", "--public-key", key, "--tls-dir",
+                               hq_env ("VANPOS_HQ_TLS_DIR"), "--out", out_dir, NULL), ==, 1);
+      g_assert_true (g_str_has_prefix (err, want));
+      g_assert_cmpuint (strchr (err, '\n') - err, ==, strlen (err) - 1);   /* one line */
+      if (i == 0)
+        g_assert_nonnull (strstr (err, "weak point"));
+    }
+  g_assert_cmpint (hq_pg_int (pg, "SELECT count (*) FROM vans"), ==, vans);
+  g_assert_false (g_file_test (out_dir, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_staff_deactivate (void)
 {
@@ -1100,6 +1133,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hq/ops/cards-forged", test_cards_forged);
   g_test_add_func ("/hq/ops/vans-and-renew", test_vans_and_renew);
   g_test_add_func ("/hq/ops/van-id-rule", test_van_id_rule);
+  g_test_add_func ("/hq/ops/provision-weak-key", test_provision_weak_key);
   g_test_add_func ("/hq/ops/staff-deactivate", test_staff_deactivate);
   g_test_add_func ("/hq/ops/flags-and-conflicts", test_flags_and_conflicts);
   g_test_add_func ("/hq/ops/replace-laptop-same-key", test_replace_laptop_same_key);
