@@ -222,19 +222,13 @@ static const char *schema_ops_sql =
  * 150,000 entries, and growing with each day the van works). Triggers,
  * not HQ's own arithmetic, so that whatever changes journal rows (a
  * restore, an operator's DELETE, a test's simulated loss) keeps them
- * true. Made and filled from the journal once, when first missing. A
- * trigger with transition tables takes one event, hence three. */
+ * true. A trigger with transition tables takes one event, hence four
+ * triggers for one function. */
 static const char *schema_totals_sql =
-  "DO $$ BEGIN"
-  "  IF to_regclass ('van_totals') IS NULL THEN"
-  "    CREATE TABLE van_totals ("
-  "      van     text PRIMARY KEY,"
-  "      entries bigint NOT NULL DEFAULT 0,"
-  "      amount  bigint NOT NULL DEFAULT 0);"
-  "    INSERT INTO van_totals (van, entries, amount)"
-  "      SELECT van, count (*), coalesce (sum (amount), 0) FROM journal GROUP BY van;"
-  "  END IF;"
-  "END $$;"
+  "CREATE TABLE IF NOT EXISTS van_totals ("
+  "  van     text PRIMARY KEY,"
+  "  entries bigint NOT NULL DEFAULT 0,"
+  "  amount  bigint NOT NULL DEFAULT 0);"
   "CREATE OR REPLACE FUNCTION vp_van_totals () RETURNS trigger LANGUAGE plpgsql AS $$"
   "BEGIN"
   "  IF TG_OP = 'TRUNCATE' THEN"
@@ -255,8 +249,20 @@ static const char *schema_totals_sql =
   "  END IF;"
   "  RETURN NULL;"
   "END $$;"
+  /* Unless all four triggers are there and enabled (a new table, an
+   * older HQ's database, a trigger an operator dropped or disabled), the
+   * journal is locked against writers (another HQ's push included) until
+   * this transaction commits, the triggers are made anew and the totals
+   * counted again from the journal. */
   "DO $$ BEGIN"
-  "  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'journal_totals_insert') THEN"
+  "  IF (SELECT count (*) FROM pg_trigger WHERE tgrelid = 'journal'::regclass AND tgenabled <> 'D'"
+  "      AND tgname IN ('journal_totals_insert', 'journal_totals_update',"
+  "                     'journal_totals_delete', 'journal_totals_truncate')) < 4 THEN"
+  "    LOCK TABLE journal IN SHARE ROW EXCLUSIVE MODE;"
+  "    DROP TRIGGER IF EXISTS journal_totals_insert ON journal;"
+  "    DROP TRIGGER IF EXISTS journal_totals_update ON journal;"
+  "    DROP TRIGGER IF EXISTS journal_totals_delete ON journal;"
+  "    DROP TRIGGER IF EXISTS journal_totals_truncate ON journal;"
   "    CREATE TRIGGER journal_totals_insert AFTER INSERT ON journal"
   "      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION vp_van_totals ();"
   "    CREATE TRIGGER journal_totals_update AFTER UPDATE ON journal"
@@ -266,6 +272,9 @@ static const char *schema_totals_sql =
   "      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION vp_van_totals ();"
   "    CREATE TRIGGER journal_totals_truncate AFTER TRUNCATE ON journal"
   "      FOR EACH STATEMENT EXECUTE FUNCTION vp_van_totals ();"
+  "    DELETE FROM van_totals;"
+  "    INSERT INTO van_totals (van, entries, amount)"
+  "      SELECT van, count (*), coalesce (sum (amount), 0) FROM journal GROUP BY van;"
   "  END IF;"
   "END $$;";
 

@@ -206,6 +206,26 @@ forge (const char *kind,
 
 /* The hostile entry is quarantined, HQ's money does not move, and the
  * genuine entry after it is accepted. */
+/* van_totals (kept by triggers on journal) agrees with the journal for
+ * every van, whatever changed the journal; and this van's sync answer
+ * carried the same two numbers. */
+static void
+assert_totals_true (const VpSyncResult *r)
+{
+  g_assert_cmpint (hq_int ("SELECT count (*) FROM (SELECT van, count (*) AS entries,"
+                           " sum (amount) AS amount FROM journal GROUP BY van) j"
+                           " FULL JOIN van_totals t USING (van)"
+                           " WHERE coalesce (t.entries, 0) <> coalesce (j.entries, 0)"
+                           " OR coalesce (t.amount, 0) <> coalesce (j.amount, 0)"), ==, 0);
+  if (r != NULL)
+    {
+      g_assert_cmpint (r->hq_entries, ==, hq_int ("SELECT count (*) FROM journal WHERE van = '%s'",
+                                                  env->van));
+      g_assert_cmpint (r->hq_amount, ==, hq_int ("SELECT coalesce (sum (amount), 0) FROM journal"
+                                                 " WHERE van = '%s'", env->van));
+    }
+}
+
 static void
 expect_quarantined (const char *kind,
                     const char *payload,
@@ -243,6 +263,8 @@ expect_quarantined (const char *kind,
                      " FROM journal WHERE van = '%s' AND seq = %" G_GINT64_FORMAT,
                      env->van, seq);
   g_assert_cmpstr (detail, ==, "rejected 0 - true");
+  /* The entry's savepoint was rolled back; the totals count it, at 0. */
+  assert_totals_true (NULL);
   g_assert_cmpint (hq_int ("SELECT count (*) FROM journal WHERE van = '%s' AND seq = %" G_GINT64_FORMAT
                            " AND outcome = 'accepted'", env->van, seq + 1), ==, 1);
   g_assert_cmpint (hq_int ("SELECT count (*) FROM review_flags"), ==, flags + 1);
@@ -465,26 +487,6 @@ test_voids (void)
 
 /* HQ loses its newest rows of the van (PostgreSQL restarted without
  * fsync): the next sync re-sends them and both sides record it. */
-/* van_totals (kept by triggers on journal) agrees with the journal for
- * every van, whatever changed the journal; and this van's sync answer
- * carried the same two numbers. */
-static void
-assert_totals_true (const VpSyncResult *r)
-{
-  g_assert_cmpint (hq_int ("SELECT count (*) FROM (SELECT van, count (*) AS entries,"
-                           " sum (amount) AS amount FROM journal GROUP BY van) j"
-                           " FULL JOIN van_totals t USING (van)"
-                           " WHERE coalesce (t.entries, 0) <> coalesce (j.entries, 0)"
-                           " OR coalesce (t.amount, 0) <> coalesce (j.amount, 0)"), ==, 0);
-  if (r != NULL)
-    {
-      g_assert_cmpint (r->hq_entries, ==, hq_int ("SELECT count (*) FROM journal WHERE van = '%s'",
-                                                  env->van));
-      g_assert_cmpint (r->hq_amount, ==, hq_int ("SELECT coalesce (sum (amount), 0) FROM journal"
-                                                 " WHERE van = '%s'", env->van));
-    }
-}
-
 static void
 test_gap_recovery (void)
 {
@@ -592,6 +594,43 @@ test_totals_backfill (void)
   g_assert_cmpint (r->accepted, ==, 3);
   assert_totals_true (r);
   g_assert_cmpint (r->hq_entries, ==, entries + 3);
+
+  /* An UPDATE of an amount moves the totals with it, and back. */
+  hq_exec ("UPDATE journal SET amount = amount + 7 WHERE van = '%s' AND seq = 1", env->van);
+  assert_totals_true (NULL);
+  hq_exec ("UPDATE journal SET amount = amount - 7 WHERE van = '%s' AND seq = 1", env->van);
+
+  /* A trigger an operator disabled lets the totals drift; the next start
+   * notices, makes the triggers anew and counts again. */
+  hq_exec ("ALTER TABLE journal DISABLE TRIGGER journal_totals_delete;"
+           " DELETE FROM journal WHERE van = '%s' AND seq = %" G_GINT64_FORMAT,
+           env->van, entries + 3);
+  g_assert_cmpint (hq_int ("SELECT entries FROM van_totals WHERE van = '%s'", env->van), ==,
+                   entries + 3);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (sync_env_hq (env, &out, &err, "init-db", NULL), ==, 0);
+  g_assert_cmpint (hq_int ("SELECT entries FROM van_totals WHERE van = '%s'", env->van), ==,
+                   entries + 2);
+  assert_totals_true (NULL);
+  /* The van sends the lost entry again; HQ is whole for the next test. */
+  g_clear_pointer (&r, vp_sync_result_free);
+  sync_env_add_logs (env, 1);
+  r = do_sync (&error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r->resent, ==, 1);
+  assert_totals_true (r);
+  g_assert_cmpint (r->hq_entries, ==, entries + 4);
+}
+
+/* Run last (the last child suite): TRUNCATE leaves no totals behind. */
+static void
+test_totals_truncate (void)
+{
+  g_assert_cmpint (hq_int ("SELECT count (*) FROM van_totals"), >, 0);
+  hq_exec ("TRUNCATE journal CASCADE");
+  g_assert_cmpint (hq_int ("SELECT count (*) FROM van_totals"), ==, 0);
+  assert_totals_true (NULL);
 }
 
 int
@@ -637,6 +676,7 @@ main (int    argc,
   g_test_add_func ("/hq/rules/invariant/voids", test_voids);
   g_test_add_func ("/hq/rules/gap-recovery", test_gap_recovery);
   g_test_add_func ("/hq/rules/totals-backfill", test_totals_backfill);
+  g_test_add_func ("/hq/rules/totals/truncate", test_totals_truncate);
   rc = g_test_run ();
 
   PQfinish (pg);
