@@ -2341,7 +2341,7 @@ push_in_tx (PGconn     *conn,
         if (key == NULL)
           {
             vp_hq_reply_error (reply, 500, "internal",
-                               "the journal key registered for van %s is not an Ed25519 key", van);
+                               "the journal key registered for van %s is not a usable Ed25519 key", van);
             return FALSE;
           }
         sig_from = i;
