@@ -1928,18 +1928,6 @@ scan_string (void                *ctx,
 }
 
 static int
-scan_start_map (void *ctx)
-{
-  AccountScan *a = ctx;
-
-  if (a->depth == 0)
-    a->root_object = TRUE;
-  a->depth++;
-  a->want = FALSE;
-  return 1;
-}
-
-static int
 scan_start_array (void *ctx)
 {
   AccountScan *a = ctx;
@@ -1947,6 +1935,17 @@ scan_start_array (void *ctx)
   a->depth++;
   a->want = FALSE;
   return 1;
+}
+
+/* An object opens like an array; at depth 0 it is the payload itself. */
+static int
+scan_start_map (void *ctx)
+{
+  AccountScan *a = ctx;
+
+  if (a->depth == 0)
+    a->root_object = TRUE;
+  return scan_start_array (ctx);
 }
 
 static int
