@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-bin libjson-glib-dev libsqlite3-dev sqlite3 libssl-dev openssl
   libgtk-4-dev libadwaita-1-dev libcairo2-dev zlib1g-dev
+  # the app loads the GL driver on a thread while GTK starts (EGL headers)
+  libegl-dev
   libcurl4-openssl-dev libsoup-3.0-dev libpq-dev libpcsclite-dev
   # HQ reads push bodies as they stream (yajl), with no JSON tree
   libyajl-dev

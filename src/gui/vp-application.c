@@ -11,6 +11,7 @@
 
 #include "vp-application.h"
 #include "vp-context.h"
+#include "vp-gl-preload.h"
 #include "vp-service-card.h"
 #include "vp-window.h"
 
@@ -27,6 +28,9 @@ struct _VpApplication
 
   /* Reaches the session bus while GTK starts (handle_local_options). */
   GThread       *bus_thread;
+
+  /* Loads the GL driver while GTK starts, until the first frame. */
+  VpGlPreload   *gl_preload;
 
   /* GTK_THEME was set by vp_application_new(), for GTK's first
    * GtkSettings only (handle_local_options). */
@@ -164,9 +168,15 @@ static void
 set_icon_after_paint (GdkFrameClock *clock,
                       gpointer       user_data)
 {
+  GtkWindow *window = user_data;
+  VpApplication *self = VP_APPLICATION (gtk_window_get_application (window));
+
   g_signal_handlers_disconnect_by_func (clock, set_icon_after_paint, user_data);
   gtk_window_set_default_icon_name (APP_ID);
-  gtk_window_set_icon_name (GTK_WINDOW (user_data), APP_ID);   /* realized without it */
+  gtk_window_set_icon_name (window, APP_ID);   /* realized without it */
+  /* GDK holds the GL driver now. */
+  if (self != NULL)
+    vp_gl_preload_release (self->gl_preload);
 }
 
 /* The open ran beside gtk_init() and has nearly always finished by now,
@@ -218,7 +228,10 @@ vp_application_activate (GApplication *app)
     g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint",
                              G_CALLBACK (set_icon_after_paint), window, 0);
   else
-    gtk_window_set_default_icon_name (APP_ID);
+    {
+      gtk_window_set_default_icon_name (APP_ID);
+      vp_gl_preload_release (self->gl_preload);
+    }
 }
 
 /* The bus singleton, kept alive until the application goes: returned to
@@ -261,6 +274,9 @@ vp_application_handle_local_options (GApplication *app,
     }
   if (self->bus_thread == NULL)
     self->bus_thread = g_thread_new ("vp-session-bus", reach_session_bus, NULL);
+  /* And the GL driver gtk_init() loads (vp-gl-preload.c). */
+  if (self->gl_preload == NULL)
+    self->gl_preload = vp_gl_preload_start ();
   gtk_init ();
   if (self->empty_gtk_theme)
     {
@@ -361,6 +377,7 @@ vp_application_finalize (GObject *object)
 
       g_clear_object (&bus);
     }
+  g_clear_pointer (&self->gl_preload, vp_gl_preload_free);
   g_clear_pointer (&self->db_path, g_free);
   g_clear_object (&self->opened);
   g_clear_object (&self->context);
