@@ -143,6 +143,9 @@ static const char *schema_sql =
   "  seq         bigint NOT NULL,"
   "  change_seq  bigint NOT NULL DEFAULT 0,"
   "  PRIMARY KEY (van, provisional));"
+  /* A push answer maps the numbers opened after the van's acknowledged
+   * seq (vp-hq-ingest.c, add_summary). */
+  "CREATE INDEX IF NOT EXISTS provisional_accounts_seq ON provisional_accounts (van, seq);"
   "CREATE TABLE IF NOT EXISTS review_flags ("
   "  id         bigserial PRIMARY KEY,"
   "  van        text NOT NULL,"

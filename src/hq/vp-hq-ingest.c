@@ -2144,15 +2144,24 @@ write_failed (Ctx       *c,
   return db_failed (reply, error);
 }
 
-/* Totals and the provisional mapping, added to a successful answer. */
+/* Totals and the provisional mapping, added to a successful answer.
+ * The mapping lists the numbers opened by entries after mapped_after:
+ * the van stores an answer's mapping in the same transaction as its
+ * acknowledged seq, so what it claims acknowledged is mapped on the van
+ * already, and a lost answer leaves the claim where it was (the re-send
+ * gets the same mapping). Not every number the van ever opened, every
+ * time: that list only grows (docs/PROTOCOL.md). */
 static gboolean
 add_summary (PGconn     *conn,
              const char *van,
+             gint64      mapped_after,
              JsonObject *body,
              VpHqReply  *reply)
 {
   g_autoptr(GError) error = NULL;
+  char after[32];
   const char *p[] = { van };
+  const char *pm[] = { van, I64 (after, mapped_after) };
   /* van_totals is kept by triggers on journal (vp-hq-db.c): two numbers
    * read, not the van's whole journal summed; max (seq) is one step
    * down the primary key. */
@@ -2170,7 +2179,8 @@ add_summary (PGconn     *conn,
   if (tot == NULL)
     return db_failed (reply, error);
   map = vp_pg_query_prepared (conn, "mapping", "SELECT provisional, number FROM provisional_accounts"
-                                               " WHERE van = $1 ORDER BY seq", 1, p, &error);
+                                               " WHERE van = $1 AND seq > $2 ORDER BY seq", 2, pm,
+                                               &error);
   if (map == NULL)
     return db_failed (reply, error);
 
@@ -2199,6 +2209,7 @@ push_in_tx (PGconn     *conn,
             gint64      van_acked,
             GPtrArray  *entries,
             JsonArray  *results,
+            gint64     *mapped_after,
             VpHqReply  *reply)
 {
   g_autoptr(GError) error = NULL;
@@ -2237,6 +2248,10 @@ push_in_tx (PGconn     *conn,
     return db_failed (reply, error);
   highest = PQntuples (top) > 0 ? vp_pg_get_int64 (top, 0, 0) : 0;
   prev_hash = g_strdup (PQntuples (top) > 0 ? PQgetvalue (top, 0, 1) : VP_JOURNAL_GENESIS_HASH);
+  /* The van's claim maps what the answer need not map again, unless HQ
+   * holds less than it claims (a loss: entries applied again may map
+   * anew), when the answer maps everything. */
+  *mapped_after = van_acked <= highest ? van_acked : 0;
 
   /* The van says HQ acknowledged more than HQ holds: HQ lost data (a
    * restore, a crash without fsync) and the van is sending it again.
@@ -2533,6 +2548,7 @@ vp_hq_ingest_push (PGconn     *conn,
   JsonArray *results;
   g_auto(BodyReader) in = { 0 };
   gint64 van_acked = 0;
+  gint64 mapped_after = 0;
 
   if (!body_read (&in, body, len, reply))
     return;
@@ -2592,7 +2608,7 @@ vp_hq_ingest_push (PGconn     *conn,
       return;
     }
   results = json_array_new ();
-  if (!push_in_tx (conn, van, van_acked, entries, results, reply))
+  if (!push_in_tx (conn, van, van_acked, entries, results, &mapped_after, reply))
     {
       json_array_unref (results);
       vp_pg_exec (conn, "ROLLBACK", NULL);
@@ -2602,7 +2618,7 @@ vp_hq_ingest_push (PGconn     *conn,
   reply->status = 200;
   reply->body = json_object_new ();
   json_object_set_array_member (reply->body, "results", results);
-  if (!add_summary (conn, van, reply->body, reply))
+  if (!add_summary (conn, van, mapped_after, reply->body, reply))
     {
       vp_pg_exec (conn, "ROLLBACK", NULL);
       return;

@@ -117,6 +117,26 @@ push_van (gint64 after,
   return push ("VAN01", bundle, token, json);
 }
 
+/* As push_van, with the van's claim of what HQ acknowledged. */
+static HqResp *
+push_van_claiming (gint64 after,
+                   gint64 claim)
+{
+  g_autofree char *json = hq_batch_json (van, after, 0);
+  g_autofree char *claimed = NULL;
+
+  g_assert_true (json[0] == '{');
+  claimed = g_strdup_printf ("{\"acked_seq\": %" G_GINT64_FORMAT ", %s", claim, json + 1);
+  return push ("VAN01", bundle, token, claimed);
+}
+
+/* How many provisional numbers a push answer maps. */
+static guint
+n_mapped (HqResp *r)
+{
+  return json_array_get_length (json_object_get_array_member (r->json, "accounts"));
+}
+
 static void
 assert_error (HqResp     *r,
               long        status,
@@ -506,14 +526,34 @@ test_push_replay (void)
       g_assert_cmpint (r->status, ==, 200);
       g_assert_cmpuint (count_outcomes (r, "duplicate"), ==, (guint) day_last_seq);
       g_assert_cmpint (json_object_get_int_member (r->json, "acked_seq"), ==, day_last_seq);
-      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r->json, "accounts")),
-                        ==, 1);
+      g_assert_cmpuint (n_mapped (r), ==, 1);   /* no claim: every number */
     }
   /* A tail that overlaps: duplicates then nothing new. */
   {
     g_autoptr(HqResp) r = push_van (day_last_seq - 3, 0);
     g_assert_cmpint (r->status, ==, 200);
     g_assert_cmpuint (count_outcomes (r, "duplicate"), ==, 3);
+  }
+  /* The mapping: a van that claims the account's opening acknowledged
+   * stored its number with that acknowledgement, and is not sent it
+   * again; one whose claim is below it (its answer was lost) is; one that
+   * claims more than HQ holds (HQ lost entries) gets every number. */
+  {
+    gint64 open_seq = van_int ("SELECT seq FROM journal WHERE kind = 'account.open'");
+    struct { gint64 claim; guint mapped; } cases[] = {
+      { open_seq - 1, 1 }, { open_seq, 0 }, { day_last_seq, 0 }, { day_last_seq + 5, 1 },
+    };
+
+    g_assert_cmpint (open_seq, >, 1);
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(HqResp) r = push_van_claiming (day_last_seq - 2, cases[i].claim);
+
+        if (r->status != 200)
+          g_error ("push claiming %" G_GINT64_FORMAT ": %ld %s", cases[i].claim, r->status, r->body);
+        g_assert_cmpuint (count_outcomes (r, "duplicate"), ==, 2);
+        g_assert_cmpuint (n_mapped (r), ==, cases[i].mapped);
+      }
   }
   g_assert_cmpint (hq_count_van01 (), ==, count);
   g_assert_cmpint (hq_pg_int (pg, "SELECT sum (balance) FROM accounts"), ==, balances);
