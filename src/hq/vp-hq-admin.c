@@ -250,7 +250,8 @@ provision_pem (PGconn      *conn,
 
   {
     const char *p[] = { van };
-    old = vp_pg_query (conn, "SELECT public_key, (SELECT count (*) FROM journal WHERE van = $1)"
+    /* Whether it has any: one index probe, not its whole journal counted. */
+    old = vp_pg_query (conn, "SELECT public_key, EXISTS (SELECT 1 FROM journal WHERE van = $1)::int"
                              " FROM vans WHERE id = $1", 1, p, error);
     if (old == NULL)
       return FALSE;
