@@ -277,7 +277,18 @@ vp_application_handle_local_options (GApplication *app,
   /* And the GL driver gtk_init() loads (vp-gl-preload.c). */
   if (self->gl_preload == NULL)
     self->gl_preload = vp_gl_preload_start ();
-  gtk_init ();
+  /* Not gtk_init(), which exits with no display while the preload may
+   * be inside the driver: its thread is joined first. */
+  if (!gtk_init_check ())
+    {
+      const char *display = g_getenv ("DISPLAY");
+      const char *wayland = g_getenv ("WAYLAND_DISPLAY");
+
+      g_clear_pointer (&self->gl_preload, vp_gl_preload_free);
+      g_printerr (_("VanPOS cannot open a display (DISPLAY=%s, WAYLAND_DISPLAY=%s): start it in the van's desktop session\n"),
+                  display ? display : "", wayland ? wayland : "");
+      return 1;
+    }
   if (self->empty_gtk_theme)
     {
       /* The display's first GtkSettings, made with the empty theme; then
@@ -320,6 +331,8 @@ vp_application_shutdown (GApplication *app)
 {
   VpApplication *self = VP_APPLICATION (app);
 
+  /* Never painted (it quit first): the preload lets go now. */
+  vp_gl_preload_release (self->gl_preload);
   if (self->stall_source)
     {
       g_print ("vanpos: longest main-loop stall %" PRId64 " ms\n", self->stall_max / 1000);

@@ -15,8 +15,10 @@
  * GDK holds the driver itself (issue 11, bench/start-bench).
  *
  * Nothing depends on it: with no libEGL, no surfaceless platform (another
- * vendor) or a failed initialisation, the thread ends and GTK loads what
- * it needs as it always does.
+ * vendor) or a failed initialisation, the thread ends at once and GTK
+ * loads what it needs as it always does; built without the EGL headers,
+ * there is no thread. VANPOS_NO_GL_PRELOAD=1 turns it off (a driver that
+ * misbehaves when two displays start at once).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,10 +26,12 @@
 
 #include "config.h"
 
-#include <EGL/egl.h>
-#include <EGL/eglext.h>
 #include <gmodule.h>
 #include <string.h>
+#ifdef VP_HAVE_EGL
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#endif
 
 #include "vp-gl-preload.h"
 
@@ -39,6 +43,18 @@ struct _VpGlPreload
   GThread *thread;
 };
 
+#ifdef VP_HAVE_EGL
+/* GDK loads no GL: GDK_DEBUG=gl-disable (GTK 4.8), GDK_DISABLE=gl (4.16). */
+static gboolean
+gl_disabled (void)
+{
+  const char *debug = g_getenv ("GDK_DEBUG");
+  const char *disable = g_getenv ("GDK_DISABLE");
+
+  return (debug != NULL && strstr (debug, "gl-disable") != NULL)
+         || (disable != NULL && strstr (disable, "gl") != NULL);
+}
+
 static gpointer
 preload (gpointer data)
 {
@@ -48,44 +64,52 @@ preload (gpointer data)
   PFNEGLGETPLATFORMDISPLAYPROC get_platform_display = NULL;
   PFNEGLINITIALIZEPROC initialize = NULL;
   PFNEGLTERMINATEPROC terminate = NULL;
+  PFNEGLRELEASETHREADPROC release_thread = NULL;
   EGLDisplay display = EGL_NO_DISPLAY;
 
   if (egl != NULL
       && g_module_symbol (egl, "eglGetPlatformDisplay", (gpointer *)&get_platform_display)
       && g_module_symbol (egl, "eglInitialize", (gpointer *)&initialize)
-      && g_module_symbol (egl, "eglTerminate", (gpointer *)&terminate))
+      && g_module_symbol (egl, "eglTerminate", (gpointer *)&terminate)
+      && g_module_symbol (egl, "eglReleaseThread", (gpointer *)&release_thread))
     {
       display = get_platform_display (EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
       if (display != EGL_NO_DISPLAY && !initialize (display, NULL, NULL))
         display = EGL_NO_DISPLAY;
     }
+  /* Nothing held: nothing to wait for. */
+  if (display == EGL_NO_DISPLAY)
+    return NULL;
 
   g_mutex_lock (&self->lock);
   while (!self->released)
     g_cond_wait (&self->cond, &self->lock);
   g_mutex_unlock (&self->lock);
 
-  if (display != EGL_NO_DISPLAY)
-    terminate (display);
+  terminate (display);
+  release_thread ();
   /* The module stays open: libglvnd keeps its vendor state to the end of
    * the process, and GDK uses it. */
   return NULL;
 }
+#endif
 
 VpGlPreload *
 vp_gl_preload_start (void)
 {
-  const char *debug = g_getenv ("GDK_DEBUG");
+#ifdef VP_HAVE_EGL
   VpGlPreload *self;
 
-  if (g_getenv ("VANPOS_NO_GL_PRELOAD") != NULL
-      || (debug != NULL && strstr (debug, "gl-disable") != NULL))
+  if (g_getenv ("VANPOS_NO_GL_PRELOAD") != NULL || gl_disabled ())
     return NULL;
   self = g_new0 (VpGlPreload, 1);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->thread = g_thread_new ("vp-gl-preload", preload, self);
   return self;
+#else
+  return NULL;   /* built without the EGL headers */
+#endif
 }
 
 void
