@@ -2248,9 +2248,9 @@ push_in_tx (PGconn     *conn,
     return db_failed (reply, error);
   highest = PQntuples (top) > 0 ? vp_pg_get_int64 (top, 0, 0) : 0;
   prev_hash = g_strdup (PQntuples (top) > 0 ? PQgetvalue (top, 0, 1) : VP_JOURNAL_GENESIS_HASH);
-  /* The van's claim maps what the answer need not map again, unless HQ
-   * holds less than it claims (a loss: entries applied again may map
-   * anew), when the answer maps everything. */
+  /* What the van claims acknowledged it has mapped already. A claim
+   * above what HQ holds is a re-send after HQ lost entries: the claim
+   * says nothing then, and the answer maps everything. */
   *mapped_after = van_acked <= highest ? van_acked : 0;
 
   /* The van says HQ acknowledged more than HQ holds: HQ lost data (a

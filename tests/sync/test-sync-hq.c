@@ -216,6 +216,30 @@ test_full_day (void)
     g_assert_nonnull (strstr (err, "warning: The van's clock is 60 min behind HQ's"));
   }
 
+  /* An account opened after HQ acknowledged entries: the push claims
+   * them, and the answer maps the new number (only it: the first one was
+   * stored with its acknowledgement). */
+  {
+    g_autoptr(JsonObject) res4 = NULL;
+    g_autofree char *second = NULL;
+
+    CLI_OK ("shift", "open", "--float", "100", "--staff", "op01", "--pin", "1234");
+    CLI_OK ("open-account", "--name", "李秀英", "--id-number", "11010519491231002X",
+            "--phone", "13700137000", "--estate", "长江花园", "--building", "6", "--unit", "2",
+            "--room", "202", "--service", "gas", "--meter", "postpaid",
+            "--fee", "80", "--method", "card", "--ref", "POS-2", "--staff", "op01", "--pin", "1234");
+    CLI_OK ("shift", "close", "--counted", "100", "--staff", "sup01", "--pin", "9876");
+    CLI_OK ("account", "P-VAN01-000002");
+    CLI_OK ("sync", "--staff", SUP, "--pin", SUP_PIN, "--json");
+    res4 = parse_object (out);
+    g_assert_cmpint (json_object_get_int_member (res4, "accounts_renamed"), ==, 1);
+    g_assert_cmpint (sync_env_cli (env, NULL, NULL, "account", "P-VAN01-000002", NULL), ==, 3);
+    second = query_text (env->db, "SELECT number FROM accounts WHERE holder = '李秀英'");
+    g_assert_true (vp_account_number_validate (second, NULL));
+    g_assert_cmpstr (second, !=, new_number);
+    CLI_OK ("account", second);
+  }
+
   /* A wrong supervisor PIN fails before anything is sent. */
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (sync_env_cli (env, NULL, &err, "sync", "--staff", SUP, "--pin", "1111", NULL), ==, 4);
