@@ -229,6 +229,8 @@ start_server (const char * const *argv,
     {
       fprintf (stderr, "start-bench: %s did not say where it listens\n", argv[0]);
       g_subprocess_force_exit (server);
+      g_subprocess_wait (server, NULL, NULL);
+      close (fds[0]);
       return NULL;
     }
   *strchr (buf, '\n') = '\0';
@@ -245,6 +247,19 @@ stop_server (GSubprocess *server)
   g_subprocess_wait (server, NULL, NULL);
 }
 
+/* The display and the bus, stopped at any exit (a run that fails exits
+ * from time_one()). */
+static GSubprocess *xvfb, *bus;
+
+static void
+stop_servers (void)
+{
+  stop_server (bus);
+  stop_server (xvfb);
+  g_clear_object (&bus);
+  g_clear_object (&xvfb);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -252,8 +267,6 @@ main (int    argc,
   const char *accounts_env = g_getenv ("VP_BENCH_ACCOUNTS");
   gint64 accounts = accounts_env ? g_ascii_strtoll (accounts_env, NULL, 10) : 1000000;
   const char *renderer = g_getenv ("GSK_RENDERER");
-  g_autoptr(GSubprocess) xvfb = NULL;
-  g_autoptr(GSubprocess) bus = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GArray) empty = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) app = g_array_new (FALSE, FALSE, sizeof (double));
@@ -283,6 +296,7 @@ main (int    argc,
     renderer = "cairo";
 
   db = demo_database (argv[2], argv[4], accounts);
+  atexit (stop_servers);
   xvfb = start_server ((const char *[]){ "Xvfb", "-displayfd", "3", "-screen", "0", "1366x768x24",
                                         "-nolisten", "tcp", NULL }, &display);
   if (xvfb == NULL)
@@ -295,10 +309,7 @@ main (int    argc,
   bus = start_server ((const char *[]){ "dbus-daemon", "--session", "--nofork",
                                        "--print-address=3", NULL }, &bus_address);
   if (bus == NULL)
-    {
-      stop_server (xvfb);
-      return 77;
-    }
+    return 77;
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_setenv (launcher, "DISPLAY", display, TRUE);
@@ -333,8 +344,7 @@ main (int    argc,
         fflush (stdout);
       }
   }
-  stop_server (xvfb);
-  stop_server (bus);
+  stop_servers ();
 
   m_empty = median (empty);
   m_app = median (app);
