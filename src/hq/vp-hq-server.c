@@ -469,6 +469,7 @@ typedef struct
   GSource           *wait_source;
   guint              deadline_id;  /* handshake deadline */
   char              *key;          /* "ip:port" */
+  gsize              serial;       /* unique in the server's life, from 1 */
   GBytes            *peer_der;     /* client certificate DER, or NULL */
   GError            *handshake_error;
   gint64             read_deadline;  /* monotonic µs; 0: not reading a request */
@@ -525,8 +526,14 @@ struct _Server
   GThreadPool      *workers;
   GAsyncQueue      *pg_free;
   GPtrArray        *pg_all;
-  GHashTable       *conns;       /* key → Conn (main thread only) */
+  GHashTable       *conns;       /* Conn → itself, owns it (main thread only) */
+  /* Address ("ip:port") → the newest Conn from it (main thread only).
+   * An old connection from the same address may still be finishing a
+   * request (its van hung up and the port came round again, on loopback
+   * or through a proxy): it stays in conns until libsoup lets it go. */
+  GHashTable       *by_address;
   guint64           next_id;
+  gsize             next_conn_serial;
   char              id_prefix[9];
   Metrics           metrics;
 };
@@ -1295,13 +1302,21 @@ address_key (GSocketAddress *addr)
   return g_strdup_printf ("%s:%u", ip, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
 }
 
+/* The connection a request came on, while HQ still has it. Found by
+ * address; the request remembers which connection that was when it
+ * started, so a newer connection from the same address is never taken
+ * for it (NULL then). */
 static Conn *
 message_conn (Server            *self,
               SoupServerMessage *msg)
 {
   g_autofree char *key = address_key (soup_server_message_get_remote_address (msg));
+  Conn *conn = key ? g_hash_table_lookup (self->by_address, key) : NULL;
+  gsize serial = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "vp-conn-serial"));
 
-  return key ? g_hash_table_lookup (self->conns, key) : NULL;
+  if (conn != NULL && serial != 0 && conn->serial != serial)
+    return NULL;
+  return conn;
 }
 
 static const char *
@@ -1533,6 +1548,7 @@ on_request_started (SoupServer        *server,
   job->route = "other";
   if (conn != NULL)
     {
+      g_object_set_data (G_OBJECT (msg), "vp-conn-serial", GSIZE_TO_POINTER (conn->serial));
       job->remote = g_strdup (conn->key);
       job->peer_der = conn->peer_der ? g_bytes_ref (conn->peer_der) : NULL;
       job->socket = g_object_ref (conn->socket);
@@ -1791,11 +1807,23 @@ conn_free (Conn *conn)
   g_free (conn);
 }
 
+/* Forgets and frees conn; its address now names no connection, unless
+ * a newer one from it took its place. */
+static void
+conn_remove (Conn *conn)
+{
+  Server *self = conn->server;
+
+  if (g_hash_table_lookup (self->by_address, conn->key) == conn)
+    g_hash_table_remove (self->by_address, conn->key);
+  g_hash_table_remove (self->conns, conn);
+}
+
 static void
 conn_drop (Conn *conn)
 {
   g_socket_close (conn->socket, NULL);
-  g_hash_table_remove (conn->server->conns, conn->key);
+  conn_remove (conn);
 }
 
 /* The TLS connection libsoup served is gone. */
@@ -1803,9 +1831,7 @@ static void
 conn_gone (gpointer  data,
            GObject  *where_the_tls_was)
 {
-  Conn *conn = data;
-
-  g_hash_table_remove (conn->server->conns, conn->key);
+  conn_remove (data);
 }
 
 /* Handshake or first byte too slow: a silent or slow client must not
@@ -2009,7 +2035,11 @@ on_incoming (GSocket      *listener,
        * without progress (during the handshake; idle_timeout later). */
       g_socket_set_timeout (socket, self->opts.handshake_timeout);
       conn->base = g_socket_connection_factory_create_connection (socket);
-      g_hash_table_replace (self->conns, conn->key, conn);
+      conn->serial = ++self->next_conn_serial;
+      g_hash_table_add (self->conns, conn);
+      /* Replace, not insert: the table keeps this conn's key, which
+       * lives as long as the entry. */
+      g_hash_table_replace (self->by_address, conn->key, conn);
       g_mutex_lock (&self->metrics.lock);
       self->metrics.connections_accepted++;
       g_mutex_unlock (&self->metrics.lock);
@@ -2181,7 +2211,8 @@ vp_hq_serve (const VpHqServeOptions *opts,
   self.tls_dir = g_canonicalize_filename (tls_dir, NULL);
   self.context = g_main_context_default ();
   self.loop = g_main_loop_new (self.context, FALSE);
-  self.conns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) conn_free);
+  self.conns = g_hash_table_new_full (g_direct_hash, g_direct_equal, (GDestroyNotify) conn_free, NULL);
+  self.by_address = g_hash_table_new (g_str_hash, g_str_equal);
   self.buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self.pg_free = g_async_queue_new ();
   self.pg_all = g_ptr_array_new_with_free_func ((GDestroyNotify) PQfinish);
@@ -2330,6 +2361,7 @@ out:
   if (self.soup != NULL)
     soup_server_disconnect (self.soup);
   g_clear_object (&self.soup);
+  g_hash_table_unref (self.by_address);
   g_hash_table_unref (self.conns);
   g_hash_table_unref (self.buckets);
   g_clear_object (&self.certificate);

@@ -40,8 +40,10 @@ url_port (const char *url)
   return atoi (colon + 1);
 }
 
+/* From local_port if it is not 0 (it may be one a closed socket used). */
 static int
-tcp_connect (int port)
+tcp_connect_from (int port,
+                  int local_port)
 {
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((guint16) port) };
   struct timeval tv = { 30, 0 };
@@ -49,11 +51,26 @@ tcp_connect (int port)
 
   g_assert_cmpint (fd, >=, 0);
   inet_pton (AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (local_port != 0)
+    {
+      struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons ((guint16) local_port) };
+      int one = 1;
+
+      inet_pton (AF_INET, "127.0.0.1", &local.sin_addr);
+      setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      g_assert_cmpint (bind (fd, (struct sockaddr *) &local, sizeof local), ==, 0);
+    }
   /* A server that never answers fails the test after 30 s, not never. */
   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   g_assert_cmpint (connect (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
   return fd;
+}
+
+static int
+tcp_connect (int port)
+{
+  return tcp_connect_from (port, 0);
 }
 
 typedef struct
@@ -65,12 +82,13 @@ typedef struct
 
 /* A TLS connection written by hand, for requests libcurl will not send. */
 static Raw *
-raw_open (int         port,
-          const char *cert_dir)
+raw_open_from (int         port,
+               int         local_port,
+               const char *cert_dir)
 {
   Raw *r = g_new0 (Raw, 1);
 
-  r->fd = tcp_connect (port);
+  r->fd = tcp_connect_from (port, local_port);
   r->ctx = SSL_CTX_new (TLS_client_method ());
   if (cert_dir != NULL)
     {
@@ -84,6 +102,13 @@ raw_open (int         port,
   SSL_set_fd (r->ssl, r->fd);
   g_assert_cmpint (SSL_connect (r->ssl), ==, 1);
   return r;
+}
+
+static Raw *
+raw_open (int         port,
+          const char *cert_dir)
+{
+  return raw_open_from (port, 0, cert_dir);
 }
 
 static void
@@ -373,6 +398,60 @@ test_client_gone (void)
   assert_alive ();
 }
 
+/* The local port of a connection. */
+static int
+local_port_of (int fd)
+{
+  struct sockaddr_in sa;
+  socklen_t len = sizeof sa;
+
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sa, &len), ==, 0);
+  return ntohs (sa.sin_port);
+}
+
+/* A van hangs up (a reset: its port is free at once) while its request
+ * runs on a worker, and the next connection comes from the same address
+ * and port, as through a proxy or on loopback. HQ knew connections by
+ * address: the new one took the old one's place, the old one was freed
+ * while its request ran, and the next use of it broke HQ. Both must be
+ * served or dropped on their own. */
+static void
+test_client_port_reused (void)
+{
+  HqFleetVan *v = small->pdata[0];
+  const char *body = "{\"staff\": \"sup01\", \"pin\": \"9876\"}";
+  g_autofree char *req = g_strdup_printf ("POST /v1/vans/%s/session HTTP/1.1\r\nHost: hq\r\n"
+                                          "Content-Type: application/json\r\n"
+                                          "Content-Length: %zu\r\n\r\n%s", v->id,
+                                          strlen (body), body);
+  const char *health = "GET /healthz HTTP/1.1\r\nHost: hq\r\nConnection: close\r\n\r\n";
+
+  for (int i = 0; i < 10; i++)
+    {
+      Raw *gone = raw_open (hq_port (), v->bundle);
+      int port = local_port_of (gone->fd);
+      struct linger reset = { 1, 0 };
+      Raw *next;
+      g_autofree char *answer = NULL;
+      gboolean closed;
+
+      /* The session's PIN check keeps a worker busy for a while. */
+      g_assert_true (raw_write (gone, req, strlen (req)));
+      g_usleep (20000);
+      setsockopt (gone->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+      raw_close (gone);
+
+      next = raw_open_from (hq_port (), port, v->bundle);
+      g_assert_true (raw_write (next, health, strlen (health)));
+      answer = raw_read_all (next, &closed);
+      g_assert_cmpint (http_status (answer), ==, 200);
+      raw_close (next);
+    }
+  /* The hung-up sessions end on their workers; HQ serves on. */
+  g_usleep (2 * G_USEC_PER_SEC);
+  assert_alive ();
+}
+
 static void
 assert_fleet_synced (GPtrArray *vans,
                      guint      from)
@@ -631,6 +710,7 @@ main (int    argc,
   g_test_add_func ("/hq/bounds/endless-chunked", test_endless_chunked);
   g_test_add_func ("/hq/bounds/gzip-garbage", test_gzip_garbage);
   g_test_add_func ("/hq/bounds/client-gone", test_client_gone);
+  g_test_add_func ("/hq/bounds/client-port-reused", test_client_port_reused);
   g_test_add_func ("/hq/bounds/idle-sockets", test_idle_sockets);
   g_test_add_func ("/hq/bounds/concurrent-vans", test_concurrent_vans);
   g_test_add_func ("/hq/bounds/idle-closed", test_idle_closed);
