@@ -795,11 +795,22 @@ check_anchor (VpDatabase *self)
       self->broken_seq = self->anchor->broken_seq;
       return;
     }
-  if (!vp_journal_store_check_anchor (self, self->anchor, &bad_seq, &local_error))
-    {
-      vp_database_set_break (self, local_error, bad_seq);
-      return;
-    }
+  /* One snapshot for the whole check: the app and the CLI share the file,
+   * and an entry another process commits meanwhile would end the walk
+   * past the last seq read first, pairing that seq with the newer
+   * entry's hash as "verified", a fork that never was at the next open. */
+  {
+    gboolean snapshot = sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    gboolean ok = vp_journal_store_check_anchor (self, self->anchor, &bad_seq, &local_error);
+
+    if (snapshot)
+      sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+    if (!ok)
+      {
+        vp_database_set_break (self, local_error, bad_seq);
+        return;
+      }
+  }
   if (!self->read_only)
     {
       g_autoptr(GError) save_error = NULL;
